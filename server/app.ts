@@ -1,0 +1,207 @@
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { type ExecutionArgs, parse as parseDocument } from "graphql";
+import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import { createYoga } from "graphql-yoga";
+import sirv from "sirv";
+import { WebSocketServer } from "ws";
+import type { Config } from "./config.ts";
+import type { Context, RequestInfo, Viewer } from "./context.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createAppPubSub } from "./pubsub.ts";
+import { schema } from "./schema/index.ts";
+import { createServices, type Services } from "./services/index.ts";
+
+export interface BuildOptions {
+  /** In-memory PGlite instead of DATA_DIR (tests). */
+  memoryDatabase?: boolean;
+  onQuery?: (sql: string) => void;
+  logger?: Logger;
+}
+
+export interface App {
+  config: Config;
+  db: Database;
+  services: Services;
+  logger: Logger;
+  /** In-process GraphQL over the real HTTP handler (tests, scripts). */
+  fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  start(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+const clientDist = fileURLToPath(new URL("../client/dist", import.meta.url));
+
+function bearer(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const m = /^Bearer\s+(.+)$/i.exec(value.trim());
+  return m?.[1] ?? null;
+}
+
+function requestInfo(headers: Headers | IncomingMessage["headers"], ip: string | null): RequestInfo {
+  const get = (name: string) =>
+    headers instanceof Headers ? headers.get(name) : ((headers[name] as string | undefined) ?? null);
+  const forwarded = get("x-forwarded-for")?.split(",")[0]?.trim();
+  return { ip: forwarded || ip, userAgent: get("user-agent"), referrer: get("referer") };
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config);
+  const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
+  const { pubsub, close: closePubSub } = createAppPubSub(config.REDIS_URL);
+  const services = createServices({ config, db, logger, pubsub });
+  let ready = true;
+
+  const makeContext = (viewer: Viewer, request: RequestInfo): Context => ({
+    config,
+    db,
+    prisma: db.prisma,
+    logger,
+    services,
+    viewer,
+    request,
+  });
+
+  const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: config.graphiql ? { subscriptionsProtocol: "WS", title: "Userplane GraphiQL" } : false,
+    landingPage: false,
+    maskedErrors: config.NODE_ENV === "production" ? true : { isDev: config.NODE_ENV === "development" },
+    logging: {
+      debug: (...a) => logger.debug(a.map(String).join(" ")),
+      info: (...a) => logger.info(a.map(String).join(" ")),
+      warn: (...a) => logger.warn(a.map(String).join(" ")),
+      error: (...a) => logger.error(a.map(String).join(" ")),
+    },
+    context: async (initial) => {
+      const token = initial.connectionParams
+        ? bearer(initial.connectionParams.authorization ?? initial.connectionParams.Authorization)
+        : bearer(initial.request.headers.get("authorization"));
+      const info = initial.req
+        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null)
+        : requestInfo(initial.request.headers, null);
+      return makeContext(await services.auth.resolveViewer(token), info);
+    },
+  });
+
+  const serveClient =
+    config.SERVE_CLIENT && existsSync(clientDist) ? sirv(clientDist, { single: true, etag: true, gzip: true }) : null;
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? "/";
+    if (url === "/healthz") return json(res, 200, { status: "ok" });
+    if (url === "/readyz") {
+      void db.prisma.$queryRaw`SELECT 1`
+        .then(() => json(res, ready ? 200 : 503, { status: ready ? "ready" : "stopping", migrations: "applied" }))
+        .catch(() => json(res, 503, { status: "database unreachable" }));
+      return;
+    }
+    if (url.startsWith("/graphql")) return yoga(req, res, { req });
+    if (serveClient) return serveClient(req, res, () => json(res, 404, { error: "not found" }));
+    return json(res, 404, { error: "not found" });
+  });
+
+  const wsServer = new WebSocketServer({ server, path: "/graphql" });
+  const wsCleanup = serveGraphqlWs<Record<string, unknown>, { viewer?: Viewer; stopWatch?: () => void }>(
+    {
+      // Yoga's enveloped execute/subscribe travel in rootValue (see onSubscribe), as in Yoga's graphql-ws example.
+      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        const viewer = await services.auth.resolveViewer(bearer(ctx.connectionParams?.authorization));
+        ctx.extra.viewer = viewer;
+        if (viewer.kind === "session") {
+          // A signed-out, revoked or expired session must not keep streaming.
+          const close = () => ctx.extra.socket.close(4401, "Session ended");
+          const timer = setTimeout(close, Math.max(0, viewer.expiresAt.getTime() - Date.now()));
+          timer.unref();
+          const iterator = pubsub.subscribe("session:ended", viewer.sessionId);
+          void (async () => {
+            for await (const _ of iterator) return close();
+          })();
+          ctx.extra.stopWatch = () => {
+            clearTimeout(timer);
+            void iterator.return?.();
+          };
+        }
+        return true;
+      },
+      onClose: (ctx) => ctx.extra.stopWatch?.(),
+      onSubscribe: async (ctx, _id, params) => {
+        const {
+          schema: s,
+          execute,
+          subscribe,
+          contextFactory,
+          validate,
+        } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        const args = {
+          schema: s,
+          operationName: params.operationName,
+          document: parseDocument(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  let started = false;
+  return {
+    config,
+    db,
+    services,
+    logger,
+    fetch: async (input, init) => yoga.fetch(input as URL, init ?? {}),
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.PORT, config.HOST, () => resolve());
+      });
+      started = true;
+      const { port } = server.address() as AddressInfo;
+      const url = `http://localhost:${port}/graphql`;
+      logger.info({ port, url }, "userplane listening");
+      return { port, url };
+    },
+    async stop() {
+      ready = false;
+      // Stop accepting; in-flight HTTP requests finish, idle keep-alive sockets close now.
+      const closed = started ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+      server.closeIdleConnections();
+      await wsCleanup.dispose();
+      for (const client of wsServer.clients) client.close(1001, "Server shutting down");
+      const timeout = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+      timeout.unref();
+      await closed;
+      clearTimeout(timeout);
+      await closePubSub();
+      await db.close();
+      logger.info("userplane stopped");
+    },
+  };
+}
+
+type EnvelopedRoot = {
+  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["execute"]>>;
+  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["subscribe"]>>;
+};
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}

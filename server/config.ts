@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+  .transform((v) => ["true", "1", "yes", "on"].includes(v));
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.some((p) => u.startsWith(`${p}:`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(" or ")}`,
+    })
+    .optional();
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    DATA_DIR: z.string().min(1).default(".data"),
+    DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    REDIS_URL: optionalUrl(["redis", "rediss"]),
+    GRAPHIQL: bool.optional(),
+    SERVE_CLIENT: bool.default(true),
+    RUN_WORKER: bool.default(true),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 365)
+      .default(24 * 14),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    EMBEDDINGS_PROVIDER: z.enum(["local", "openai"]).default("local"),
+    EMBEDDINGS_URL: optionalUrl(["http", "https"]),
+    EMBEDDINGS_MODEL: z.string().min(1).default("text-embedding-3-small"),
+    EMBEDDINGS_API_KEY: z.string().optional(),
+    SCORER_PROVIDER: z.enum(["local", "openai"]).default("local"),
+    SCORER_URL: optionalUrl(["http", "https"]),
+    SCORER_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    SCORER_API_KEY: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
+      ctx.addIssue({
+        code: "custom",
+        path: ["EMBEDDINGS_URL"],
+        message: "is required when EMBEDDINGS_PROVIDER=openai",
+      });
+    if (c.SCORER_PROVIDER === "openai" && !c.SCORER_URL)
+      ctx.addIssue({ code: "custom", path: ["SCORER_URL"], message: "is required when SCORER_PROVIDER=openai" });
+  });
+
+export type Config = z.infer<typeof schema> & { graphiql: boolean };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads configuration from the environment; a wrong value names its variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings (e.g. `REDIS_URL=` in a compose file) mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const c = parsed.data;
+  return { ...c, graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production" };
+}

@@ -1,0 +1,102 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite/vector";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { Config } from "../config.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+import { applyMigrations } from "./engine.ts";
+
+export const migrationsDir = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface Database {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** The embedded engine, shared with the job queue (one process owns a PGlite directory). */
+  pglite?: PGlite;
+  connectionString?: string;
+  /** Whether pgvector is installed; otherwise vector search runs exactly in plain SQL. */
+  hasPgvector: boolean;
+  migrationsApplied: string[];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** In-memory PGlite (tests); ignored when DATABASE_URL is set. */
+  memory?: boolean;
+  /** Called with every SQL statement Prisma sends (test-only query recorder). */
+  onQuery?: (sql: string) => void;
+  logger?: Logger;
+}
+
+type DbConfig = Pick<Config, "DATA_DIR" | "DATABASE_URL" | "DATABASE_POOL_SIZE" | "DATABASE_CONNECT_TIMEOUT_MS">;
+
+/** Opens the configured database, applies pending migrations and probes for pgvector. */
+export async function openDatabase(config: DbConfig, options: OpenOptions = {}): Promise<Database> {
+  const log = options.logger;
+  let pglite: PGlite | undefined;
+  let adapter: PrismaPg | PrismaPGlite;
+  if (config.DATABASE_URL) {
+    // Prisma 7 waits forever for a connection by default; a bounded pool and timeout fail fast.
+    adapter = new PrismaPg({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 30_000,
+    });
+  } else {
+    const dir = options.memory ? undefined : path.resolve(config.DATA_DIR, "pglite");
+    if (dir) mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir ?? "memory://", { extensions: { vector } });
+    adapter = new PrismaPGlite(pglite);
+  }
+
+  const migrationsApplied = await applyMigrations(adapter, migrationsDir);
+  if (migrationsApplied.length > 0) log?.info({ migrations: migrationsApplied }, "applied migrations");
+
+  const prisma = new PrismaClient({
+    adapter,
+    log: options.onQuery ? [{ emit: "event", level: "query" }] : [],
+  });
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    (prisma as unknown as { $on(e: "query", cb: (ev: { query: string }) => void): void }).$on("query", (ev) =>
+      onQuery(ev.query),
+    );
+  }
+
+  const hasPgvector = await enablePgvector(prisma);
+  log?.info({ kind: pglite ? "pglite" : "postgres", hasPgvector }, "database ready");
+
+  return {
+    kind: pglite ? "pglite" : "postgres",
+    prisma,
+    pglite,
+    connectionString: config.DATABASE_URL,
+    hasPgvector,
+    migrationsApplied,
+    async close() {
+      await prisma.$disconnect();
+      if (pglite && !pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/** pgvector is optional: PGlite bundles it, a plain PostgreSQL may not have it installed. */
+async function enablePgvector(prisma: PrismaClient): Promise<boolean> {
+  const available = await prisma.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'`;
+  if (!available[0]?.n) return false;
+  try {
+    await prisma.$executeRawUnsafe("CREATE EXTENSION IF NOT EXISTS vector");
+    return true;
+  } catch {
+    // Present but not creatable by this role: fall back to the portable path.
+    return false;
+  }
+}

@@ -1,0 +1,38 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub } from "graphql-yoga";
+import { Redis } from "ioredis";
+
+export interface AnalysisEvent {
+  runId: string;
+  userId: string;
+  seq: number;
+  status: string;
+  stage: string;
+  percent: number;
+  message: string | null;
+}
+
+export type PubSubTopics = {
+  /** Every state change of one analysis run. */
+  "analysis:run": [runId: string, event: AnalysisEvent];
+  /** Every state change of any run of one user. */
+  "analysis:user": [userId: string, event: AnalysisEvent];
+  /** A session ended (sign-out or revocation): its live connections close. */
+  "session:ended": [sessionId: string, payload: { sessionId: string }];
+};
+
+export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
+
+/** In-process by default; Redis pub/sub when several instances share the work. */
+export function createAppPubSub(redisUrl: string | undefined): { pubsub: PubSub; close(): Promise<void> } {
+  if (!redisUrl) return { pubsub: createPubSub<PubSubTopics>(), close: async () => {} };
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  return {
+    pubsub: createPubSub<PubSubTopics>({ eventTarget }),
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { isSignedIn } from "../context.ts";
+import { unauthenticated } from "../errors.ts";
+
+/** The audit log is read by tenant admins only. */
+builder.prismaNode("AuditLog", {
+  id: { field: "id" },
+  authScopes: (a) => (a.tenantId ? { $all: { tenant: a.tenantId, tenantAdmin: true } } : false),
+  fields: (t) => ({
+    action: t.exposeString("action"),
+    resource: t.exposeString("resource", { nullable: true }),
+    resourceId: t.exposeString("resourceId", { nullable: true }),
+    metadata: t.expose("metadata", { type: "JSON" }),
+    ipAddress: t.exposeString("ipAddress", { nullable: true }),
+    userAgent: t.exposeString("userAgent", { nullable: true }),
+    actor: t.relation("user", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryField("auditLog", (t) =>
+  t.prismaConnection({
+    type: "AuditLog",
+    cursor: "id",
+    authScopes: { tenantAdmin: true },
+    args: { action: t.arg.string({ required: false, validate: z.string().max(100) }) },
+    resolve: (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.prisma.auditLog.findMany({
+        ...query,
+        where: { tenantId: ctx.viewer.tenantId, ...(args.action ? { action: args.action } : {}) },
+        orderBy: { createdAt: "desc" },
+      });
+    },
+  }),
+);

@@ -1,0 +1,11 @@
+import { lexicographicSortSchema } from "graphql";
+import { builder } from "../builder.ts";
+import "./user.ts";
+import "./auth.ts";
+import "./agent.ts";
+import "./rating.ts";
+import "./memory.ts";
+import "./usage.ts";
+import "./audit.ts";
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { isSignedIn } from "../context.ts";
+import { unauthenticated } from "../errors.ts";
+import { toUuid } from "../services/agents.ts";
+import * as ratings from "../services/ratings.ts";
+
+const itemType = z.enum(["agent", "workflow", "template", "document"]);
+
+/** Ratings are visible to everyone in the rater's tenant. */
+export const RatingRef = builder.prismaNode("Rating", {
+  id: { field: "id" },
+  authScopes: (r) => ({ $all: { tenant: r.tenantId, apiScope: "read:ratings" } }),
+  fields: (t) => ({
+    itemType: t.exposeString("itemType"),
+    itemId: t.exposeID("itemId"),
+    rating: t.exposeInt("rating"),
+    review: t.exposeString("review", { nullable: true }),
+    helpfulCount: t.exposeInt("helpfulCount"),
+    author: t.relation("user"),
+    mine: t.boolean({ resolve: (r, _a, ctx) => isSignedIn(ctx.viewer) && ctx.viewer.userId === r.userId }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+const RatingSummary = builder.objectRef<ratings.RatingSummary>("RatingSummary").implement({
+  authScopes: { apiScope: "read:ratings" },
+  fields: (t) => ({
+    itemType: t.exposeString("itemType"),
+    itemId: t.exposeID("itemId"),
+    average: t.exposeFloat("average", { nullable: true, description: "Null when nobody has rated the item." }),
+    count: t.exposeInt("count"),
+    distribution: t.exposeIntList("distribution", { description: "Number of ratings with 1, 2, 3, 4 and 5 stars." }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  ratings: t.prismaConnection({
+    type: "Rating",
+    cursor: "id",
+    authScopes: { apiScope: "read:ratings" },
+    args: {
+      itemType: t.arg.string({ required: true, validate: itemType }),
+      itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
+    },
+    resolve: (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.prisma.rating.findMany({
+        ...query,
+        where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: toUuid(args.itemId) },
+        orderBy: [{ helpfulCount: "desc" }, { updatedAt: "desc" }],
+      });
+    },
+  }),
+  ratingSummary: t.field({
+    type: RatingSummary,
+    authScopes: { apiScope: "read:ratings" },
+    args: {
+      itemType: t.arg.string({ required: true, validate: itemType }),
+      itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
+    },
+    resolve: (_r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, toUuid(args.itemId));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  rate: t.prismaField({
+    type: "Rating",
+    authScopes: { apiScope: "write:ratings" },
+    description: "Rates an item 1..5; rating it again updates my rating.",
+    args: {
+      itemType: t.arg.string({ required: true, validate: itemType }),
+      itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
+      rating: t.arg.int({
+        required: true,
+        validate: z.number().int().min(1, "must be 1 to 5").max(5, "must be 1 to 5"),
+      }),
+      review: t.arg.string({ required: false, validate: z.string().max(5000, "must be at most 5000 characters") }),
+    },
+    resolve: async (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      const r = await ratings.rate(ctx.prisma, ctx.viewer, { ...args, itemId: toUuid(args.itemId) });
+      return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: r.id } });
+    },
+  }),
+  markRatingHelpful: t.prismaField({
+    type: "Rating",
+    authScopes: { apiScope: "write:ratings" },
+    description: "Counts my vote that a rating was helpful, once per user; not for my own ratings.",
+    args: { id: t.arg.globalID({ required: true, for: RatingRef }) },
+    resolve: async (query, _r, { id }, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      await ratings.markHelpful(ctx.prisma, ctx.viewer, id.id);
+      return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: id.id } });
+    },
+  }),
+}));

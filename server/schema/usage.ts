@@ -1,0 +1,143 @@
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { isSignedIn, isTenantAdmin } from "../context.ts";
+import { unauthenticated } from "../errors.ts";
+import * as usage from "../services/usage.ts";
+
+export const QuotaTypeEnum = builder.enumType("QuotaType", {
+  values: ["tokens", "api_calls", "storage_gb", "users"] as const,
+});
+
+/** Quota status is read by every member of the tenant and written by its admins. */
+builder.prismaNode("Quota", {
+  id: { field: "id" },
+  authScopes: (q) => ({ $all: { tenant: q.tenantId, apiScope: "read:usage" } }),
+  fields: (t) => ({
+    quotaType: t.expose("quotaType", { type: QuotaTypeEnum }),
+    quotaLimit: t.float({ resolve: (q) => Number(q.quotaLimit) }),
+    currentUsage: t.float({ resolve: (q) => Number(q.currentUsage) }),
+    periodStart: t.expose("periodStart", { type: "Date" }),
+    periodEnd: t.expose("periodEnd", { type: "Date" }),
+    alertThresholdPercentage: t.exposeFloat("alertThresholdPercentage"),
+    usagePercentage: t.float({ resolve: (q) => usage.percentage(q) }),
+    alert: t.boolean({
+      description: "Usage has reached the alert threshold.",
+      resolve: (q) => usage.percentage(q) >= q.alertThresholdPercentage,
+    }),
+    isExceeded: t.exposeBoolean("isExceeded"),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+/** Usage and cost: the user's own rows, and every row of the tenant for its admins. */
+builder.prismaNode("UsageLog", {
+  id: { field: "id" },
+  authScopes: (u) => ({
+    $all: { apiScope: "read:usage" },
+    $any: { self: u.userId, $all: { tenant: u.tenantId, tenantAdmin: true } },
+  }),
+  fields: (t) => ({
+    provider: t.exposeString("provider"),
+    model: t.exposeString("model"),
+    tokensUsed: t.exposeInt("tokensUsed"),
+    cost: t.float({ resolve: (u) => Number(u.cost) }),
+    user: t.relation("user"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+const UsageBucket = builder.objectRef<usage.UsageBucket>("UsageBucket").implement({
+  authScopes: { apiScope: "read:usage" },
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "The month (YYYY-MM) or the model name." }),
+    requests: t.exposeInt("requests"),
+    tokens: t.exposeFloat("tokens"),
+    cost: t.exposeFloat("cost"),
+  }),
+});
+
+const UsageReport = builder.objectRef<usage.UsageReport>("UsageReport").implement({
+  authScopes: { apiScope: "read:usage" },
+  fields: (t) => ({
+    totalTokens: t.exposeFloat("totalTokens"),
+    totalCost: t.exposeFloat("totalCost"),
+    byMonth: t.field({ type: [UsageBucket], resolve: (r) => r.byMonth }),
+    byModel: t.field({ type: [UsageBucket], description: "Most expensive first.", resolve: (r) => r.byModel }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  quotas: t.prismaConnection({
+    type: "Quota",
+    cursor: "id",
+    authScopes: { apiScope: "read:usage" },
+    args: {
+      currentOnly: t.arg.boolean({ required: false, description: "Only periods that have not ended (default true)." }),
+    },
+    resolve: (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.prisma.quota.findMany({
+        ...query,
+        where: {
+          tenantId: ctx.viewer.tenantId,
+          ...(args.currentOnly === false ? {} : { periodEnd: { gte: usage.todayUtc() } }),
+        },
+        orderBy: [{ quotaType: "asc" }, { periodStart: "desc" }],
+      });
+    },
+  }),
+  usage: t.field({
+    type: UsageReport,
+    authScopes: { apiScope: "read:usage" },
+    description: "My usage by month and by model; tenant admins may ask for the whole tenant.",
+    args: {
+      months: t.arg.int({ required: false, validate: z.number().int().min(1).max(36) }),
+      wholeTenant: t.arg.boolean({ required: false }),
+    },
+    resolve: (_r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      const scope =
+        args.wholeTenant && isTenantAdmin(ctx.viewer)
+          ? { tenantId: ctx.viewer.tenantId }
+          : { userId: ctx.viewer.userId };
+      return usage.report(ctx.prisma, scope, args.months ?? 12);
+    },
+  }),
+  usageLogs: t.prismaConnection({
+    type: "UsageLog",
+    cursor: "id",
+    authScopes: { apiScope: "read:usage" },
+    args: { wholeTenant: t.arg.boolean({ required: false }) },
+    resolve: (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      const scope =
+        args.wholeTenant && isTenantAdmin(ctx.viewer)
+          ? { tenantId: ctx.viewer.tenantId }
+          : { userId: ctx.viewer.userId };
+      return ctx.prisma.usageLog.findMany({ ...query, where: scope, orderBy: { createdAt: "desc" } });
+    },
+  }),
+}));
+
+builder.mutationField("setQuota", (t) =>
+  t.prismaField({
+    type: "Quota",
+    authScopes: { tenantAdmin: true },
+    description: "Sets the limit of a quota for the current period (a calendar month unless given).",
+    args: {
+      quotaType: t.arg({ type: QuotaTypeEnum, required: true }),
+      quotaLimit: t.arg.float({
+        required: true,
+        validate: z.number().int("must be a whole number").min(0).max(Number.MAX_SAFE_INTEGER),
+      }),
+      alertThresholdPercentage: t.arg.float({ required: false, validate: z.number().min(0).max(100) }),
+      periodStart: t.arg({ type: "Date", required: false }),
+      periodEnd: t.arg({ type: "Date", required: false }),
+    },
+    resolve: async (query, _r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      const q = await usage.setQuota(ctx.prisma, ctx.viewer, args);
+      return ctx.prisma.quota.findUniqueOrThrow({ ...query, where: { id: q.id } });
+    },
+  }),
+);

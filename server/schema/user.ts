@@ -1,0 +1,213 @@
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { isSignedIn } from "../context.ts";
+import { unauthenticated } from "../errors.ts";
+import { todayUtc } from "../services/auth.ts";
+import { memberOfViewerTenant, updateProfile } from "../services/profile.ts";
+
+export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
+
+/** Users: id and display name for anyone in the viewer's tenant; email and roles for self and admins. */
+export const UserRef = builder.prismaNode("User", {
+  id: { field: "id" },
+  authScopes: async (user, ctx) => ((await memberOfViewerTenant(ctx, user.id)) ? { apiScope: "read:profile" } : false),
+  fields: (t) => ({
+    displayName: t.exposeString("displayName"),
+    email: t.exposeString("email", {
+      nullable: true,
+      authScopes: (user) => ({ $any: { self: user.id, tenantAdmin: true } }),
+    }),
+    lastSignInAt: t.expose("lastSignInAt", {
+      type: "DateTime",
+      nullable: true,
+      authScopes: (user) => ({ $any: { self: user.id, tenantAdmin: true } }),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    profile: t.relation("profile", { nullable: true }),
+    roles: t.relation("roleAssignments", {
+      nullable: true,
+      description: "Role assignments in the viewer's tenant, including past and future ones.",
+      authScopes: (user) => ({ $any: { self: user.id, tenantAdmin: true } }),
+      query: (_args, ctx) => ({
+        where: { tenantId: isSignedIn(ctx.viewer) ? ctx.viewer.tenantId : "" },
+        orderBy: { effectiveFrom: "desc" },
+      }),
+    }),
+    tenant: t.prismaField({
+      type: "Tenant",
+      nullable: true,
+      description: "The tenant the viewer is signed in to (only on `me`).",
+      authScopes: (user) => ({ self: user.id }),
+      resolve: (query, _user, _args, ctx) =>
+        isSignedIn(ctx.viewer) ? ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } }) : null,
+    }),
+    myAgents: t.relatedConnection("userAgents", {
+      cursor: "id",
+      nullable: true,
+      authScopes: (user) => ({ $all: { self: user.id, apiScope: "read:agents" } }),
+      query: () => ({
+        where: { deletedAt: null },
+        orderBy: [{ isPinned: "desc" }, { sortOrder: "asc" }, { addedAt: "desc" }],
+      }),
+    }),
+  }),
+});
+
+/** Public part for the tenant, private part (preferences, notifications, handles) for the owner only. */
+builder.prismaObject("Profile", {
+  authScopes: async (profile, ctx) =>
+    (await memberOfViewerTenant(ctx, profile.userId)) ? { apiScope: "read:profile" } : false,
+  fields: (t) => {
+    const ownerOnly = (p: { userId: string }) => ({ self: p.userId });
+    return {
+      fullName: t.exposeString("fullName", { nullable: true }),
+      avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
+      jobTitle: t.exposeString("jobTitle", { nullable: true }),
+      department: t.exposeString("department", { nullable: true }),
+      organization: t.exposeString("organization", { nullable: true }),
+      country: t.exposeString("country", { nullable: true, authScopes: ownerOnly }),
+      isActive: t.exposeBoolean("isActive"),
+      lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+      onboardingCompleted: t.exposeBoolean("onboardingCompleted", { nullable: true, authScopes: ownerOnly }),
+      preferences: t.expose("preferences", { type: "JSON", nullable: true, authScopes: ownerOnly }),
+      notificationSettings: t.expose("notificationSettings", { type: "JSON", nullable: true, authScopes: ownerOnly }),
+      instagram: t.exposeString("instagram", { nullable: true, authScopes: ownerOnly }),
+      linkedin: t.exposeString("linkedin", { nullable: true, authScopes: ownerOnly }),
+      twitter: t.exposeString("twitter", { nullable: true, authScopes: ownerOnly }),
+      facebook: t.exposeString("facebook", { nullable: true, authScopes: ownerOnly }),
+      tiktok: t.exposeString("tiktok", { nullable: true, authScopes: ownerOnly }),
+      updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    };
+  },
+});
+
+export const TenantRef = builder.prismaNode("Tenant", {
+  id: { field: "id" },
+  authScopes: (tenant) => ({ tenant: tenant.id }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    slug: t.exposeString("slug"),
+    members: t.prismaConnection({
+      type: "User",
+      cursor: "id",
+      description: "Users with a role in this tenant in effect today.",
+      resolve: (query, tenant, _args, ctx) =>
+        ctx.prisma.user.findMany({
+          ...query,
+          where: {
+            deletedAt: null,
+            roleAssignments: {
+              some: {
+                tenantId: tenant.id,
+                effectiveFrom: { lte: todayUtc() },
+                OR: [{ effectiveTo: null }, { effectiveTo: { gte: todayUtc() } }],
+              },
+            },
+          },
+          orderBy: { createdAt: "asc" },
+        }),
+    }),
+  }),
+});
+
+export const RoleAssignmentRef = builder.prismaNode("RoleAssignment", {
+  id: { field: "id" },
+  authScopes: (ra) => ({ $all: { tenant: ra.tenantId }, $any: { self: ra.userId, tenantAdmin: true } }),
+  fields: (t) => ({
+    role: t.expose("role", { type: RoleEnum }),
+    isActing: t.exposeBoolean("isActing"),
+    isPrimary: t.exposeBoolean("isPrimary"),
+    effectiveFrom: t.expose("effectiveFrom", { type: "Date" }),
+    effectiveTo: t.expose("effectiveTo", { type: "Date", nullable: true }),
+    inEffect: t.boolean({
+      resolve: (ra) => {
+        const today = todayUtc();
+        return ra.effectiveFrom <= today && (!ra.effectiveTo || ra.effectiveTo >= today);
+      },
+    }),
+    user: t.relation("user"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+const Theme = z.enum(["light", "dark", "system"]);
+const PreferencesInput = builder.inputType("PreferencesInput", {
+  description: "UI preferences as in the seed's user_profiles.preferences.",
+  fields: (t) => ({
+    theme: t.string({ required: false, validate: Theme }),
+    language: t.string({
+      required: false,
+      validate: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, "must be a language tag like en or en-GB"),
+    }),
+    timezone: t.string({
+      required: false,
+      validate: z
+        .string()
+        .refine((tz) => Intl.supportedValuesOf("timeZone").includes(tz) || tz === "UTC", "must be an IANA time zone"),
+    }),
+    sidebarCollapsed: t.boolean({ required: false }),
+    defaultView: t.string({ required: false, validate: z.enum(["grid", "list"]) }),
+    animationsEnabled: t.boolean({ required: false }),
+  }),
+});
+
+const NotificationSettingsInput = builder.inputType("NotificationSettingsInput", {
+  fields: (t) => ({
+    email: t.boolean({ required: false }),
+    inApp: t.boolean({ required: false }),
+    weeklyDigest: t.boolean({ required: false }),
+    agentUpdates: t.boolean({ required: false }),
+    newFeatures: t.boolean({ required: false }),
+  }),
+});
+
+const handle = z
+  .string()
+  .trim()
+  .max(100)
+  .regex(/^@?[\w.-]*$/, "may contain letters, digits, '.', '-' and '_'");
+const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+
+const UpdateProfileInput = builder.inputType("UpdateProfileInput", {
+  fields: (t) => ({
+    displayName: t.string({ required: false, validate: z.string().trim().min(1).max(100) }),
+    fullName: t.string({ required: false, validate: text(200) }),
+    avatarUrl: t.string({ required: false, validate: z.string().url().max(2000).or(z.literal("")) }),
+    jobTitle: t.string({ required: false, validate: text(200) }),
+    department: t.string({ required: false, validate: text(200) }),
+    organization: t.string({ required: false, validate: text(200) }),
+    country: t.string({ required: false, validate: text(100) }),
+    onboardingCompleted: t.boolean({ required: false }),
+    preferences: t.field({ type: PreferencesInput, required: false }),
+    notificationSettings: t.field({ type: NotificationSettingsInput, required: false }),
+    instagram: t.string({ required: false, validate: handle }),
+    linkedin: t.string({ required: false, validate: handle }),
+    twitter: t.string({ required: false, validate: handle }),
+    facebook: t.string({ required: false, validate: handle }),
+    tiktok: t.string({ required: false, validate: handle }),
+  }),
+});
+
+builder.queryField("me", (t) =>
+  t.prismaField({
+    type: "User",
+    nullable: true,
+    description: "The signed-in user, or null for anonymous requests.",
+    authScopes: { public: true },
+    resolve: (query, _root, _args, ctx) =>
+      isSignedIn(ctx.viewer) ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } }) : null,
+  }),
+);
+
+builder.mutationField("updateProfile", (t) =>
+  t.prismaField({
+    type: "User",
+    authScopes: { apiScope: "write:profile" },
+    args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      await updateProfile(ctx.prisma, ctx.viewer.userId, input);
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.viewer.userId } });
+    },
+  }),
+);

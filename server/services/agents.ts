@@ -1,0 +1,234 @@
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import type { SignedInViewer } from "../context.ts";
+import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+
+type Nullable<T> = { [K in keyof T]?: T[K] | null };
+
+export type AgentInput = Nullable<{
+  name: string;
+  description: string;
+  avatar: string;
+  color: string;
+  category: string;
+  systemPrompt: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  isActive: boolean;
+}>;
+
+export type UserAgentInput = Nullable<{
+  customName: string;
+  customDescription: string;
+  customAvatar: string;
+  customColor: string;
+  customSystemPrompt: string;
+  customTemperature: number;
+  customMaxTokens: number;
+  isFavorite: boolean;
+  isPinned: boolean;
+  folder: string;
+  tags: string[];
+  sortOrder: number;
+  displayPosition: string;
+  isActive: boolean;
+  isEnabled: boolean;
+  isVisible: boolean;
+  archived: boolean;
+  status: string;
+  notificationsEnabled: boolean;
+  notes: string;
+  quickNotes: string;
+  settings: unknown;
+  preferences: unknown;
+  uiConfig: unknown;
+  notificationSettings: unknown;
+  metadata: unknown;
+}>;
+
+/** `undefined` leaves a column alone; explicit null or "" clears a nullable text column. */
+const text = (v: string | null | undefined) => (v === undefined ? undefined : v?.trim() ? v.trim() : null);
+const keep = <T>(v: T | null | undefined) => (v === null ? undefined : v);
+const json = (v: unknown) => (v === undefined || v === null ? undefined : (v as Prisma.InputJsonValue));
+
+function agentData(input: AgentInput) {
+  return {
+    name: keep(input.name?.trim()),
+    description: text(input.description),
+    avatar: text(input.avatar),
+    color: text(input.color),
+    category: text(input.category),
+    systemPrompt: text(input.systemPrompt),
+    model: keep(input.model),
+    temperature: keep(input.temperature),
+    maxTokens: keep(input.maxTokens),
+    isActive: keep(input.isActive),
+  };
+}
+
+function uniqueName(e: unknown): never {
+  if (isPrismaError(e, "P2002"))
+    throw new AppError("CONFLICT", "An agent with this name already exists.", { field: "name" });
+  throw e;
+}
+
+export async function createAgent(prisma: PrismaClient, viewer: SignedInViewer, input: AgentInput) {
+  if (!input.name?.trim()) throw badInput("input.name", "name is required");
+  return prisma.agent
+    .create({ data: { ...agentData(input), name: input.name.trim(), tenantId: viewer.tenantId } })
+    .catch(uniqueName);
+}
+
+export async function updateAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: AgentInput) {
+  const agent = await prisma.agent.findFirst({ where: { id, tenantId: viewer.tenantId, deletedAt: null } });
+  if (!agent) throw notFound("Agent");
+  return prisma.agent.update({ where: { id }, data: agentData(input) }).catch(uniqueName);
+}
+
+function userAgentData(input: UserAgentInput): Prisma.UserAgentUpdateInput {
+  return {
+    customName: text(input.customName),
+    customDescription: text(input.customDescription),
+    customAvatar: text(input.customAvatar),
+    customColor: text(input.customColor),
+    customSystemPrompt: text(input.customSystemPrompt),
+    customTemperature: input.customTemperature,
+    customMaxTokens: input.customMaxTokens,
+    isFavorite: keep(input.isFavorite),
+    isPinned: keep(input.isPinned),
+    folder: text(input.folder),
+    tags: input.tags === undefined ? undefined : [...new Set((input.tags ?? []).map((t) => t.trim()))],
+    sortOrder: keep(input.sortOrder),
+    displayPosition: text(input.displayPosition),
+    isActive: keep(input.isActive),
+    isEnabled: keep(input.isEnabled),
+    isVisible: keep(input.isVisible),
+    archivedAt:
+      input.archived === undefined || input.archived === null ? undefined : input.archived ? new Date() : null,
+    status:
+      keep(input.status) ?? (input.archived === true ? "archived" : input.archived === false ? "active" : undefined),
+    notificationsEnabled: keep(input.notificationsEnabled),
+    notes: text(input.notes),
+    quickNotes: text(input.quickNotes),
+    settings: json(input.settings),
+    preferences: json(input.preferences),
+    uiConfig: json(input.uiConfig),
+    notificationSettings: json(input.notificationSettings),
+    metadata: json(input.metadata),
+  };
+}
+
+export async function addAgent(
+  prisma: PrismaClient,
+  viewer: SignedInViewer,
+  agentId: string,
+  input: UserAgentInput,
+  source?: string | null,
+) {
+  const agent = await prisma.agent.findFirst({ where: { id: agentId, tenantId: viewer.tenantId, deletedAt: null } });
+  if (!agent) throw notFound("Agent");
+  const data = userAgentData(input);
+  // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
+  return prisma.userAgent.upsert({
+    where: { userId_agentId: { userId: viewer.userId, agentId } },
+    create: {
+      ...(data as Prisma.UserAgentUncheckedCreateInput),
+      userId: viewer.userId,
+      tenantId: viewer.tenantId,
+      agentId,
+      originalAgentId: agentId,
+      source: source ?? "catalogue",
+    },
+    update: { ...data, deletedAt: null, addedAt: new Date() },
+  });
+}
+
+async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
+  const ua = await prisma.userAgent.findFirst({ where: { id, userId: viewer.userId, deletedAt: null } });
+  if (!ua) throw notFound("UserAgent");
+  return ua;
+}
+
+export async function updateUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: UserAgentInput) {
+  await ownUserAgent(prisma, viewer, id);
+  return prisma.userAgent.update({ where: { id }, data: userAgentData(input) });
+}
+
+export async function removeUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
+  await ownUserAgent(prisma, viewer, id);
+  await prisma.userAgent.update({ where: { id }, data: { deletedAt: new Date(), isShared: false, sharedWith: [] } });
+}
+
+export async function shareUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, userIds: string[]) {
+  await ownUserAgent(prisma, viewer, id);
+  const others = [...new Set(userIds)].filter((u) => u !== viewer.userId);
+  const members = await prisma.roleAssignment.findMany({
+    where: { tenantId: viewer.tenantId, userId: { in: others } },
+    select: { userId: true },
+    distinct: ["userId"],
+  });
+  if (members.length !== others.length) throw badInput("userIds", "You can only share with members of your tenant.");
+  return prisma.userAgent.update({
+    where: { id },
+    data: { isShared: others.length > 0, sharedWith: others, shareSettings: { sharedAt: new Date().toISOString() } },
+  });
+}
+
+export async function setFavorite(
+  prisma: PrismaClient,
+  viewer: SignedInViewer,
+  args: { itemType: string; itemId: string; favorite: boolean; notes?: string | null },
+): Promise<boolean> {
+  const itemId = toUuid(args.itemId);
+  if (args.itemType === "agent") {
+    const agent = await prisma.agent.findFirst({
+      where: { id: itemId, tenantId: viewer.tenantId },
+      select: { id: true },
+    });
+    if (!agent) throw notFound("Agent");
+  }
+  const key = { userId_itemType_itemId: { userId: viewer.userId, itemType: args.itemType, itemId } };
+  if (!args.favorite) {
+    await prisma.favorite.deleteMany({ where: key.userId_itemType_itemId });
+    if (args.itemType === "agent")
+      await prisma.userAgent.updateMany({
+        where: { userId: viewer.userId, agentId: itemId },
+        data: { isFavorite: false },
+      });
+    return false;
+  }
+  await prisma.$transaction([
+    prisma.favorite.upsert({
+      where: key,
+      create: {
+        userId: viewer.userId,
+        tenantId: viewer.tenantId,
+        itemType: args.itemType,
+        itemId,
+        notes: args.notes ?? null,
+      },
+      update: { notes: args.notes ?? undefined },
+    }),
+    // Keep the seed's denormalised flag on the user's copy in step with the favourites table.
+    prisma.userAgent.updateMany({
+      where: { userId: viewer.userId, agentId: itemId },
+      data: { isFavorite: args.itemType === "agent" ? true : undefined },
+    }),
+  ]);
+  return true;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Accepts a raw UUID or a global ID and returns the UUID. */
+export function toUuid(id: string, field = "itemId"): string {
+  if (UUID.test(id)) return id;
+  try {
+    const decoded = decodeGlobalID(id).id;
+    if (UUID.test(decoded)) return decoded;
+  } catch {
+    // fall through to the input error
+  }
+  throw badInput(field, "must be an ID");
+}

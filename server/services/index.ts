@@ -1,0 +1,31 @@
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import type { PubSub } from "../pubsub.ts";
+import { createAuthService } from "./auth.ts";
+import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+
+export interface ServiceDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  pubsub: PubSub;
+}
+
+export function createServices({ config, db, pubsub }: ServiceDeps) {
+  const embedder: Embedder =
+    config.EMBEDDINGS_PROVIDER === "openai" && config.EMBEDDINGS_URL
+      ? createOpenAiEmbedder({
+          url: config.EMBEDDINGS_URL,
+          model: config.EMBEDDINGS_MODEL,
+          apiKey: config.EMBEDDINGS_API_KEY,
+        })
+      : createLocalEmbedder();
+  return {
+    pubsub,
+    embedder,
+    auth: createAuthService(db.prisma, pubsub, { sessionTtlHours: config.SESSION_TTL_HOURS }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

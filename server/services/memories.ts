@@ -1,0 +1,143 @@
+import type { SignedInViewer } from "../context.ts";
+import { AppError, isPrismaError, notFound } from "../errors.ts";
+import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { Embedder } from "./embeddings.ts";
+
+export interface MemoryInput {
+  memoryType?: MemoryType | null;
+  memoryKey?: string | null;
+  content?: string | null;
+  value?: Record<string, unknown> | null;
+  importanceScore?: number | null;
+  expiresAt?: Date | null;
+}
+
+/** Rows whose expiry has passed are treated as gone everywhere. */
+export const notExpired = (): Prisma.MemoryWhereInput => ({
+  OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }],
+});
+
+function duplicateKey(e: unknown): never {
+  if (isPrismaError(e, "P2002"))
+    throw new AppError("CONFLICT", "A memory with this key already exists.", { field: "memoryKey" });
+  throw e;
+}
+
+export async function createMemory(
+  prisma: PrismaClient,
+  embedder: Embedder,
+  viewer: SignedInViewer,
+  input: Required<Pick<MemoryInput, "memoryType" | "memoryKey" | "content">> & MemoryInput,
+) {
+  const content = input.content!.trim();
+  const [embedding] = await embedder.embed([content]);
+  return prisma.memory
+    .create({
+      data: {
+        userId: viewer.userId,
+        tenantId: viewer.tenantId,
+        memoryType: input.memoryType!,
+        memoryKey: input.memoryKey!.trim(),
+        content,
+        memoryValue: { ...(input.value ?? {}), content } as Prisma.InputJsonObject,
+        importanceScore: input.importanceScore ?? 0.5,
+        expiresAt: input.expiresAt ?? null,
+        embedding: embedding!,
+        embeddingModel: embedder.model,
+      },
+    })
+    .catch(duplicateKey);
+}
+
+async function ownMemory(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
+  const m = await prisma.memory.findFirst({ where: { id, userId: viewer.userId, ...notExpired() } });
+  if (!m) throw notFound("Memory");
+  return m;
+}
+
+export async function updateMemory(
+  prisma: PrismaClient,
+  embedder: Embedder,
+  viewer: SignedInViewer,
+  id: string,
+  input: MemoryInput,
+) {
+  const current = await ownMemory(prisma, viewer, id);
+  const content = input.content?.trim();
+  const embedding = content && content !== current.content ? (await embedder.embed([content]))[0] : undefined;
+  const value = input.value ?? (current.memoryValue as Record<string, unknown>);
+  return prisma.memory
+    .update({
+      where: { id },
+      data: {
+        memoryType: input.memoryType ?? undefined,
+        memoryKey: input.memoryKey?.trim() || undefined,
+        content: content || undefined,
+        memoryValue: { ...value, content: content || current.content } as Prisma.InputJsonObject,
+        importanceScore: input.importanceScore ?? undefined,
+        expiresAt: input.expiresAt === undefined ? undefined : input.expiresAt,
+        ...(embedding ? { embedding, embeddingModel: embedder.model } : {}),
+      },
+    })
+    .catch(duplicateKey);
+}
+
+export async function deleteMemory(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
+  await ownMemory(prisma, viewer, id);
+  await prisma.memory.delete({ where: { id } });
+}
+
+export interface SearchHit {
+  score: number;
+  memory: Memory;
+}
+
+/**
+ * Nearest memories of one user by cosine similarity. Vectors are unit length, so similarity is the
+ * dot product: pgvector computes it where installed, otherwise plain SQL over float8[] does the
+ * same exact computation. Reading a memory counts as an access (the seed's retrieval flow).
+ */
+export async function searchMemories(
+  prisma: PrismaClient,
+  embedder: Embedder,
+  hasPgvector: boolean,
+  viewer: SignedInViewer,
+  query: string,
+  first: number,
+  memoryType?: MemoryType | null,
+): Promise<SearchHit[]> {
+  const [q] = await embedder.embed([query]);
+  const typeFilter = memoryType ?? null;
+  const rows = hasPgvector
+    ? await prisma.$queryRaw<{ id: string; score: number }[]>`
+        SELECT id, 1 - (embedding::vector <=> ${q}::float8[]::vector) AS score
+        FROM memories
+        WHERE user_id = ${viewer.userId}::uuid AND embedding_model = ${embedder.model}
+          AND (expires_at IS NULL OR expires_at > now())
+          AND (${typeFilter}::text IS NULL OR memory_type::text = ${typeFilter}::text)
+        ORDER BY embedding::vector <=> ${q}::float8[]::vector, importance_score DESC
+        LIMIT ${first}`
+    : await prisma.$queryRaw<{ id: string; score: number }[]>`
+        SELECT m.id, s.score
+        FROM memories m,
+          LATERAL (SELECT sum(a * b) AS score FROM unnest(m.embedding, ${q}::float8[]) AS v(a, b)) s
+        WHERE m.user_id = ${viewer.userId}::uuid AND m.embedding_model = ${embedder.model}
+          AND (m.expires_at IS NULL OR m.expires_at > now())
+          AND (${typeFilter}::text IS NULL OR m.memory_type::text = ${typeFilter}::text)
+        ORDER BY s.score DESC, m.importance_score DESC
+        LIMIT ${first}`;
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [, memories] = await prisma.$transaction([
+    prisma.memory.updateMany({
+      where: { id: { in: ids } },
+      data: { accessCount: { increment: 1 }, lastAccessedAt: new Date() },
+    }),
+    prisma.memory.findMany({ where: { id: { in: ids } } }),
+  ]);
+  const byId = new Map(memories.map((m) => [m.id, m]));
+  return rows.flatMap((r) => {
+    const memory = byId.get(r.id);
+    return memory ? [{ score: Number(r.score), memory }] : [];
+  });
+}
