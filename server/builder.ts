@@ -42,12 +42,14 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     treatErrorsAsUnauthorized: false,
+    // Loaders, not values: signUp/signIn replace ctx.viewer mid-request, and the payload they
+    // return must be authorized as the new user.
     authScopes: (ctx) => ({
       public: true,
-      signedIn: isSignedIn(ctx.viewer),
-      session: ctx.viewer.kind === "session",
+      signedIn: () => isSignedIn(ctx.viewer),
+      session: () => ctx.viewer.kind === "session",
       apiScope: (scope) => hasApiScope(ctx.viewer, scope),
-      tenantAdmin: isTenantAdmin(ctx.viewer),
+      tenantAdmin: () => isTenantAdmin(ctx.viewer),
       self: (userId) => isSignedIn(ctx.viewer) && ctx.viewer.userId === userId,
       tenant: (tenantId) => isSignedIn(ctx.viewer) && ctx.viewer.tenantId === tenantId,
       oneOfUsers: (userIds) => isSignedIn(ctx.viewer) && userIds.includes(ctx.viewer.userId),

@@ -2,9 +2,12 @@
  * Prisma's schema engine, run as WebAssembly over driver adapters.
  *
  * The Prisma CLI cannot fetch its native schema-engine binary here, so migrations are diffed and
- * applied by `@prisma/schema-engine-wasm` instead. It is the same Rust engine, so the SQL it
- * generates and the `_prisma_migrations` rows it writes are what `prisma migrate diff` and
- * `prisma migrate deploy` would produce; a native `prisma migrate deploy` later agrees with it.
+ * applied by `@prisma/schema-engine-wasm` instead. It is the same Rust engine (the migrate
+ * commands, checksums and `_prisma_migrations` bookkeeping are shared code), so the SQL it
+ * generates and the rows it records are what `prisma migrate diff` and `prisma migrate deploy`
+ * produce, and a native `prisma migrate deploy` run later sees nothing to do.
+ *
+ * Debug: DEBUG=schema-engine prints the engine's trace lines to stderr.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -111,7 +114,9 @@ function toEngineError(cause: unknown, logs: readonly string[]): SchemaEngineErr
     poisoned = true;
     return new SchemaEngineError(`schema engine panicked: ${lastPanic ?? cause.message}`, undefined, logs, { cause });
   }
-  // User-facing engine errors arrive as plain objects ({ message, error_code, meta }) or Errors.
+  // Engine errors arrive as Errors named SchemaConnectorError; user-facing ones carry the
+  // Prisma code (e.g. P3009, failed migrations block deploys) in `code`. Plain objects with
+  // `error_code`, the native engine's JSON-RPC shape, are handled too in case a build sends them.
   if (cause instanceof Error) {
     const { code } = cause as { code?: unknown };
     return new SchemaEngineError(cause.message, typeof code === "string" ? code : undefined, logs, { cause });

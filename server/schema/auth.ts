@@ -130,6 +130,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, args, ctx) => {
       const { token, user } = await ctx.services.auth.signUp(args, ctx.request, args.attribution ?? {});
+      ctx.viewer = await ctx.services.auth.resolveViewer(token);
       return { token, userId: user.id };
     },
   }),
@@ -144,6 +145,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, args, ctx) => {
       const { token, user } = await ctx.services.auth.signIn(args, ctx.request, args.attribution ?? {});
+      ctx.viewer = await ctx.services.auth.resolveViewer(token);
       return { token, userId: user.id };
     },
   }),

@@ -1,0 +1,183 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { diffMigrationsToSchema } from "../../server/db/engine.ts";
+import { createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import { freePort } from "../support/services.ts";
+
+let app: App;
+let exec: Execute;
+
+beforeAll(async () => {
+  app = await createTestApp();
+  exec = executor(app);
+});
+afterAll(() => app?.stop());
+
+describe(`database (${dbKind})`, () => {
+  it("records every migration as prisma migrate deploy does", async () => {
+    const rows = await app.db.prisma.$queryRaw<{ migration_name: string; finished_at: Date | null; checksum: string }[]>`
+      SELECT migration_name, finished_at, checksum FROM _prisma_migrations`;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.finished_at).not.toBeNull();
+      expect(r.checksum).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it("applies no migration twice", async () => {
+    const { applyMigrations } = await import("../../server/db/engine.ts");
+    const { migrationsDir } = await import("../../server/db/client.ts");
+    if (dbKind === "pglite") {
+      const { PGlite } = await import("@electric-sql/pglite");
+      const { PrismaPGlite } = await import("pglite-prisma-adapter");
+      const pglite = app.db.pglite as InstanceType<typeof PGlite>;
+      expect(await applyMigrations(new PrismaPGlite(pglite), migrationsDir)).toEqual([]);
+    } else {
+      const { PrismaPg } = await import("@prisma/adapter-pg");
+      expect(await applyMigrations(new PrismaPg({ connectionString: app.config.DATABASE_URL }), migrationsDir)).toEqual([]);
+    }
+  });
+
+  it.runIf(dbKind === "pglite")("has no drift between migrations and schema.prisma", async () => {
+    expect(await diffMigrationsToSchema()).toBe("");
+  });
+
+  it("rejects rows that break the constraints", async () => {
+    const owner = await createOwner(exec);
+    const prisma = app.db.prisma;
+    const agent = await prisma.agent.create({ data: { tenantId: owner.tenantId, name: "Constraint probe" } });
+    await expect(
+      prisma.rating.create({
+        data: { userId: owner.userId, tenantId: owner.tenantId, itemType: "agent", itemId: agent.id, rating: 6 },
+      }),
+    ).rejects.toThrow(/ratings_rating_check|check constraint/i);
+    await expect(
+      prisma.memory.create({
+        data: {
+          userId: owner.userId,
+          tenantId: owner.tenantId,
+          memoryType: "fact",
+          memoryKey: "k",
+          memoryValue: {},
+          content: "c",
+          importanceScore: 1.5,
+          embedding: [1],
+          embeddingModel: "m",
+        },
+      }),
+    ).rejects.toThrow(/importance_score_check|check constraint/i);
+    await prisma.userAgent.create({ data: { userId: owner.userId, tenantId: owner.tenantId, agentId: agent.id } });
+    await expect(
+      prisma.userAgent.create({ data: { userId: owner.userId, tenantId: owner.tenantId, agentId: agent.id } }),
+    ).rejects.toMatchObject({ code: "P2002" });
+    expect(await prisma.rating.count({ where: { userId: owner.userId } })).toBe(0);
+  });
+
+  it("knows whether pgvector is installed", async () => {
+    const [row] = await app.db.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'`;
+    expect(app.db.hasPgvector).toBe(row!.n > 0);
+    if (dbKind === "pglite") expect(app.db.hasPgvector).toBe(true);
+  });
+});
+
+describe(`vector search (${dbKind})`, () => {
+  const SEARCH = `query($q: String!) { searchMemories(query: $q, first: 3) { score memory { memoryKey } } }`;
+
+  it("ranks the memory nearest in meaning first, on pgvector and on the portable path", async () => {
+    const owner = await createOwner(exec);
+    const memories = [
+      ["style", "preference", "Prefers concise bullet point summaries"],
+      ["food", "fact", "Loves Italian cuisine, especially fresh pasta and pizza"],
+      ["trial", "context", "Working on a Phase III clinical trial for a new vaccine"],
+      ["fda", "instruction", "Always cite the FDA guidelines"],
+    ];
+    for (const [memoryKey, memoryType, content] of memories) {
+      await ok(
+        exec,
+        `mutation($input: MemoryInput!) { createMemory(input: $input) { id } }`,
+        { input: { memoryKey, memoryType, content } },
+        owner.token,
+      );
+    }
+    const paths = app.db.hasPgvector ? [true, false] : [false];
+    for (const hasPgvector of paths) {
+      Object.assign(app.db, { hasPgvector });
+      const food = await ok(exec, SEARCH, { q: "what dishes does the user enjoy eating" }, owner.token);
+      expect(food.searchMemories[0].memory.memoryKey).toBe("food");
+      const medicine = await ok(exec, SEARCH, { q: "medical research study with patients" }, owner.token);
+      expect(medicine.searchMemories[0].memory.memoryKey).toBe("trial");
+      const scores = food.searchMemories.map((h: { score: number }) => h.score);
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    }
+  });
+});
+
+describe("process", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const tsx = path.join(root, "node_modules/.bin/tsx");
+
+  it("refuses to start on bad configuration and names the variable", async () => {
+    const child = spawn(tsx, ["server/main.ts"], {
+      cwd: root,
+      env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "mysql://x" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(78);
+    expect(stderr).toMatch(/PORT/);
+    expect(stderr).toMatch(/DATABASE_URL/);
+  });
+
+  it.runIf(dbKind === "pglite")("drains in-flight requests on SIGTERM, then exits 0", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "userplane-drain-"));
+    const port = await freePort();
+    const child = spawn(tsx, ["server/main.ts"], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, SERVE_CLIENT: "false", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout.on("data", (d) => {
+      log += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    while (!log.includes("userplane listening")) await new Promise((r) => setTimeout(r, 100));
+
+    // A request whose body is still arriving when the signal comes: it must still be answered.
+    const body = JSON.stringify({ query: "{ __typename }" });
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        (res) => {
+          let text = "";
+          res.on("data", (c) => {
+            text += c;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on("error", reject);
+      req.write(body.slice(0, 5));
+      setTimeout(() => {
+        child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(5)), 300);
+      }, 100);
+    });
+    const res = await response;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toEqual({ data: { __typename: "Query" } });
+    expect(await exited).toBe(0);
+    expect(log).toMatch(/userplane stopped/);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
