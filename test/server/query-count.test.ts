@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { createMember, createOwner, createTestApp, dbKind, type Execute, executor, ok, type TestUser } from "../kit.ts";
+
+// A test-only recorder of the SQL statements Prisma sends: nested lists must cost the same number
+// of statements whatever their length (no N+1).
+let statements: string[] = [];
+let app: App;
+let exec: Execute;
+let owner: TestUser;
+
+beforeAll(async () => {
+  app = await createTestApp({ onQuery: (sql) => statements.push(sql) });
+  exec = executor(app);
+  owner = await createOwner(exec, "Counter");
+  const prisma = app.db.prisma;
+  for (let i = 0; i < 50; i++) {
+    const agent = await prisma.agent.create({ data: { tenantId: owner.tenantId, name: `Agent ${i}` } });
+    await prisma.userAgent.create({ data: { userId: owner.userId, tenantId: owner.tenantId, agentId: agent.id } });
+  }
+  for (let i = 0; i < 50; i++) await createMember(exec, owner, `Member${i}`);
+}, 300_000);
+afterAll(() => app?.stop());
+
+async function countStatements(query: string, variables: Record<string, unknown>) {
+  // Authenticate first so the viewer lookup is not counted, then measure the operation alone.
+  await ok(exec, "{ me { id } }", {}, owner.token);
+  statements = [];
+  const data = await ok(exec, query, variables, owner.token);
+  return { count: statements.length, data };
+}
+
+describe(`nested lists load without N+1 (${dbKind})`, () => {
+  it("me → myAgents → agent runs the same statements for 5 and 50 agents", async () => {
+    const q = `query($n: Int!) { me { myAgents(first: $n) { edges { node { name agent { name model } } } } } }`;
+    const five = await countStatements(q, { n: 5 });
+    const fifty = await countStatements(q, { n: 50 });
+    expect(five.data.me.myAgents.edges).toHaveLength(5);
+    expect(fifty.data.me.myAgents.edges).toHaveLength(50);
+    expect(five.count).toBeGreaterThan(0);
+    expect(fifty.count).toBe(five.count);
+  });
+
+  it("tenant members with profiles runs the same statements for 5 and 50 members", async () => {
+    const q = `query($n: Int!) { me { tenant { members(first: $n) { edges { node { displayName profile { fullName jobTitle } } } } } } }`;
+    const five = await countStatements(q, { n: 5 });
+    const fifty = await countStatements(q, { n: 50 });
+    expect(five.data.me.tenant.members.edges).toHaveLength(5);
+    expect(fifty.data.me.tenant.members.edges).toHaveLength(50);
+    expect(fifty.count).toBe(five.count);
+  });
+
+  it("caps a page at 100 rows however many are asked for", async () => {
+    await app.db.prisma.agent.createMany({
+      data: Array.from({ length: 60 }, (_, i) => ({ tenantId: owner.tenantId, name: `Extra ${i}` })),
+    });
+    const d = await ok(
+      exec,
+      `{ agents(first: 1000) { edges { node { id } } pageInfo { hasNextPage } } }`,
+      {},
+      owner.token,
+    );
+    expect(d.agents.edges).toHaveLength(100);
+    expect(d.agents.pageInfo.hasNextPage).toBe(true);
+  });
+});
