@@ -1,0 +1,201 @@
+import { type ReactNode, useEffect, useMemo } from "react";
+import { Provider, useMutation, useQuery } from "urql";
+import { graphql } from "../gql/index.ts";
+import { LiveNotice } from "./components/LiveNotice.tsx";
+import { ErrorNotice, Loading } from "./components/status.tsx";
+import { signInPath } from "./lib/next.ts";
+import { PreferencesProvider, parsePreferences } from "./lib/preferences.tsx";
+import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/router.tsx";
+import { session, useSessionToken } from "./lib/session.ts";
+import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
+import { AdminScreen } from "./screens/Admin.tsx";
+import { AgentsScreen } from "./screens/Agents.tsx";
+import { AnalysesScreen } from "./screens/Analyses.tsx";
+import { MemoriesScreen } from "./screens/Memories.tsx";
+import { ProfileScreen } from "./screens/Profile.tsx";
+import { SecurityScreen } from "./screens/Security.tsx";
+import { SignInScreen } from "./screens/SignIn.tsx";
+import { SignUpScreen } from "./screens/SignUp.tsx";
+import { UsageScreen } from "./screens/Usage.tsx";
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    me {
+      id
+      displayName
+      email
+      profile {
+        avatarUrl
+        preferences
+      }
+      roles {
+        id
+        role
+        inEffect
+      }
+      tenant {
+        id
+        name
+        slug
+      }
+    }
+  }
+`);
+
+const SignOutMutation = graphql(`
+  mutation SignOut {
+    signOut
+  }
+`);
+
+export function isTenantAdmin(roles: readonly { role: string; inEffect: boolean }[] | null | undefined): boolean {
+  return (roles ?? []).some((r) => r.inEffect && (r.role === "admin" || r.role === "superadmin"));
+}
+
+export function App() {
+  const token = useSessionToken();
+  const setup = useMemo(
+    () =>
+      createUrqlClient({
+        token,
+        onSessionEnded: () => session.clear("Your session has ended. Sign in again to continue where you were."),
+      }),
+    [token],
+  );
+  useEffect(() => () => setup.dispose(), [setup]);
+  return (
+    <Provider value={setup.client}>
+      <Routes token={token} live={setup.live} />
+    </Provider>
+  );
+}
+
+function Routes({ token, live }: { token: string | null; live: LiveConnection }) {
+  const path = usePathname();
+  const location = useLocation();
+  const isPublic = path === "/signin" || path === "/signup";
+
+  useEffect(() => {
+    if (!token && !isPublic) navigate(signInPath(location), { replace: true });
+  }, [token, isPublic, location]);
+
+  if (path === "/signin") return <SignInScreen />;
+  if (path === "/signup") return <SignUpScreen />;
+  if (!token) return null;
+  return <SignedIn live={live} />;
+}
+
+const NAV: { to: string; label: string; admin?: boolean }[] = [
+  { to: "/analyses", label: "Analyses" },
+  { to: "/agents", label: "Agents" },
+  { to: "/memories", label: "Memories" },
+  { to: "/usage", label: "Usage & quotas" },
+  { to: "/profile", label: "Profile" },
+  { to: "/security", label: "Security" },
+  { to: "/admin", label: "Admin", admin: true },
+];
+
+function SignedIn({ live }: { live: LiveConnection }) {
+  const [result, refetch] = useQuery({ query: ViewerQuery });
+  const [, signOut] = useMutation(SignOutMutation);
+  const path = usePathname();
+  const me = result.data?.me;
+
+  useEffect(() => {
+    // A token the server no longer accepts reads as anonymous: `me` is null.
+    if (result.data && !result.data.me && !result.fetching)
+      session.clear("Your session has expired. Sign in again to continue where you were.");
+  }, [result.data, result.fetching]);
+
+  const prefs = parsePreferences(me?.profile?.preferences);
+  useEffect(() => {
+    if (me && path === "/") navigate(`/${prefs.defaultView}`, { replace: true });
+  }, [me, path, prefs.defaultView]);
+
+  if (!me) {
+    if (result.error && !result.data)
+      return (
+        <main className="center">
+          <ErrorNotice error={result.error} retry={() => refetch({ requestPolicy: "network-only" })} />
+        </main>
+      );
+    return (
+      <main className="center">
+        <Loading />
+      </main>
+    );
+  }
+
+  const admin = isTenantAdmin(me.roles);
+  const doSignOut = async () => {
+    await signOut({});
+    session.clear();
+    navigate("/signin");
+  };
+
+  return (
+    <PreferencesProvider preferences={me.profile?.preferences}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div className={`layout${prefs.sidebarCollapsed ? " collapsed" : ""}`}>
+        <header className="topbar">
+          <span className="brand">Userplane</span>
+          <span className="muted">{me.tenant?.name}</span>
+          <span className="spacer" />
+          <span>{me.displayName}</span>
+          <button type="button" onClick={doSignOut}>
+            Sign out
+          </button>
+        </header>
+        <nav className="sidebar" aria-label="Main">
+          <ul>
+            {NAV.filter((n) => !n.admin || admin).map((n) => (
+              <li key={n.to}>
+                <Link to={n.to} aria-current={path.startsWith(n.to) ? "page" : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" className="content" tabIndex={-1}>
+          <LiveNotice live={live} />
+          <Screen path={path} admin={admin} />
+        </main>
+      </div>
+    </PreferencesProvider>
+  );
+}
+
+function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
+  const run = matchPath("/analyses/:id", path);
+  if (run) return <AnalysesScreen runId={run.id} />;
+  switch (path) {
+    case "/analyses":
+      return <AnalysesScreen />;
+    case "/agents":
+      return <AgentsScreen />;
+    case "/memories":
+      return <MemoriesScreen />;
+    case "/usage":
+      return <UsageScreen />;
+    case "/profile":
+      return <ProfileScreen />;
+    case "/security":
+      return <SecurityScreen />;
+    case "/admin":
+      return admin ? <AdminScreen /> : <ErrorNotice error="Only tenant admins can open the admin screen." />;
+    case "/":
+      return <Loading />;
+    default:
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            There is no page at <code>{path}</code>. <Link to="/">Go to the start page</Link>.
+          </p>
+        </section>
+      );
+  }
+}

@@ -1,0 +1,85 @@
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+  useId,
+} from "react";
+
+interface Common {
+  label: ReactNode;
+  error?: string | undefined;
+  hint?: ReactNode;
+}
+
+function useIds(error?: string, hint?: ReactNode) {
+  const id = useId();
+  const describedBy = [error ? `${id}-err` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ") || undefined;
+  return { id, describedBy };
+}
+
+function Extra({ id, error, hint }: { id: string; error?: string | undefined; hint?: ReactNode }) {
+  return (
+    <>
+      {hint && (
+        <small id={`${id}-hint`} className="hint">
+          {hint}
+        </small>
+      )}
+      {error && (
+        <small id={`${id}-err`} className="field-error">
+          {error}
+        </small>
+      )}
+    </>
+  );
+}
+
+export function TextField({ label, error, hint, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+  const { id, describedBy } = useIds(error, hint);
+  return (
+    <div className="field">
+      <label htmlFor={input.id ?? id}>{label}</label>
+      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      <Extra id={id} error={error} hint={hint} />
+    </div>
+  );
+}
+
+export function TextArea({ label, error, hint, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const { id, describedBy } = useIds(error, hint);
+  return (
+    <div className="field">
+      <label htmlFor={input.id ?? id}>{label}</label>
+      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      <Extra id={id} error={error} hint={hint} />
+    </div>
+  );
+}
+
+export function SelectField({
+  label,
+  error,
+  hint,
+  children,
+  ...input
+}: Common & SelectHTMLAttributes<HTMLSelectElement>) {
+  const { id, describedBy } = useIds(error, hint);
+  return (
+    <div className="field">
+      <label htmlFor={input.id ?? id}>{label}</label>
+      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input}>
+        {children}
+      </select>
+      <Extra id={id} error={error} hint={hint} />
+    </div>
+  );
+}
+
+export function CheckboxField({ label, ...input }: { label: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <label className="checkbox">
+      <input type="checkbox" {...input} /> {label}
+    </label>
+  );
+}

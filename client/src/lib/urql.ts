@@ -1,0 +1,143 @@
+// The one urql client module: document cache, HTTP for queries and mutations, graphql-ws for
+// subscriptions. The WebSocket connects eagerly and reconnects by itself, and reports its state
+// so the UI can say when live updates are down.
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from "urql";
+
+export type LiveStatus = "connecting" | "connected" | "down";
+
+export interface LiveConnection {
+  readonly status: LiveStatus;
+  subscribe(listener: () => void): () => void;
+}
+
+export interface UrqlSetup {
+  client: Client;
+  live: LiveConnection;
+  dispose(): void;
+}
+
+export interface UrqlOptions {
+  token: string | null;
+  /** The server said the session is no longer valid (UNAUTHENTICATED, or WebSocket close 4401). */
+  onSessionEnded?: () => void;
+  httpUrl?: string;
+  wsUrl?: string;
+}
+
+const MAX_RETRY_WAIT_MS = 8_000;
+
+/** Exponential back-off with jitter, capped so an outage of any length recovers within seconds. */
+export function retryWaitMs(retries: number, random = Math.random): number {
+  const base = Math.min(MAX_RETRY_WAIT_MS, 500 * 2 ** retries);
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+function defaultWsUrl(): string {
+  const { protocol, host } = window.location;
+  return `${protocol === "https:" ? "wss:" : "ws:"}//${host}/graphql`;
+}
+
+function createLive(): LiveConnection & { set(s: LiveStatus): void } {
+  let status: LiveStatus = "connecting";
+  const listeners = new Set<() => void>();
+  return {
+    get status() {
+      return status;
+    },
+    set(next) {
+      if (next === status) return;
+      status = next;
+      for (const l of listeners) l();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+export function hasCode(error: { graphQLErrors?: readonly { extensions?: Record<string, unknown> }[] }, code: string) {
+  return (error.graphQLErrors ?? []).some((e) => e.extensions?.code === code);
+}
+
+export function createUrqlClient(options: UrqlOptions): UrqlSetup {
+  const { token, onSessionEnded } = options;
+  const live = createLive();
+  let ws: WsClient | null = null;
+  let ended = false;
+  const sessionEnded = () => {
+    if (ended) return;
+    ended = true;
+    onSessionEnded?.();
+  };
+
+  const exchanges = [
+    cacheExchange,
+    mapExchange({
+      onError(error) {
+        if (token && hasCode(error, "UNAUTHENTICATED")) sessionEnded();
+      },
+    }),
+    fetchExchange,
+  ];
+
+  if (token) {
+    ws = createWsClient({
+      url: options.wsUrl ?? defaultWsUrl(),
+      lazy: false,
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryWaitMs(retries))),
+      keepAlive: 15_000,
+      connectionParams: () => ({ authorization: `Bearer ${token}` }),
+      on: {
+        connecting: () => {
+          if (live.status !== "down") live.set("connecting");
+        },
+        connected: () => live.set("connected"),
+        closed: (event) => {
+          if (ended) return;
+          live.set("down");
+          // 4401: the server ended the session (sign-out elsewhere, revoked, expired).
+          if ((event as { code?: number } | undefined)?.code === 4401) sessionEnded();
+        },
+        error: () => live.set("down"),
+      },
+      onNonLazyError: () => live.set("down"),
+    });
+    const wsClient = ws;
+    exchanges.push(
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query || "" };
+          return {
+            subscribe(sink) {
+              const unsubscribe = wsClient.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+    );
+  } else {
+    live.set("connected");
+  }
+
+  const client = new Client({
+    url: options.httpUrl ?? "/graphql",
+    exchanges,
+    preferGetMethod: false,
+    requestPolicy: "cache-and-network",
+    fetchOptions: () => (token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+
+  return {
+    client,
+    live,
+    dispose() {
+      ended = true;
+      void ws?.dispose();
+    },
+  };
+}

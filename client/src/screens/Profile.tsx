@@ -1,0 +1,324 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import type { ProfileQuery as ProfileQueryData } from "../../gql/graphql.ts";
+import { graphql } from "../../gql/index.ts";
+import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
+import { FormStatus, QueryState } from "../components/status.tsx";
+import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
+import { browserTimezone, isValidTimezone, parsePreferences, SCREENS } from "../lib/preferences.tsx";
+
+const ProfileQuery = graphql(`
+  query Profile {
+    me {
+      id
+      displayName
+      email
+      profile {
+        fullName
+        avatarUrl
+        jobTitle
+        department
+        organization
+        country
+        preferences
+        notificationSettings
+        twitter
+        linkedin
+        instagram
+        facebook
+        tiktok
+        updatedAt
+      }
+    }
+  }
+`);
+
+const UpdateProfileMutation = graphql(`
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      id
+      displayName
+      profile {
+        fullName
+        avatarUrl
+        jobTitle
+        department
+        organization
+        country
+        preferences
+        notificationSettings
+        twitter
+        linkedin
+        instagram
+        facebook
+        tiktok
+        updatedAt
+      }
+    }
+  }
+`);
+
+const LANGUAGES: [string, string][] = [
+  ["en", "English"],
+  ["en-GB", "English (UK)"],
+  ["de", "Deutsch"],
+  ["fr", "Français"],
+  ["es", "Español"],
+  ["it", "Italiano"],
+  ["nl", "Nederlands"],
+  ["pt-BR", "Português (Brasil)"],
+  ["ja", "日本語"],
+];
+
+function timezones(current: string): string[] {
+  const all = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone") ?? [];
+  const list = all.length ? all : ["UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
+  return list.includes(current) ? list : [current, ...list];
+}
+
+export interface NotificationSettings {
+  email: boolean;
+  inApp: boolean;
+  weeklyDigest: boolean;
+  agentUpdates: boolean;
+  newFeatures: boolean;
+}
+
+/** Reads stored notification settings (snake_case keys as in the seed); unset switches default to on, digest off. */
+export function parseNotificationSettings(json: unknown): NotificationSettings {
+  const n = json && typeof json === "object" ? (json as Record<string, unknown>) : {};
+  const b = (v: unknown, d: boolean) => (typeof v === "boolean" ? v : d);
+  return {
+    email: b(n.email, true),
+    inApp: b(n.in_app ?? n.inApp, true),
+    weeklyDigest: b(n.weekly_digest ?? n.weeklyDigest, false),
+    agentUpdates: b(n.agent_updates ?? n.agentUpdates, true),
+    newFeatures: b(n.new_features ?? n.newFeatures, true),
+  };
+}
+
+export function ProfileScreen() {
+  const [result, refetch] = useQuery({ query: ProfileQuery });
+  return (
+    <section>
+      <h1>Profile & preferences</h1>
+      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
+      </QueryState>
+    </section>
+  );
+}
+
+type Me = NonNullable<ProfileQueryData["me"]>;
+
+export function ProfileForm({ me }: { me: Me }) {
+  const p = me.profile;
+  const [identity, setIdentity] = useState({
+    displayName: me.displayName,
+    fullName: p?.fullName ?? "",
+    avatarUrl: p?.avatarUrl ?? "",
+    jobTitle: p?.jobTitle ?? "",
+    department: p?.department ?? "",
+    organization: p?.organization ?? "",
+    country: p?.country ?? "",
+  });
+  const [social, setSocial] = useState({
+    twitter: p?.twitter ?? "",
+    linkedin: p?.linkedin ?? "",
+    instagram: p?.instagram ?? "",
+    facebook: p?.facebook ?? "",
+    tiktok: p?.tiktok ?? "",
+  });
+  const [prefs, setPrefs] = useState(() => parsePreferences(p?.preferences));
+  const [notify, setNotify] = useState(() => parseNotificationSettings(p?.notificationSettings));
+  const [result, update] = useMutation(UpdateProfileMutation);
+  const [saved, setSaved] = useState<string | null>(null);
+  const errors = fieldErrors(result.error);
+  useEffect(() => {
+    if (result.fetching) setSaved(null);
+  }, [result.fetching]);
+
+  const save = (input: Parameters<typeof update>[0]["input"], what: string) => async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await update({ input });
+    if (r.data) setSaved(`${what} saved.`);
+  };
+
+  const tzList = timezones(prefs.timezone);
+  return (
+    <>
+      <FormStatus error={formErrorMessage(result.error)} success={saved} />
+      <form className="card" onSubmit={save(identity, "Profile")} aria-labelledby="profile-h">
+        <h2 id="profile-h">About you</h2>
+        <p className="muted">Signed in as {me.email}</p>
+        <div className="grid2">
+          {(
+            [
+              ["displayName", "Display name"],
+              ["fullName", "Full name"],
+              ["jobTitle", "Job title"],
+              ["department", "Department"],
+              ["organization", "Organisation"],
+              ["country", "Country"],
+              ["avatarUrl", "Avatar URL"],
+            ] as const
+          ).map(([key, label]) => (
+            <TextField
+              key={key}
+              label={label}
+              name={key}
+              required={key === "displayName"}
+              type={key === "avatarUrl" ? "url" : "text"}
+              value={identity[key]}
+              onChange={(e) => setIdentity((s) => ({ ...s, [key]: e.target.value }))}
+              error={errors[key]}
+            />
+          ))}
+        </div>
+        <button type="submit" className="primary" disabled={result.fetching}>
+          Save profile
+        </button>
+      </form>
+
+      <form
+        className="card"
+        aria-labelledby="prefs-h"
+        onSubmit={save(
+          {
+            preferences: {
+              theme: prefs.theme,
+              language: prefs.language,
+              timezone: prefs.timezone,
+              defaultView: prefs.defaultView,
+              sidebarCollapsed: prefs.sidebarCollapsed,
+              animationsEnabled: prefs.animationsEnabled,
+            },
+          },
+          "Preferences",
+        )}
+      >
+        <h2 id="prefs-h">Preferences</h2>
+        <div className="grid2">
+          <SelectField
+            label="Theme"
+            value={prefs.theme}
+            onChange={(e) => setPrefs((s) => ({ ...s, theme: e.target.value as typeof s.theme }))}
+          >
+            <option value="system">Same as the system</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </SelectField>
+          <SelectField
+            label="Language (dates and numbers)"
+            value={prefs.language}
+            onChange={(e) => setPrefs((s) => ({ ...s, language: e.target.value }))}
+          >
+            {LANGUAGES.some(([v]) => v === prefs.language) ? null : (
+              <option value={prefs.language}>{prefs.language}</option>
+            )}
+            {LANGUAGES.map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label="Time zone"
+            value={prefs.timezone}
+            onChange={(e) => setPrefs((s) => ({ ...s, timezone: e.target.value }))}
+            hint={`This browser: ${browserTimezone()}`}
+            error={isValidTimezone(prefs.timezone) ? errors.timezone : "Unknown time zone"}
+          >
+            {tzList.map((tz) => (
+              <option key={tz} value={tz}>
+                {tz}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label="Start page"
+            value={prefs.defaultView}
+            onChange={(e) => setPrefs((s) => ({ ...s, defaultView: e.target.value }))}
+          >
+            {SCREENS.map((s) => (
+              <option key={s} value={s}>
+                {s.charAt(0).toUpperCase() + s.slice(1)}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+        <CheckboxField
+          label="Collapse the sidebar"
+          checked={prefs.sidebarCollapsed}
+          onChange={(e) => setPrefs((s) => ({ ...s, sidebarCollapsed: e.target.checked }))}
+        />
+        <CheckboxField
+          label="Animations"
+          checked={prefs.animationsEnabled}
+          onChange={(e) => setPrefs((s) => ({ ...s, animationsEnabled: e.target.checked }))}
+        />
+        <button type="submit" className="primary" disabled={result.fetching}>
+          Save preferences
+        </button>
+      </form>
+
+      <form
+        className="card"
+        aria-labelledby="notify-h"
+        onSubmit={save({ notificationSettings: notify }, "Notification settings")}
+      >
+        <h2 id="notify-h">Notifications</h2>
+        <fieldset>
+          <legend>Send me</legend>
+          {(
+            [
+              ["email", "Email notifications"],
+              ["inApp", "In-app notifications"],
+              ["weeklyDigest", "A weekly digest"],
+              ["agentUpdates", "Agent updates"],
+              ["newFeatures", "News about features"],
+            ] as const
+          ).map(([key, label]) => (
+            <CheckboxField
+              key={key}
+              label={label}
+              checked={notify[key]}
+              onChange={(e) => setNotify((s) => ({ ...s, [key]: e.target.checked }))}
+            />
+          ))}
+        </fieldset>
+        <button type="submit" className="primary" disabled={result.fetching}>
+          Save notification settings
+        </button>
+      </form>
+
+      <form className="card" aria-labelledby="social-h" onSubmit={save(social, "Social handles")}>
+        <h2 id="social-h">Social handles</h2>
+        <div className="grid2">
+          {(
+            [
+              ["twitter", "X / Twitter"],
+              ["linkedin", "LinkedIn"],
+              ["instagram", "Instagram"],
+              ["facebook", "Facebook"],
+              ["tiktok", "TikTok"],
+            ] as const
+          ).map(([key, label]) => (
+            <TextField
+              key={key}
+              label={label}
+              name={key}
+              placeholder="handle"
+              value={social[key]}
+              onChange={(e) => setSocial((s) => ({ ...s, [key]: e.target.value }))}
+              error={errors[key]}
+            />
+          ))}
+        </div>
+        <button type="submit" className="primary" disabled={result.fetching}>
+          Save social handles
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,311 @@
+import { type FormEvent, useMemo, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import type { ApiScope } from "../../gql/graphql.ts";
+import { graphql } from "../../gql/index.ts";
+import { CopyButton } from "../components/CopyButton.tsx";
+import { CheckboxField, TextField } from "../components/Field.tsx";
+import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
+import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
+import { useFormat } from "../lib/preferences.tsx";
+
+const SessionsQuery = graphql(`
+  query Sessions($first: Int) {
+    sessions(first: $first, activeOnly: true) {
+      edges {
+        node {
+          id
+          current
+          active
+          deviceType
+          browser
+          os
+          ipAddress
+          sessionStart
+          lastSeenAt
+          expiresAt
+        }
+      }
+    }
+  }
+`);
+
+const RevokeSessionMutation = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id) {
+      id
+      active
+      revokedAt
+    }
+  }
+`);
+
+const ApiKeysQuery = graphql(`
+  query ApiKeys($first: Int) {
+    apiKeys(first: $first) {
+      edges {
+        node {
+          id
+          name
+          prefix
+          scopes
+          createdAt
+          lastUsedAt
+          expiresAt
+          revokedAt
+        }
+      }
+    }
+  }
+`);
+
+const CreateApiKeyMutation = graphql(`
+  mutation CreateApiKey($name: String!, $scopes: [ApiScope!]!, $expiresAt: DateTime) {
+    createApiKey(name: $name, scopes: $scopes, expiresAt: $expiresAt) {
+      secret
+      apiKey {
+        id
+        name
+        prefix
+        scopes
+        createdAt
+        lastUsedAt
+        expiresAt
+        revokedAt
+      }
+    }
+  }
+`);
+
+const RevokeApiKeyMutation = graphql(`
+  mutation RevokeApiKey($id: ID!) {
+    revokeApiKey(id: $id) {
+      id
+      revokedAt
+    }
+  }
+`);
+
+export const API_SCOPES: { scope: ApiScope; label: string }[] = [
+  { scope: "READ_PROFILE", label: "Read profile" },
+  { scope: "WRITE_PROFILE", label: "Write profile" },
+  { scope: "READ_AGENTS", label: "Read agents" },
+  { scope: "WRITE_AGENTS", label: "Write agents" },
+  { scope: "READ_MEMORIES", label: "Read memories" },
+  { scope: "WRITE_MEMORIES", label: "Write memories" },
+  { scope: "READ_RATINGS", label: "Read ratings" },
+  { scope: "WRITE_RATINGS", label: "Write ratings" },
+  { scope: "READ_USAGE", label: "Read usage" },
+  { scope: "ANALYSIS_READ", label: "Read analyses" },
+  { scope: "ANALYSIS_RUN", label: "Run analyses" },
+  { scope: "ADMIN", label: "Admin" },
+];
+
+export function describeDevice(s: { deviceType?: string | null; browser?: string | null; os?: string | null }): string {
+  const parts = [s.browser, s.os].filter(Boolean).join(" on ");
+  const device = s.deviceType ? s.deviceType.charAt(0).toUpperCase() + s.deviceType.slice(1) : "Unknown device";
+  return parts ? `${device} · ${parts}` : device;
+}
+
+export function SecurityScreen() {
+  return (
+    <section>
+      <h1>Security</h1>
+      <Sessions />
+      <ApiKeys />
+    </section>
+  );
+}
+
+function Sessions() {
+  const f = useFormat();
+  const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
+  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50 }, context: ctx });
+  const [revoking, revoke] = useMutation(RevokeSessionMutation);
+  return (
+    <div className="card">
+      <h2>Signed-in sessions</h2>
+      {revoking.error && <ErrorNotice error={revoking.error} />}
+      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) =>
+          data.sessions.edges.length === 0 ? (
+            <Empty>No active sessions.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Device</th>
+                  <th scope="col">IP address</th>
+                  <th scope="col">Signed in</th>
+                  <th scope="col">Last seen</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.sessions.edges.map(({ node: s }) => (
+                  <tr key={s.id}>
+                    <td>
+                      {describeDevice(s)} {s.current && <span className="badge">This session</span>}
+                    </td>
+                    <td>{s.ipAddress ?? "—"}</td>
+                    <td>{f.dateTime(s.sessionStart)}</td>
+                    <td>{f.dateTime(s.lastSeenAt)}</td>
+                    <td>
+                      {!s.current && (
+                        <button
+                          type="button"
+                          disabled={revoking.fetching}
+                          onClick={() => revoke({ id: s.id })}
+                          aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </QueryState>
+    </div>
+  );
+}
+
+function ApiKeys() {
+  const f = useFormat();
+  const ctx = useMemo(() => ({ additionalTypenames: ["ApiKey"] }), []);
+  const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 }, context: ctx });
+  const [created, create] = useMutation(CreateApiKeyMutation);
+  const [revoking, revoke] = useMutation(RevokeApiKeyMutation);
+  const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<ApiScope[]>(["READ_PROFILE"]);
+  const [expiresAt, setExpiresAt] = useState("");
+  const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
+  const errors = fieldErrors(created.error);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await create({
+      name: name.trim(),
+      scopes,
+      expiresAt: expiresAt ? new Date(`${expiresAt}T23:59:59`).toISOString() : null,
+    });
+    if (r.data) {
+      setSecret({ name: r.data.createApiKey.apiKey.name, secret: r.data.createApiKey.secret });
+      setName("");
+    }
+  };
+
+  return (
+    <div className="card">
+      <h2>API keys</h2>
+      <p className="muted">
+        For external tools: send a key as <code>Authorization: Bearer &lt;key&gt;</code>.
+      </p>
+      {secret && (
+        <div className="notice success secret" role="alert">
+          <p>
+            Key <strong>{secret.name}</strong> created. Copy it now: it is not stored and can't be shown again.
+          </p>
+          <code className="secret-value" data-testid="api-key-secret">
+            {secret.secret}
+          </code>{" "}
+          <CopyButton text={secret.secret} label="Copy key" />{" "}
+          <button type="button" className="link" onClick={() => setSecret(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      <form onSubmit={submit} aria-label="Create an API key">
+        <div className="grid2">
+          <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+          <TextField
+            label="Expires on (optional)"
+            type="date"
+            value={expiresAt}
+            onChange={(e) => setExpiresAt(e.target.value)}
+            error={errors.expiresAt}
+          />
+        </div>
+        <fieldset className="scopes">
+          <legend>Scopes</legend>
+          {API_SCOPES.map(({ scope, label }) => (
+            <CheckboxField
+              key={scope}
+              label={label}
+              checked={scopes.includes(scope)}
+              onChange={(e) => setScopes((s) => (e.target.checked ? [...s, scope] : s.filter((x) => x !== scope)))}
+            />
+          ))}
+          {errors.scopes && <small className="field-error">{errors.scopes}</small>}
+        </fieldset>
+        <FormStatus error={formErrorMessage(created.error)} />
+        <button type="submit" className="primary" disabled={created.fetching || scopes.length === 0}>
+          Create key
+        </button>
+      </form>
+      {revoking.error && <ErrorNotice error={revoking.error} />}
+      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) =>
+          data.apiKeys.edges.length === 0 ? (
+            <Empty>No API keys yet.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.apiKeys.edges.map(({ node: k }) => (
+                  <tr key={k.id}>
+                    <td>{k.name}</td>
+                    <td>
+                      <code>{k.prefix}…</code>
+                    </td>
+                    <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
+                    <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
+                    <td>
+                      {k.revokedAt
+                        ? `Revoked ${f.dateTime(k.revokedAt)}`
+                        : k.expiresAt && new Date(k.expiresAt) < new Date()
+                          ? "Expired"
+                          : k.expiresAt
+                            ? `Active until ${f.dateTime(k.expiresAt)}`
+                            : "Active"}
+                    </td>
+                    <td>
+                      {!k.revokedAt && (
+                        <button
+                          type="button"
+                          disabled={revoking.fetching}
+                          onClick={() => {
+                            if (window.confirm(`Revoke the key "${k.name}"? Tools using it stop working.`))
+                              void revoke({ id: k.id });
+                          }}
+                          aria-label={`Revoke key ${k.name}`}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </QueryState>
+    </div>
+  );
+}

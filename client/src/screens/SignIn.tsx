@@ -1,0 +1,96 @@
+import { type FormEvent, useState } from "react";
+import { useMutation } from "urql";
+import { graphql } from "../../gql/index.ts";
+import { TextField } from "../components/Field.tsx";
+import { FormStatus } from "../components/status.tsx";
+import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
+import { attributionFrom, safeNext } from "../lib/next.ts";
+import { Link, navigate, useSearchParam } from "../lib/router.tsx";
+import { session } from "../lib/session.ts";
+
+const SignInMutation = graphql(`
+  mutation SignIn($email: String!, $password: String!, $tenantSlug: String, $attribution: AttributionInput) {
+    signIn(email: $email, password: $password, tenantSlug: $tenantSlug, attribution: $attribution) {
+      token
+      user {
+        id
+      }
+    }
+  }
+`);
+
+export function SignInScreen() {
+  const next = safeNext(useSearchParam("next"));
+  const [ended] = useState(() => session.takeEndedReason());
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [tenantSlug, setTenantSlug] = useState("");
+  const [result, signIn] = useMutation(SignInMutation);
+  const errors = fieldErrors(result.error);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await signIn({
+      email: email.trim(),
+      password,
+      tenantSlug: tenantSlug.trim() || null,
+      attribution: attributionFrom(window.location.search, document.referrer),
+    });
+    if (r.data?.signIn) {
+      session.set(r.data.signIn.token);
+      navigate(next, { replace: true });
+    }
+  };
+
+  return (
+    <main className="auth">
+      <h1>Sign in to Userplane</h1>
+      {ended && (
+        <div className="notice info" role="status">
+          {ended}
+        </div>
+      )}
+      <form onSubmit={submit} noValidate={false}>
+        <TextField
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={errors.email}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password}
+        />
+        <details>
+          <summary>Belong to several tenants?</summary>
+          <TextField
+            label="Tenant (slug)"
+            name="tenant"
+            value={tenantSlug}
+            onChange={(e) => setTenantSlug(e.target.value)}
+            error={errors.tenantSlug}
+            hint="Leave empty to use your primary tenant."
+          />
+        </details>
+        <FormStatus error={formErrorMessage(result.error)} />
+        <button type="submit" className="primary" disabled={result.fetching}>
+          {result.fetching ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p>
+        New here?{" "}
+        <Link to={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
+      </p>
+    </main>
+  );
+}

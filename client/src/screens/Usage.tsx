@@ -1,0 +1,163 @@
+import { useState } from "react";
+import { useQuery } from "urql";
+import { graphql } from "../../gql/index.ts";
+import { BarChart, Gauge } from "../components/charts.tsx";
+import { SelectField } from "../components/Field.tsx";
+import { Empty, QueryState } from "../components/status.tsx";
+import { useFormat } from "../lib/preferences.tsx";
+
+const UsageQuery = graphql(`
+  query Usage($months: Int) {
+    usage(months: $months) {
+      totalTokens
+      totalCost
+      byMonth {
+        key
+        tokens
+        cost
+        requests
+      }
+      byModel {
+        key
+        tokens
+        cost
+        requests
+      }
+    }
+  }
+`);
+
+export const QuotasQuery = graphql(`
+  query Quotas {
+    quotas(first: 20) {
+      edges {
+        node {
+          id
+          quotaType
+          quotaLimit
+          currentUsage
+          usagePercentage
+          alertThresholdPercentage
+          alert
+          isExceeded
+          periodStart
+          periodEnd
+        }
+      }
+    }
+  }
+`);
+
+export const QUOTA_LABELS: Record<string, string> = {
+  tokens: "Tokens",
+  api_calls: "API calls",
+  storage_gb: "Storage (GB)",
+  users: "Users",
+};
+
+/** The last `months` calendar months as YYYY-MM (oldest first), so months without usage show as zero. */
+export function lastMonths(months: number, now = new Date()): string[] {
+  const out: string[] = [];
+  for (let i = months - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    out.push(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`);
+  }
+  return out;
+}
+
+export function fillMonths(buckets: { key: string; tokens: number }[], months: number, now = new Date()) {
+  const byKey = new Map(buckets.map((b) => [b.key, b.tokens]));
+  return lastMonths(months, now).map((key) => ({ label: key, value: byKey.get(key) ?? 0 }));
+}
+
+export function UsageScreen() {
+  const f = useFormat();
+  const [months, setMonths] = useState(6);
+  const [usage, refetchUsage] = useQuery({ query: UsageQuery, variables: { months } });
+  const [quotas, refetchQuotas] = useQuery({ query: QuotasQuery });
+  return (
+    <section>
+      <h1>Usage & quotas</h1>
+      <div className="card">
+        <h2>Quotas this period</h2>
+        <QueryState result={quotas} retry={() => refetchQuotas({ requestPolicy: "network-only" })}>
+          {(data) =>
+            data.quotas.edges.length === 0 ? (
+              <Empty>No quotas are set for your tenant: usage is unlimited.</Empty>
+            ) : (
+              <div className="gauges">
+                {data.quotas.edges.map(({ node: q }) => (
+                  <Gauge
+                    key={q.id}
+                    label={QUOTA_LABELS[q.quotaType] ?? q.quotaType}
+                    percent={q.usagePercentage}
+                    threshold={q.alertThresholdPercentage}
+                    detail={`${f.number(q.currentUsage, 2)} of ${f.number(q.quotaLimit, 2)}, ${f.date(q.periodStart)} – ${f.date(q.periodEnd)}${q.isExceeded ? " · exceeded" : q.alert ? " · over alert threshold" : ""}`}
+                  />
+                ))}
+              </div>
+            )
+          }
+        </QueryState>
+      </div>
+      <div className="card">
+        <div className="row">
+          <h2>My usage</h2>
+          <span className="spacer" />
+          <SelectField label="Period" value={months} onChange={(e) => setMonths(Number(e.target.value))}>
+            <option value={3}>Last 3 months</option>
+            <option value={6}>Last 6 months</option>
+            <option value={12}>Last 12 months</option>
+          </SelectField>
+        </div>
+        <QueryState result={usage} retry={() => refetchUsage({ requestPolicy: "network-only" })}>
+          {(data) => (
+            <>
+              <p>
+                <strong>{f.number(data.usage.totalTokens)}</strong> tokens ·{" "}
+                <strong>{f.money(data.usage.totalCost)}</strong>
+              </p>
+              <BarChart
+                title="Tokens by month"
+                bars={fillMonths(data.usage.byMonth, months)}
+                format={(v) => f.number(v)}
+              />
+              {data.usage.byModel.length === 0 ? (
+                <Empty>No usage by model yet: run an analysis or use an agent.</Empty>
+              ) : (
+                <>
+                  <BarChart
+                    title="Cost by model (USD)"
+                    bars={data.usage.byModel.map((b) => ({ label: b.key, value: b.cost }))}
+                    format={(v) => f.money(v)}
+                  />
+                  <table>
+                    <caption className="visually-hidden">Usage by model</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Model</th>
+                        <th scope="col">Requests</th>
+                        <th scope="col">Tokens</th>
+                        <th scope="col">Cost</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {data.usage.byModel.map((b) => (
+                        <tr key={b.key}>
+                          <th scope="row">{b.key}</th>
+                          <td>{f.number(b.requests)}</td>
+                          <td>{f.number(b.tokens)}</td>
+                          <td>{f.money(b.cost)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </>
+              )}
+            </>
+          )}
+        </QueryState>
+      </div>
+    </section>
+  );
+}
