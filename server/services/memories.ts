@@ -110,12 +110,15 @@ export async function searchMemories(
   const typeFilter = memoryType ?? null;
   const rows = hasPgvector
     ? await prisma.$queryRaw<{ id: string; score: number }[]>`
-        SELECT id, 1 - (embedding::vector <=> ${q}::float8[]::vector) AS score
-        FROM memories
-        WHERE user_id = ${viewer.userId}::uuid AND embedding_model = ${embedder.model}
-          AND (expires_at IS NULL OR expires_at > now())
-          AND (${typeFilter}::text IS NULL OR memory_type::text = ${typeFilter}::text)
-        ORDER BY embedding::vector <=> ${q}::float8[]::vector, importance_score DESC
+        SELECT id, 1 - distance AS score
+        FROM (
+          SELECT id, importance_score, embedding::vector <=> ${q}::float8[]::vector AS distance
+          FROM memories
+          WHERE user_id = ${viewer.userId}::uuid AND embedding_model = ${embedder.model}
+            AND (expires_at IS NULL OR expires_at > now())
+            AND (${typeFilter}::text IS NULL OR memory_type::text = ${typeFilter}::text)
+        ) AS candidates
+        ORDER BY distance, importance_score DESC
         LIMIT ${first}`
     : await prisma.$queryRaw<{ id: string; score: number }[]>`
         SELECT m.id, s.score
