@@ -173,6 +173,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      if (config.RUN_WORKER) await services.analysis.startWorker();
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
       logger.info({ port, url }, "userplane listening");
@@ -189,6 +190,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       timeout.unref();
       await closed;
       clearTimeout(timeout);
+      // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
+      services.analysis.interruptRuns();
+      await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

@@ -43,6 +43,28 @@ const schema = z
     SCORER_URL: optionalUrl(["http", "https"]),
     SCORER_MODEL: z.string().min(1).default("gpt-4o-mini"),
     SCORER_API_KEY: z.string().optional(),
+    SCORER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    /** Price the scorer provider charges, for UsageLog.cost; the offline scorer costs nothing. */
+    SCORER_COST_PER_1K_TOKENS: z.coerce.number().min(0).max(1000).default(0),
+    /** pg-boss queue of analysis runs; separate names keep separate fleets apart on one database. */
+    ANALYSIS_QUEUE: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, '_', '-' or '.'")
+      .default("analysis-run"),
+    ANALYSIS_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    /** Pause between scoring batches: demos and tests that need a run slow enough to watch or kill. */
+    ANALYSIS_STEP_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+    /** How often a worker looks for a cancel asked on another instance. */
+    ANALYSIS_CANCEL_POLL_MS: z.coerce.number().int().min(20).max(5_000).default(250),
+    /** Analyses a user may start per hour when no RateLimitConfig row limits them; 0 turns it off. */
+    ANALYSIS_DEFAULT_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(60),
+    ANALYSIS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+    /** Stored content items per user and source. */
+    CONTENT_MAX_ITEMS_PER_SOURCE: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+    /** How often the job queue sweeps for expired or heartbeat-lost jobs (crash recovery). */
+    JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+    /** Fallback poll of the job queue; also how soon retried jobs are seen. */
+    JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)

@@ -54,6 +54,12 @@ export interface JobSendOptions {
   priority?: number;
   /** Enqueue inside the caller's transaction, e.g. `pgliteTransactionDb(tx)`. */
   db?: Db;
+  /** Per-job policy, over the queue's: a queue created by an older deploy keeps its heartbeat otherwise. */
+  heartbeatSeconds?: number;
+  expireInSeconds?: number;
+  retryLimit?: number;
+  retryDelay?: number;
+  retryBackoff?: boolean;
 }
 
 export type JobHandler<T> = (job: Job<T>) => Promise<unknown>;
@@ -66,6 +72,11 @@ export interface JobWorkOptions {
 export interface JobQueue {
   readonly mode: "embedded" | "scaled";
   send<T extends object>(name: string, data: T, options?: JobSendOptions): Promise<string | null>;
+  /**
+   * Creates the queue if needed. Call it before a `send` inside a PGlite transaction: creating the
+   * queue there would run on the root instance and deadlock.
+   */
+  ensureQueue(name: string): Promise<void>;
   work<T extends object>(name: string, handler: JobHandler<T>, options?: JobWorkOptions): Promise<void>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
   /** Escape hatch for the rarer pg-boss features (schedules, getJobById, ...). */
@@ -207,6 +218,7 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   return {
     mode: pglite ? "embedded" : "scaled",
     boss,
+    ensureQueue,
     async send(name, data, options = {}) {
       await ensureQueue(name);
       const sendOptions: SendOptions = {};
@@ -214,6 +226,11 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       if (options.startAfter !== undefined) sendOptions.startAfter = options.startAfter;
       if (options.priority !== undefined) sendOptions.priority = options.priority;
       if (options.db !== undefined) sendOptions.db = options.db;
+      if (options.heartbeatSeconds !== undefined) sendOptions.heartbeatSeconds = options.heartbeatSeconds;
+      if (options.expireInSeconds !== undefined) sendOptions.expireInSeconds = options.expireInSeconds;
+      if (options.retryLimit !== undefined) sendOptions.retryLimit = options.retryLimit;
+      if (options.retryDelay !== undefined) sendOptions.retryDelay = options.retryDelay;
+      if (options.retryBackoff !== undefined) sendOptions.retryBackoff = options.retryBackoff;
       return await boss.send(name, data, sendOptions);
     },
     async work<T extends object>(name: string, handler: JobHandler<T>, options: JobWorkOptions = {}) {

@@ -7,5 +7,6 @@ import "./rating.ts";
 import "./memory.ts";
 import "./usage.ts";
 import "./audit.ts";
+import "./analysis.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

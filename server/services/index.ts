@@ -1,7 +1,9 @@
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { createAnalysisService } from "./analysis/index.ts";
 import { createAuthService } from "./auth.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 
@@ -12,7 +14,7 @@ export interface ServiceDeps {
   pubsub: PubSub;
 }
 
-export function createServices({ config, db, pubsub }: ServiceDeps) {
+export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
   const embedder: Embedder =
     config.EMBEDDINGS_PROVIDER === "openai" && config.EMBEDDINGS_URL
       ? createOpenAiEmbedder({
@@ -21,9 +23,12 @@ export function createServices({ config, db, pubsub }: ServiceDeps) {
           apiKey: config.EMBEDDINGS_API_KEY,
         })
       : createLocalEmbedder();
+  const jobs = createJobs(config, db, logger);
   return {
     pubsub,
     embedder,
+    jobs,
+    analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
     auth: createAuthService(db.prisma, pubsub, { sessionTtlHours: config.SESSION_TTL_HOURS }),
   };
 }

@@ -1,0 +1,45 @@
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import { createJobQueue, type JobQueue } from "./queue.ts";
+
+/** pg-boss refuses shorter heartbeats. */
+export const MIN_HEARTBEAT_SECONDS = 10;
+
+export interface Jobs {
+  /** The queue, started on first use: apps that never enqueue or work never pay pg-boss's start-up. */
+  queue(): Promise<JobQueue>;
+  readonly heartbeatSeconds: number;
+  /** Lets running handlers finish or fail (they are retried elsewhere); before the database closes. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
+  let pending: Promise<JobQueue> | null = null;
+  let stopped = false;
+  const heartbeatSeconds = Math.max(MIN_HEARTBEAT_SECONDS, config.JOB_HEARTBEAT_SECONDS);
+  return {
+    heartbeatSeconds,
+    queue() {
+      if (stopped) return Promise.reject(new Error("the job queue is stopped"));
+      pending ??= createJobQueue({
+        // The app's own engine: one process owns a PGlite directory, so pg-boss must share it.
+        ...(db.pglite ? { pglite: db.pglite } : { connectionString: db.connectionString }),
+        logger,
+        heartbeatSeconds,
+        superviseIntervalSeconds: config.JOB_SUPERVISE_SECONDS,
+        pollingIntervalSeconds: config.JOB_POLL_SECONDS,
+        maxConnections: Math.max(2, Math.min(10, config.WORKER_CONCURRENCY + 2)),
+      });
+      pending.catch(() => {
+        pending = null;
+      });
+      return pending;
+    },
+    async stop(timeoutMs) {
+      stopped = true;
+      const queue = await pending?.catch(() => null);
+      await queue?.stop({ graceful: true, timeoutMs });
+    },
+  };
+}

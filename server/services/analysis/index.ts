@@ -1,0 +1,196 @@
+import type { Db } from "pg-boss";
+import type { Config } from "../../config.ts";
+import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../context.ts";
+import { badInput, forbidden, notFound } from "../../errors.ts";
+import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import type { Jobs } from "../../jobs/jobs.ts";
+import type { Logger } from "../../logger.ts";
+import type { PubSub } from "../../pubsub.ts";
+import { assertQuotaAvailable } from "../usage.ts";
+import * as content from "./content.ts";
+import { createOpenAiScorer } from "./openai-scorer.ts";
+import { executeRun, type LocalRuns, type PipelineDeps, RunInterrupted } from "./pipeline.ts";
+import { RunProgressStream, UserEventsStream } from "./progress.ts";
+import { createStartLimiter } from "./rate-limit.ts";
+import { cancelQueued, isTerminal, publish, type RunEvent, toEvent } from "./run-store.ts";
+import { createLexiconScorer, type Scorer } from "./scorer.ts";
+
+export { CONTENT_SOURCES } from "./content.ts";
+export type { RunEvent } from "./run-store.ts";
+
+export interface AnalysisDeps {
+  config: Config;
+  prisma: PrismaClient;
+  logger: Logger;
+  pubsub: PubSub;
+  jobs: Jobs;
+}
+
+interface RunJob {
+  runId: string;
+}
+
+/** pg-boss's insert, run on the caller's Prisma transaction: the run and its job commit together. */
+function transactionDb(tx: Prisma.TransactionClient): Db {
+  return {
+    async executeSql(text, values) {
+      return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...(values ?? [])) };
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A malformed id names no row; asked of the database it would be a server error instead. */
+export const isUuid = (id: string) => UUID.test(id);
+
+/** Status is the owner's and the tenant admins' (DESIGN.md section 3); results are checked per field. */
+export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "tenantId">): boolean {
+  if (viewer.kind === "anonymous") return false;
+  return viewer.userId === run.userId || (isTenantAdmin(viewer) && viewer.tenantId === run.tenantId);
+}
+
+export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: AnalysisDeps) {
+  const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR);
+  const local: LocalRuns = new Map();
+  const makeScorer = (instructions: string | null): Scorer =>
+    config.SCORER_PROVIDER === "openai" && config.SCORER_URL
+      ? createOpenAiScorer({
+          url: config.SCORER_URL,
+          model: config.SCORER_MODEL,
+          apiKey: config.SCORER_API_KEY,
+          timeoutMs: config.SCORER_TIMEOUT_MS,
+          instructions,
+        })
+      : createLexiconScorer();
+  const pipeline: PipelineDeps = { prisma, pubsub, logger, config, makeScorer };
+  const queueName = config.ANALYSIS_QUEUE;
+  let working = false;
+
+  const eventOf = async (runId: string): Promise<RunEvent | null> => {
+    const r = await prisma.analysisRun.findUnique({ where: { id: runId } });
+    return r ? toEvent(r) : null;
+  };
+
+  return {
+    importContent: (viewer: SignedInViewer, source: ContentSource, items: readonly content.ContentInput[]) =>
+      content.importContent(prisma, viewer, source, items, config.CONTENT_MAX_ITEMS_PER_SOURCE),
+
+    deleteContent: (viewer: SignedInViewer, args: { ids?: readonly string[] | null; source?: ContentSource | null }) =>
+      content.deleteContent(prisma, viewer, args),
+
+    /** Checks, creates the run and its job in one transaction, and returns before any work starts. */
+    async startAnalysis(
+      viewer: SignedInViewer,
+      args: { userAgentId?: string | null; sources?: readonly ContentSource[] | null },
+    ): Promise<AnalysisRun> {
+      if (args.userAgentId && !UUID.test(args.userAgentId)) throw notFound("Agent");
+      const userAgent = args.userAgentId
+        ? await prisma.userAgent.findFirst({
+            where: { id: args.userAgentId, userId: viewer.userId, deletedAt: null },
+            select: { id: true, agentId: true },
+          })
+        : null;
+      if (args.userAgentId && !userAgent) throw notFound("Agent");
+      const withContent = await prisma.contentItem.groupBy({
+        by: ["source"],
+        where: { userId: viewer.userId, ...(args.sources?.length ? { source: { in: [...args.sources] } } : {}) },
+        _count: { _all: true },
+      });
+      const sources = args.sources?.length ? [...new Set(args.sources)] : withContent.map((g) => g.source).sort();
+      if (withContent.length === 0)
+        throw badInput("sources", "There is no content to analyse: import posts or texts first (importContent).");
+      await assertQuotaAvailable(prisma, viewer.tenantId, "tokens");
+      await limiter.consume(viewer, userAgent?.agentId ?? null);
+      const queue = await jobs.queue();
+      // Outside the transaction: creating the queue there would wait on the connection it holds (PGlite).
+      await queue.ensureQueue(queueName);
+      const run = await prisma.$transaction(async (tx) => {
+        const created = await tx.analysisRun.create({
+          data: {
+            userId: viewer.userId,
+            tenantId: viewer.tenantId,
+            userAgentId: userAgent?.id ?? null,
+            sources,
+            message: "Waiting for a worker",
+          },
+        });
+        await queue.send<RunJob>(
+          queueName,
+          { runId: created.id },
+          {
+            db: transactionDb(tx),
+            singletonKey: created.id,
+            heartbeatSeconds: jobs.heartbeatSeconds,
+            // Crashes are found by the heartbeat; this only bounds a run that hangs while beating.
+            expireInSeconds: 6 * 3600,
+            // The handler decides when to give up (ANALYSIS_MAX_ATTEMPTS); pg-boss must not first.
+            retryLimit: config.ANALYSIS_MAX_ATTEMPTS + 2,
+            retryDelay: 1,
+            retryBackoff: true,
+          },
+        );
+        return created;
+      });
+      publish(pubsub, toEvent(run));
+      return run;
+    },
+
+    /** Stops a run: at once if no worker has it, else within a poll of the worker that has it. */
+    async cancelAnalysis(viewer: SignedInViewer, runId: string): Promise<AnalysisRun> {
+      if (!UUID.test(runId)) throw notFound("Analysis run");
+      const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
+      if (!run) throw notFound("Analysis run");
+      if (run.userId !== viewer.userId) throw forbidden("Only the owner can cancel an analysis.");
+      if (isTerminal(run.status)) return run;
+      const cancelled = await cancelQueued(prisma, runId);
+      if (cancelled) publish(pubsub, cancelled);
+      else {
+        await prisma.analysisRun.updateMany({
+          where: { id: runId, status: "running", cancelRequestedAt: null },
+          data: { cancelRequestedAt: new Date() },
+        });
+        local.get(runId)?.abort(new RunInterrupted("cancel"));
+      }
+      return prisma.analysisRun.findUniqueOrThrow({ where: { id: runId } });
+    },
+
+    /** The run's current state, then each change in order; authorised before it resolves. */
+    async progress(viewer: Viewer, runId: string): Promise<AsyncIterableIterator<RunEvent>> {
+      if (!UUID.test(runId)) throw notFound("Analysis run");
+      const source = pubsub.subscribe("analysis:run", runId)[Symbol.asyncIterator]();
+      // The first next() registers the listener, so nothing published from here on is missed.
+      const first = source.next();
+      try {
+        const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
+        if (!run) throw notFound("Analysis run");
+        if (!canSeeRun(viewer, run)) throw forbidden();
+        return new RunProgressStream(source, first, toEvent(run), run.tenantId, () => eventOf(runId));
+      } catch (err) {
+        await source.return?.();
+        throw err;
+      }
+    },
+
+    /** Every change of any of my runs, live. */
+    myEvents(viewer: SignedInViewer): AsyncIterableIterator<RunEvent> {
+      return new UserEventsStream(pubsub.subscribe("analysis:user", viewer.userId)[Symbol.asyncIterator]());
+    },
+
+    /** Starts this instance's analysis worker (RUN_WORKER). */
+    async startWorker(): Promise<void> {
+      if (working) return;
+      working = true;
+      const queue = await jobs.queue();
+      await queue.work<RunJob>(queueName, (job) => executeRun(pipeline, job.data.runId, job.signal, local), {
+        concurrency: config.WORKER_CONCURRENCY,
+      });
+    },
+
+    /** Interrupts this instance's runs; their jobs fail and are resumed by a worker that stays. */
+    interruptRuns(): void {
+      for (const c of local.values()) c.abort(new RunInterrupted("shutdown"));
+    },
+  };
+}
+
+export type AnalysisService = ReturnType<typeof createAnalysisService>;

@@ -1,0 +1,106 @@
+import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
+import type { SignedInViewer } from "../../context.ts";
+import { rateLimited } from "../../errors.ts";
+import type { PrismaClient, RateLimitConfig, RateLimitType } from "../../generated/prisma/client.ts";
+
+export const START_ACTION = "analysis.start";
+
+const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests">, number> = {
+  requests_per_minute: 60,
+  requests_per_hour: 3_600,
+  requests_per_day: 86_400,
+};
+
+/**
+ * Rate limits on starting analyses, from RateLimitConfig rows (the vital seed's global / tenant /
+ * user / agent scopes), with windows counted in rate_limit_usage by rate-limiter-flexible so every
+ * instance shares them. `defaultPerHour` applies per user when no row limits the user.
+ */
+export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number) {
+  const limiters = new Map<string, RateLimiterPrisma>();
+  const limiter = (points: number, duration: number) => {
+    const k = `${points}:${duration}`;
+    let l = limiters.get(k);
+    if (!l) {
+      l = new RateLimiterPrisma({
+        storeClient: prisma,
+        tableName: "rateLimitUsage",
+        keyPrefix: "analysis",
+        points,
+        duration,
+        clearExpiredByTimeout: false,
+      });
+      limiters.set(k, l);
+    }
+    return l;
+  };
+
+  function scopeKey(c: Pick<RateLimitConfig, "limitScope" | "id">, viewer: SignedInViewer, agentId: string | null) {
+    switch (c.limitScope) {
+      case "global":
+        return `${c.id}:global`;
+      case "tenant":
+        return `${c.id}:tenant:${viewer.tenantId}`;
+      case "user":
+        return `${c.id}:user:${viewer.userId}`;
+      case "agent":
+        return agentId ? `${c.id}:agent:${agentId}` : null;
+    }
+  }
+
+  async function running(c: RateLimitConfig, viewer: SignedInViewer, agentId: string | null): Promise<number> {
+    const active = { status: { in: ["queued" as const, "running" as const] } };
+    switch (c.limitScope) {
+      case "global":
+        return prisma.analysisRun.count({ where: active });
+      case "tenant":
+        return prisma.analysisRun.count({ where: { ...active, tenantId: viewer.tenantId } });
+      case "user":
+        return prisma.analysisRun.count({ where: { ...active, userId: viewer.userId } });
+      case "agent":
+        return agentId ? prisma.analysisRun.count({ where: { ...active, userAgent: { agentId } } }) : 0;
+    }
+  }
+
+  return {
+    /** Throws RATE_LIMITED when any applicable limit is reached; otherwise counts this start against all. */
+    async consume(viewer: SignedInViewer, agentId: string | null): Promise<void> {
+      const configs = await prisma.rateLimitConfig.findMany({
+        where: {
+          action: START_ACTION,
+          isActive: true,
+          AND: [
+            { OR: [{ tenantId: null }, { tenantId: viewer.tenantId }] },
+            { OR: [{ userId: null }, { userId: viewer.userId }] },
+            { OR: [{ agentId: null }, ...(agentId ? [{ agentId }] : [])] },
+          ],
+        },
+        orderBy: { createdAt: "asc" },
+      });
+      const windows: { key: string; points: number; duration: number }[] = [];
+      for (const c of configs) {
+        if (c.limitType === "concurrent_requests") {
+          if ((await running(c, viewer, agentId)) >= c.limitValue) throw rateLimited(5);
+          continue;
+        }
+        const key = scopeKey(c, viewer, agentId);
+        if (key) windows.push({ key, points: c.limitValue, duration: WINDOW_SECONDS[c.limitType] });
+      }
+      if (defaultPerHour > 0 && !configs.some((c) => c.limitScope === "user" && c.limitType !== "concurrent_requests"))
+        windows.push({ key: `default:user:${viewer.userId}`, points: defaultPerHour, duration: 3_600 });
+      // Checked before anything is counted, so a start refused by one limit does not use up the others.
+      for (const w of windows) {
+        const res = await limiter(w.points, w.duration).get(w.key);
+        if (res && res.remainingPoints <= 0) throw rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+      }
+      for (const w of windows) {
+        try {
+          await limiter(w.points, w.duration).consume(w.key, 1);
+        } catch (e) {
+          if (e instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(e.msBeforeNext / 1000)));
+          throw e;
+        }
+      }
+    },
+  };
+}
