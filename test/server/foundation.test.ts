@@ -20,7 +20,9 @@ afterAll(() => app?.stop());
 
 describe(`database (${dbKind})`, () => {
   it("records every migration as prisma migrate deploy does", async () => {
-    const rows = await app.db.prisma.$queryRaw<{ migration_name: string; finished_at: Date | null; checksum: string }[]>`
+    const rows = await app.db.prisma.$queryRaw<
+      { migration_name: string; finished_at: Date | null; checksum: string }[]
+    >`
       SELECT migration_name, finished_at, checksum FROM _prisma_migrations`;
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
@@ -39,7 +41,9 @@ describe(`database (${dbKind})`, () => {
       expect(await applyMigrations(new PrismaPGlite(pglite), migrationsDir)).toEqual([]);
     } else {
       const { PrismaPg } = await import("@prisma/adapter-pg");
-      expect(await applyMigrations(new PrismaPg({ connectionString: app.config.DATABASE_URL }), migrationsDir)).toEqual([]);
+      expect(await applyMigrations(new PrismaPg({ connectionString: app.config.DATABASE_URL }), migrationsDir)).toEqual(
+        [],
+      );
     }
   });
 
@@ -143,7 +147,14 @@ describe("process", () => {
     const port = await freePort();
     const child = spawn(tsx, ["server/main.ts"], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, SERVE_CLIENT: "false", LOG_LEVEL: "info" },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        SERVE_CLIENT: "false",
+        LOG_LEVEL: "info",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
@@ -157,7 +168,13 @@ describe("process", () => {
     const body = JSON.stringify({ query: "{ __typename }" });
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
-        { host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
         (res) => {
           let text = "";
           res.on("data", (c) => {
@@ -180,4 +197,25 @@ describe("process", () => {
     expect(log).toMatch(/userplane stopped/);
     rmSync(dataDir, { recursive: true, force: true });
   });
+});
+
+describe("embedded data directory", () => {
+  it.runIf(dbKind === "pglite")(
+    "is created and migrated on first open and reused without migrating after",
+    async () => {
+      const { openDatabase } = await import("../../server/db/client.ts");
+      const { loadConfig } = await import("../../server/config.ts");
+      const dir = mkdtempSync(path.join(tmpdir(), "userplane-data-"));
+      const config = loadConfig({ DATA_DIR: dir });
+      const first = await openDatabase(config);
+      expect(first.migrationsApplied.length).toBeGreaterThan(0);
+      await first.prisma.tenant.create({ data: { name: "Kept", slug: "kept" } });
+      await first.close();
+      const second = await openDatabase(config);
+      expect(second.migrationsApplied).toEqual([]);
+      expect(await second.prisma.tenant.count({ where: { slug: "kept" } })).toBe(1);
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 });
