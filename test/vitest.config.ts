@@ -21,7 +21,7 @@ export default defineConfig({
         ? []
         : [
             {
-              extends: true,
+              extends: true as const,
               test: { name: "postgres", include: ["test/server/**/*.test.ts"], env: { TEST_DB: "postgres" } },
             },
           ]),

@@ -35,8 +35,12 @@ export const AgentRef = builder.prismaNode("Agent", {
 export const UserAgentRef = builder.prismaNode("UserAgent", {
   id: { field: "id" },
   authScopes: (ua) => ({
-    $all: { apiScope: "read:agents", tenant: ua.tenantId },
-    $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] },
+    // One $all at the top: sibling $all/$any keys would be OR-ed by the default "any" strategy.
+    $all: {
+      apiScope: "read:agents",
+      tenant: ua.tenantId,
+      $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] },
+    },
   }),
   fields: (t) => {
     const own = (ua: { userId: string }) => ({ self: ua.userId });

@@ -33,8 +33,7 @@ builder.prismaNode("Quota", {
 builder.prismaNode("UsageLog", {
   id: { field: "id" },
   authScopes: (u) => ({
-    $all: { apiScope: "read:usage" },
-    $any: { self: u.userId, $all: { tenant: u.tenantId, tenantAdmin: true } },
+    $all: { apiScope: "read:usage", $any: { self: u.userId, $all: { tenant: u.tenantId, tenantAdmin: true } } },
   }),
   fields: (t) => ({
     provider: t.exposeString("provider"),

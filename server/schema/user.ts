@@ -112,7 +112,7 @@ export const TenantRef = builder.prismaNode("Tenant", {
 
 export const RoleAssignmentRef = builder.prismaNode("RoleAssignment", {
   id: { field: "id" },
-  authScopes: (ra) => ({ $all: { tenant: ra.tenantId }, $any: { self: ra.userId, tenantAdmin: true } }),
+  authScopes: (ra) => ({ $all: { tenant: ra.tenantId, $any: { self: ra.userId, tenantAdmin: true } } }),
   fields: (t) => ({
     role: t.expose("role", { type: RoleEnum }),
     isActing: t.exposeBoolean("isActing"),
