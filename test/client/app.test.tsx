@@ -1,0 +1,144 @@
+import { act, render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { App } from "../../client/src/App.tsx";
+import { session } from "../../client/src/lib/session.ts";
+import { gqlError, mockApi, setLocation } from "./kit.tsx";
+import { wsFake } from "./ws-fake.ts";
+
+vi.mock("graphql-ws", () => import("./ws-fake.ts"));
+
+const me = {
+  id: "VXNlcjox",
+  displayName: "Ada",
+  email: "ada@example.com",
+  profile: { avatarUrl: null, preferences: { theme: "dark", language: "en", timezone: "UTC" } },
+  roles: [{ id: "r1", role: "member", inEffect: true }],
+  tenant: { id: "t1", name: "Ada's workspace", slug: "ada" },
+};
+
+const emptyConnection = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
+
+beforeEach(() => {
+  wsFake.reset();
+  session.clear();
+  session.takeEndedReason();
+});
+
+describe("session", () => {
+  it("sends a visitor to sign in, then back where they were", async () => {
+    setLocation("/memories?type=fact");
+    const api = mockApi({
+      SignIn: { data: { signIn: { token: "tok-1", user: { id: me.id } } } },
+      Viewer: { data: { me } },
+      Memories: { data: { memories: emptyConnection } },
+    });
+    render(<App />);
+    await screen.findByRole("heading", { name: "Sign in to Userplane" });
+    expect(window.location.pathname).toBe("/signin");
+    expect(new URLSearchParams(window.location.search).get("next")).toBe("/memories?type=fact");
+
+    await userEvent.type(screen.getByLabelText("Email"), "ada@example.com");
+    await userEvent.type(screen.getByLabelText("Password"), "correct horse battery");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+
+    await screen.findByRole("heading", { name: "Memories", level: 1 });
+    expect(window.location.pathname + window.location.search).toBe("/memories?type=fact");
+    expect(api.calls("SignIn")[0]?.variables).toMatchObject({
+      email: "ada@example.com",
+      password: "correct horse battery",
+    });
+    expect(api.calls("Viewer")[0]?.headers.get("authorization")).toBe("Bearer tok-1");
+    // The WebSocket carries the same token.
+    expect(await (wsFake.last.connectionParams as () => Promise<unknown>)()).toEqual({ authorization: "Bearer tok-1" });
+  });
+
+  it("an expired session goes back to sign in, keeping the location, with a notice", async () => {
+    session.set("expired-token");
+    setLocation("/agents");
+    mockApi({ Viewer: { data: { me: null } } });
+    render(<App />);
+    await screen.findByRole("heading", { name: "Sign in to Userplane" });
+    expect(screen.getByText(/session has expired/i)).toBeTruthy();
+    expect(window.location.search).toBe("?next=%2Fagents");
+    expect(session.token).toBeNull();
+  });
+
+  it("any UNAUTHENTICATED answer while signed in ends the session", async () => {
+    session.set("tok");
+    setLocation("/memories");
+    mockApi({
+      Viewer: { data: { me } },
+      Memories: gqlError("UNAUTHENTICATED", "Sign in to do this."),
+    });
+    render(<App />);
+    await screen.findByRole("heading", { name: "Sign in to Userplane" });
+    expect(window.location.search).toBe("?next=%2Fmemories");
+  });
+
+  it("a WebSocket closed with 4401 (session revoked elsewhere) ends the session", async () => {
+    session.set("tok");
+    setLocation("/profile");
+    mockApi({ Viewer: { data: { me } }, Profile: { data: { me: null } } });
+    render(<App />);
+    await screen.findByRole("navigation", { name: "Main" });
+    act(() => wsFake.last.on?.closed?.({ code: 4401, reason: "Session ended" } as never));
+    await screen.findByRole("heading", { name: "Sign in to Userplane" });
+    expect(window.location.search).toBe("?next=%2Fprofile");
+  });
+
+  it("signing out clears the token and shows sign in without a notice", async () => {
+    session.set("tok");
+    setLocation("/profile");
+    const api = mockApi({
+      Viewer: { data: { me } },
+      Profile: { data: { me: null } },
+      SignOut: { data: { signOut: true } },
+    });
+    render(<App />);
+    await userEvent.click(await screen.findByRole("button", { name: "Sign out" }));
+    await screen.findByRole("heading", { name: "Sign in to Userplane" });
+    expect(api.calls("SignOut")).toHaveLength(1);
+    expect(session.token).toBeNull();
+    expect(window.location.search).toBe("");
+    expect(screen.queryByText(/session has/i)).toBeNull();
+  });
+});
+
+describe("shell", () => {
+  it("applies the theme, hides admin for members and opens the start page from preferences", async () => {
+    session.set("tok");
+    setLocation("/");
+    mockApi({
+      Viewer: {
+        data: { me: { ...me, profile: { avatarUrl: null, preferences: { theme: "dark", default_view: "memories" } } } },
+      },
+      Memories: { data: { memories: emptyConnection } },
+    });
+    render(<App />);
+    await screen.findByRole("heading", { name: "Memories", level: 1 });
+    expect(window.location.pathname).toBe("/memories");
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    expect(screen.queryByRole("link", { name: "Admin" })).toBeNull();
+    expect(screen.getByRole("link", { name: "Memories" }).getAttribute("aria-current")).toBe("page");
+  });
+
+  it("shows a notice while the live connection is down, and hides it when it is back", async () => {
+    session.set("tok");
+    setLocation("/profile");
+    mockApi({ Viewer: { data: { me } }, Profile: { data: { me: null } } });
+    render(<App />);
+    await screen.findByRole("navigation", { name: "Main" });
+    act(() => wsFake.last.on?.connected?.({} as never, {} as never, false));
+    expect(screen.queryByText(/live connection down/i)).toBeNull();
+    act(() => wsFake.last.on?.closed?.({ code: 1006, reason: "" } as never));
+    expect(screen.getByText(/live connection down/i)).toBeTruthy();
+    act(() => wsFake.last.on?.connecting?.(false));
+    expect(screen.getByText(/live connection down/i)).toBeTruthy();
+    act(() => wsFake.last.on?.connected?.({} as never, {} as never, true));
+    await waitFor(() => expect(screen.queryByText(/live connection down/i)).toBeNull());
+    // It reconnects by itself, forever.
+    expect(wsFake.last.lazy).toBe(false);
+    expect(wsFake.last.retryAttempts).toBe(Number.POSITIVE_INFINITY);
+  });
+});

@@ -1,0 +1,78 @@
+// Test kit for the client's screens: a real urql client over a stubbed fetch (answers by operation
+// name, records every request), and a fake graphql-ws client that tests drive by hand.
+import { cleanup, render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { Provider } from "urql";
+import { afterEach, vi } from "vitest";
+import { PreferencesProvider } from "../../client/src/lib/preferences.tsx";
+import { createUrqlClient } from "../../client/src/lib/urql.ts";
+
+export interface GqlRequest {
+  operationName: string;
+  query: string;
+  variables: Record<string, unknown>;
+  headers: Headers;
+}
+
+type Answer =
+  | { data?: unknown; errors?: unknown[] }
+  | ((variables: Record<string, unknown>) => { data?: unknown; errors?: unknown[] });
+
+/** Stubs fetch: each operation name answers with its handler's result; unknown operations fail the test loudly. */
+export function mockApi(handlers: Record<string, Answer>) {
+  const requests: GqlRequest[] = [];
+  const fetchMock = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
+    const body = JSON.parse(String(init?.body ?? "{}"));
+    const operationName = body.operationName ?? /(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? "";
+    requests.push({
+      operationName,
+      query: body.query,
+      variables: body.variables ?? {},
+      headers: new Headers(init?.headers),
+    });
+    const handler = handlers[operationName];
+    if (!handler) throw new Error(`mockApi: no handler for operation ${operationName}`);
+    const result = typeof handler === "function" ? handler(body.variables ?? {}) : handler;
+    return new Response(JSON.stringify(result), { status: 200, headers: { "content-type": "application/json" } });
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return {
+    requests,
+    /** Requests of one operation, oldest first. */
+    calls: (name: string) => requests.filter((r) => r.operationName === name),
+    set(name: string, answer: Answer) {
+      handlers[name] = answer;
+    },
+  };
+}
+
+/** A dynamic answer computed from the operation's variables. */
+export function reply(fn: (variables: Record<string, unknown>) => { data?: unknown; errors?: unknown[] }): Answer {
+  return fn;
+}
+
+export function gqlError(code: string, message: string, extensions: Record<string, unknown> = {}) {
+  return { data: null, errors: [{ message, extensions: { code, ...extensions } }] };
+}
+
+/** Renders a screen inside an urql Provider (signed in with `token`) and the preferences provider. */
+export function renderScreen(ui: ReactElement, options: { token?: string | null; preferences?: unknown } = {}) {
+  const setup = createUrqlClient({ token: options.token === undefined ? "test-token" : options.token });
+  const utils = render(
+    <Provider value={setup.client}>
+      <PreferencesProvider preferences={options.preferences ?? null}>{ui}</PreferencesProvider>
+    </Provider>,
+  );
+  return { ...utils, setup };
+}
+
+export function setLocation(path: string) {
+  window.history.replaceState(null, "", path);
+}
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  localStorage.clear();
+  setLocation("/");
+});

@@ -1,0 +1,128 @@
+import { CombinedError } from "urql";
+import { describe, expect, it } from "vitest";
+import { errorMessage, fieldErrors, formErrorMessage } from "../../client/src/lib/errors.ts";
+import { attributionFrom, safeNext, signInPath } from "../../client/src/lib/next.ts";
+import { makeFormatters, parsePreferences } from "../../client/src/lib/preferences.tsx";
+import { matchPath } from "../../client/src/lib/router.tsx";
+import { retryWaitMs } from "../../client/src/lib/urql.ts";
+
+const gql = (errors: { message: string; extensions?: Record<string, unknown> }[]) =>
+  new CombinedError({ graphQLErrors: errors.map((e) => ({ ...e, extensions: e.extensions ?? {} })) as never });
+
+describe("errors", () => {
+  it("maps validation issues to fields, capitalised", () => {
+    const error = gql([
+      {
+        message: "email: must be an email address",
+        extensions: {
+          code: "BAD_USER_INPUT",
+          field: "email",
+          issues: [
+            { field: "email", message: "must be an email address" },
+            { field: "password", message: "must be at least 10 characters" },
+          ],
+        },
+      },
+    ]);
+    expect(fieldErrors(error)).toEqual({
+      email: "Must be an email address",
+      password: "Must be at least 10 characters",
+    });
+    expect(formErrorMessage(error)).toBe("Please correct the fields marked below.");
+  });
+
+  it("uses the last path segment of a nested field", () => {
+    const error = gql([
+      { message: "input.memoryKey is required", extensions: { code: "BAD_USER_INPUT", field: "input.memoryKey" } },
+    ]);
+    expect(fieldErrors(error)).toEqual({ memoryKey: "Input.memoryKey is required" });
+  });
+
+  it("shows the server's message for other errors, and a plain one for network errors", () => {
+    expect(
+      errorMessage(gql([{ message: "Email or password is incorrect.", extensions: { code: "UNAUTHENTICATED" } }])),
+    ).toBe("Email or password is incorrect.");
+    expect(errorMessage(new CombinedError({ networkError: new Error("fetch failed") }))).toMatch(
+      /can't reach the server/i,
+    );
+    expect(errorMessage(null)).toBeNull();
+  });
+});
+
+describe("next location", () => {
+  it("keeps same-origin paths and refuses others", () => {
+    expect(safeNext("/memories?type=fact")).toBe("/memories?type=fact");
+    expect(safeNext("//evil.example")).toBe("/");
+    expect(safeNext("https://evil.example")).toBe("/");
+    expect(safeNext("/signin?next=/x")).toBe("/");
+    expect(safeNext(null)).toBe("/");
+  });
+
+  it("builds the sign-in path with the location to come back to", () => {
+    expect(signInPath("/analyses/abc")).toBe("/signin?next=%2Fanalyses%2Fabc");
+    expect(signInPath("/")).toBe("/signin");
+  });
+
+  it("reads utm parameters and the referrer", () => {
+    expect(attributionFrom("?utm_source=news&utm_campaign=launch", "https://ref.example/")).toEqual({
+      utmSource: "news",
+      utmMedium: undefined,
+      utmCampaign: "launch",
+      referrerUrl: "https://ref.example/",
+    });
+    expect(attributionFrom("", "")).toBeUndefined();
+  });
+});
+
+describe("preferences", () => {
+  it("reads the seed's snake_case keys and falls back to valid defaults", () => {
+    const p = parsePreferences({
+      theme: "dark",
+      language: "de",
+      timezone: "Europe/Berlin",
+      sidebar_collapsed: true,
+      default_view: "memories",
+      animations_enabled: false,
+    });
+    expect(p).toEqual({
+      theme: "dark",
+      language: "de",
+      timezone: "Europe/Berlin",
+      sidebarCollapsed: true,
+      defaultView: "memories",
+      animationsEnabled: false,
+    });
+    const fallback = parsePreferences({ theme: "neon", timezone: "Mars/Olympus", default_view: "nowhere" });
+    expect(fallback.theme).toBe("system");
+    expect(fallback.timezone).not.toBe("Mars/Olympus");
+    expect(fallback.defaultView).toBe("analyses");
+  });
+
+  it("formats dates in the chosen time zone and numbers in the chosen language", () => {
+    const tokyo = makeFormatters(parsePreferences({ language: "en-GB", timezone: "Asia/Tokyo" }));
+    const utc = makeFormatters(parsePreferences({ language: "en-GB", timezone: "UTC" }));
+    expect(tokyo.dateTime("2026-01-01T20:00:00Z")).toContain("2 Jan 2026");
+    expect(utc.dateTime("2026-01-01T20:00:00Z")).toContain("1 Jan 2026");
+    expect(makeFormatters(parsePreferences({ language: "de" })).number(1234.5, 1)).toBe("1.234,5");
+    // Calendar dates do not move with the time zone.
+    expect(tokyo.date("2026-03-01")).toBe(utc.date("2026-03-01"));
+  });
+});
+
+describe("router", () => {
+  it("matches parameterised paths", () => {
+    expect(matchPath("/analyses/:id", "/analyses/QW5hbHlzaXM6MQ%3D%3D")).toEqual({ id: "QW5hbHlzaXM6MQ==" });
+    expect(matchPath("/analyses/:id", "/analyses")).toBeNull();
+    expect(matchPath("/analyses/:id", "/agents/x")).toBeNull();
+  });
+});
+
+describe("live connection retry", () => {
+  it("backs off exponentially with jitter, capped at 8 seconds", () => {
+    expect(retryWaitMs(0, () => 0)).toBe(250);
+    expect(retryWaitMs(0, () => 1)).toBe(500);
+    expect(retryWaitMs(3, () => 1)).toBe(4000);
+    expect(retryWaitMs(50, () => 1)).toBe(8000);
+    expect(retryWaitMs(50, () => 0)).toBe(4000);
+  });
+});
