@@ -173,6 +173,7 @@ class RunExecution {
     await this.write({
       stage: "collecting",
       percent: 5,
+      scorer: scorer.name,
       message:
         finished.size > 0
           ? `Resuming: ${finished.size} of ${run.sources.length} sources already analysed`

@@ -59,6 +59,7 @@ export interface Patch {
   errorCode?: string;
   errorMessage?: string;
   finished?: boolean;
+  scorer?: string;
 }
 
 function setClause(p: Patch): Prisma.Sql[] {
@@ -73,6 +74,7 @@ function setClause(p: Patch): Prisma.Sql[] {
   if (p.errorCode !== undefined) sets.push(sql`error_code = ${p.errorCode}`);
   if (p.errorMessage !== undefined) sets.push(sql`error_message = ${p.errorMessage}`);
   if (p.finished) sets.push(sql`finished_at = now()`);
+  if (p.scorer !== undefined) sets.push(sql`scorer = ${p.scorer}`);
   return sets;
 }
 
