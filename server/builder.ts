@@ -41,6 +41,10 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
+    // A type's rule runs once, where the object is returned: a denied object is null with one
+    // error at the field that returned it (e.g. `node`), instead of one error per selected field
+    // and a half-resolved object whose nullable fields and __typename still show it exists.
+    runScopesOnType: true,
     treatErrorsAsUnauthorized: false,
     // Loaders, not values: signUp/signIn replace ctx.viewer mid-request, and the payload they
     // return must be authorized as the new user.
@@ -67,6 +71,14 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    // Deny by default means every field names its rule. These wrappers hold no data of their own:
+    // `node`/`nodes` return objects whose type rules run on each result, and a connection, edge or
+    // page info is only reachable through a field that has already been authorized.
+    nodeQueryOptions: { authScopes: { public: true } },
+    nodesQueryOptions: { authScopes: { public: true } },
+    pageInfoTypeOptions: { authScopes: { public: true } },
+    defaultConnectionTypeOptions: { authScopes: { public: true } },
+    defaultEdgeTypeOptions: { authScopes: { public: true } },
   },
   validation: {
     validationError: (result) => {
