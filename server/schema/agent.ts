@@ -67,7 +67,7 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
       t.expose(f, { type: "DateTime", nullable: true, authScopes: own });
     return {
       agent: t.relation("agent"),
-      owner: t.relation("user"),
+      owner: t.relation("user", { nullable: true, description: "Null when the owner is hidden from the viewer." }),
       name: t.string({
         description: "The custom name, else the agent's name.",
         select: { agent: { select: { name: true } } },

@@ -17,7 +17,9 @@ export const RatingRef = builder.prismaNode("Rating", {
     rating: t.exposeInt("rating"),
     review: t.exposeString("review", { nullable: true }),
     helpfulCount: t.exposeInt("helpfulCount"),
-    author: t.relation("user"),
+    // Nullable: a former member or a key without read:profile may not see the author, and a
+    // hidden author must not hide the rating (or null the whole list).
+    author: t.relation("user", { nullable: true }),
     mine: t.boolean({ resolve: (r, _a, ctx) => isSignedIn(ctx.viewer) && ctx.viewer.userId === r.userId }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn, isTenantAdmin } from "../context.ts";
+import { isSignedIn } from "../context.ts";
 import { unauthenticated } from "../errors.ts";
 import * as usage from "../services/usage.ts";
 
@@ -40,7 +40,7 @@ builder.prismaNode("UsageLog", {
     model: t.exposeString("model"),
     tokensUsed: t.exposeInt("tokensUsed"),
     cost: t.float({ resolve: (u) => Number(u.cost) }),
-    user: t.relation("user"),
+    user: t.relation("user", { nullable: true, description: "Null when the user is hidden from the viewer." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -65,6 +65,15 @@ const UsageReport = builder.objectRef<usage.UsageReport>("UsageReport").implemen
   }),
 });
 
+/**
+ * Usage of the whole tenant is for its admins; anyone else asking for it is refused rather than
+ * quietly given their own figures, which the client could not tell apart.
+ */
+const wholeTenantRule = (_root: unknown, args: { wholeTenant?: boolean | null }) =>
+  args.wholeTenant
+    ? { $all: { apiScope: "read:usage" as const, tenantAdmin: true } }
+    : { apiScope: "read:usage" as const };
+
 builder.queryFields((t) => ({
   quotas: t.prismaConnection({
     type: "Quota",
@@ -87,7 +96,7 @@ builder.queryFields((t) => ({
   }),
   usage: t.field({
     type: UsageReport,
-    authScopes: { apiScope: "read:usage" },
+    authScopes: wholeTenantRule,
     description: "My usage by month and by model; tenant admins may ask for the whole tenant.",
     args: {
       months: t.arg.int({ required: false, validate: z.number().int().min(1).max(36) }),
@@ -95,24 +104,18 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      const scope =
-        args.wholeTenant && isTenantAdmin(ctx.viewer)
-          ? { tenantId: ctx.viewer.tenantId }
-          : { userId: ctx.viewer.userId };
+      const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       return usage.report(ctx.prisma, scope, args.months ?? 12);
     },
   }),
   usageLogs: t.prismaConnection({
     type: "UsageLog",
     cursor: "id",
-    authScopes: { apiScope: "read:usage" },
+    authScopes: wholeTenantRule,
     args: { wholeTenant: t.arg.boolean({ required: false }) },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      const scope =
-        args.wholeTenant && isTenantAdmin(ctx.viewer)
-          ? { tenantId: ctx.viewer.tenantId }
-          : { userId: ctx.viewer.userId };
+      const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       return ctx.prisma.usageLog.findMany({ ...query, where: scope, orderBy: { createdAt: "desc" } });
     },
   }),

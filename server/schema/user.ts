@@ -29,7 +29,9 @@ export const UserRef = builder.prismaNode("User", {
       description: "Role assignments in the viewer's tenant, including past and future ones.",
       authScopes: (user) => ({ $any: { self: user.id, tenantAdmin: true } }),
       query: (_args, ctx) => ({
-        where: { tenantId: isSignedIn(ctx.viewer) ? ctx.viewer.tenantId : "" },
+        // Anonymous viewers never get here (the rule above), but the query is planned before rules
+        // run: it must stay a valid query that matches nothing rather than compare a UUID with "".
+        where: isSignedIn(ctx.viewer) ? { tenantId: ctx.viewer.tenantId } : { id: { in: [] } },
         orderBy: { effectiveFrom: "desc" },
       }),
     }),
@@ -125,7 +127,8 @@ export const RoleAssignmentRef = builder.prismaNode("RoleAssignment", {
         return ra.effectiveFrom <= today && (!ra.effectiveTo || ra.effectiveTo >= today);
       },
     }),
-    user: t.relation("user"),
+    // Nullable: the user may be hidden from this viewer (a former member, a key without read:profile).
+    user: t.relation("user", { nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
