@@ -124,6 +124,9 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           ]);
         }
         const roles = await rolesInEffect(prisma, s.userId, s.tenantId);
+        // No role in effect today: the membership has ended (or not begun), so the session no
+        // longer opens the tenant.
+        if (roles.length === 0) return { kind: "anonymous" };
         return { kind: "session", userId: s.userId, tenantId: s.tenantId, sessionId: s.id, expiresAt, roles };
       }
       if (kind === "apiKey") {
@@ -133,6 +136,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
         }
         const roles = await rolesInEffect(prisma, k.userId, k.tenantId);
+        if (roles.length === 0) return { kind: "anonymous" };
         return {
           kind: "apiKey",
           userId: k.userId,
@@ -187,7 +191,11 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
             profile: { create: { fullName: input.displayName.trim() } },
           },
         });
-        await tx.roleAssignment.create({ data: { userId: user.id, tenantId, role, isPrimary: true } });
+        // effectiveFrom is today in UTC, as every role check reads it (not the database's CURRENT_DATE,
+        // which follows the server's time zone and may still be yesterday or already tomorrow).
+        await tx.roleAssignment.create({
+          data: { userId: user.id, tenantId, role, isPrimary: true, effectiveFrom: todayUtc() },
+        });
         if (inviteId)
           await tx.invite.update({ where: { id: inviteId }, data: { acceptedAt: new Date(), acceptedById: user.id } });
         const { token, session } = await openSession(tx, user.id, tenantId, request, utm);
