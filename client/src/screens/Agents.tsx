@@ -588,7 +588,7 @@ function Reviews({
     helpfulCount: number;
     mine: boolean;
     createdAt: string;
-    author: { displayName: string };
+    author?: { displayName: string } | null;
   }[];
 }) {
   const f = useFormat();
@@ -603,7 +603,8 @@ function Reviews({
           <li key={r.id}>
             <p>
               <span aria-hidden="true">{stars(r.rating)}</span>
-              <span className="visually-hidden">{r.rating} out of 5</span> <strong>{r.author.displayName}</strong>{" "}
+              <span className="visually-hidden">{r.rating} out of 5</span>{" "}
+              <strong>{r.author?.displayName ?? "A former member"}</strong>{" "}
               <span className="muted small">{f.date(r.createdAt)}</span>
             </p>
             <p>{r.review}</p>

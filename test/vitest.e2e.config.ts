@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Browser end-to-end test: starts the product as `npm start` does and drives Debian's Chromium.
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts"],
+    testTimeout: 240_000,
+    hookTimeout: 300_000,
+    fileParallelism: false,
+    reporters: ["verbose"],
+  },
+});
