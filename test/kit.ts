@@ -10,7 +10,8 @@ export const dbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres"
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
-  if (dbKind === "postgres" && !databaseUrl) throw new Error("the postgres project needs a database (see test/support)");
+  if (dbKind === "postgres" && !databaseUrl)
+    throw new Error("the postgres project needs a database (see test/support)");
   return loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
@@ -37,9 +38,11 @@ export interface GraphQLResult<T = Record<string, unknown>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
-export interface Execute {
-  <T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
-}
+export type Execute = <T = any>(
+  query: string,
+  variables?: Record<string, unknown>,
+  token?: string | null,
+) => Promise<GraphQLResult<T>>;
 
 export function executor(app: App): Execute {
   return async (query, variables = {}, token = null) => {
@@ -47,7 +50,8 @@ export function executor(app: App): Execute {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+        "user-agent":
+          "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: JSON.stringify({ query, variables }),
@@ -65,7 +69,9 @@ export async function ok<T = any>(
 ): Promise<T> {
   const r = await exec<T>(query, variables, token);
   if (r.errors?.length || !r.data) {
-    throw new Error(`operation failed:\n${query}\nvariables: ${JSON.stringify(variables)}\n${JSON.stringify(r, null, 2)}`);
+    throw new Error(
+      `operation failed:\n${query}\nvariables: ${JSON.stringify(variables)}\n${JSON.stringify(r, null, 2)}`,
+    );
   }
   return r.data;
 }
@@ -124,13 +130,13 @@ export function dbId(globalId: string): string {
 }
 
 /** Invites and signs up a member of the admin's tenant. */
-export async function createMember(exec: Execute, admin: TestUser, name = "Member", role = "member"): Promise<TestUser> {
-  const inv = await ok(
-    exec,
-    `mutation($role: Role) { createInvite(role: $role) { token } }`,
-    { role },
-    admin.token,
-  );
+export async function createMember(
+  exec: Execute,
+  admin: TestUser,
+  name = "Member",
+  role = "member",
+): Promise<TestUser> {
+  const inv = await ok(exec, `mutation($role: Role) { createInvite(role: $role) { token } }`, { role }, admin.token);
   const email = uniqueEmail(name.toLowerCase());
   const password = "correct horse battery staple";
   const d = await ok(exec, SIGN_UP, { email, password, displayName: name, inviteToken: inv.createInvite.token });
