@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { createOwner, createTestApp, dbId, dbKind, executor } from "../kit.ts";
+import {
+  analysisConfig,
+  connect,
+  PROGRESS,
+  type ProgressEvent,
+  seedContent,
+  startRun,
+  watch,
+} from "../support/analysis.ts";
+
+const redisUrl = inject("redisUrl");
+const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
+const why = !databaseUrl
+  ? "skipped: two instances share a PostgreSQL; PGlite is one process's (see the postgres project)"
+  : !redisUrl
+    ? "SKIPPED: redis-server is not installed here (CI installs it); install it to run this test"
+    : "";
+if (why && databaseUrl) console.warn(`analysis-instances: ${why}`);
+
+describe.skipIf(why !== "")(`two instances over Redis pub/sub ${why}`, () => {
+  let a: App;
+  let b: App;
+  let urlA: string;
+
+  beforeAll(async () => {
+    const shared = analysisConfig({ REDIS_URL: redisUrl as string, RUN_WORKER: "false" });
+    [a, b] = await Promise.all([createTestApp({ config: shared }), createTestApp({ config: shared })]);
+    ({ url: urlA } = await a.start());
+    await b.start();
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it("a client on instance A sees every event of runs executed by instance B, in order, none lost", async () => {
+    const exec = executor(a);
+    const users = await Promise.all([createOwner(exec, "One"), createOwner(exec, "Two"), createOwner(exec, "Three")]);
+    const watches = await Promise.all(
+      users.map(async (user) => {
+        await seedContent(exec, user);
+        const run = await startRun(exec, user);
+        const ws = connect(urlA, user.token);
+        const w = watch(ws, PROGRESS, { runId: run.id });
+        await w.until((e) => e.seq === 0);
+        return { run, ws, w };
+      }),
+    );
+    // Only B works, and only from now on: every change after seq 0 crosses Redis from B to A.
+    await b.services.analysis.startWorker();
+    for (const { run, ws, w } of watches) {
+      const events: ProgressEvent[] = await w.done;
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+      for (let i = 1; i < events.length; i++)
+        expect(events[i]?.percent).toBeGreaterThanOrEqual(events[i - 1]?.percent ?? 0);
+      expect(events.at(-1)).toMatchObject({ status: "complete", percent: 100 });
+      const stored = await a.db.prisma.analysisRun.findUniqueOrThrow({
+        where: { id: dbId(run.id) },
+      });
+      expect(stored.seq).toBe(events.at(-1)?.seq);
+      expect(stored.attempts).toBe(1);
+      await ws.dispose();
+    }
+  });
+});
