@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useMemo } from "react";
+import { type ReactNode, useEffect, useMemo, useRef } from "react";
 import { Provider, useMutation, useQuery } from "urql";
 import { graphql } from "../gql/index.ts";
 import { LiveNotice } from "./components/LiveNotice.tsx";
@@ -107,10 +107,17 @@ function SignedIn({ live }: { live: LiveConnection }) {
       session.clear("Your session has expired. Sign in again to continue where you were.");
   }, [result.data, result.fetching]);
 
+  // Keyboard and screen-reader users land on the new screen's content after navigating.
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path !== firstPath.current) document.getElementById("main")?.focus({ preventScroll: false });
+    firstPath.current = "";
+  }, [path]);
+
   const prefs = parsePreferences(me?.profile?.preferences);
   useEffect(() => {
-    if (me && path === "/") navigate(`/${prefs.defaultView}`, { replace: true });
-  }, [me, path, prefs.defaultView]);
+    if (me && path === "/") navigate("/analyses", { replace: true });
+  }, [me, path]);
 
   if (!me) {
     if (result.error && !result.data)

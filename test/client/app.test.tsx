@@ -106,21 +106,21 @@ describe("session", () => {
 });
 
 describe("shell", () => {
-  it("applies the theme, hides admin for members and opens the start page from preferences", async () => {
+  it("applies the theme, hides admin for members and opens analyses first", async () => {
     session.set("tok");
     setLocation("/");
     mockApi({
-      Viewer: {
-        data: { me: { ...me, profile: { avatarUrl: null, preferences: { theme: "dark", default_view: "memories" } } } },
-      },
-      Memories: { data: { memories: emptyConnection } },
+      Viewer: { data: { me: { ...me, profile: { avatarUrl: null, preferences: { theme: "dark" } } } } },
+      ContentItems: { data: { contentItems: emptyConnection } },
+      AgentChoices: { data: { myAgents: { edges: [] } } },
+      AnalysisRuns: { data: { analysisRuns: { edges: [] } } },
     });
     render(<App />);
-    await screen.findByRole("heading", { name: "Memories", level: 1 });
-    expect(window.location.pathname).toBe("/memories");
+    await screen.findByRole("heading", { name: "Analyses", level: 1 });
+    expect(window.location.pathname).toBe("/analyses");
     expect(document.documentElement.dataset.theme).toBe("dark");
     expect(screen.queryByRole("link", { name: "Admin" })).toBeNull();
-    expect(screen.getByRole("link", { name: "Memories" }).getAttribute("aria-current")).toBe("page");
+    expect(screen.getByRole("link", { name: "Analyses" }).getAttribute("aria-current")).toBe("page");
   });
 
   it("shows a notice while the live connection is down, and hides it when it is back", async () => {

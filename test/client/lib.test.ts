@@ -31,6 +31,20 @@ describe("errors", () => {
     expect(formErrorMessage(error)).toBe("Please correct the fields marked below.");
   });
 
+  it("spells out errors on fields the form does not mark inline", () => {
+    const error = gql([
+      {
+        message: "input.preferences.defaultView: Invalid option",
+        extensions: {
+          code: "BAD_USER_INPUT",
+          issues: [{ field: "input.preferences.defaultView", message: "invalid option" }],
+        },
+      },
+    ]);
+    expect(formErrorMessage(error, ["theme"])).toBe("defaultView: Invalid option");
+    expect(formErrorMessage(error, ["defaultView"])).toBe("Please correct the fields marked below.");
+  });
+
   it("uses the last path segment of a nested field", () => {
     const error = gql([
       { message: "input.memoryKey is required", extensions: { code: "BAD_USER_INPUT", field: "input.memoryKey" } },
@@ -81,7 +95,7 @@ describe("preferences", () => {
       language: "de",
       timezone: "Europe/Berlin",
       sidebar_collapsed: true,
-      default_view: "memories",
+      default_view: "list",
       animations_enabled: false,
     });
     expect(p).toEqual({
@@ -89,13 +103,13 @@ describe("preferences", () => {
       language: "de",
       timezone: "Europe/Berlin",
       sidebarCollapsed: true,
-      defaultView: "memories",
+      defaultView: "list",
       animationsEnabled: false,
     });
     const fallback = parsePreferences({ theme: "neon", timezone: "Mars/Olympus", default_view: "nowhere" });
     expect(fallback.theme).toBe("system");
     expect(fallback.timezone).not.toBe("Mars/Olympus");
-    expect(fallback.defaultView).toBe("analyses");
+    expect(fallback.defaultView).toBe("grid");
   });
 
   it("formats dates in the chosen time zone and numbers in the chosen language", () => {

@@ -191,6 +191,13 @@ describe("Userplane in a browser", () => {
     const history = page.getByRole("table").filter({ hasText: "Grade" });
     await history.getByText("Complete").waitFor();
     await shot("history-after-sign-in");
+  });
+
+  it("shows the analysis's token usage on the usage screen", async () => {
+    await page.getByRole("link", { name: "Usage & quotas" }).click();
+    await page.getByRole("figure", { name: "Tokens by month" }).waitFor();
+    await page.getByRole("figure", { name: "Cost by model (USD)" }).waitFor();
+    await shot("usage");
     expect(consoleErrors).toEqual([]);
   });
 });

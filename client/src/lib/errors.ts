@@ -53,12 +53,21 @@ export function fieldErrors(error: CombinedError | null | undefined): Record<str
   return out;
 }
 
-/** The message not already shown beside a field. */
-export function formErrorMessage(error: CombinedError | null | undefined): string | null {
+/**
+ * The message for the top of a form: not repeating what shows beside a field. With `shown`
+ * (the fields the form marks inline), errors on other fields are spelled out here.
+ */
+export function formErrorMessage(error: CombinedError | null | undefined, shown?: readonly string[]): string | null {
   if (!error) return null;
   const fields = fieldErrors(error);
+  const unshown = shown ? Object.entries(fields).filter(([f]) => !shown.includes(f)) : [];
+  if (unshown.length) return unshown.map(([f, m]) => `${f}: ${m}`).join(" ");
   const rest = (error.graphQLErrors as GqlError[]).filter(
-    (e) => !(e.extensions?.code === "BAD_USER_INPUT" && typeof e.extensions?.field === "string"),
+    (e) =>
+      !(
+        e.extensions?.code === "BAD_USER_INPUT" &&
+        (typeof e.extensions.field === "string" || Array.isArray(e.extensions.issues))
+      ),
   );
   if (Object.keys(fields).length && !rest.length && !error.networkError)
     return "Please correct the fields marked below.";

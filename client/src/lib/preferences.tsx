@@ -7,11 +7,10 @@ export interface Preferences {
   language: string;
   timezone: string;
   sidebarCollapsed: boolean;
-  defaultView: string;
+  /** How lists of cards are laid out (the seed's default_view). */
+  defaultView: "grid" | "list";
   animationsEnabled: boolean;
 }
-
-export const SCREENS = ["profile", "security", "agents", "memories", "usage", "analyses", "admin"] as const;
 
 export function browserTimezone(): string {
   try {
@@ -53,7 +52,7 @@ export function parsePreferences(json: unknown): Preferences {
     language: language && isValidLanguage(language) ? language : "en",
     timezone: timezone && isValidTimezone(timezone) ? timezone : browserTimezone(),
     sidebarCollapsed: bool(p.sidebar_collapsed ?? p.sidebarCollapsed) ?? false,
-    defaultView: view && (SCREENS as readonly string[]).includes(view) ? view : "analyses",
+    defaultView: view === "list" ? "list" : "grid",
     animationsEnabled: bool(p.animations_enabled ?? p.animationsEnabled) ?? true,
   };
 }

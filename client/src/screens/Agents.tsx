@@ -193,6 +193,7 @@ export function AgentsScreen() {
   });
   const [adding, addAgent] = useMutation(AddAgentMutation);
   const owned = new Set(mine.data?.myAgents.edges.map((e) => e.node.agent.id));
+  const { prefs } = useFormat();
 
   return (
     <section>
@@ -255,7 +256,7 @@ export function AgentsScreen() {
                 {search ? "No agent matches." : "The catalogue is empty. Tenant admins add agents on the Admin page."}
               </Empty>
             ) : (
-              <ul className="cards">
+              <ul className={prefs.defaultView === "list" ? "cards as-list" : "cards"}>
                 {data.agents.edges.map(({ node: a }) => (
                   <li key={a.id} className="agent-card" style={a.color ? { borderTopColor: a.color } : undefined}>
                     <h3>{a.name}</h3>

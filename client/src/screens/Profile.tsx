@@ -5,7 +5,7 @@ import { graphql } from "../../gql/index.ts";
 import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
-import { browserTimezone, isValidTimezone, parsePreferences, SCREENS } from "../lib/preferences.tsx";
+import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
 
 const ProfileQuery = graphql(`
   query Profile {
@@ -75,6 +75,26 @@ function timezones(current: string): string[] {
   const list = all.length ? all : ["UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
   return list.includes(current) ? list : [current, ...list];
 }
+
+/** Fields with an inline error message on this screen; errors on any other field show at the top. */
+const SHOWN_FIELDS = [
+  "displayName",
+  "fullName",
+  "jobTitle",
+  "department",
+  "organization",
+  "country",
+  "avatarUrl",
+  "theme",
+  "language",
+  "timezone",
+  "defaultView",
+  "twitter",
+  "linkedin",
+  "instagram",
+  "facebook",
+  "tiktok",
+];
 
 export interface NotificationSettings {
   email: boolean;
@@ -147,7 +167,7 @@ export function ProfileForm({ me }: { me: Me }) {
   const tzList = timezones(prefs.timezone);
   return (
     <>
-      <FormStatus error={formErrorMessage(result.error)} success={saved} />
+      <FormStatus error={formErrorMessage(result.error, SHOWN_FIELDS)} success={saved} />
       <form className="card" onSubmit={save(identity, "Profile")} aria-labelledby="profile-h">
         <h2 id="profile-h">About you</h2>
         <p className="muted">Signed in as {me.email}</p>
@@ -201,6 +221,7 @@ export function ProfileForm({ me }: { me: Me }) {
         <div className="grid2">
           <SelectField
             label="Theme"
+            error={errors.theme}
             value={prefs.theme}
             onChange={(e) => setPrefs((s) => ({ ...s, theme: e.target.value as typeof s.theme }))}
           >
@@ -210,6 +231,7 @@ export function ProfileForm({ me }: { me: Me }) {
           </SelectField>
           <SelectField
             label="Language (dates and numbers)"
+            error={errors.language}
             value={prefs.language}
             onChange={(e) => setPrefs((s) => ({ ...s, language: e.target.value }))}
           >
@@ -236,15 +258,14 @@ export function ProfileForm({ me }: { me: Me }) {
             ))}
           </SelectField>
           <SelectField
-            label="Start page"
+            label="Default view"
             value={prefs.defaultView}
-            onChange={(e) => setPrefs((s) => ({ ...s, defaultView: e.target.value }))}
+            hint="How the agent catalogue is laid out."
+            onChange={(e) => setPrefs((s) => ({ ...s, defaultView: e.target.value as "grid" | "list" }))}
+            error={errors.defaultView}
           >
-            {SCREENS.map((s) => (
-              <option key={s} value={s}>
-                {s.charAt(0).toUpperCase() + s.slice(1)}
-              </option>
-            ))}
+            <option value="grid">Grid</option>
+            <option value="list">List</option>
           </SelectField>
         </div>
         <CheckboxField
