@@ -135,6 +135,7 @@ function SignedIn({ live }: { live: LiveConnection }) {
 
   const admin = isTenantAdmin(me.roles);
   const doSignOut = async () => {
+    session.beginSignOut();
     await signOut({});
     session.clear();
     navigate("/signin");

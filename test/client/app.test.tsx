@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "../../client/src/App.tsx";
 import { session } from "../../client/src/lib/session.ts";
-import { gqlError, mockApi, setLocation } from "./kit.tsx";
+import { gqlError, mockApi, reply, setLocation } from "./kit.tsx";
 import { wsFake } from "./ws-fake.ts";
 
 vi.mock("graphql-ws", () => import("./ws-fake.ts"));
@@ -93,7 +93,11 @@ describe("session", () => {
     const api = mockApi({
       Viewer: { data: { me } },
       Profile: { data: { me: null } },
-      SignOut: { data: { signOut: true } },
+      // The server ends the session at once: its WebSocket closes before the answer arrives.
+      SignOut: reply(() => {
+        wsFake.last.on?.closed?.({ code: 4401, reason: "Session ended" } as never);
+        return { data: { signOut: true } };
+      }),
     });
     render(<App />);
     await userEvent.click(await screen.findByRole("button", { name: "Sign out" }));

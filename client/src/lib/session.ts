@@ -16,6 +16,8 @@ function read(): string | null {
 let token: string | null = read();
 /** Why the last session ended without the user signing out, shown once on the sign-in screen. */
 let endedReason: string | null = null;
+/** Set while the user signs out: the server ending the session then is expected, not news. */
+let signingOut = false;
 
 function emit() {
   for (const l of listeners) l();
@@ -39,13 +41,18 @@ export const session = {
   clear(reason?: string) {
     if (token === null && !reason) return;
     token = null;
-    endedReason = reason ?? null;
+    endedReason = signingOut ? null : (reason ?? null);
+    signingOut = false;
     try {
       localStorage.removeItem(KEY);
     } catch {
       // ignore
     }
     emit();
+  },
+  /** The user asked to sign out: a session ended meanwhile is not reported. */
+  beginSignOut() {
+    signingOut = true;
   },
   takeEndedReason(): string | null {
     const r = endedReason;
