@@ -1,6 +1,6 @@
-import SchemaBuilder from "@pothos/core";
+import SchemaBuilder, { BasePlugin, isThenable, PothosValidationError, type SchemaTypes } from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
-import RelayPlugin from "@pothos/plugin-relay";
+import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
 import { DateResolver, DateTimeResolver, JSONResolver } from "graphql-scalars";
@@ -10,6 +10,60 @@ import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 
 export const MAX_PAGE_SIZE = 100;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Path of the argument holding `value` (e.g. "id", "userIds", "input.agentId"), if any. */
+function argPath(value: unknown, needle: string, prefix = ""): string | null {
+  if (value === needle) return prefix;
+  if (Array.isArray(value)) return value.some((v) => argPath(v, needle) !== null) ? prefix : null;
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const found = argPath(v, needle, prefix ? `${prefix}.${k}` : k);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * A malformed global ID, or one of the wrong type, is the client's mistake. The relay plugin
+ * reports it as an error without a code (and a well-formed ID around a non-UUID reached Prisma as
+ * an internal error); this turns both into BAD_USER_INPUT naming the argument.
+ */
+class GlobalIdInputPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapArgMappers(resolver: Parameters<BasePlugin<Types>["wrapArgMappers"]>[0]) {
+    if (!resolver) return resolver;
+    const toInput = (error: unknown, args: object): unknown => {
+      if (!(error instanceof PothosValidationError)) return error;
+      const id = /^(?:Invalid global ID: (.*)|ID: (.*) is not of type: .*)$/s.exec(error.message);
+      if (!id) return error;
+      const field = argPath(args, id[1] ?? id[2] ?? "") ?? "id";
+      return new AppError("BAD_USER_INPUT", `${field}: not a valid ID of the expected type`, { field });
+    };
+    return (parent: unknown, args: object, ctx: Types["Context"], info: Parameters<typeof resolver>[3]) => {
+      try {
+        const result = resolver(parent, args, ctx, info);
+        return isThenable(result)
+          ? Promise.resolve(result).catch((e: unknown) => {
+              throw toInput(e, args);
+            })
+          : result;
+      } catch (e) {
+        throw toInput(e, args);
+      }
+    };
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      globalIdInput: GlobalIdInputPlugin<Types>;
+    }
+  }
+}
+SchemaBuilder.registerPlugin("globalIdInput", GlobalIdInputPlugin);
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -38,7 +92,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "globalIdInput"],
   scopeAuth: {
     authorizeOnSubscribe: true,
     // A type's rule runs once, where the object is returned: a denied object is null with one
@@ -71,6 +125,12 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    // Every node is keyed by a UUID: anything else is a malformed ID, not a database error.
+    decodeGlobalID: (globalID) => {
+      const decoded = decodeGlobalID(globalID);
+      if (!UUID.test(decoded.id)) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
+      return decoded;
+    },
     // Deny by default means every field names its rule. These wrappers hold no data of their own:
     // `node`/`nodes` return objects whose type rules run on each result, and a connection, edge or
     // page info is only reachable through a field that has already been authorized.
