@@ -175,7 +175,14 @@ const UpdateProfileInput = builder.inputType("UpdateProfileInput", {
   fields: (t) => ({
     displayName: t.string({ required: false, validate: z.string().trim().min(1).max(100) }),
     fullName: t.string({ required: false, validate: text(200) }),
-    avatarUrl: t.string({ required: false, validate: z.string().url().max(2000).or(z.literal("")) }),
+    // http(s) only: the client renders it as an image source, and javascript:/data: URLs are not avatars.
+    avatarUrl: t.string({
+      required: false,
+      validate: z
+        .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+        .max(2000)
+        .or(z.literal("")),
+    }),
     jobTitle: t.string({ required: false, validate: text(200) }),
     department: t.string({ required: false, validate: text(200) }),
     organization: t.string({ required: false, validate: text(200) }),
