@@ -241,10 +241,19 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         : memberships[0];
       if (!user || !ok || !membership) {
         await recordFailure(keys);
+        // Filed under the account's primary tenant, so that tenant's admins see attacks on their
+        // members (an unknown email has no tenant).
+        const home = user
+          ? await prisma.roleAssignment.findFirst({
+              where: { userId: user.id },
+              orderBy: [{ isPrimary: "desc" }, { createdAt: "asc" }],
+              select: { tenantId: true },
+            })
+          : null;
         await audit(prisma, {
           action: "user.sign_in_failed",
           userId: user?.id ?? null,
-          tenantId: null,
+          tenantId: home?.tenantId ?? null,
           request,
           metadata: { email },
         });
