@@ -76,8 +76,7 @@ builder.prismaObject("AnalysisResult", {
 export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
   id: { field: "id" },
   authScopes: (r) => ({
-    $all: { apiScope: "analysis:read" },
-    $any: { self: r.userId, $all: { tenant: r.tenantId, tenantAdmin: true } },
+    $all: { apiScope: "analysis:read", $any: { self: r.userId, $all: { tenant: r.tenantId, tenantAdmin: true } } },
   }),
   fields: (t) => {
     const owner = (r: { userId: string }) => ({ self: r.userId });
