@@ -41,10 +41,18 @@ function bearer(value: unknown): string | null {
   return m?.[1] ?? null;
 }
 
-function requestInfo(headers: Headers | IncomingMessage["headers"], ip: string | null): RequestInfo {
-  const get = (name: string) =>
-    headers instanceof Headers ? headers.get(name) : ((headers[name] as string | undefined) ?? null);
-  const forwarded = get("x-forwarded-for")?.split(",")[0]?.trim();
+function requestInfo(
+  headers: Pick<Headers, "get"> | IncomingMessage["headers"],
+  ip: string | null,
+  trustProxy: boolean,
+): RequestInfo {
+  // Duck-typed: yoga's in-process fetch brings its own Headers class.
+  const get = (name: string): string | null =>
+    typeof headers.get === "function"
+      ? (headers as Pick<Headers, "get">).get(name)
+      : (((headers as IncomingMessage["headers"])[name] as string | undefined) ?? null);
+  // A client can send any X-Forwarded-For; only a proxy we were told about sets it truthfully.
+  const forwarded = trustProxy ? get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
   return { ip: forwarded || ip, userAgent: get("user-agent"), referrer: get("referer") };
 }
 
@@ -82,8 +90,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ? bearer(initial.connectionParams.authorization ?? initial.connectionParams.Authorization)
         : bearer(initial.request.headers.get("authorization"));
       const info = initial.req
-        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null)
-        : requestInfo(initial.request.headers, null);
+        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.TRUST_PROXY)
+        : requestInfo(initial.request.headers, null, config.TRUST_PROXY);
       return makeContext(await services.auth.resolveViewer(token), info);
     },
   });

@@ -34,6 +34,7 @@ const schema = z
       .min(0.01)
       .max(24 * 365)
       .default(24 * 14),
+    TRUST_PROXY: bool.default(false),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     EMBEDDINGS_PROVIDER: z.enum(["local", "openai"]).default("local"),
     EMBEDDINGS_URL: optionalUrl(["http", "https"]),
