@@ -2,7 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { API_SCOPES, type ApiScope, isSignedIn } from "../context.ts";
 import { unauthenticated } from "../errors.ts";
-import { RoleEnum, UserRef } from "./user.ts";
+import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
 const password = z.string().min(10, "must be at least 10 characters").max(200, "must be at most 200 characters");
@@ -211,6 +211,17 @@ builder.mutationFields((t) => ({
         ctx.request,
       );
       return { token, inviteId: invite.id };
+    },
+  }),
+  endRoleAssignment: t.prismaField({
+    type: "RoleAssignment",
+    authScopes: { tenantAdmin: true },
+    description: "Ends a role in my tenant now, or cancels a future one (admins; not one's own admin role).",
+    args: { id: t.arg.globalID({ required: true, for: RoleAssignmentRef }) },
+    resolve: async (query, _r, { id }, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      await ctx.services.auth.endRoleAssignment(ctx.viewer, id.id, ctx.request);
+      return ctx.prisma.roleAssignment.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
   assignRole: t.prismaField({

@@ -376,6 +376,36 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       });
     },
 
+    /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
+    async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      return prisma.$transaction(async (tx) => {
+        const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
+        if (!ra) throw notFound("Role assignment");
+        if (ra.userId === viewer.userId && ra.role !== "member")
+          throw forbidden("You cannot end your own admin role; ask another admin.");
+        if (ra.role === "superadmin" && !viewer.roles.includes("superadmin"))
+          throw forbidden("Only a superadmin can end a superadmin role.");
+        // effective_to is inclusive, so the day before today ends the role now, and the day before
+        // a future start cancels it before it ever takes effect.
+        const today = todayUtc();
+        const from = ra.effectiveFrom > today ? ra.effectiveFrom : today;
+        const dayBefore = new Date(from.getTime() - 86_400_000);
+        const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
+        const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
+        await audit(tx, {
+          action: "role.ended",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "RoleAssignment",
+          resourceId: id,
+          request,
+          metadata: { target: ra.userId, role: ra.role },
+        });
+        return ended;
+      });
+    },
+
     async assignRole(
       viewer: SignedInViewer,
       input: {

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import {
+  codeOf,
   createApiKey,
   createMember,
   createOwner,
@@ -884,5 +885,45 @@ describe(`quotas (${dbKind})`, () => {
     ).toBe(90);
     expect(await rows()).toBe(1);
     expect(await auditRows({ tenantId: admin.tenantId, action: "quota.set" })).toBe(2);
+  });
+});
+
+describe(`endRoleAssignment (${dbKind})`, () => {
+  it("ends a member's admin role at once, is audited, and is for admins only", async () => {
+    const app2 = await createTestApp();
+    const exec2 = executor(app2);
+    try {
+      const admin = await createOwner(exec2, "Chief");
+      const member = await createMember(exec2, admin, "Deputy");
+      const granted = await ok(
+        exec2,
+        `mutation($u: ID!) { assignRole(userId: $u, role: admin) { id inEffect } }`,
+        { u: member.id },
+        admin.token,
+      );
+      expect(granted.assignRole.inEffect).toBe(true);
+      const adminQuery = `{ auditLog(first: 1) { edges { node { action } } } }`;
+      expect(codeOf(await exec2(adminQuery, {}, member.token))).toBeUndefined();
+
+      const denied = await exec2(
+        `mutation($id: ID!) { endRoleAssignment(id: $id) { id } }`,
+        { id: granted.assignRole.id },
+        member.token,
+      );
+      expect(codeOf(denied)).toBe("FORBIDDEN");
+
+      const ended = await ok(
+        exec2,
+        `mutation($id: ID!) { endRoleAssignment(id: $id) { inEffect effectiveTo } }`,
+        { id: granted.assignRole.id },
+        admin.token,
+      );
+      expect(ended.endRoleAssignment.inEffect).toBe(false);
+      expect(codeOf(await exec2(adminQuery, {}, member.token))).toBe("FORBIDDEN");
+      const audit = await app2.db.prisma.auditLog.count({ where: { action: "role.ended", tenantId: admin.tenantId } });
+      expect(audit).toBe(1);
+    } finally {
+      await app2.stop();
+    }
   });
 });
