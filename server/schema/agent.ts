@@ -3,6 +3,8 @@ import { builder } from "../builder.ts";
 import { isSignedIn } from "../context.ts";
 import { unauthenticated } from "../errors.ts";
 import * as agents from "../services/agents.ts";
+import * as ratings from "../services/ratings.ts";
+import { RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
 
 const str = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
@@ -24,6 +26,12 @@ export const AgentRef = builder.prismaNode("Agent", {
     maxTokens: t.exposeInt("maxTokens"),
     isActive: t.exposeBoolean("isActive"),
     systemPrompt: t.exposeString("systemPrompt", { nullable: true, authScopes: { tenantAdmin: true } }),
+    ratingSummary: t.field({
+      type: RatingSummary,
+      description: "Average, count and distribution of the tenant's ratings of this agent.",
+      authScopes: { apiScope: "read:ratings" },
+      resolve: (a, _args, ctx) => ratings.agentSummary(ctx, a.tenantId, a.id),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

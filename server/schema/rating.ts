@@ -26,7 +26,7 @@ export const RatingRef = builder.prismaNode("Rating", {
   }),
 });
 
-const RatingSummary = builder.objectRef<ratings.RatingSummary>("RatingSummary").implement({
+export const RatingSummary = builder.objectRef<ratings.RatingSummary>("RatingSummary").implement({
   authScopes: { apiScope: "read:ratings" },
   fields: (t) => ({
     itemType: t.exposeString("itemType"),

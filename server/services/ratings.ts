@@ -1,4 +1,5 @@
-import type { SignedInViewer } from "../context.ts";
+import DataLoader from "dataloader";
+import type { Context, SignedInViewer } from "../context.ts";
 import { badInput, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
@@ -22,6 +23,34 @@ export async function summary(
     _count: { _all: true },
   });
   const distribution = [1, 2, 3, 4, 5].map((star) => groups.find((g) => g.rating === star)?._count._all ?? 0);
+  return fromDistribution(itemType, itemId, distribution);
+}
+
+const agentSummaryLoaders = new WeakMap<Context, DataLoader<string, RatingSummary>>();
+
+/** Rating summaries of many agents in one query per request (a catalogue page asks for each). */
+export function agentSummary(ctx: Context, tenantId: string, agentId: string): Promise<RatingSummary> {
+  let loader = agentSummaryLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader(async (ids: readonly string[]) => {
+      const groups = await ctx.prisma.rating.groupBy({
+        by: ["itemId", "rating"],
+        where: { tenantId, itemType: "agent", itemId: { in: [...ids] } },
+        _count: { _all: true },
+      });
+      return ids.map((itemId) => {
+        const distribution = [1, 2, 3, 4, 5].map(
+          (star) => groups.find((g) => g.itemId === itemId && g.rating === star)?._count._all ?? 0,
+        );
+        return fromDistribution("agent", itemId, distribution);
+      });
+    });
+    agentSummaryLoaders.set(ctx, loader);
+  }
+  return loader.load(agentId);
+}
+
+function fromDistribution(itemType: string, itemId: string, distribution: number[]): RatingSummary {
   const count = distribution.reduce((a, b) => a + b, 0);
   const total = distribution.reduce((sum, n, i) => sum + n * (i + 1), 0);
   return { itemType, itemId, count, distribution, average: count ? Math.round((total / count) * 100) / 100 : null };

@@ -50,6 +50,27 @@ describe(`nested lists load without N+1 (${dbKind})`, () => {
     expect(fifty.count).toBe(five.count);
   });
 
+  it("the agent catalogue with rating summaries runs the same statements for 5 and 50 agents", async () => {
+    const agents = await app.db.prisma.agent.findMany({
+      where: { tenantId: owner.tenantId },
+      orderBy: { name: "asc" },
+      take: 2,
+    });
+    await app.db.prisma.rating.createMany({
+      data: [
+        { userId: owner.userId, tenantId: owner.tenantId, itemType: "agent", itemId: agents[0]!.id, rating: 4 },
+        { userId: owner.userId, tenantId: owner.tenantId, itemType: "agent", itemId: agents[1]!.id, rating: 2 },
+      ],
+    });
+    const q = `query($n: Int!) { agents(first: $n) { edges { node { name ratingSummary { average count distribution } } } } }`;
+    const five = await countStatements(q, { n: 5 });
+    const fifty = await countStatements(q, { n: 50 });
+    expect(fifty.count).toBe(five.count);
+    const byName = new Map(fifty.data.agents.edges.map((e: any) => [e.node.name, e.node.ratingSummary]));
+    expect(byName.get(agents[0]!.name)).toEqual({ average: 4, count: 1, distribution: [0, 0, 0, 1, 0] });
+    expect(byName.get(agents[1]!.name)).toEqual({ average: 2, count: 1, distribution: [0, 1, 0, 0, 0] });
+  });
+
   it("caps a page at 100 rows however many are asked for", async () => {
     await app.db.prisma.agent.createMany({
       data: Array.from({ length: 60 }, (_, i) => ({ tenantId: owner.tenantId, name: `Extra ${i}` })),

@@ -19,6 +19,10 @@ const CatalogueQuery = graphql(`
           model
           temperature
           color
+          ratingSummary {
+            average
+            count
+          }
         }
       }
     }
@@ -271,7 +275,7 @@ export function AgentsScreen() {
                         Add to my agents
                       </button>
                     )}
-                    <AgentRatings agentId={a.id} agentName={a.name} />
+                    <AgentRatings agentId={a.id} agentName={a.name} initialSummary={a.ratingSummary} />
                   </li>
                 ))}
               </ul>
@@ -484,11 +488,25 @@ function UserAgentForm({
   );
 }
 
-function AgentRatings({ agentId, agentName }: { agentId: string; agentName: string }) {
+function AgentRatings({
+  agentId,
+  agentName,
+  initialSummary,
+}: {
+  agentId: string;
+  agentName: string;
+  initialSummary?: { average?: number | null; count: number } | null;
+}) {
   const [open, setOpen] = useState(false);
   const ctx = useMemo(() => ({ additionalTypenames: ["Rating"] }), []);
-  const [result, refetch] = useQuery({ query: RatingsQuery, variables: { itemId: agentId }, context: ctx });
-  const summary = result.data?.ratingSummary;
+  // The catalogue brings every agent's summary in one request; reviews load when opened.
+  const [result, refetch] = useQuery({
+    query: RatingsQuery,
+    variables: { itemId: agentId },
+    context: ctx,
+    pause: !open,
+  });
+  const summary = result.data?.ratingSummary ?? initialSummary;
   return (
     <div className="ratings">
       <p>
