@@ -190,12 +190,18 @@ export async function setFavorite(
   }
   const key = { userId_itemType_itemId: { userId: viewer.userId, itemType: args.itemType, itemId } };
   if (!args.favorite) {
-    await prisma.favorite.deleteMany({ where: key.userId_itemType_itemId });
-    if (args.itemType === "agent")
-      await prisma.userAgent.updateMany({
-        where: { userId: viewer.userId, agentId: itemId },
-        data: { isFavorite: false },
-      });
+    // The favourites table and the seed's denormalised flag change together or not at all.
+    await prisma.$transaction([
+      prisma.favorite.deleteMany({ where: key.userId_itemType_itemId }),
+      ...(args.itemType === "agent"
+        ? [
+            prisma.userAgent.updateMany({
+              where: { userId: viewer.userId, agentId: itemId },
+              data: { isFavorite: false },
+            }),
+          ]
+        : []),
+    ]);
     return false;
   }
   await prisma.$transaction([
@@ -211,10 +217,9 @@ export async function setFavorite(
       update: { notes: args.notes ?? undefined },
     }),
     // Keep the seed's denormalised flag on the user's copy in step with the favourites table.
-    prisma.userAgent.updateMany({
-      where: { userId: viewer.userId, agentId: itemId },
-      data: { isFavorite: args.itemType === "agent" ? true : undefined },
-    }),
+    ...(args.itemType === "agent"
+      ? [prisma.userAgent.updateMany({ where: { userId: viewer.userId, agentId: itemId }, data: { isFavorite: true } })]
+      : []),
   ]);
   return true;
 }

@@ -24,7 +24,8 @@ let exec: Execute;
 let url: string;
 
 beforeAll(async () => {
-  app = await createTestApp();
+  // As if behind a reverse proxy, so a test can act from several client addresses.
+  app = await createTestApp({ config: { TRUST_PROXY: "true" } });
   exec = executor(app);
   // A real listener too, for what only a real HTTP request carries (client address, user agent).
   url = (await app.start()).url;
