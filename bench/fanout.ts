@@ -1,0 +1,243 @@
+// Fan-out of analysis progress: SUBSCRIBERS graphql-ws clients (default 5,000, each its own
+// WebSocket) on one instance watch RUNS runs executed by that instance's worker. Prints
+// publish-to-receive latency (p50/p99/max), lost and duplicated events, and the server's resident
+// memory per subscriber. Clients run in CLIENT_PROCS child processes so their work and memory are
+// not the server's. Embedded PGlite by default; set DATABASE_URL (and REDIS_URL) to measure those.
+//   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=20 CLIENT_PROCS=4
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type Client, createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
+function deferred<T>(): [Promise<T>, (value: T) => void] {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return [promise, resolve];
+}
+
+interface Assignment {
+  token: string;
+  runId: string;
+}
+interface ClientReport {
+  type: "report";
+  /** Per subscriber: run and [seq, receivedAt] pairs in arrival order. */
+  subs: { runId: string; events: [number, number][]; error?: string }[];
+}
+
+const WAVE = Number(process.env.WAVE ?? 50);
+const PROGRESS = `subscription($runId: ID!) { analysisProgress(runId: $runId) { seq status percent } }`;
+
+if (process.argv[2] === "--client") {
+  process.once("message", async (msg: { url: string; subs: Assignment[] }) => {
+    const results: ClientReport["subs"] = msg.subs.map((s) => ({ runId: s.runId, events: [] }));
+    const clients: Client[] = [];
+    let ready = 0;
+    let finished = 0;
+    let failures = 0;
+    const markReady = () => {
+      if (++ready === msg.subs.length) process.send?.({ type: "ready" });
+    };
+    const done = new Promise<void>((resolve) => {
+      const subscribeOne = (s: Assignment, i: number) => {
+        const client = createClient({
+          url: msg.url,
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${s.token}` },
+          retryAttempts: 0,
+        });
+        clients.push(client);
+        const rec = results[i] as ClientReport["subs"][number];
+        let first = true;
+        const end = (error?: string) => {
+          if (error) {
+            rec.error = error;
+            if (failures++ < 3) console.error(`subscriber ${i}: ${error}`);
+          }
+          if (first) markReady(); // failed before its first event: do not hold the start forever
+          first = false;
+          if (++finished === msg.subs.length) resolve();
+        };
+        client.subscribe<{ analysisProgress: { seq: number } }>(
+          { query: PROGRESS, variables: { runId: s.runId } },
+          {
+            next: (r) => {
+              const seq = r.data?.analysisProgress.seq;
+              if (seq === undefined) return;
+              rec.events.push([seq, now()]);
+              if (first) {
+                first = false;
+                markReady();
+              }
+            },
+            error: (e) => end(String((e as Error)?.message ?? JSON.stringify(e))),
+            complete: () => end(),
+          },
+        );
+      };
+      // Connect in waves, each once the one before is subscribed: as fast as the server takes
+      // them, not a burst that overflows its accept queue (which measures the kernel, not us).
+      void (async () => {
+        for (let i = 0; i < msg.subs.length; i += WAVE) {
+          const wave = msg.subs.slice(i, i + WAVE);
+          const target = Math.min(msg.subs.length, i + wave.length);
+          wave.forEach((s, j) => subscribeOne(s, i + j));
+          while (ready < target) await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+    });
+    await done;
+    process.send?.({ type: "report", subs: results } satisfies ClientReport, () => {
+      for (const c of clients) void c.dispose();
+      process.exit(0);
+    });
+  });
+} else {
+  const { buildApp } = await import("../server/app.ts");
+  const { loadConfig } = await import("../server/config.ts");
+  const { createOwner, executor, ok, dbId } = await import("../test/kit.ts");
+
+  const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 5_000);
+  const RUNS = Number(process.env.RUNS ?? 10);
+  const ITEMS = Number(process.env.ITEMS ?? 8);
+  const CLIENT_PROCS = Number(process.env.CLIENT_PROCS ?? 4);
+  const STEP_DELAY_MS = process.env.STEP_DELAY_MS ?? "20";
+
+  const app = await buildApp(
+    loadConfig({
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SERVE_CLIENT: "false",
+      RUN_WORKER: "false",
+      WORKER_CONCURRENCY: String(Math.min(64, RUNS)),
+      ANALYSIS_BATCH_SIZE: "1",
+      ANALYSIS_STEP_DELAY_MS: STEP_DELAY_MS,
+      ANALYSIS_DEFAULT_PER_HOUR: "0",
+      ANALYSIS_QUEUE: `bench-fanout-${process.pid}`,
+      JOB_POLL_SECONDS: "0.5",
+    }),
+    { memoryDatabase: true },
+  );
+  const { url } = await app.start();
+  const exec = executor(app);
+
+  const runs: Assignment[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const owner = await createOwner(exec, `Fanout${r}`);
+    for (const source of ["twitter", "linkedin", "instagram"]) {
+      const items = Array.from({ length: ITEMS }, (_, i) => ({ text: `Run ${r} ${source} post ${i}: so wasted lol` }));
+      await ok(
+        exec,
+        `mutation($s: ContentSource!, $items: [ContentItemInput!]!) { importContent(source: $s, items: $items) { imported } }`,
+        { s: source, items },
+        owner.token,
+      );
+    }
+    const d = await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token);
+    runs.push({ token: owner.token, runId: d.startAnalysis.id });
+  }
+
+  // Publish time of each (run, seq), taken where the worker hands the event to the pub/sub.
+  const published = new Map<string, number>();
+  const pubsub = app.services.pubsub;
+  const original = pubsub.publish.bind(pubsub);
+  pubsub.publish = ((topic: string, ...rest: unknown[]) => {
+    if (topic === "analysis:run") {
+      const [runId, event] = rest as [string, { seq: number }];
+      published.set(`${runId}:${event.seq}`, now());
+    }
+    return (original as (...a: unknown[]) => void)(topic, ...rest);
+  }) as typeof pubsub.publish;
+
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+
+  const wsUrl = url.replace(/^http/, "ws");
+  const perProc: Assignment[][] = Array.from({ length: CLIENT_PROCS }, () => []);
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const run = runs[i % RUNS] as Assignment;
+    perProc[i % CLIENT_PROCS]?.push({ token: run.token, runId: run.runId });
+  }
+  const self = fileURLToPath(import.meta.url);
+  const children: ChildProcess[] = [];
+  let readyProcs = 0;
+  const reports: ClientReport[] = [];
+  const connectStart = now();
+  const [allReady, resolveReady] = deferred<void>();
+  const [reportsDone, resolveReports] = deferred<void>();
+  for (const subs of perProc) {
+    const child = fork(self, ["--client"], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    children.push(child);
+    child.on("message", (m: { type: "ready" } | ClientReport) => {
+      if (m.type === "ready" && ++readyProcs === CLIENT_PROCS) resolveReady();
+      if (m.type === "report") {
+        reports.push(m as ClientReport);
+        if (reports.length === CLIENT_PROCS) resolveReports();
+      }
+    });
+    child.send({ url: wsUrl, subs });
+  }
+  await allReady;
+  const connectedIn = now() - connectStart;
+  gc?.();
+  const after = process.memoryUsage();
+
+  const workStart = now();
+  await app.services.analysis.startWorker();
+  await reportsDone;
+  const workMs = now() - workStart;
+
+  const finalSeq = new Map<string, number>();
+  for (const r of runs) {
+    const row = await app.db.prisma.analysisRun.findUniqueOrThrow({ where: { id: dbId(r.runId) } });
+    finalSeq.set(r.runId, row.seq);
+  }
+  const latencies: number[] = [];
+  let lost = 0;
+  let duplicated = 0;
+  let errors = 0;
+  let delivered = 0;
+  for (const report of reports) {
+    for (const sub of report.subs) {
+      if (sub.error) errors++;
+      const seen = new Set<number>();
+      for (const [seq, at] of sub.events) {
+        delivered++;
+        if (seen.has(seq)) duplicated++;
+        seen.add(seq);
+        const pub = published.get(`${dbId(sub.runId)}:${seq}`);
+        if (pub !== undefined) latencies.push(at - pub);
+      }
+      const last = finalSeq.get(sub.runId) ?? 0;
+      for (let s = 0; s <= last; s++) if (!seen.has(s)) lost++;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const eventsPerRun = [...finalSeq.values()].reduce((s, v) => s + v + 1, 0) / RUNS;
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  console.log(`fan-out: ${SUBSCRIBERS} subscribers (${CLIENT_PROCS} client processes) on ${RUNS} runs, ${app.db.kind}`);
+  console.log(`  connected and subscribed in ${(connectedIn / 1000).toFixed(1)} s`);
+  console.log(
+    `  runs took ${(workMs / 1000).toFixed(1)} s, ${eventsPerRun.toFixed(0)} events per run, ${delivered} deliveries`,
+  );
+  console.log(
+    `  publish→receive latency: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms`,
+  );
+  console.log(`  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}`);
+  console.log(
+    `  server RSS ${mb(before.rss)} → ${mb(after.rss)} MB: ${((after.rss - before.rss) / SUBSCRIBERS / 1024).toFixed(1)} KB per subscriber (heap ${((after.heapUsed - before.heapUsed) / SUBSCRIBERS / 1024).toFixed(1)} KB)${gc ? "" : " (run with --expose-gc for steadier figures)"}`,
+  );
+  for (const c of children) c.kill();
+  await app.stop();
+  process.exit(0);
+}
