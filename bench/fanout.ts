@@ -5,6 +5,7 @@
 // not the server's. Embedded PGlite by default; set DATABASE_URL (and REDIS_URL) to measure those.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=20 CLIENT_PROCS=4
 import { type ChildProcess, fork } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
@@ -192,8 +193,12 @@ if (process.argv[2] === "--client") {
   const after = process.memoryUsage();
 
   const workStart = now();
+  // A server whose event loop stalls (a long synchronous PGlite statement, GC) shows it here first.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   await app.services.analysis.startWorker();
   await reportsDone;
+  loop.disable();
   const workMs = now() - workStart;
 
   const finalSeq = new Map<string, number>();
@@ -232,6 +237,9 @@ if (process.argv[2] === "--client") {
   );
   console.log(
     `  publish→receive latency: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms`,
+  );
+  console.log(
+    `  server event-loop delay while runs went: p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`,
   );
   console.log(`  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}`);
   console.log(

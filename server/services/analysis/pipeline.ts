@@ -39,6 +39,12 @@ export class RunInterrupted extends Error {
 
 type Outcome = "complete" | "failed" | "cancelled";
 
+/**
+ * Prisma waits 2 s for a connection by default: under load (hundreds of pollers on the pool) a
+ * step would fail and the whole attempt be retried for want of a connection, not for an error.
+ */
+const TX = { maxWait: 15_000, timeout: 30_000 } as const;
+
 /** Runs of this process, so a cancel asked here stops its run without waiting for the poll. */
 export type LocalRuns = Map<string, AbortController>;
 
@@ -280,7 +286,7 @@ class RunExecution {
         });
         if (!e) throw new RunInterrupted("lost");
         return e;
-      });
+      }, TX);
       publish(this.deps.pubsub, event);
     });
   }
@@ -311,7 +317,7 @@ class RunExecution {
         });
         if (!e) throw new RunInterrupted("lost");
         return e;
-      });
+      }, TX);
       publish(this.deps.pubsub, event);
     });
   }
@@ -336,7 +342,7 @@ class RunExecution {
           finished: true,
           ...(errorCode ? { errorCode, errorMessage: message } : {}),
         });
-      });
+      }, TX);
       if (event) publish(this.deps.pubsub, event);
     });
   }
