@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, expect, inject, it } from "vitest";
-import { dbKind } from "../kit.ts";
-import { analysisConfig } from "../support/analysis.ts";
+import { buildApp } from "../../server/app.ts";
+import { createOwner, dbId, dbKind, executor, testConfig } from "../kit.ts";
+import { analysisConfig, seedContent, startRun, waitFinished } from "../support/analysis.ts";
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -75,6 +76,36 @@ it("resumes a run whose worker was SIGKILLed mid-run: completed once, usage coun
       expect(events[i]?.percent).toBeGreaterThanOrEqual(events[i - 1]?.percent ?? 0);
     }
     expect(events.at(-1)).toMatchObject({ status: "complete", percent: 100, seq: finished.run.seq });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("hands a run in flight back to the queue when the app stops, and another app finishes it", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "userplane-handover-"));
+  const config = analysisConfig({ DATA_DIR: dir });
+  try {
+    const first = await buildApp(testConfig({ ...config, ANALYSIS_STEP_DELAY_MS: "600000" }));
+    const exec1 = executor(first);
+    await first.start();
+    const me = await createOwner(exec1);
+    await seedContent(exec1, me, ["linkedin"]);
+    const run = await startRun(exec1, me);
+    const viewer = await first.services.auth.resolveViewer(me.token);
+    for await (const e of await first.services.analysis.progress(viewer, dbId(run.id))) {
+      if (e.stage === "analyzing:linkedin") break;
+    }
+    await first.stop(); // returns without waiting for the run: it is interrupted, not awaited
+
+    const second = await buildApp(testConfig(config));
+    try {
+      await second.start();
+      const finished = await waitFinished(second, run.id);
+      expect(finished).toMatchObject({ status: "complete", attempts: 2, percent: 100 });
+      expect(await second.db.prisma.usageLog.count({ where: { analysisRunId: finished.id } })).toBe(1);
+    } finally {
+      await second.stop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -65,6 +65,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
   const pipeline: PipelineDeps = { prisma, pubsub, logger, config, makeScorer };
   const queueName = config.ANALYSIS_QUEUE;
   let working = false;
+  let stopping = false;
 
   const eventOf = async (runId: string): Promise<RunEvent | null> => {
     const r = await prisma.analysisRun.findUnique({ where: { id: runId } });
@@ -181,13 +182,22 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
       if (working) return;
       working = true;
       const queue = await jobs.queue();
-      await queue.work<RunJob>(queueName, (job) => executeRun(pipeline, job.data.runId, job.signal, local), {
-        concurrency: config.WORKER_CONCURRENCY,
-      });
+      await queue.work<RunJob>(
+        queueName,
+        // A job fetched while the app stops goes back at once rather than holding up the shutdown.
+        async (job) => {
+          if (stopping) throw new RunInterrupted("shutdown");
+          await executeRun(pipeline, job.data.runId, job.signal, local);
+        },
+        {
+          concurrency: config.WORKER_CONCURRENCY,
+        },
+      );
     },
 
     /** Interrupts this instance's runs; their jobs fail and are resumed by a worker that stays. */
     interruptRuns(): void {
+      stopping = true;
       for (const c of local.values()) c.abort(new RunInterrupted("shutdown"));
     },
   };
