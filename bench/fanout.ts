@@ -127,7 +127,7 @@ if (process.argv[2] === "--client") {
     }),
     { memoryDatabase: true },
   );
-  const { url } = await app.start();
+  const url = (await app.start()).url.replace("localhost", "127.0.0.1");
   const exec = executor(app);
 
   const runs: Assignment[] = [];
