@@ -3,7 +3,9 @@
 // publish-to-receive latency (p50/p99/max), lost and duplicated events, and the server's resident
 // memory per subscriber. Clients run in CLIENT_PROCS child processes so their work and memory are
 // not the server's. Embedded PGlite by default; set DATABASE_URL (and REDIS_URL) to measure those.
-//   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=20 CLIENT_PROCS=4
+// STEP_DELAY_MS paces each run's progress: 1000 is a run reporting once a second; 20 turns it into
+// an overload test of the fan-out (more deliveries per second than one server thread makes).
+//   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4
 import { type ChildProcess, fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -107,7 +109,7 @@ if (process.argv[2] === "--client") {
   const RUNS = Number(process.env.RUNS ?? 10);
   const ITEMS = Number(process.env.ITEMS ?? 8);
   const CLIENT_PROCS = Number(process.env.CLIENT_PROCS ?? 4);
-  const STEP_DELAY_MS = process.env.STEP_DELAY_MS ?? "20";
+  const STEP_DELAY_MS = process.env.STEP_DELAY_MS ?? "1000";
 
   const app = await buildApp(
     loadConfig({
