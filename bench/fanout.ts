@@ -235,7 +235,7 @@ if (process.argv[2] === "--client") {
   console.log(`fan-out: ${SUBSCRIBERS} subscribers (${CLIENT_PROCS} client processes) on ${RUNS} runs, ${app.db.kind}`);
   console.log(`  connected and subscribed in ${(connectedIn / 1000).toFixed(1)} s`);
   console.log(
-    `  runs took ${(workMs / 1000).toFixed(1)} s, ${eventsPerRun.toFixed(0)} events per run, ${delivered} deliveries`,
+    `  runs took ${(workMs / 1000).toFixed(1)} s, ${eventsPerRun.toFixed(0)} events per run, ${delivered} deliveries (${(delivered / (workMs / 1000)).toFixed(0)}/s)`,
   );
   console.log(
     `  publish→receive latency: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms`,
