@@ -89,7 +89,7 @@ if (process.argv[2] === "--client") {
         for (let i = 0; i < msg.subs.length; i += WAVE) {
           const wave = msg.subs.slice(i, i + WAVE);
           const target = Math.min(msg.subs.length, i + wave.length);
-          wave.forEach((s, j) => subscribeOne(s, i + j));
+          for (const [j, s] of wave.entries()) subscribeOne(s, i + j);
           while (ready < target) await new Promise((r) => setTimeout(r, 5));
         }
       })();

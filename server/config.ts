@@ -28,7 +28,8 @@ const schema = z
     SERVE_CLIENT: bool.default(true),
     RUN_WORKER: bool.default(true),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-    JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    // pg-boss accepts no heartbeat under 10 s.
+    JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(30),
     SESSION_TTL_HOURS: z.coerce
       .number()
       .min(0.01)

@@ -389,7 +389,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         // effective_to is inclusive, so the day before today ends the role now, and the day before
         // a future start cancels it before it ever takes effect.
         const today = todayUtc();
-        const from = ra.effectiveFrom > today ? ra.effectiveFrom : today;
+        const from = new Date(Math.max(ra.effectiveFrom.getTime(), today.getTime()));
         const dayBefore = new Date(from.getTime() - 86_400_000);
         const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
         const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
