@@ -131,13 +131,12 @@ export async function searchMemories(
         LIMIT ${first}`;
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [, memories] = await prisma.$transaction([
-    prisma.memory.updateMany({
-      where: { id: { in: ids } },
-      data: { accessCount: { increment: 1 }, lastAccessedAt: new Date() },
-    }),
-    prisma.memory.findMany({ where: { id: { in: ids } } }),
-  ]);
+  // Concurrent searches hit the same rows: lock them in id order, so two searches can never
+  // wait on each other in a cycle (an unordered multi-row UPDATE deadlocks under load).
+  await prisma.$executeRaw`
+    UPDATE memories SET access_count = access_count + 1, last_accessed_at = now()
+    WHERE id IN (SELECT id FROM memories WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE)`;
+  const memories = await prisma.memory.findMany({ where: { id: { in: ids } } });
   const byId = new Map(memories.map((m) => [m.id, m]));
   return rows.flatMap((r) => {
     const memory = byId.get(r.id);

@@ -122,6 +122,29 @@ describe(`vector search (${dbKind})`, () => {
   });
 });
 
+describe(`concurrent searches (${dbKind})`, () => {
+  it("all succeed and each counts one access", async () => {
+    const owner = await createOwner(exec);
+    for (const [memoryKey, content] of [
+      ["a", "Enjoys hiking in the Alps"],
+      ["b", "Prefers window seats on long flights"],
+      ["c", "Allergic to peanuts"],
+    ]) {
+      await ok(
+        exec,
+        `mutation($input: MemoryInput!) { createMemory(input: $input) { id } }`,
+        { input: { memoryKey, memoryType: "fact", content } },
+        owner.token,
+      );
+    }
+    const q = `{ searchMemories(query: "travel and outdoor holidays", first: 3) { memory { memoryKey } } }`;
+    const results = await Promise.all(Array.from({ length: 12 }, () => exec(q, {}, owner.token)));
+    for (const r of results) expect(r.errors).toBeUndefined();
+    const rows = await app.db.prisma.memory.findMany({ where: { userId: owner.userId } });
+    expect(rows.map((m) => m.accessCount)).toEqual([12, 12, 12]);
+  });
+});
+
 describe("process", () => {
   const root = path.resolve(import.meta.dirname, "../..");
   const tsx = path.join(root, "node_modules/.bin/tsx");
