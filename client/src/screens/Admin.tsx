@@ -120,19 +120,11 @@ const CreateAgentMutation = graphql(`
   }
 `);
 
+// urql's document cache refetches every query holding the returned type, so the id is enough.
 const UpdateAgentMutation = graphql(`
   mutation UpdateAgent($id: ID!, $input: AgentInput!) {
     updateAgent(id: $id, input: $input) {
       id
-      name
-      description
-      category
-      model
-      temperature
-      maxTokens
-      color
-      systemPrompt
-      isActive
     }
   }
 `);

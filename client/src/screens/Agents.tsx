@@ -80,24 +80,11 @@ const AddAgentMutation = graphql(`
   }
 `);
 
+// urql's document cache refetches every query holding the returned type, so the id is enough.
 const UpdateUserAgentMutation = graphql(`
   mutation UpdateUserAgent($id: ID!, $input: UserAgentInput!) {
     updateUserAgent(id: $id, input: $input) {
       id
-      name
-      customName
-      customDescription
-      customSystemPrompt
-      customTemperature
-      customMaxTokens
-      customColor
-      folder
-      tags
-      isFavorite
-      isPinned
-      isEnabled
-      archivedAt
-      notes
     }
   }
 `);

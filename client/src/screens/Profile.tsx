@@ -33,27 +33,11 @@ const ProfileQuery = graphql(`
   }
 `);
 
+// urql's document cache refetches every query holding the returned type, so the id is enough.
 const UpdateProfileMutation = graphql(`
   mutation UpdateProfile($input: UpdateProfileInput!) {
     updateProfile(input: $input) {
       id
-      displayName
-      profile {
-        fullName
-        avatarUrl
-        jobTitle
-        department
-        organization
-        country
-        preferences
-        notificationSettings
-        twitter
-        linkedin
-        instagram
-        facebook
-        tiktok
-        updatedAt
-      }
     }
   }
 `);
