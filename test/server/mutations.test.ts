@@ -928,3 +928,18 @@ describe(`endRoleAssignment (${dbKind})`, () => {
     }
   });
 });
+
+describe(`errors before execution (${dbKind})`, () => {
+  it("a variable of the wrong type is BAD_USER_INPUT, and nothing is written", async () => {
+    const user = await createOwner(exec);
+    const before = await app.db.prisma.memory.count({ where: { userId: user.userId } });
+    const r = await exec(
+      `mutation($input: MemoryInput!) { createMemory(input: $input) { id } }`,
+      { input: { memoryKey: "k", memoryType: "fact", content: "c", importanceScore: "very" } },
+      user.token,
+    );
+    expect(codeOf(r)).toBe("BAD_USER_INPUT");
+    expect(r.errors?.[0]?.message).toMatch(/importanceScore/);
+    expect(await app.db.prisma.memory.count({ where: { userId: user.userId } })).toBe(before);
+  });
+});
