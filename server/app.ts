@@ -10,7 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context, RequestInfo, Viewer } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { useInputErrorCodes } from "./error-codes.ts";
+import { inputErrorCodesPlugin } from "./error-codes.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
@@ -77,7 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
-    plugins: [useInputErrorCodes()],
+    plugins: [inputErrorCodesPlugin()],
     graphiql: config.graphiql ? { subscriptionsProtocol: "WS", title: "Userplane GraphiQL" } : false,
     landingPage: false,
     maskedErrors: config.NODE_ENV === "production" ? true : { isDev: config.NODE_ENV === "development" },

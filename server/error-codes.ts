@@ -6,7 +6,7 @@ import type { Plugin } from "graphql-yoga";
  * graphql-js without a code. They are the client's input errors: give them BAD_USER_INPUT, so every
  * error a client sees carries a stable `extensions.code`.
  */
-export function useInputErrorCodes(): Plugin {
+export function inputErrorCodesPlugin(): Plugin {
   return {
     onExecute: () => ({
       onExecuteDone: ({ result, setResult }) => {
