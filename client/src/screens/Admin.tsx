@@ -282,17 +282,7 @@ function Members() {
               </option>
             ))}
           </SelectField>
-          <SelectField
-            label="Role"
-            value={form.role}
-            onChange={(e) => setForm((s) => ({ ...s, role: e.target.value as Role }))}
-          >
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </SelectField>
+          <RoleSelect value={form.role} onChange={(role) => setForm((s) => ({ ...s, role }))} />
           <TextField
             label="Effective from"
             type="date"
@@ -364,17 +354,7 @@ function Invites() {
           onChange={(e) => setForm((s) => ({ ...s, email: e.target.value }))}
           error={errors.email}
         />
-        <SelectField
-          label="Role"
-          value={form.role}
-          onChange={(e) => setForm((s) => ({ ...s, role: e.target.value as Role }))}
-        >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </SelectField>
+        <RoleSelect value={form.role} onChange={(role) => setForm((s) => ({ ...s, role }))} />
         <TextField
           label="Valid for (days)"
           type="number"
@@ -784,5 +764,17 @@ function AuditPage({
           </button>,
         )}
     </>
+  );
+}
+
+function RoleSelect({ value, onChange }: { value: Role; onChange: (role: Role) => void }) {
+  return (
+    <SelectField label="Role" value={value} onChange={(e) => onChange(e.target.value as Role)}>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </SelectField>
   );
 }
