@@ -11,22 +11,9 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { benchApp, deferred, now, type Run, startRuns, tapPublishes } from "./support.ts";
 
-const now = () => performance.timeOrigin + performance.now();
-
-/** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
-function deferred<T>(): [Promise<T>, (value: T) => void] {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return [promise, resolve];
-}
-
-interface Assignment {
-  token: string;
-  runId: string;
-}
+type Assignment = Run;
 interface ClientReport {
   type: "report";
   /** Per subscriber: run and [seq, receivedAt] pairs in arrival order. */
@@ -101,9 +88,7 @@ if (process.argv[2] === "--client") {
     });
   });
 } else {
-  const { buildApp } = await import("../server/app.ts");
-  const { loadConfig } = await import("../server/config.ts");
-  const { createOwner, executor, ok, dbId } = await import("../test/kit.ts");
+  const { dbId } = await import("../test/kit.ts");
 
   const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 5_000);
   const RUNS = Number(process.env.RUNS ?? 10);
@@ -111,54 +96,13 @@ if (process.argv[2] === "--client") {
   const CLIENT_PROCS = Number(process.env.CLIENT_PROCS ?? 4);
   const STEP_DELAY_MS = process.env.STEP_DELAY_MS ?? "1000";
 
-  const app = await buildApp(
-    loadConfig({
-      ...process.env,
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
-      WORKER_CONCURRENCY: String(Math.min(64, RUNS)),
-      ANALYSIS_BATCH_SIZE: "1",
-      ANALYSIS_STEP_DELAY_MS: STEP_DELAY_MS,
-      ANALYSIS_DEFAULT_PER_HOUR: "0",
-      ANALYSIS_QUEUE: `bench-fanout-${process.pid}`,
-      JOB_POLL_SECONDS: "0.5",
-    }),
-    { memoryDatabase: true },
-  );
+  const app = await benchApp({ queue: `bench-fanout-${process.pid}`, runs: RUNS, stepDelayMs: STEP_DELAY_MS });
   const url = (await app.start()).url.replace("localhost", "127.0.0.1");
-  const exec = executor(app);
-
-  const runs: Assignment[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const owner = await createOwner(exec, `Fanout${r}`);
-    for (const source of ["twitter", "linkedin", "instagram"]) {
-      const items = Array.from({ length: ITEMS }, (_, i) => ({ text: `Run ${r} ${source} post ${i}: so wasted lol` }));
-      await ok(
-        exec,
-        `mutation($s: ContentSource!, $items: [ContentItemInput!]!) { importContent(source: $s, items: $items) { imported } }`,
-        { s: source, items },
-        owner.token,
-      );
-    }
-    const d = await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token);
-    runs.push({ token: owner.token, runId: d.startAnalysis.id });
-  }
+  const runs = await startRuns(app, { runs: RUNS, items: ITEMS, label: "Fanout", text: "so wasted lol" });
 
   // Publish time of each (run, seq), taken where the worker hands the event to the pub/sub.
   const published = new Map<string, number>();
-  const pubsub = app.services.pubsub;
-  const original = pubsub.publish.bind(pubsub);
-  pubsub.publish = ((topic: string, ...rest: unknown[]) => {
-    if (topic === "analysis:run") {
-      const [runId, event] = rest as [string, { seq: number }];
-      published.set(`${runId}:${event.seq}`, now());
-    }
-    return (original as (...a: unknown[]) => void)(topic, ...rest);
-  }) as typeof pubsub.publish;
+  tapPublishes(app, (runId, event, at) => published.set(`${runId}:${event.seq}`, at));
 
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();

@@ -9,31 +9,18 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { benchApp, deferred, now, type Run, startRuns, tapPublishes } from "./support.ts";
 
 const WATCHERS = Number(process.env.WATCHERS ?? 1_000);
 const RUNS = Number(process.env.RUNS ?? 10);
 const ITEMS = Number(process.env.ITEMS ?? 20);
 const STEP_DELAY_MS = process.env.STEP_DELAY_MS ?? "250";
-const now = () => performance.timeOrigin + performance.now();
-
-/** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
-function deferred<T>(): [Promise<T>, (value: T) => void] {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return [promise, resolve];
-}
 const TERMINAL = ["complete", "failed", "cancelled"];
 
 interface Seen {
   runId: string;
   seq: number;
   at: number;
-}
-interface Run {
-  token: string;
-  runId: string;
 }
 type Watch = (url: string, runs: Run[], seen: Seen[]) => Promise<() => Promise<void>>;
 type Mode = "none" | "polling" | "push";
@@ -68,65 +55,25 @@ async function attach(mode: Mode, url: string, runs: Run[]) {
 }
 
 async function measure(name: string, mode: Mode) {
-  const { buildApp } = await import("../server/app.ts");
-  const { loadConfig } = await import("../server/config.ts");
-  const { createOwner, executor, ok } = await import("../test/kit.ts");
   let statements = 0;
-  const app = await buildApp(
-    loadConfig({
-      ...process.env,
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
-      WORKER_CONCURRENCY: String(Math.min(64, RUNS)),
-      ANALYSIS_BATCH_SIZE: "1",
-      ANALYSIS_STEP_DELAY_MS: STEP_DELAY_MS,
-      ANALYSIS_DEFAULT_PER_HOUR: "0",
-      ANALYSIS_QUEUE: `bench-poll-${process.pid}-${name.replace(/\W/g, "")}`,
-      JOB_POLL_SECONDS: "0.5",
-    }),
-    {
-      memoryDatabase: true,
-      onQuery: () => {
-        statements++;
-      },
+  const app = await benchApp({
+    queue: `bench-poll-${process.pid}-${name.replace(/\W/g, "")}`,
+    runs: RUNS,
+    stepDelayMs: STEP_DELAY_MS,
+    onQuery: () => {
+      statements++;
     },
-  );
+  });
   const url = (await app.start()).url.replace("localhost", "127.0.0.1");
-  const exec = executor(app);
-  const runs: Run[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const owner = await createOwner(exec, `Watch${r}`);
-    for (const source of ["twitter", "linkedin", "instagram"]) {
-      const items = Array.from({ length: ITEMS }, (_, i) => ({ text: `${source} post ${i}: hiring, so wasted` }));
-      await ok(
-        exec,
-        `mutation($s: ContentSource!, $items: [ContentItemInput!]!) { importContent(source: $s, items: $items) { imported } }`,
-        { s: source, items },
-        owner.token,
-      );
-    }
-    const d = await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token);
-    runs.push({ token: owner.token, runId: d.startAnalysis.id });
-  }
-
+  const runs = await startRuns(app, { runs: RUNS, items: ITEMS, label: "Watch", text: "hiring, so wasted" });
   // Publish times, and the end of the workload, from the pub/sub itself: no statements of ours.
   const published = new Map<string, number>();
-  const pubsub = app.services.pubsub;
-  const original = pubsub.publish.bind(pubsub);
   let open = RUNS;
   const [allDone, resolve] = deferred<void>();
-  pubsub.publish = ((topic: string, ...rest: unknown[]) => {
-    if (topic === "analysis:run") {
-      const [runId, event] = rest as [string, { seq: number; status: string }];
-      published.set(`${runId}:${event.seq}`, now());
-      if (TERMINAL.includes(event.status) && --open === 0) resolve();
-    }
-    return (original as (...a: unknown[]) => void)(topic, ...rest);
-  }) as typeof pubsub.publish;
+  tapPublishes(app, (runId, event, at) => {
+    published.set(`${runId}:${event.seq}`, at);
+    if (TERMINAL.includes(event.status) && --open === 0) resolve();
+  });
 
   // Attaching (connecting, authorising, the first read) is counted apart from watching the runs go.
   const s0 = statements;

@@ -1,0 +1,92 @@
+// What the analysis benches share: timing helpers, an app configured for them, a workload of runs,
+// and the time each progress event was published. Server modules load lazily, because the
+// benches' client processes import this file too and must not start a server.
+import type { App } from "../server/app.ts";
+
+export const now = () => performance.timeOrigin + performance.now();
+
+/** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
+export function deferred<T>(): [Promise<T>, (value: T) => void] {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return [promise, resolve];
+}
+
+export interface Run {
+  token: string;
+  runId: string;
+}
+
+/** An app whose worker starts when the bench says so, pacing each run at one event per step. */
+export async function benchApp(opts: {
+  queue: string;
+  runs: number;
+  stepDelayMs: string;
+  onQuery?: (sql: string) => void;
+}): Promise<App> {
+  const { buildApp } = await import("../server/app.ts");
+  const { loadConfig } = await import("../server/config.ts");
+  return buildApp(
+    loadConfig({
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SERVE_CLIENT: "false",
+      RUN_WORKER: "false",
+      WORKER_CONCURRENCY: String(Math.min(64, opts.runs)),
+      ANALYSIS_BATCH_SIZE: "1",
+      ANALYSIS_STEP_DELAY_MS: opts.stepDelayMs,
+      ANALYSIS_DEFAULT_PER_HOUR: "0",
+      ANALYSIS_QUEUE: opts.queue,
+      JOB_POLL_SECONDS: "0.5",
+    }),
+    { memoryDatabase: true, onQuery: opts.onQuery },
+  );
+}
+
+/** One user per run, each with `items` posts on three sources, and a started (queued) analysis. */
+export async function startRuns(app: App, opts: { runs: number; items: number; label: string; text: string }) {
+  const { createOwner, executor, ok } = await import("../test/kit.ts");
+  const exec = executor(app);
+  const runs: Run[] = [];
+  for (let r = 0; r < opts.runs; r++) {
+    const owner = await createOwner(exec, `${opts.label}${r}`);
+    for (const source of ["twitter", "linkedin", "instagram"]) {
+      const items = Array.from({ length: opts.items }, (_, i) => ({
+        text: `Run ${r} ${source} post ${i}: ${opts.text}`,
+      }));
+      await ok(
+        exec,
+        `mutation($s: ContentSource!, $items: [ContentItemInput!]!) { importContent(source: $s, items: $items) { imported } }`,
+        { s: source, items },
+        owner.token,
+      );
+    }
+    const d = await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token);
+    runs.push({ token: owner.token, runId: d.startAnalysis.id });
+  }
+  return runs;
+}
+
+/**
+ * Calls `onEvent` with the time the worker hands each progress event to the pub/sub; the benches
+ * measure latency from there.
+ */
+export function tapPublishes(
+  app: App,
+  onEvent: (runId: string, event: { seq: number; status: string }, at: number) => void,
+) {
+  const pubsub = app.services.pubsub;
+  const original = pubsub.publish.bind(pubsub);
+  pubsub.publish = ((topic: string, ...rest: unknown[]) => {
+    if (topic === "analysis:run") {
+      const [runId, event] = rest as [string, { seq: number; status: string }];
+      onEvent(runId, event, now());
+    }
+    return (original as (...a: unknown[]) => void)(topic, ...rest);
+  }) as typeof pubsub.publish;
+}
