@@ -56,8 +56,8 @@ const schema = z
     ANALYSIS_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     /** Pause between scoring batches: demos and tests that need a run slow enough to watch or kill. */
     ANALYSIS_STEP_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
-    /** How often a worker looks for a cancel asked on another instance. */
-    ANALYSIS_CANCEL_POLL_MS: z.coerce.number().int().min(20).max(5_000).default(250),
+    /** How often a running worker checks its run in the database (a cancel whose message was lost). */
+    ANALYSIS_CANCEL_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
     /** Analyses a user may start per hour when no RateLimitConfig row limits them; 0 turns it off. */
     ANALYSIS_DEFAULT_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(60),
     ANALYSIS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),

@@ -20,6 +20,8 @@ export type PubSubTopics = {
   "analysis:user": [userId: string, event: AnalysisEvent];
   /** A session ended (sign-out or revocation): its live connections close. */
   "session:ended": [sessionId: string, payload: { sessionId: string }];
+  /** The owner asked to cancel a run: whichever instance runs it stops at once. */
+  "analysis:cancel": [runId: string, payload: { runId: string }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;

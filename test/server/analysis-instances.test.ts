@@ -64,4 +64,35 @@ describe.skipIf(why !== "")(`two instances over Redis pub/sub ${why}`, () => {
       await ws.dispose();
     }
   });
+
+  it("a cancel asked on instance A stops the run on instance B through the pub/sub", async () => {
+    // The database poll is pushed out of reach, so only the Redis message can stop the run.
+    const slow = analysisConfig({
+      REDIS_URL: redisUrl as string,
+      RUN_WORKER: "false",
+      ANALYSIS_CANCEL_POLL_MS: "60000",
+      ANALYSIS_STEP_DELAY_MS: "200",
+    });
+    const [c, d] = await Promise.all([createTestApp({ config: slow }), createTestApp({ config: slow })]);
+    try {
+      const { url } = await c.start();
+      await d.start();
+      const exec = executor(c);
+      const user = await createOwner(exec, "Canceller");
+      await seedContent(exec, user);
+      const run = await startRun(exec, user);
+      const ws = connect(url, user.token);
+      const w = watch(ws, PROGRESS, { runId: run.id });
+      await d.services.analysis.startWorker();
+      await w.until((e) => e.status === "running" && e.percent > 0);
+      const r = await exec(`mutation($id: ID!) { cancelAnalysis(id: $id) { id } }`, { id: run.id }, user.token);
+      expect(r.errors).toBeUndefined();
+      const events: ProgressEvent[] = await w.done;
+      expect(events.at(-1)?.status).toBe("cancelled");
+      expect(events.at(-1)?.percent).toBeLessThan(100);
+      await ws.dispose();
+    } finally {
+      await Promise.all([c.stop(), d.stop()]);
+    }
+  });
 });

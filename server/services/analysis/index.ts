@@ -136,7 +136,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
       return run;
     },
 
-    /** Stops a run: at once if no worker has it, else within a poll of the worker that has it. */
+    /** Stops a run: at once if no worker has it, else as soon as its worker hears of it. */
     async cancelAnalysis(viewer: SignedInViewer, runId: string): Promise<AnalysisRun> {
       if (!UUID.test(runId)) throw notFound("Analysis run");
       const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
@@ -151,6 +151,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
           data: { cancelRequestedAt: new Date() },
         });
         local.get(runId)?.abort(new RunInterrupted("cancel"));
+        pubsub.publish("analysis:cancel", runId, { runId });
       }
       return prisma.analysisRun.findUniqueOrThrow({ where: { id: runId } });
     },

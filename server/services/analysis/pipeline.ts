@@ -45,7 +45,7 @@ type Outcome = "complete" | "failed" | "cancelled";
  */
 const TX = { maxWait: 15_000, timeout: 30_000 } as const;
 
-/** Runs of this process, so a cancel asked here stops its run without waiting for the poll. */
+/** Runs of this process, so a cancel asked here stops its run without a round trip. */
 export type LocalRuns = Map<string, AbortController>;
 
 /**
@@ -68,7 +68,12 @@ export async function executeRun(deps: PipelineDeps, runId: string, jobSignal: A
   local.get(runId)?.abort(new RunInterrupted("lost"));
   local.set(runId, stop);
   const signal = AbortSignal.any([stop.signal, jobSignal]);
-  // A cancel asked on another instance, or the run taken by another attempt, is seen within one poll.
+  // A cancel asked on any instance arrives through the pub/sub at once. The poll is the safety
+  // net: it sees a cancel whose message was lost, and a run taken over by another attempt.
+  const cancels = pubsub.subscribe("analysis:cancel", runId);
+  void (async () => {
+    for await (const _ of cancels) return stop.abort(new RunInterrupted("cancel"));
+  })();
   const poll = setInterval(() => {
     prisma.analysisRun
       .findUnique({ where: { id: runId }, select: { attempts: true, status: true, cancelRequestedAt: true } })
@@ -112,6 +117,7 @@ export async function executeRun(deps: PipelineDeps, runId: string, jobSignal: A
     throw reason;
   } finally {
     clearInterval(poll);
+    void cancels.return?.();
     if (local.get(runId) === stop) local.delete(runId);
   }
 }
