@@ -5,7 +5,7 @@ import { Gauge } from "../../client/src/components/charts.tsx";
 import { AgentsScreen, parseTags } from "../../client/src/screens/Agents.tsx";
 import { MemoriesScreen, scorePercent } from "../../client/src/screens/Memories.tsx";
 import { ProfileScreen } from "../../client/src/screens/Profile.tsx";
-import { SecurityScreen } from "../../client/src/screens/Security.tsx";
+import { SecurityScreen, Sessions } from "../../client/src/screens/Security.tsx";
 import { SignUpScreen } from "../../client/src/screens/SignUp.tsx";
 import { fillMonths, UsageScreen } from "../../client/src/screens/Usage.tsx";
 import { gqlError, mockApi, renderScreen, reply, setLocation } from "./kit.tsx";
@@ -207,6 +207,31 @@ describe("security", () => {
     expect(buttons).toHaveLength(1);
     await userEvent.click(buttons[0] as HTMLElement);
     await waitFor(() => expect(api.calls("RevokeSession")[0]?.variables).toEqual({ id: "s22" }));
+  });
+});
+
+describe("admin sessions", () => {
+  it("lists every member's sessions with who they belong to", async () => {
+    const session = (id: string, displayName: string) => ({
+      id,
+      user: { id: `u-${id}`, displayName },
+      current: false,
+      active: true,
+      deviceType: "mobile",
+      browser: "Safari",
+      os: "iOS",
+      ipAddress: "10.0.0.9",
+      sessionStart: "2026-01-01T00:00:00Z",
+      lastSeenAt: "2026-01-02T00:00:00Z",
+      expiresAt: "2026-02-01T00:00:00Z",
+    });
+    const api = mockApi({ Sessions: { data: { sessions: page([session("a", "Ada"), session("b", "Max")]) } } });
+    renderScreen(<Sessions allInTenant />);
+    await screen.findByText("Max");
+    expect(screen.getByRole("heading", { name: "Sessions in this workspace" })).toBeTruthy();
+    expect(screen.getByText("Ada")).toBeTruthy();
+    expect(api.calls("Sessions")[0]?.variables).toMatchObject({ allInTenant: true });
+    expect(screen.getAllByRole("button", { name: /revoke session/i })).toHaveLength(2);
   });
 });
 

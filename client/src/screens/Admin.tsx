@@ -7,6 +7,7 @@ import { CheckboxField, SelectField, TextArea, TextField } from "../components/F
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
+import { Sessions } from "./Security.tsx";
 import { QUOTA_LABELS, QuotasQuery } from "./Usage.tsx";
 
 const MembersQuery = graphql(`
@@ -181,10 +182,13 @@ export function AdminScreen() {
       <h1>Admin</h1>
       <nav aria-label="Admin sections" className="subnav">
         <a href="#members">Members</a> · <a href="#invites">Invites</a> · <a href="#catalogue">Agent catalogue</a> ·{" "}
-        <a href="#quotas">Quotas</a> · <a href="#audit">Audit log</a>
+        <a href="#sessions">Sessions</a> · <a href="#quotas">Quotas</a> · <a href="#audit">Audit log</a>
       </nav>
       <Members />
       <Invites />
+      <div id="sessions">
+        <Sessions allInTenant />
+      </div>
       <Catalogue />
       <Quotas />
       <AuditLog />

@@ -9,11 +9,15 @@ import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 
 const SessionsQuery = graphql(`
-  query Sessions($first: Int) {
-    sessions(first: $first, activeOnly: true) {
+  query Sessions($first: Int, $allInTenant: Boolean) {
+    sessions(first: $first, activeOnly: true, allInTenant: $allInTenant) {
       edges {
         node {
           id
+          user {
+            id
+            displayName
+          }
           current
           active
           deviceType
@@ -116,14 +120,15 @@ export function SecurityScreen() {
   );
 }
 
-function Sessions() {
+/** My sessions; with `allInTenant`, every member's (tenant admins, who may revoke them too). */
+export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   const f = useFormat();
   const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
-  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50 }, context: ctx });
+  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant }, context: ctx });
   const [revoking, revoke] = useMutation(RevokeSessionMutation);
   return (
     <div className="card">
-      <h2>Signed-in sessions</h2>
+      <h2>{allInTenant ? "Sessions in this workspace" : "Signed-in sessions"}</h2>
       {revoking.error && <ErrorNotice error={revoking.error} />}
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
         {(data) =>
@@ -133,6 +138,7 @@ function Sessions() {
             <table>
               <thead>
                 <tr>
+                  {allInTenant && <th scope="col">User</th>}
                   <th scope="col">Device</th>
                   <th scope="col">IP address</th>
                   <th scope="col">Signed in</th>
@@ -145,6 +151,7 @@ function Sessions() {
               <tbody>
                 {data.sessions.edges.map(({ node: s }) => (
                   <tr key={s.id}>
+                    {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
                     <td>
                       {describeDevice(s)} {s.current && <span className="badge">This session</span>}
                     </td>
