@@ -134,6 +134,31 @@ describe("analyses screen", () => {
     expect(calls[0]?.variables.source).toBe("text");
   });
 
+  it("deletes an imported item and reloads the list", async () => {
+    const item = {
+      id: "c1",
+      source: "twitter",
+      text: "Honestly I overstayed my visa",
+      createdAt: "2026-01-01T00:00:00Z",
+    };
+    let items = [item];
+    const api = mockApi({
+      ContentItems: reply(() => ({
+        data: { contentItems: { edges: items.map((node) => ({ node })), pageInfo: { hasNextPage: false } } },
+      })),
+      AgentChoices: { data: { myAgents: { edges: [] } } },
+      AnalysisRuns: { data: { analysisRuns: { edges: [] } } },
+      DeleteContent: reply(() => {
+        items = [];
+        return { data: { deleteContent: 1 } };
+      }),
+    });
+    renderScreen(<AnalysesScreen />);
+    await userEvent.click(await screen.findByRole("button", { name: /delete imported item/i }));
+    await screen.findByText("Nothing imported yet.");
+    expect(api.calls("DeleteContent")[0]?.variables).toEqual({ ids: ["c1"] });
+  });
+
   it("follows a run live through analysisProgress, then shows the grades", async () => {
     const run = {
       id: "run1",

@@ -34,6 +34,12 @@ const ImportContentMutation = graphql(`
   }
 `);
 
+const DeleteContentMutation = graphql(`
+  mutation DeleteContent($ids: [ID!]) {
+    deleteContent(ids: $ids)
+  }
+`);
+
 const ContentItemsQuery = graphql(`
   query ContentItems {
     contentItems(first: 5) {
@@ -219,6 +225,7 @@ function ImportContent() {
   const [fileError, setFileError] = useState<string | null>(null);
   const [state, setState] = useState<{ busy: boolean; done?: string; error?: string }>({ busy: false });
   const [, importContent] = useMutation(ImportContentMutation);
+  const [deleting, deleteContent] = useMutation(DeleteContentMutation);
   const [recent, refetchRecent] = useQuery({
     query: ContentItemsQuery,
     context: useMemo(() => ({ additionalTypenames: ["ContentItem"] }), []),
@@ -332,6 +339,7 @@ function ImportContent() {
         {state.busy ? "Importing…" : "Import"}
       </button>
       <h3>Recently imported</h3>
+      {deleting.error && <ErrorNotice error={deleting.error} />}
       <QueryState result={recent} retry={() => refetchRecent({ requestPolicy: "network-only" })}>
         {(data) =>
           data.contentItems.edges.length === 0 ? (
@@ -341,7 +349,19 @@ function ImportContent() {
               {data.contentItems.edges.map(({ node }) => (
                 <li key={node.id}>
                   <span className="badge">{sourceLabel(node.source)}</span> {node.text.slice(0, 140)}
-                  {node.text.length > 140 ? "…" : ""}
+                  {node.text.length > 140 ? "…" : ""}{" "}
+                  <button
+                    type="button"
+                    className="link"
+                    disabled={deleting.fetching}
+                    aria-label={`Delete imported item: ${node.text.slice(0, 40)}`}
+                    onClick={async () => {
+                      const r = await deleteContent({ ids: [node.id] });
+                      if (r.data) refetchRecent({ requestPolicy: "network-only" });
+                    }}
+                  >
+                    Delete
+                  </button>
                 </li>
               ))}
             </ul>
