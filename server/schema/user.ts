@@ -2,7 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { isSignedIn } from "../context.ts";
 import { unauthenticated } from "../errors.ts";
-import { todayUtc } from "../services/auth.ts";
+import { inEffectOn, todayUtc } from "../services/auth.ts";
 import { memberOfViewerTenant, updateProfile } from "../services/profile.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
@@ -99,11 +99,7 @@ export const TenantRef = builder.prismaNode("Tenant", {
           where: {
             deletedAt: null,
             roleAssignments: {
-              some: {
-                tenantId: tenant.id,
-                effectiveFrom: { lte: todayUtc() },
-                OR: [{ effectiveTo: null }, { effectiveTo: { gte: todayUtc() } }],
-              },
+              some: { tenantId: tenant.id, ...inEffectOn() },
             },
           },
           orderBy: { createdAt: "asc" },

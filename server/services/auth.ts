@@ -4,7 +4,7 @@ import UAParser from "ua-parser-js";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../context.ts";
 import { API_SCOPES, isTenantAdmin } from "../context.ts";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
-import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
 import { audit } from "./audit.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
@@ -33,14 +33,18 @@ export function todayUtc(now = new Date()): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
-/** Roles of a user in a tenant that are in effect on `day` (the seed's effective_from/to rule). */
+/** Role assignments in effect on `day`: the seed's effective_from/to rule, both ends inclusive. */
+export function inEffectOn(day = todayUtc()): Prisma.RoleAssignmentWhereInput {
+  return { effectiveFrom: { lte: day }, OR: [{ effectiveTo: null }, { effectiveTo: { gte: day } }] };
+}
+
+/** Roles of a user in a tenant that are in effect on `day`. */
 export async function rolesInEffect(prisma: PrismaClient, userId: string, tenantId: string, day = todayUtc()) {
   const rows = await prisma.roleAssignment.findMany({
     where: {
       userId,
       tenantId,
-      effectiveFrom: { lte: day },
-      OR: [{ effectiveTo: null }, { effectiveTo: { gte: day } }],
+      ...inEffectOn(day),
     },
     select: { role: true },
   });
@@ -227,11 +231,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const memberships =
         user && ok
           ? await prisma.roleAssignment.findMany({
-              where: {
-                userId: user.id,
-                effectiveFrom: { lte: todayUtc() },
-                OR: [{ effectiveTo: null }, { effectiveTo: { gte: todayUtc() } }],
-              },
+              where: { userId: user.id, ...inEffectOn() },
               include: { tenant: { select: { slug: true } } },
               orderBy: [{ isPrimary: "desc" }, { createdAt: "asc" }],
             })

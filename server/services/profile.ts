@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { todayUtc } from "./auth.ts";
+import { inEffectOn } from "./auth.ts";
 
 const memberLoaders = new WeakMap<Context, DataLoader<string, boolean>>();
 
@@ -16,14 +16,8 @@ export function memberOfViewerTenant(ctx: Context, userId: string): Promise<bool
   let loader = memberLoaders.get(ctx);
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
-      const today = todayUtc();
       const rows = await ctx.prisma.roleAssignment.findMany({
-        where: {
-          tenantId: viewer.tenantId,
-          userId: { in: [...ids] },
-          effectiveFrom: { lte: today },
-          OR: [{ effectiveTo: null }, { effectiveTo: { gte: today } }],
-        },
+        where: { tenantId: viewer.tenantId, userId: { in: [...ids] }, ...inEffectOn() },
         select: { userId: true },
       });
       const found = new Set(rows.map((r) => r.userId));
