@@ -42,6 +42,11 @@ function bearer(value: unknown): string | null {
   return m?.[1] ?? null;
 }
 
+/** The bearer token a graphql-ws client sent in its connection params. */
+function connectionToken(params: Record<string, unknown> | undefined): string | null {
+  return bearer(params?.authorization ?? params?.Authorization);
+}
+
 function requestInfo(
   headers: Pick<Headers, "get"> | IncomingMessage["headers"],
   ip: string | null,
@@ -89,7 +94,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     context: async (initial) => {
       const token = initial.connectionParams
-        ? bearer(initial.connectionParams.authorization ?? initial.connectionParams.Authorization)
+        ? connectionToken(initial.connectionParams)
         : bearer(initial.request.headers.get("authorization"));
       const info = initial.req
         ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.TRUST_PROXY)
@@ -122,7 +127,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
-        const viewer = await services.auth.resolveViewer(bearer(ctx.connectionParams?.authorization));
+        const viewer = await services.auth.resolveViewer(connectionToken(ctx.connectionParams));
         ctx.extra.viewer = viewer;
         if (viewer.kind === "session") {
           // A signed-out, revoked or expired session must not keep streaming.
