@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../context.ts";
+import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { API_SCOPES, type ApiScope, isSignedIn } from "../context.ts";
+import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../context.ts";
+import { isSignedIn } from "../viewer.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import * as memories from "../services/memories.ts";

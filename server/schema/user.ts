@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../context.ts";
+import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
-import { inEffectOn, todayUtc } from "../services/auth.ts";
+import { inEffectOn, todayUtc } from "../viewer.ts";
 import { memberOfViewerTenant, updateProfile } from "../services/profile.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });

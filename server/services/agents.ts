@@ -1,5 +1,5 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import type { SignedInViewer } from "../context.ts";
+import type { SignedInViewer } from "../viewer.ts";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 

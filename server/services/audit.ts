@@ -1,4 +1,4 @@
-import type { RequestInfo } from "../context.ts";
+import type { RequestInfo } from "../viewer.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 
 type Tx = Pick<Prisma.TransactionClient, "auditLog">;

@@ -1,8 +1,8 @@
 import { hash, verify } from "@node-rs/argon2";
 import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
 import UAParser from "ua-parser-js";
-import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../context.ts";
-import { API_SCOPES, isTenantAdmin } from "../context.ts";
+import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
+import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
@@ -27,15 +27,6 @@ export interface UtmInput {
   utmSource?: string | null;
   utmMedium?: string | null;
   utmCampaign?: string | null;
-}
-
-export function todayUtc(now = new Date()): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-}
-
-/** Role assignments in effect on `day`: the seed's effective_from/to rule, both ends inclusive. */
-export function inEffectOn(day = todayUtc()): Prisma.RoleAssignmentWhereInput {
-  return { effectiveFrom: { lte: day }, OR: [{ effectiveTo: null }, { effectiveTo: { gte: day } }] };
 }
 
 /** Roles of a user in a tenant that are in effect on `day`. */

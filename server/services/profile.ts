@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { inEffectOn } from "./auth.ts";
+import { inEffectOn } from "../viewer.ts";
 
 const memberLoaders = new WeakMap<Context, DataLoader<string, boolean>>();
 

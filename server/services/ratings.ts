@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
-import type { Context, SignedInViewer } from "../context.ts";
+import type { Context } from "../context.ts";
+import type { SignedInViewer } from "../viewer.ts";
 import { badInput, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { SignedInViewer } from "../../context.ts";
+import type { SignedInViewer } from "../../viewer.ts";
 import { AppError, badInput, notFound } from "../../errors.ts";
 import type { ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
 

@@ -1,6 +1,6 @@
 import type { Db } from "pg-boss";
 import type { Config } from "../../config.ts";
-import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../context.ts";
+import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";

@@ -8,7 +8,7 @@ import { AppError, quotaExceeded } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
-import { todayUtc } from "../auth.ts";
+import { todayUtc } from "../../viewer.ts";
 import { consumeQuota } from "../usage.ts";
 import { ScorerError } from "./openai-scorer.ts";
 import { claim, isTerminal, type Patch, publish, type RunEvent, toEvent, transition } from "./run-store.ts";

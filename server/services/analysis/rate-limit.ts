@@ -1,5 +1,5 @@
 import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
-import type { SignedInViewer } from "../../context.ts";
+import type { SignedInViewer } from "../../viewer.ts";
 import { rateLimited } from "../../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitType } from "../../generated/prisma/client.ts";
 
