@@ -9,13 +9,13 @@ import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
-import type { RequestInfo, Viewer } from "./viewer.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { inputErrorCodesPlugin } from "./error-codes.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
 import { createServices, type Services } from "./services/index.ts";
+import type { RequestInfo, Viewer } from "./viewer.ts";
 
 export interface BuildOptions {
   /** In-memory PGlite instead of DATA_DIR (tests). */

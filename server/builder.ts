@@ -5,10 +5,10 @@ import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
 import { DateResolver, DateTimeResolver, JSONResolver } from "graphql-scalars";
 import type { Context } from "./context.ts";
-import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
 import { AppError, forbidden, unauthenticated } from "./errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
+import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
+import { isSignedIn } from "../viewer.ts";
 import { RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
 

@@ -1,11 +1,11 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn, isTenantAdmin } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
 import { MAX_ITEMS_PER_IMPORT, MAX_TEXT_LENGTH } from "../services/analysis/content.ts";
 import { CONTENT_SOURCES, isUuid, type RunEvent } from "../services/analysis/index.ts";
 import type { FlaggedItem, FlagReason } from "../services/analysis/scorer.ts";
+import { isSignedIn, isTenantAdmin } from "../viewer.ts";
 import { UserAgentRef } from "./agent.ts";
 
 builder.subscriptionType({});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
+import { isSignedIn } from "../viewer.ts";
 
 /** The audit log is read by tenant admins only. */
 builder.prismaNode("AuditLog", {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
+import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../viewer.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import * as memories from "../services/memories.ts";
+import { isSignedIn } from "../viewer.ts";
 
 export const MemoryTypeEnum = builder.enumType("MemoryType", {
   values: ["preference", "context", "fact", "instruction"] as const,

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
 import * as usage from "../services/usage.ts";
+import { isSignedIn } from "../viewer.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
   values: ["tokens", "api_calls", "storage_gb", "users"] as const,

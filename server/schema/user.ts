@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { isSignedIn } from "../viewer.ts";
 import { unauthenticated } from "../errors.ts";
-import { inEffectOn, todayUtc } from "../viewer.ts";
 import { memberOfViewerTenant, updateProfile } from "../services/profile.ts";
+import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
 

@@ -1,7 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import type { SignedInViewer } from "../viewer.ts";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { SignedInViewer } from "../viewer.ts";
 
 type Nullable<T> = { [K in keyof T]?: T[K] | null };
 

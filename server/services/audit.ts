@@ -1,5 +1,5 @@
-import type { RequestInfo } from "../viewer.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
+import type { RequestInfo } from "../viewer.ts";
 
 type Tx = Pick<Prisma.TransactionClient, "auditLog">;
 

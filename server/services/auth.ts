@@ -1,11 +1,11 @@
 import { hash, verify } from "@node-rs/argon2";
 import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
 import UAParser from "ua-parser-js";
-import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
-import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
+import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
+import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 

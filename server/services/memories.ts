@@ -1,6 +1,6 @@
-import type { SignedInViewer } from "../viewer.ts";
 import { AppError, isPrismaError, notFound } from "../errors.ts";
 import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
 
 export interface MemoryInput {

@@ -1,8 +1,8 @@
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
-import type { SignedInViewer } from "../viewer.ts";
 import { badInput, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { SignedInViewer } from "../viewer.ts";
 
 export interface RatingSummary {
   itemType: string;

@@ -1,8 +1,8 @@
-import type { SignedInViewer } from "../viewer.ts";
 import { badInput, quotaExceeded } from "../errors.ts";
 import { Prisma, type PrismaClient, type Quota, type QuotaType } from "../generated/prisma/client.ts";
-import { audit } from "./audit.ts";
+import type { SignedInViewer } from "../viewer.ts";
 import { todayUtc } from "../viewer.ts";
+import { audit } from "./audit.ts";
 
 export { todayUtc };
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { SignedInViewer } from "../../viewer.ts";
 import { AppError, badInput, notFound } from "../../errors.ts";
 import type { ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
+import type { SignedInViewer } from "../../viewer.ts";
 
 export const CONTENT_SOURCES = ["instagram", "linkedin", "twitter", "facebook", "tiktok", "text"] as const;
 export const MAX_ITEMS_PER_IMPORT = 500;

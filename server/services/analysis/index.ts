@@ -1,11 +1,11 @@
 import type { Db } from "pg-boss";
 import type { Config } from "../../config.ts";
-import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
+import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
 import { assertQuotaAvailable } from "../usage.ts";
 import * as content from "./content.ts";
 import { createOpenAiScorer } from "./openai-scorer.ts";

@@ -1,7 +1,7 @@
 import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
-import type { SignedInViewer } from "../../viewer.ts";
 import { rateLimited } from "../../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitType } from "../../generated/prisma/client.ts";
+import type { SignedInViewer } from "../../viewer.ts";
 
 export const START_ACTION = "analysis.start";
 
