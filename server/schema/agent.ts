@@ -5,6 +5,7 @@ import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
 import { RatingSummary } from "./rating.ts";
+import { access } from "./access.ts";
 import { UserRef } from "./user.ts";
 
 const str = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
@@ -14,7 +15,7 @@ const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like #1a2b
 /** Catalogue: read by the tenant's members; the system prompt only by its admins. */
 export const AgentRef = builder.prismaNode("Agent", {
   id: { field: "id" },
-  authScopes: (a) => ({ $all: { tenant: a.tenantId, apiScope: "read:agents" } }),
+  authScopes: access.Agent.type,
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),
@@ -42,14 +43,7 @@ export const AgentRef = builder.prismaNode("Agent", {
  */
 export const UserAgentRef = builder.prismaNode("UserAgent", {
   id: { field: "id" },
-  authScopes: (ua) => ({
-    // One $all at the top: sibling $all/$any keys would be OR-ed by the default "any" strategy.
-    $all: {
-      apiScope: "read:agents",
-      tenant: ua.tenantId,
-      $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] },
-    },
-  }),
+  authScopes: access.UserAgent.type,
   fields: (t) => {
     const own = (ua: { userId: string }) => ({ self: ua.userId });
     const ownStr = (
@@ -148,7 +142,7 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
 });
 
 builder.prismaObject("Favorite", {
-  authScopes: (f) => ({ self: f.userId }),
+  authScopes: access.Favorite.type,
   fields: (t) => ({
     id: t.exposeID("id"),
     itemType: t.exposeString("itemType"),

@@ -6,6 +6,7 @@ import { MAX_ITEMS_PER_IMPORT, MAX_TEXT_LENGTH } from "../services/analysis/cont
 import { CONTENT_SOURCES, isUuid, type RunEvent } from "../services/analysis/index.ts";
 import type { FlaggedItem, FlagReason } from "../services/analysis/scorer.ts";
 import { isSignedIn, isTenantAdmin } from "../viewer.ts";
+import { access, ownerOnly } from "./access.ts";
 import { UserAgentRef } from "./agent.ts";
 
 builder.subscriptionType({});
@@ -18,7 +19,7 @@ export const AnalysisStatusEnum = builder.enumType("AnalysisStatus", {
 /** Imported content is its owner's alone. */
 export const ContentItemRef = builder.prismaNode("ContentItem", {
   id: { field: "id" },
-  authScopes: (c) => ({ $all: { self: c.userId, apiScope: "analysis:read" } }),
+  authScopes: access.ContentItem.type,
   fields: (t) => ({
     source: t.expose("source", { type: ContentSourceEnum }),
     text: t.exposeString("text"),
@@ -57,7 +58,7 @@ const FlaggedItemRef = builder.objectRef<FlaggedItem>("FlaggedItem").implement({
 
 /** Results are the owner's only: tenant admins see that a run exists and how it went, not what it found. */
 builder.prismaObject("AnalysisResult", {
-  authScopes: (r) => ({ $all: { self: r.userId, apiScope: "analysis:read" } }),
+  authScopes: access.AnalysisResult.type,
   fields: (t) => ({
     source: t.expose("source", { type: ContentSourceEnum }),
     riskScore: t.exposeInt("riskScore", { description: "0 (nothing found) .. 100." }),
@@ -75,11 +76,9 @@ builder.prismaObject("AnalysisResult", {
 
 export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
   id: { field: "id" },
-  authScopes: (r) => ({
-    $all: { apiScope: "analysis:read", $any: { self: r.userId, $all: { tenant: r.tenantId, tenantAdmin: true } } },
-  }),
+  authScopes: access.AnalysisRun.type,
   fields: (t) => {
-    const owner = (r: { userId: string }) => ({ self: r.userId });
+    const owner = ownerOnly;
     return {
       status: t.expose("status", { type: AnalysisStatusEnum }),
       stage: t.exposeString("stage", {
@@ -120,7 +119,7 @@ export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
 
 const AnalysisProgressEventRef = builder.objectRef<RunEvent>("AnalysisProgressEvent").implement({
   description: "A state of a run. `seq` increases by one per change, so a gap or a repeat is visible.",
-  authScopes: (e) => ({ $any: { self: e.userId, $all: { tenant: e.tenantId, tenantAdmin: true } } }),
+  authScopes: access.AnalysisRun.type,
   fields: (t) => ({
     runId: t.id({ resolve: (e) => encodeGlobalID("AnalysisRun", e.runId) }),
     seq: t.exposeInt("seq"),

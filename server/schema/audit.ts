@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
 
 /** The audit log is read by tenant admins only. */
 builder.prismaNode("AuditLog", {
   id: { field: "id" },
-  authScopes: (a) => (a.tenantId ? { $all: { tenant: a.tenantId, tenantAdmin: true } } : false),
+  authScopes: access.AuditLog.type,
   fields: (t) => ({
     action: t.exposeString("action"),
     resource: t.exposeString("resource", { nullable: true }),
@@ -23,7 +24,7 @@ builder.queryField("auditLog", (t) =>
   t.prismaConnection({
     type: "AuditLog",
     cursor: "id",
-    authScopes: { tenantAdmin: true },
+    authScopes: access.AuditLog.door,
     args: { action: t.arg.string({ required: false, validate: z.string().max(100) }) },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();

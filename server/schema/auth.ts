@@ -2,6 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
+import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
@@ -17,7 +18,7 @@ export const ApiScopeEnum = builder.enumType("ApiScope", {
 /** Sessions: the owner, and admins of the session's tenant (to revoke). */
 export const SessionRef = builder.prismaNode("Session", {
   id: { field: "id" },
-  authScopes: (s) => ({ $any: { self: s.userId, $all: { tenant: s.tenantId, tenantAdmin: true } } }),
+  authScopes: access.Session.type,
   fields: (t) => ({
     user: t.relation("user", { nullable: true, description: "Null when the user is hidden from the viewer." }),
     current: t.boolean({
@@ -45,7 +46,7 @@ export const SessionRef = builder.prismaNode("Session", {
 /** API keys: the owner only; the secret is never readable after creation. */
 export const ApiKeyRef = builder.prismaNode("ApiKey", {
   id: { field: "id" },
-  authScopes: (k) => ({ self: k.userId }),
+  authScopes: access.ApiKey.type,
   fields: (t) => ({
     name: t.exposeString("name"),
     prefix: t.exposeString("prefix", { description: "First characters of the secret, to recognise it." }),
@@ -59,7 +60,7 @@ export const ApiKeyRef = builder.prismaNode("ApiKey", {
 
 export const InviteRef = builder.prismaNode("Invite", {
   id: { field: "id" },
-  authScopes: (i) => ({ $all: { tenant: i.tenantId, tenantAdmin: true } }),
+  authScopes: access.Invite.type,
   fields: (t) => ({
     email: t.exposeString("email", { nullable: true }),
     role: t.expose("role", { type: RoleEnum }),
@@ -83,7 +84,7 @@ const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPa
 
 const CreatedApiKey = builder.objectRef<{ secret: string; apiKeyId: string }>("CreatedApiKey").implement({
   description: "Returned once by createApiKey: the secret is not stored and cannot be shown again.",
-  authScopes: { session: true },
+  authScopes: SESSION_ONLY,
   fields: (t) => ({
     secret: t.exposeString("secret"),
     apiKey: t.prismaField({
@@ -150,12 +151,12 @@ builder.mutationFields((t) => ({
     },
   }),
   signOut: t.boolean({
-    authScopes: { session: true },
+    authScopes: SESSION_ONLY,
     resolve: (_r, _a, ctx) => ctx.services.auth.signOut(ctx.viewer, ctx.request),
   }),
   revokeSession: t.prismaField({
     type: "Session",
-    authScopes: { session: true },
+    authScopes: SESSION_ONLY,
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _r, { id }, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
@@ -165,7 +166,7 @@ builder.mutationFields((t) => ({
   }),
   createApiKey: t.field({
     type: CreatedApiKey,
-    authScopes: { session: true },
+    authScopes: SESSION_ONLY,
     args: {
       name: t.arg.string({ required: true, validate: z.string().trim().min(1).max(100) }),
       scopes: t.arg({
@@ -187,7 +188,7 @@ builder.mutationFields((t) => ({
   }),
   revokeApiKey: t.prismaField({
     type: "ApiKey",
-    authScopes: { session: true },
+    authScopes: SESSION_ONLY,
     args: { id: t.arg.globalID({ required: true, for: ApiKeyRef }) },
     resolve: async (query, _r, { id }, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
@@ -249,7 +250,8 @@ builder.queryFields((t) => ({
     description: "My sessions; with `allInTenant` a tenant admin sees every session in the tenant.",
     // Asking for the tenant's sessions without being its admin is refused, not quietly narrowed to
     // mine: the client could not tell the two answers apart.
-    authScopes: (_r, args) => (args.allInTenant ? { $all: { session: true, tenantAdmin: true } } : { session: true }),
+    authScopes: (_r, args) =>
+      args.allInTenant ? { $all: { ...access.Session.door, tenantAdmin: true } } : access.Session.door,
     args: {
       activeOnly: t.arg.boolean({ required: false }),
       allInTenant: t.arg.boolean({ required: false }),
@@ -267,7 +269,7 @@ builder.queryFields((t) => ({
   apiKeys: t.prismaConnection({
     type: "ApiKey",
     cursor: "id",
-    authScopes: { session: true },
+    authScopes: access.ApiKey.door,
     resolve: (query, _r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.apiKey.findMany({
@@ -280,7 +282,7 @@ builder.queryFields((t) => ({
   invites: t.prismaConnection({
     type: "Invite",
     cursor: "id",
-    authScopes: { tenantAdmin: true },
+    authScopes: access.Invite.door,
     resolve: (query, _r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.invite.findMany({

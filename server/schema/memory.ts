@@ -3,6 +3,7 @@ import { builder } from "../builder.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import * as memories from "../services/memories.ts";
+import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
 
 export const MemoryTypeEnum = builder.enumType("MemoryType", {
@@ -19,7 +20,7 @@ const value = z
 /** Memories are private to their owner: no admin, member or API key without the scope reads them. */
 export const MemoryRef = builder.prismaNode("Memory", {
   id: { field: "id" },
-  authScopes: (m) => ({ $all: { self: m.userId, apiScope: "read:memories" } }),
+  authScopes: access.Memory.type,
   fields: (t) => ({
     memoryType: t.expose("memoryType", { type: MemoryTypeEnum }),
     memoryKey: t.exposeString("memoryKey"),
@@ -36,7 +37,7 @@ export const MemoryRef = builder.prismaNode("Memory", {
 });
 
 const MemoryHit = builder.objectRef<memories.SearchHit>("MemorySearchHit").implement({
-  authScopes: (hit) => ({ self: hit.memory.userId }),
+  authScopes: (hit, ctx) => access.Memory.type(hit.memory, ctx),
   fields: (t) => ({
     score: t.exposeFloat("score", { description: "Cosine similarity to the query, -1..1." }),
     memory: t.field({ type: MemoryRef, resolve: (hit) => hit.memory as Memory }),

@@ -3,6 +3,7 @@ import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
+import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
 
 const itemType = z.enum(["agent", "workflow", "template", "document"]);
@@ -10,7 +11,7 @@ const itemType = z.enum(["agent", "workflow", "template", "document"]);
 /** Ratings are visible to everyone in the rater's tenant. */
 export const RatingRef = builder.prismaNode("Rating", {
   id: { field: "id" },
-  authScopes: (r) => ({ $all: { tenant: r.tenantId, apiScope: "read:ratings" } }),
+  authScopes: access.Rating.type,
   fields: (t) => ({
     itemType: t.exposeString("itemType"),
     itemId: t.exposeID("itemId"),

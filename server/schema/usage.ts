@@ -2,6 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import * as usage from "../services/usage.ts";
+import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
@@ -11,7 +12,7 @@ export const QuotaTypeEnum = builder.enumType("QuotaType", {
 /** Quota status is read by every member of the tenant and written by its admins. */
 builder.prismaNode("Quota", {
   id: { field: "id" },
-  authScopes: (q) => ({ $all: { tenant: q.tenantId, apiScope: "read:usage" } }),
+  authScopes: access.Quota.type,
   fields: (t) => ({
     quotaType: t.expose("quotaType", { type: QuotaTypeEnum }),
     quotaLimit: t.float({ resolve: (q) => Number(q.quotaLimit) }),
@@ -32,9 +33,7 @@ builder.prismaNode("Quota", {
 /** Usage and cost: the user's own rows, and every row of the tenant for its admins. */
 builder.prismaNode("UsageLog", {
   id: { field: "id" },
-  authScopes: (u) => ({
-    $all: { apiScope: "read:usage", $any: { self: u.userId, $all: { tenant: u.tenantId, tenantAdmin: true } } },
-  }),
+  authScopes: access.UsageLog.type,
   fields: (t) => ({
     provider: t.exposeString("provider"),
     model: t.exposeString("model"),

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
-import { memberOfViewerTenant, updateProfile } from "../services/profile.ts";
+import { updateProfile } from "../services/profile.ts";
+import { access, ownerOnly as ownerRule } from "./access.ts";
 import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
@@ -9,7 +10,7 @@ export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "
 /** Users: id and display name for anyone in the viewer's tenant; email and roles for self and admins. */
 export const UserRef = builder.prismaNode("User", {
   id: { field: "id" },
-  authScopes: async (user, ctx) => ((await memberOfViewerTenant(ctx, user.id)) ? { apiScope: "read:profile" } : false),
+  authScopes: access.User.type,
   fields: (t) => ({
     displayName: t.exposeString("displayName"),
     email: t.exposeString("email", {
@@ -56,10 +57,10 @@ export const UserRef = builder.prismaNode("User", {
 
 /** Public part for the tenant, private part (preferences, notifications, handles) for the owner only. */
 builder.prismaObject("Profile", {
-  authScopes: async (profile, ctx) =>
-    (await memberOfViewerTenant(ctx, profile.userId)) ? { apiScope: "read:profile" } : false,
+  authScopes: access.Profile.type,
   fields: (t) => {
-    const ownerOnly = (p: { userId: string }) => ({ self: p.userId });
+    const ownerOnly = ownerRule;
+    const ownerOrAdmin = (p: { userId: string }) => ({ $any: { self: p.userId, tenantAdmin: true } });
     return {
       fullName: t.exposeString("fullName", { nullable: true }),
       avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
@@ -68,7 +69,7 @@ builder.prismaObject("Profile", {
       organization: t.exposeString("organization", { nullable: true }),
       country: t.exposeString("country", { nullable: true, authScopes: ownerOnly }),
       isActive: t.exposeBoolean("isActive"),
-      lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+      lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true, authScopes: ownerOrAdmin }),
       onboardingCompleted: t.exposeBoolean("onboardingCompleted", { nullable: true, authScopes: ownerOnly }),
       preferences: t.expose("preferences", { type: "JSON", nullable: true, authScopes: ownerOnly }),
       notificationSettings: t.expose("notificationSettings", { type: "JSON", nullable: true, authScopes: ownerOnly }),
@@ -84,7 +85,7 @@ builder.prismaObject("Profile", {
 
 export const TenantRef = builder.prismaNode("Tenant", {
   id: { field: "id" },
-  authScopes: (tenant) => ({ tenant: tenant.id }),
+  authScopes: access.Tenant.type,
   fields: (t) => ({
     name: t.exposeString("name"),
     slug: t.exposeString("slug"),
@@ -109,7 +110,7 @@ export const TenantRef = builder.prismaNode("Tenant", {
 
 export const RoleAssignmentRef = builder.prismaNode("RoleAssignment", {
   id: { field: "id" },
-  authScopes: (ra) => ({ $all: { tenant: ra.tenantId, $any: { self: ra.userId, tenantAdmin: true } } }),
+  authScopes: access.RoleAssignment.type,
   fields: (t) => ({
     role: t.expose("role", { type: RoleEnum }),
     isActing: t.exposeBoolean("isActing"),

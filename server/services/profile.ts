@@ -1,32 +1,4 @@
-import DataLoader from "dataloader";
-import type { Context } from "../context.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { inEffectOn } from "../viewer.ts";
-
-const memberLoaders = new WeakMap<Context, DataLoader<string, boolean>>();
-
-/**
- * Whether a user belongs to the viewer's tenant. Batched per request, so a list of N users costs
- * one query, not N.
- */
-export function memberOfViewerTenant(ctx: Context, userId: string): Promise<boolean> | boolean {
-  const viewer = ctx.viewer;
-  if (viewer.kind === "anonymous") return false;
-  if (viewer.userId === userId) return true;
-  let loader = memberLoaders.get(ctx);
-  if (!loader) {
-    loader = new DataLoader(async (ids: readonly string[]) => {
-      const rows = await ctx.prisma.roleAssignment.findMany({
-        where: { tenantId: viewer.tenantId, userId: { in: [...ids] }, ...inEffectOn() },
-        select: { userId: true },
-      });
-      const found = new Set(rows.map((r) => r.userId));
-      return ids.map((id) => found.has(id));
-    });
-    memberLoaders.set(ctx, loader);
-  }
-  return loader.load(userId);
-}
 
 export interface ProfileUpdate {
   displayName?: string | null;
