@@ -1,11 +1,14 @@
-import SchemaBuilder, { BasePlugin, isThenable, PothosValidationError, type SchemaTypes } from "@pothos/core";
+import SchemaBuilder, { PothosValidationError } from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
-import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
+import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
+import type { GraphQLResolveInfo } from "graphql";
 import { DateResolver, DateTimeResolver, JSONResolver } from "graphql-scalars";
+import { z } from "zod";
 import type { Context } from "./context.ts";
-import { AppError, forbidden, unauthenticated } from "./errors.ts";
+import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from "./errors.ts";
+import "./input-errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
@@ -13,58 +16,6 @@ import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.
 export const MAX_PAGE_SIZE = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Path of the argument holding `value` (e.g. "id", "userIds", "input.agentId"), if any. */
-function argPath(value: unknown, needle: string, prefix = ""): string | null {
-  if (value === needle) return prefix;
-  if (Array.isArray(value)) return value.some((v) => argPath(v, needle) !== null) ? prefix : null;
-  if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      const found = argPath(v, needle, prefix ? `${prefix}.${k}` : k);
-      if (found !== null) return found;
-    }
-  }
-  return null;
-}
-
-/**
- * A malformed global ID, or one of the wrong type, is the client's mistake. The relay plugin
- * reports it as an error without a code (and a well-formed ID around a non-UUID reached Prisma as
- * an internal error); this turns both into BAD_USER_INPUT naming the argument.
- */
-class GlobalIdInputPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
-  override wrapArgMappers(resolver: Parameters<BasePlugin<Types>["wrapArgMappers"]>[0]) {
-    if (!resolver) return resolver;
-    const toInput = (error: unknown, args: object): unknown => {
-      if (!(error instanceof PothosValidationError)) return error;
-      const id = /^(?:Invalid global ID: (.*)|ID: (.*) is not of type: .*)$/s.exec(error.message);
-      if (!id) return error;
-      const field = argPath(args, id[1] ?? id[2] ?? "") ?? "id";
-      return new AppError("BAD_USER_INPUT", `${field}: not a valid ID of the expected type`, { field });
-    };
-    return (parent: unknown, args: object, ctx: Types["Context"], info: Parameters<typeof resolver>[3]) => {
-      try {
-        const result = resolver(parent, args, ctx, info);
-        return isThenable(result)
-          ? Promise.resolve(result).catch((e: unknown) => {
-              throw toInput(e, args);
-            })
-          : result;
-      } catch (e) {
-        throw toInput(e, args);
-      }
-    };
-  }
-}
-
-declare global {
-  export namespace PothosSchemaTypes {
-    export interface Plugins<Types extends SchemaTypes> {
-      globalIdInput: GlobalIdInputPlugin<Types>;
-    }
-  }
-}
-SchemaBuilder.registerPlugin("globalIdInput", GlobalIdInputPlugin);
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -93,7 +44,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "globalIdInput"],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
   scopeAuth: {
     authorizeOnSubscribe: true,
     // A type's rule runs once, where the object is returned: a denied object is null with one
@@ -113,7 +64,13 @@ export const builder = new SchemaBuilder<{
       tenant: (tenantId) => isSignedIn(ctx.viewer) && ctx.viewer.tenantId === tenantId,
       oneOfUsers: (userIds) => isSignedIn(ctx.viewer) && userIds.includes(ctx.viewer.userId),
     }),
-    unauthorizedError: (_parent, ctx) => (isSignedIn(ctx.viewer) ? forbidden() : unauthenticated()),
+    // `node`/`nodes` answer the same for a row that is not the viewer's as for one that does not
+    // exist: telling them apart would confirm that a guessed ID is real.
+    unauthorizedError: (_parent, ctx, info) => {
+      if (info.parentType.name === "Query" && (info.fieldName === "node" || info.fieldName === "nodes"))
+        return notFound("Node");
+      return isSignedIn(ctx.viewer) ? forbidden() : unauthenticated();
+    },
   },
   prisma: {
     client: (ctx) => ctx.prisma,
@@ -135,8 +92,22 @@ export const builder = new SchemaBuilder<{
     // Deny by default means every field names its rule. These wrappers hold no data of their own:
     // `node`/`nodes` return objects whose type rules run on each result, and a connection, edge or
     // page info is only reachable through a field that has already been authorized.
-    nodeQueryOptions: { authScopes: { public: true } },
-    nodesQueryOptions: { authScopes: { public: true } },
+    nodeQueryOptions: {
+      authScopes: { public: true },
+      resolve: (_root, args, ctx, info) =>
+        loadNode(ctx, info, args.id).then((node) => {
+          if (node instanceof Error) throw node;
+          return node;
+        }),
+    },
+    // Each ID on its own: one missing or hidden row is null with its own error, not the whole list.
+    nodesQueryOptions: {
+      authScopes: { public: true },
+      args: {
+        ids: { validate: z.array(z.unknown()).max(MAX_PAGE_SIZE, `at most ${MAX_PAGE_SIZE} ids`) },
+      },
+      resolve: (_root, args, ctx, info) => Promise.all(args.ids.map((id) => loadNode(ctx, info, id))),
+    },
     pageInfoTypeOptions: { authScopes: { public: true } },
     defaultConnectionTypeOptions: { authScopes: { public: true } },
     defaultEdgeTypeOptions: { authScopes: { public: true } },
@@ -155,6 +126,20 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
+
+/**
+ * One node by global ID, or NOT_FOUND, the same error a row the viewer may not see gets (see
+ * unauthorizedError): a missing row and another tenant's row look alike.
+ */
+function loadNode(ctx: Context, info: GraphQLResolveInfo, id: { id: string; typename: string }): Promise<unknown> {
+  return resolveNodes(builder, ctx, info, [id]).then(
+    ([node]) => node ?? notFound("Node"),
+    (e: unknown) => {
+      if (isPrismaError(e, "P2025")) return notFound("Node");
+      throw e;
+    },
+  );
+}
 
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("Date", DateResolver);

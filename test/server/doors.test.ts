@@ -1,0 +1,172 @@
+// Every door applies the same rule. For every node type of the schema, and every kind of viewer
+// (anonymous, the owner, another member, the admin, another tenant, and API keys of the owner and
+// of the admin with each scope alone), `node(id)` shows a row exactly when one of the type's list
+// fields shows it. The walk starts from the schema, so a new node type without a case here fails.
+import { isObjectType } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { schema } from "../../server/schema/index.ts";
+import { API_SCOPES } from "../../server/viewer.ts";
+import {
+  codeOf,
+  createApiKey,
+  createMember,
+  createOwner,
+  createTestApp,
+  dbKind,
+  type Execute,
+  executor,
+  ok,
+  type TestUser,
+} from "../kit.ts";
+
+let app: App;
+let exec: Execute;
+
+beforeAll(async () => {
+  app = await createTestApp();
+  exec = executor(app);
+});
+afterAll(() => app?.stop());
+
+const ids = (value: unknown): string[] => {
+  // Every `id` anywhere in a response: lists are connections nested at different depths.
+  const found: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object")
+      for (const [k, x] of Object.entries(v)) k === "id" && typeof x === "string" ? found.push(x) : walk(x);
+  };
+  walk(value);
+  return found;
+};
+
+/** The list fields through which each node type is read, widest first. */
+const LISTS: Record<string, string[]> = {
+  User: [`{ me { id tenant { members(first: 100) { edges { node { id } } } } } }`],
+  Tenant: [`{ me { tenant { id } } }`],
+  Session: [`{ sessions { edges { node { id } } } }`, `{ sessions(allInTenant: true) { edges { node { id } } } }`],
+  ApiKey: [`{ apiKeys { edges { node { id } } } }`],
+  Invite: [`{ invites { edges { node { id } } } }`],
+  RoleAssignment: [
+    `{ me { roles { id } } }`,
+    `{ me { tenant { members(first: 100) { edges { node { roles { id } } } } } } }`,
+  ],
+  Agent: [`{ agents(first: 100) { edges { node { id } } } }`],
+  UserAgent: [`{ myAgents(first: 100) { edges { node { id } } } }`],
+  Rating: [`query($i: ID!) { ratings(itemType: "agent", itemId: $i) { edges { node { id } } } }`],
+  Memory: [`{ memories(first: 100) { edges { node { id } } } }`],
+  Quota: [`{ quotas { edges { node { id } } } }`],
+  UsageLog: [`{ usageLogs { edges { node { id } } } }`, `{ usageLogs(wholeTenant: true) { edges { node { id } } } }`],
+  AnalysisRun: [
+    `{ analysisRuns { edges { node { id } } } }`,
+    `{ analysisRuns(wholeTenant: true) { edges { node { id } } } }`,
+  ],
+  ContentItem: [`{ contentItems(first: 100) { edges { node { id } } } }`],
+  AuditLog: [`{ auditLog(first: 100) { edges { node { id } } } }`],
+};
+
+const nodeTypes = () =>
+  Object.values(schema.getTypeMap())
+    .filter((t) => isObjectType(t) && t.getInterfaces().some((i) => i.name === "Node"))
+    .map((t) => t.name)
+    .sort();
+
+describe(`node(id) and the list fields agree for every type and viewer (${dbKind})`, () => {
+  it("has a list case for every node type", () => {
+    expect(nodeTypes()).toEqual(Object.keys(LISTS).sort());
+  });
+
+  it("shows a row through node(id) exactly when a list shows it", async () => {
+    const admin = await createOwner(exec, "Admin");
+    const owner = await createMember(exec, admin, "Owner");
+    const member = await createMember(exec, admin, "Member");
+    const other = await createOwner(exec, "Other");
+
+    const agentId = (await ok(exec, `mutation { createAgent(input: { name: "Scout" }) { id } }`, {}, admin.token))
+      .createAgent.id;
+    const rows: Record<string, string> = {};
+    const me = await ok(exec, `{ me { id roles { id } tenant { id } } }`, {}, owner.token);
+    rows.User = me.me.id;
+    rows.Tenant = me.me.tenant.id;
+    rows.RoleAssignment = me.me.roles[0].id;
+    rows.Session = (
+      await ok(exec, `{ sessions { edges { node { id } } } }`, {}, owner.token)
+    ).sessions.edges[0].node.id;
+    await createApiKey(exec, owner, ["READ_PROFILE"]);
+    rows.ApiKey = (await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, owner.token)).apiKeys.edges[0].node.id;
+    rows.Invite = (
+      await ok(exec, `mutation { createInvite { invite { id } } }`, {}, admin.token)
+    ).createInvite.invite.id;
+    rows.Agent = agentId;
+    rows.UserAgent = (
+      await ok(exec, `mutation($a: ID!) { addAgent(agentId: $a) { id } }`, { a: agentId }, owner.token)
+    ).addAgent.id;
+    rows.Rating = (
+      await ok(
+        exec,
+        `mutation($i: ID!) { rate(itemType: "agent", itemId: $i, rating: 4) { id } }`,
+        { i: agentId },
+        owner.token,
+      )
+    ).rate.id;
+    rows.Memory = (
+      await ok(
+        exec,
+        `mutation { createMemory(input: { memoryType: fact, memoryKey: "k", content: "c" }) { id } }`,
+        {},
+        owner.token,
+      )
+    ).createMemory.id;
+    rows.Quota = (
+      await ok(exec, `mutation { setQuota(quotaType: tokens, quotaLimit: 1000) { id } }`, {}, admin.token)
+    ).setQuota.id;
+    rows.ContentItem = (
+      await ok(
+        exec,
+        `mutation { importContent(source: twitter, items: [{ text: "hello world" }]) { items { id } } }`,
+        {},
+        owner.token,
+      )
+    ).importContent.items[0].id;
+    rows.AnalysisRun = (await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token)).startAnalysis.id;
+    const { userId, tenantId } = owner;
+    const log = await app.db.prisma.usageLog.create({
+      data: { userId, tenantId, provider: "test", model: "m", tokensUsed: 10 },
+    });
+    rows.UsageLog = Buffer.from(`UsageLog:${log.id}`).toString("base64");
+    rows.AuditLog = (
+      await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
+    ).auditLog.edges[0].node.id;
+
+    const viewers: [string, string | null][] = [
+      ["anonymous", null],
+      ["owner", owner.token],
+      ["member", member.token],
+      ["admin", admin.token],
+      ["other tenant", other.token],
+    ];
+    const scopeNames = API_SCOPES.map((s) => s.replace(":", "_").toUpperCase());
+    for (const scope of scopeNames) {
+      if (scope !== "ADMIN") viewers.push([`owner key ${scope}`, await createApiKey(exec, owner, [scope])]);
+      viewers.push([`admin key ${scope}`, await createApiKey(exec, admin, [scope])]);
+    }
+
+    const disagreements: string[] = [];
+    for (const [type, lists] of Object.entries(LISTS)) {
+      const id = rows[type] as string;
+      for (const [who, token] of viewers) {
+        let inList = false;
+        for (const q of lists) if (ids((await exec(q, { i: agentId }, token)).data).includes(id)) inList = true;
+        const one = await exec(`query($id: ID!) { node(id: $id) { id } }`, { id }, token);
+        const many = await exec(`query($id: ID!) { nodes(ids: [$id]) { id } }`, { id }, token);
+        const byNode = one.data?.node?.id === id;
+        const byNodes = many.data?.nodes?.[0]?.id === id;
+        if (byNode !== inList || byNodes !== inList)
+          disagreements.push(`${type} as ${who}: list ${inList}, node ${byNode}, nodes ${byNodes}`);
+        if (!byNode) expect(codeOf(one), `${type} as ${who}`).toBe("NOT_FOUND");
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+});
