@@ -2,15 +2,23 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type ExecutionArgs, parse as parseDocument } from "graphql";
+import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
+import { type ExecutionArgs, GraphQLError, parse as parseDocument } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
-import { createYoga } from "graphql-yoga";
+import { createGraphQLError, createYoga } from "graphql-yoga";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { inputErrorCodesPlugin } from "./error-codes.ts";
+import {
+  armorPlugin,
+  clientAddress,
+  errorCodesPlugin,
+  inputShapePlugin,
+  introspectionPlugin,
+  refuseLargeBody,
+} from "./http/guards.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
@@ -51,16 +59,18 @@ function connectionToken(params: Record<string, unknown> | undefined): string | 
 function requestInfo(
   headers: Pick<Headers, "get"> | IncomingMessage["headers"],
   ip: string | null,
-  trustProxy: boolean,
+  proxyHops: number,
 ): RequestInfo {
   // Duck-typed: yoga's in-process fetch brings its own Headers class.
   const get = (name: string): string | null =>
     typeof headers.get === "function"
       ? (headers as Pick<Headers, "get">).get(name)
       : (((headers as IncomingMessage["headers"])[name] as string | undefined) ?? null);
-  // A client can send any X-Forwarded-For; only a proxy we were told about sets it truthfully.
-  const forwarded = trustProxy ? get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  return { ip: forwarded || ip, userAgent: get("user-agent"), referrer: get("referer") };
+  return {
+    ip: clientAddress(get("x-forwarded-for"), ip, proxyHops),
+    userAgent: get("user-agent"),
+    referrer: get("referer"),
+  };
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
@@ -83,10 +93,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
-    plugins: [inputErrorCodesPlugin()],
+    plugins: [
+      // Browsers send forms and multipart without a preflight; a request the API accepts must
+      // carry JSON, a bearer token or the CSRF header, none of which a cross-site form can send.
+      csrfPreventionPlugin({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      armorPlugin(config),
+      introspectionPlugin(config.introspection),
+      inputShapePlugin(),
+      errorCodesPlugin(),
+    ],
+    // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
+    cors: config.CORS_ORIGINS.length
+      ? { origin: config.CORS_ORIGINS, credentials: true, methods: ["GET", "POST"], maxAge: 600 }
+      : false,
     graphiql: config.graphiql ? { subscriptionsProtocol: "WS", title: "Userplane GraphiQL" } : false,
     landingPage: false,
-    maskedErrors: config.NODE_ENV === "production" ? true : { isDev: config.NODE_ENV === "development" },
+    // Unexpected errors are masked in every mode: their messages, stacks and paths stay in the log.
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message) => {
+        // Errors the app raised on purpose (AppError and graphql-js' own) pass; anything else
+        // (Prisma, a bug) is logged whole and reaches the client as one generic message.
+        if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError))
+          return error;
+        logger.error({ err: error instanceof GraphQLError ? error.originalError : error }, "unexpected error");
+        return createGraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      },
+    },
     logging: {
       debug: (...a) => logger.debug(a.map(String).join(" ")),
       info: (...a) => logger.info(a.map(String).join(" ")),
@@ -98,8 +131,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ? connectionToken(initial.connectionParams)
         : bearer(initial.request.headers.get("authorization"));
       const info = initial.req
-        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.TRUST_PROXY)
-        : requestInfo(initial.request.headers, null, config.TRUST_PROXY);
+        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.proxyHops)
+        : requestInfo(initial.request.headers, null, config.proxyHops);
       return makeContext(await services.auth.resolveViewer(token), info);
     },
   });
@@ -116,13 +149,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         .catch(() => json(res, 503, { status: "database unreachable" }));
       return;
     }
-    if (url.startsWith("/graphql")) return yoga(req, res, { req });
+    if (url.startsWith("/graphql")) {
+      if (refuseLargeBody(req, res, config.MAX_BODY_BYTES)) return;
+      return yoga(req, res, { req });
+    }
     if (serveClient) return serveClient(req, res, () => json(res, 404, { error: "not found" }));
     return json(res, 404, { error: "not found" });
   });
 
-  const wsServer = new WebSocketServer({ server, path: "/graphql" });
-  const wsCleanup = serveGraphqlWs<Record<string, unknown>, { viewer?: Viewer; stopWatch?: () => void }>(
+  const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  const wsCleanup = serveGraphqlWs<
+    Record<string, unknown>,
+    { viewer?: Viewer; stopWatch?: () => void; operations?: Set<string> }
+  >(
     {
       // Yoga's enveloped execute/subscribe travel in rootValue (see onSubscribe), as in Yoga's graphql-ws example.
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
@@ -147,7 +186,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         return true;
       },
       onClose: (ctx) => ctx.extra.stopWatch?.(),
-      onSubscribe: async (ctx, _id, params) => {
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.delete(id);
+      },
+      onSubscribe: async (ctx, id, params) => {
+        const operations = (ctx.extra.operations ??= new Set());
+        if (operations.size >= config.WS_MAX_SUBSCRIPTIONS)
+          return [
+            new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations may run at once on one connection.`, {
+              extensions: { code: "QUERY_TOO_COMPLEX", limit: "subscriptions" },
+            }),
+          ];
+        operations.add(id);
         const {
           schema: s,
           execute,

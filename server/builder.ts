@@ -1,13 +1,16 @@
 import SchemaBuilder, { PothosValidationError } from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
 import type { GraphQLResolveInfo } from "graphql";
-import { DateResolver, DateTimeResolver, JSONResolver } from "graphql-scalars";
+import { DateResolver, DateTimeResolver } from "graphql-scalars";
 import { z } from "zod";
+import { fieldComplexity } from "./complexity.ts";
 import type { Context } from "./context.ts";
 import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from "./errors.ts";
+import { BoundedJSON } from "./scalars.ts";
 import "./input-errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
@@ -44,7 +47,18 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
+  complexity: {
+    fieldComplexity,
+    // Read per request from the context, so they follow configuration (LIMIT_* variables).
+    limit: (ctx) => ctx.config.limits,
+    complexityError: (kind, r) =>
+      new AppError(
+        "QUERY_TOO_COMPLEX",
+        `The query is too ${kind === "Depth" ? "deep" : kind === "Breadth" ? "broad" : "costly"} (${kind.toLowerCase()} ${r[kind.toLowerCase() as "depth"]}, at most ${r[`max${kind}` as "maxDepth"]}).`,
+        { limit: kind.toLowerCase() },
+      ),
+  },
   scopeAuth: {
     authorizeOnSubscribe: true,
     // A type's rule runs once, where the object is returned: a denied object is null with one
@@ -143,7 +157,7 @@ function loadNode(ctx: Context, info: GraphQLResolveInfo, id: { id: string; type
 
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("Date", DateResolver);
-builder.addScalarType("JSON", JSONResolver);
+builder.addScalarType("JSON", BoundedJSON);
 
 builder.queryType({});
 builder.mutationType({});

@@ -35,7 +35,42 @@ const schema = z
       .min(0.01)
       .max(24 * 365)
       .default(24 * 14),
+    /** Deprecated spelling of TRUST_PROXY_HOPS=1. */
     TRUST_PROXY: bool.default(false),
+    /** Proxies in front of the server that append to X-Forwarded-For; the client is that many from the right. */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    /** Origins allowed to call the API from a browser (comma-separated); none: same origin only. */
+    CORS_ORIGINS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url().refine((o) => new URL(o).origin === o, "must be an origin like https://app.example.com")))
+      .default([]),
+    /** Introspection: for everyone, for signed-in viewers only, or for nobody. */
+    INTROSPECTION: z.enum(["on", "signed-in", "off"]).optional(),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(6 * 1024 * 1024),
+    LIMIT_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+    LIMIT_BREADTH: z.coerce.number().int().min(10).max(10_000).default(400),
+    LIMIT_COMPLEXITY: z.coerce.number().int().min(100).max(10_000_000).default(20_000),
+    LIMIT_ALIASES: z.coerce.number().int().min(1).max(1000).default(15),
+    LIMIT_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(3_000),
+    LIMIT_DIRECTIVES: z.coerce.number().int().min(1).max(1000).default(20),
+    /** Operations one WebSocket may have running at once. */
+    WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
+    /** Failed sign-ins for one account from one address before each try must wait, doubling. */
+    SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Failed sign-ins from one address per hour, across all accounts (password spraying). */
+    SIGNIN_FAILURES_PER_ADDRESS_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    SIGNUPS_PER_ADDRESS_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     EMBEDDINGS_PROVIDER: z.enum(["local", "openai"]).default("local"),
     EMBEDDINGS_URL: optionalUrl(["http", "https"]),
@@ -79,7 +114,12 @@ const schema = z
       ctx.addIssue({ code: "custom", path: ["SCORER_URL"], message: "is required when SCORER_PROVIDER=openai" });
   });
 
-export type Config = z.infer<typeof schema> & { graphiql: boolean };
+export type Config = z.infer<typeof schema> & {
+  graphiql: boolean;
+  introspection: "on" | "signed-in" | "off";
+  proxyHops: number;
+  limits: { depth: number; breadth: number; complexity: number };
+};
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -95,5 +135,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const c = parsed.data;
-  return { ...c, graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production" };
+  const production = c.NODE_ENV === "production";
+  return {
+    ...c,
+    graphiql: c.GRAPHIQL ?? !production,
+    introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
+    proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
+    limits: { depth: c.LIMIT_DEPTH, breadth: c.LIMIT_BREADTH, complexity: c.LIMIT_COMPLEXITY },
+  };
 }

@@ -8,7 +8,10 @@ export type ErrorCode =
   | "BAD_USER_INPUT"
   | "RATE_LIMITED"
   | "QUOTA_EXCEEDED"
-  | "CONFLICT";
+  | "CONFLICT"
+  /** Depth, breadth, cost, aliases, tokens, directives or subscriptions over their limit. */
+  | "QUERY_TOO_COMPLEX"
+  | "PAYLOAD_TOO_LARGE";
 
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {

@@ -72,7 +72,9 @@ export const access = {
   Agent: rule<{ tenantId: string }>({ apiScope: "read:agents" }, (a) => ({ tenant: a.tenantId })),
   UserAgent: rule<{ userId: string; tenantId: string; isShared: boolean; sharedWith: string[] }>(
     { apiScope: "read:agents" },
-    (ua) => ({ $all: { tenant: ua.tenantId, $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] } } }),
+    (ua) => ({
+      $all: { tenant: ua.tenantId, $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] } },
+    }),
   ),
   Favorite: rule<{ userId: string }>({ apiScope: "read:agents" }, (f) => owner(f.userId)),
   Rating: rule<{ tenantId: string }>({ apiScope: "read:ratings" }, (r) => ({ tenant: r.tenantId })),

@@ -4,8 +4,8 @@ import { unauthenticated } from "../errors.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
-import { RatingSummary } from "./rating.ts";
 import { access } from "./access.ts";
+import { RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
 
 const str = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
-import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
+import { access } from "./access.ts";
 
 /** The audit log is read by tenant admins only. */
 builder.prismaNode("AuditLog", {

@@ -3,8 +3,8 @@ import { builder } from "../builder.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import * as memories from "../services/memories.ts";
-import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
+import { access } from "./access.ts";
 
 export const MemoryTypeEnum = builder.enumType("MemoryType", {
   values: ["preference", "context", "fact", "instruction"] as const,

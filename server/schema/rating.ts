@@ -3,8 +3,8 @@ import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
-import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
+import { access } from "./access.ts";
 
 const itemType = z.enum(["agent", "workflow", "template", "document"]);
 

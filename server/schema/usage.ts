@@ -2,8 +2,8 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import * as usage from "../services/usage.ts";
-import { access } from "./access.ts";
 import { isSignedIn } from "../viewer.ts";
+import { access } from "./access.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
   values: ["tokens", "api_calls", "storage_gb", "users"] as const,

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { updateProfile } from "../services/profile.ts";
-import { access, ownerOnly as ownerRule } from "./access.ts";
 import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
+import { access, ownerOnly as ownerRule } from "./access.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
 
