@@ -1,5 +1,4 @@
 import { hash, verify } from "@node-rs/argon2";
-import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
 import UAParser from "ua-parser-js";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
@@ -7,6 +6,7 @@ import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { createThrottle, type ThrottleOptions } from "./throttle.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 
 const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const; // OWASP argon2id baseline
@@ -17,9 +17,7 @@ const RENEW_EVERY_MS = 60_000;
 
 export interface AuthOptions {
   sessionTtlHours: number;
-  /** Failed sign-ins allowed per account and per address within `windowSeconds`. */
-  maxFailures?: number;
-  windowSeconds?: number;
+  throttle: ThrottleOptions;
 }
 
 export interface UtmInput {
@@ -44,29 +42,7 @@ export async function rolesInEffect(prisma: PrismaClient, userId: string, tenant
 
 export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options: AuthOptions) {
   const ttlMs = options.sessionTtlHours * 3_600_000;
-  const failures = new RateLimiterPrisma({
-    storeClient: prisma,
-    tableName: "rateLimitUsage",
-    keyPrefix: "signin-fail",
-    points: options.maxFailures ?? 5,
-    duration: options.windowSeconds ?? 15 * 60,
-    clearExpiredByTimeout: false,
-  });
-
-  async function assertNotLockedOut(keys: string[]) {
-    for (const key of keys) {
-      const res = await failures.get(key);
-      if (res && res.remainingPoints <= 0) throw rateLimited(Math.ceil(res.msBeforeNext / 1000));
-    }
-  }
-
-  async function recordFailure(keys: string[]) {
-    for (const key of keys) {
-      await failures.penalty(key, 1).catch((e: unknown) => {
-        if (!(e instanceof RateLimiterRes)) throw e;
-      });
-    }
-  }
+  const throttle = createThrottle(prisma, options.throttle);
 
   async function openSession(
     tx: Pick<PrismaClient, "session" | "user" | "profile">,
@@ -156,6 +132,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       utm?: UtmInput,
     ) {
       const email = input.email.trim().toLowerCase();
+      await throttle.beforeSignUp(request);
       const passwordHash = await hash(input.password, ARGON2);
       return prisma.$transaction(async (tx) => {
         if (await tx.user.findUnique({ where: { email }, select: { id: true } }))
@@ -213,8 +190,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       utm?: UtmInput,
     ) {
       const email = input.email.trim().toLowerCase();
-      const keys = [`email:${email}`, ...(request.ip ? [`ip:${request.ip}`] : [])];
-      await assertNotLockedOut(keys);
+      await throttle.beforeSignIn(email, request);
       const user = await prisma.user.findUnique({ where: { email } });
       let ok = false;
       if (user && !user.deletedAt) ok = await verify(user.passwordHash, input.password);
@@ -231,7 +207,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         ? memberships.find((m) => m.tenant.slug === input.tenantSlug)
         : memberships[0];
       if (!user || !ok || !membership) {
-        await recordFailure(keys);
+        await throttle.signInFailed(email, request);
         // Filed under the account's primary tenant, so that tenant's admins see attacks on their
         // members (an unknown email has no tenant).
         const home = user
@@ -250,7 +226,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         });
         throw unauthenticated("Email or password is incorrect.");
       }
-      await Promise.all(keys.map((k) => failures.delete(k)));
+      await throttle.signInSucceeded(email, request);
       return prisma.$transaction(async (tx) => {
         const { token, session } = await openSession(tx, user.id, membership.tenantId, request, utm);
         await audit(tx, {

@@ -29,7 +29,14 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     embedder,
     jobs,
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
-    auth: createAuthService(db.prisma, pubsub, { sessionTtlHours: config.SESSION_TTL_HOURS }),
+    auth: createAuthService(db.prisma, pubsub, {
+      sessionTtlHours: config.SESSION_TTL_HOURS,
+      throttle: {
+        freeFailures: config.SIGNIN_FREE_FAILURES,
+        failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
+        signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
+      },
+    }),
   };
 }
 

@@ -25,7 +25,9 @@ let url: string;
 
 beforeAll(async () => {
   // As if behind a reverse proxy, so a test can act from several client addresses.
-  app = await createTestApp({ config: { TRUST_PROXY: "true" } });
+  app = await createTestApp({
+    config: { TRUST_PROXY_HOPS: "1", SIGNIN_FAILURES_PER_ADDRESS_HOUR: "5", SIGNUPS_PER_ADDRESS_HOUR: "3" },
+  });
   exec = executor(app);
   // A real listener too, for what only a real HTTP request carries (client address, user agent).
   url = (await app.start()).url;
@@ -75,7 +77,13 @@ const apiKey = (user: TestUser, scopes: string[]) =>
 const auditRows = (where: { tenantId?: string | null; userId?: string; action: string }) =>
   app.db.prisma.auditLog.count({ where });
 const long = (n: number) => "x".repeat(n);
-const ipFor = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+// A fresh address per call: throttles count per address, in a database other runs may share.
+const ipBase = Math.floor(Math.random() * 200) + 20;
+let ipCount = 0;
+const ipFor = () => {
+  ipCount++;
+  return `198.${ipBase}.${Math.floor(ipCount / 250)}.${(ipCount % 250) + 1}`;
+};
 
 const SIGN_UP = `mutation($e: String!, $p: String!, $d: String!, $i: String) {
   signUp(email: $e, password: $p, displayName: $d, inviteToken: $i) { token user { id email } }
@@ -177,7 +185,7 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
     expect(current).toMatchObject({ os: s.os, browser: s.browser, ipAddress: ip });
   });
 
-  it("a wrong password and an unknown email fail alike; five failures lock the account, audited for its admin", async () => {
+  it("a wrong password and an unknown email fail alike; five failures from one address make that address wait, audited for its admin", async () => {
     const admin = await createOwner(exec, "Admin");
     const member = await createMember(exec, admin, "Target");
     const wrong = await exec(SIGN_IN, { e: member.email, p: "wrong password!" });
@@ -214,7 +222,62 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
     ).toEqual([]);
   });
 
-  it("five failures from one address lock that address, whatever the account", async () => {
+  it("a stranger's failures never lock the owner out, and each further try from the stranger waits twice as long", async () => {
+    const owner = await createOwner(exec);
+    const stranger = ipFor();
+    const retry: number[] = [];
+    for (let i = 0; i < 5; i++)
+      expectError(
+        await overHttp(SIGN_IN, { e: owner.email, p: `guess ${i} guess` }, { ip: stranger }),
+        "UNAUTHENTICATED",
+      );
+    const waited = await overHttp(SIGN_IN, { e: owner.email, p: "guess again" }, { ip: stranger });
+    expectError(waited, "RATE_LIMITED");
+    retry.push(waited.errors?.[0]?.extensions?.retryAfterSeconds as number);
+    // The owner, from their own address, is not affected.
+    expect((await overHttp(SIGN_IN, { e: owner.email, p: PASSWORD }, { ip: ipFor() })).data?.signIn.token).toBeTruthy();
+    // The wait grows: a failure past the free ones doubles it (checked on the stored block, not the clock).
+    await app.db.prisma.rateLimitUsage.deleteMany({
+      where: { OR: [{ key: { startsWith: "signin-wait" } }, { key: { startsWith: "signin-address" } }] },
+    });
+    expectError(await overHttp(SIGN_IN, { e: owner.email, p: "guess more" }, { ip: stranger }), "UNAUTHENTICATED");
+    const again = await overHttp(SIGN_IN, { e: owner.email, p: "guess more" }, { ip: stranger });
+    retry.push(again.errors?.[0]?.extensions?.retryAfterSeconds as number);
+    expect(retry[1]).toBeGreaterThan((retry[0] as number) * 1.5);
+  });
+
+  it("caps failures per address across accounts, and a success from that address does not reset the cap", async () => {
+    const owner = await createOwner(exec);
+    const ip = ipFor();
+    expect((await overHttp(SIGN_IN, { e: owner.email, p: PASSWORD }, { ip })).data?.signIn.token).toBeTruthy();
+    for (let i = 0; i < 4; i++)
+      expectError(
+        await overHttp(SIGN_IN, { e: uniqueEmail("spray"), p: "guess guess guess" }, { ip }),
+        "UNAUTHENTICATED",
+      );
+    // Signing in to one's own account between guesses does not give the sprayer more guesses.
+    expect((await overHttp(SIGN_IN, { e: owner.email, p: PASSWORD }, { ip })).data?.signIn.token).toBeTruthy();
+    expectError(
+      await overHttp(SIGN_IN, { e: uniqueEmail("spray"), p: "guess guess guess" }, { ip }),
+      "UNAUTHENTICATED",
+    );
+    expectError(await overHttp(SIGN_IN, { e: uniqueEmail("spray"), p: "guess guess guess" }, { ip }), "RATE_LIMITED");
+  });
+
+  it("caps sign-ups per address, and reads the address the configured proxy wrote, not the client's own entry", async () => {
+    const ip = ipFor();
+    const signUp = (via: string) =>
+      overHttp(
+        `mutation($e: String!) { signUp(email: $e, password: "long enough password", displayName: "N") { token } }`,
+        { e: uniqueEmail("signup") },
+        { ip: via },
+      );
+    for (let i = 0; i < 3; i++) expect((await signUp(`10.9.9.${i}, ${ip}`)).data?.signUp.token).toBeTruthy();
+    expectError(await signUp(ip), "RATE_LIMITED");
+    expect((await signUp(ipFor())).data?.signUp.token).toBeTruthy();
+  });
+
+  it("five failures from one address stop that address, whatever the account", async () => {
     const owner = await createOwner(exec);
     const ip = ipFor();
     for (let i = 0; i < 5; i++) {
