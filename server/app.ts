@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
-import { type ExecutionArgs, GraphQLError, parse as parseDocument } from "graphql";
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import sirv from "sirv";
@@ -19,6 +19,7 @@ import {
   introspectionPlugin,
   refuseLargeBody,
 } from "./http/guards.ts";
+import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
@@ -80,7 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const services = createServices({ config, db, logger, pubsub });
   let ready = true;
 
-  const makeContext = (viewer: Viewer, request: RequestInfo): Context => ({
+  const makeContext = (viewer: Viewer, request: RequestInfo, bearer: string | null): Context => ({
     config,
     db,
     prisma: db.prisma,
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     services,
     viewer,
     request,
+    bearer,
   });
 
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
@@ -101,6 +103,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
       errorCodesPlugin(),
+      liveAuthorizationPlugin(pubsub, services.auth.resolveViewer),
     ],
     // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
     cors: config.CORS_ORIGINS.length
@@ -133,7 +136,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const info = initial.req
         ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.proxyHops)
         : requestInfo(initial.request.headers, null, config.proxyHops);
-      return makeContext(await services.auth.resolveViewer(token), info);
+      return makeContext(await services.auth.resolveViewer(token), info, token);
     },
   });
 
@@ -167,22 +170,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
-        const viewer = await services.auth.resolveViewer(connectionToken(ctx.connectionParams));
+        const token = connectionToken(ctx.connectionParams);
+        const viewer = await services.auth.resolveViewer(token);
         ctx.extra.viewer = viewer;
-        if (viewer.kind === "session") {
-          // A signed-out, revoked or expired session must not keep streaming.
-          const close = () => ctx.extra.socket.close(4401, "Session ended");
-          const timer = setTimeout(close, Math.max(0, viewer.expiresAt.getTime() - Date.now()));
-          timer.unref();
-          const iterator = pubsub.subscribe("session:ended", viewer.sessionId);
-          void (async () => {
-            for await (const _ of iterator) return close();
-          })();
-          ctx.extra.stopWatch = () => {
-            clearTimeout(timer);
-            void iterator.return?.();
-          };
-        }
+        // A connection whose viewer is gone (signed out, session or key revoked or expired, membership
+        // ended) closes; each operation on it re-authorizes itself (live-auth.ts).
+        ctx.extra.stopWatch = watchViewer(
+          pubsub,
+          viewer,
+          () => services.auth.resolveViewer(token),
+          (v) => {
+            ctx.extra.viewer = v;
+            if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");
+          },
+        );
         return true;
       },
       onClose: (ctx) => ctx.extra.stopWatch?.(),
@@ -190,19 +191,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ctx.extra.operations?.delete(id);
       },
       onSubscribe: async (ctx, id, params) => {
-        const operations = (ctx.extra.operations ??= new Set());
+        const operations = ctx.extra.operations ?? new Set<string>();
+        ctx.extra.operations = operations;
         if (operations.size >= config.WS_MAX_SUBSCRIPTIONS)
           return [
             new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations may run at once on one connection.`, {
               extensions: { code: "QUERY_TOO_COMPLEX", limit: "subscriptions" },
             }),
           ];
-        operations.add(id);
         const {
           schema: s,
           execute,
           subscribe,
           contextFactory,
+          parse,
           validate,
         } = yoga.getEnveloped({
           ...ctx,
@@ -210,17 +212,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           socket: ctx.extra.socket,
           params,
         });
-        const args = {
+        // The enveloped parse, so token limits apply over WebSocket as over HTTP.
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          const code = /limit of \d+ exceeded|Token limit/i.test(message)
+            ? "QUERY_TOO_COMPLEX"
+            : "GRAPHQL_PARSE_FAILED";
+          return [new GraphQLError(message, { extensions: { code } })];
+        }
+        const errors = validate(s, document);
+        if (errors.length) return errors;
+        operations.add(id);
+        return {
           schema: s,
           operationName: params.operationName,
-          document: parseDocument(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wsServer,

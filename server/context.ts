@@ -12,5 +12,7 @@ export interface Context {
   logger: Logger;
   services: Services;
   viewer: Viewer;
+  /** The token the viewer was resolved from, to resolve it again when rights change (live-auth.ts). */
+  bearer: string | null;
   request: RequestInfo;
 }

@@ -10,6 +10,8 @@ export interface AnalysisEvent {
   status: string;
   stage: string;
   percent: number;
+  itemsDone: number;
+  itemsTotal: number;
   message: string | null;
 }
 
@@ -18,8 +20,11 @@ export type PubSubTopics = {
   "analysis:run": [runId: string, event: AnalysisEvent];
   /** Every state change of any run of one user. */
   "analysis:user": [userId: string, event: AnalysisEvent];
-  /** A session ended (sign-out or revocation): its live connections close. */
-  "session:ended": [sessionId: string, payload: { sessionId: string }];
+  /**
+   * Something that can change what a user may see (a session or key ended, a role given or
+   * ended): their live operations resolve their viewer again (live-auth.ts).
+   */
+  "viewer:changed": [userId: string, payload: { userId: string; reason: string }];
   /** The owner asked to cancel a run: whichever instance runs it stops at once. */
   "analysis:cancel": [runId: string, payload: { runId: string }];
 };

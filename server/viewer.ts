@@ -42,7 +42,7 @@ interface SignedIn {
 export type Viewer =
   | { kind: "anonymous" }
   | (SignedIn & { kind: "session"; sessionId: string; expiresAt: Date })
-  | (SignedIn & { kind: "apiKey"; apiKeyId: string; scopes: ApiScope[] });
+  | (SignedIn & { kind: "apiKey"; apiKeyId: string; scopes: ApiScope[]; expiresAt: Date | null });
 
 export type SignedInViewer = Exclude<Viewer, { kind: "anonymous" }>;
 

@@ -56,6 +56,47 @@ const FlaggedItemRef = builder.objectRef<FlaggedItem>("FlaggedItem").implement({
   }),
 });
 
+interface Progress {
+  stage: string;
+  percent: number;
+  itemsDone: number;
+  itemsTotal: number;
+  message: string | null;
+}
+
+/**
+ * Progress as numbers, the same on a run and on its events. What a run found is only in the
+ * owner-only result fields, so a tenant admin who may follow a run learns nothing of its results.
+ */
+const AnalysisProgressRef = builder.interfaceRef<Progress>("AnalysisProgress").implement({
+  fields: (t) => ({
+    stage: t.exposeString("stage", {
+      description: "queued, collecting, analyzing:<source>, aggregating, complete, failed or cancelled.",
+    }),
+    percent: t.exposeInt("percent", { description: "0..100, never decreasing." }),
+    source: t.field({
+      type: ContentSourceEnum,
+      nullable: true,
+      description: "The source being analysed, while the stage is analyzing:<source>.",
+      resolve: (r) => {
+        const source = r.stage.startsWith("analyzing:") ? r.stage.slice("analyzing:".length) : "";
+        return CONTENT_SOURCES.find((s) => s === source) ?? null;
+      },
+    }),
+    itemsDone: t.exposeInt("itemsDone", {
+      description: "Items done in this stage: of the source being analysed, else of the whole run.",
+    }),
+    itemsTotal: t.exposeInt("itemsTotal", {
+      description: "Items in this stage: of the source being analysed, else of the whole run (0 until collected).",
+    }),
+    message: t.exposeString("message", {
+      nullable: true,
+      description: "A note on the run's state (waiting, retrying); never a result.",
+      deprecationReason: "Render progress from stage, source, itemsDone, itemsTotal and percent.",
+    }),
+  }),
+});
+
 /** Results are the owner's only: tenant admins see that a run exists and how it went, not what it found. */
 builder.prismaObject("AnalysisResult", {
   authScopes: access.AnalysisResult.type,
@@ -76,16 +117,13 @@ builder.prismaObject("AnalysisResult", {
 
 export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
   id: { field: "id" },
+  interfaces: [AnalysisProgressRef],
   authScopes: access.AnalysisRun.type,
   fields: (t) => {
     const owner = ownerOnly;
     return {
       status: t.expose("status", { type: AnalysisStatusEnum }),
-      stage: t.exposeString("stage", {
-        description: "queued, collecting, analyzing:<source>, aggregating, complete, failed or cancelled.",
-      }),
-      percent: t.exposeInt("percent", { description: "0..100, never decreasing." }),
-      message: t.exposeString("message", { nullable: true }),
+
       seq: t.exposeInt("seq", { description: "Version of this state; progress events carry the same number." }),
       sources: t.field({ type: [ContentSourceEnum], resolve: (r) => r.sources }),
       user: t.relation("user"),
@@ -118,15 +156,14 @@ export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
 });
 
 const AnalysisProgressEventRef = builder.objectRef<RunEvent>("AnalysisProgressEvent").implement({
+  interfaces: [AnalysisProgressRef],
   description: "A state of a run. `seq` increases by one per change, so a gap or a repeat is visible.",
   authScopes: access.AnalysisRun.type,
   fields: (t) => ({
     runId: t.id({ resolve: (e) => encodeGlobalID("AnalysisRun", e.runId) }),
     seq: t.exposeInt("seq"),
     status: t.field({ type: AnalysisStatusEnum, resolve: (e) => e.status as "queued" }),
-    stage: t.exposeString("stage"),
-    percent: t.exposeInt("percent"),
-    message: t.exposeString("message", { nullable: true }),
+
     done: t.boolean({
       description: "The run is finished; no event follows.",
       resolve: (e) => e.status !== "queued" && e.status !== "running",

@@ -84,8 +84,11 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const tokenHash = hashSecret(token);
       const now = new Date();
       if (kind === "session") {
-        const s = await prisma.session.findUnique({ where: { tokenHash } });
-        if (!s || s.revokedAt || s.expiresAt <= now) return { kind: "anonymous" };
+        const s = await prisma.session.findUnique({
+          where: { tokenHash },
+          include: { user: { select: { deletedAt: true } } },
+        });
+        if (!s || s.revokedAt || s.expiresAt <= now || s.user.deletedAt) return { kind: "anonymous" };
         let expiresAt = s.expiresAt;
         if (now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
           expiresAt = new Date(now.getTime() + ttlMs);
@@ -101,8 +104,11 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         return { kind: "session", userId: s.userId, tenantId: s.tenantId, sessionId: s.id, expiresAt, roles };
       }
       if (kind === "apiKey") {
-        const k = await prisma.apiKey.findUnique({ where: { keyHash: tokenHash } });
-        if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now)) return { kind: "anonymous" };
+        const k = await prisma.apiKey.findUnique({
+          where: { keyHash: tokenHash },
+          include: { user: { select: { deletedAt: true } } },
+        });
+        if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now) || k.user.deletedAt) return { kind: "anonymous" };
         if (!k.lastUsedAt || now.getTime() - k.lastUsedAt.getTime() > RENEW_EVERY_MS) {
           await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
         }
@@ -113,6 +119,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           userId: k.userId,
           tenantId: k.tenantId,
           apiKeyId: k.id,
+          expiresAt: k.expiresAt,
           scopes: k.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
           roles,
         };
@@ -293,7 +300,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
 
     async revokeApiKey(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (viewer.kind !== "session") throw forbidden("API keys are managed from a signed-in session.");
-      return prisma.$transaction(async (tx) => {
+      const revoked = await prisma.$transaction(async (tx) => {
         const key = await tx.apiKey.findUnique({ where: { id } });
         if (!key || key.userId !== viewer.userId) throw notFound("API key");
         if (key.revokedAt) return key;
@@ -308,6 +315,8 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         });
         return updated;
       });
+      viewerChanged(revoked.userId, "api key revoked");
+      return revoked;
     },
 
     async createInvite(
@@ -346,7 +355,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
     /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
     async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      return prisma.$transaction(async (tx) => {
+      const result = await prisma.$transaction(async (tx) => {
         const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
         if (!ra) throw notFound("Role assignment");
         if (ra.userId === viewer.userId && ra.role !== "member")
@@ -371,6 +380,8 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         });
         return ended;
       });
+      viewerChanged(result.userId, "role ended");
+      return result;
     },
 
     async assignRole(
@@ -390,7 +401,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const from = input.effectiveFrom ?? todayUtc();
       if (input.effectiveTo && input.effectiveTo < from)
         throw badInput("effectiveTo", "effectiveTo must not be before effectiveFrom.");
-      return prisma.$transaction(async (tx) => {
+      const assigned = await prisma.$transaction(async (tx) => {
         const member = await tx.roleAssignment.findFirst({
           where: { userId: input.userId, tenantId: viewer.tenantId },
         });
@@ -418,8 +429,15 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         });
         return assignment;
       });
+      viewerChanged(assigned.userId, "role assigned");
+      return assigned;
     },
   };
+
+  /** After commit: live operations of this user re-resolve their viewer (live-auth.ts). */
+  function viewerChanged(userId: string, reason: string) {
+    pubsub.publish("viewer:changed", userId, { userId, reason });
+  }
 
   async function endSession(sessionId: string, viewer: SignedInViewer, request: RequestInfo, action: string) {
     const updated = await prisma.$transaction(async (tx) => {
@@ -443,7 +461,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       });
       return row;
     });
-    pubsub.publish("session:ended", sessionId, { sessionId });
+    viewerChanged(updated.userId, "session ended");
     return updated;
   }
 }

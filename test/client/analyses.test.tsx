@@ -11,26 +11,33 @@ vi.mock("graphql-ws", () => import("./ws-fake.ts"));
 
 beforeEach(() => wsFake.reset());
 
-const ev = (seq: number, status: ProgressEvent["status"], stage: string, percent: number, message?: string) => ({
+const ev = (
+  seq: number,
+  status: ProgressEvent["status"],
+  stage: string,
+  percent: number,
+  items?: [number, number],
+) => ({
   seq,
   status,
   stage,
   percent,
-  message: message ?? null,
+  itemsDone: items?.[0] ?? 0,
+  itemsTotal: items?.[1] ?? 0,
   done: ["complete", "failed", "cancelled"].includes(status),
 });
 
 describe("progress state", () => {
   it("applies events in seq order and ignores repeats and older ones", () => {
     let s = applyEvent(null, ev(3, "running", "collecting", 5));
-    s = applyEvent(s, ev(5, "running", "analyzing:text", 40, "text: 10 of 20 items analysed"));
+    s = applyEvent(s, ev(5, "running", "analyzing:text", 40, [10, 20]));
     const same = applyEvent(s, ev(4, "running", "collecting", 5));
     expect(same).toBe(s);
     expect(s.percent).toBe(40);
     expect(s.sources.text?.fraction).toBe(0.5);
   });
 
-  it("derives each stage's state, with parallel sources and their grades", () => {
+  it("derives each stage's state, with parallel sources, from numbers alone", () => {
     const sources = ["text", "twitter"];
     let s = initialProgress(ev(1, "queued", "queued", 0));
     expect(stagesOf(sources, s).map((x) => x.state)).toEqual([
@@ -41,8 +48,8 @@ describe("progress state", () => {
       "pending",
       "pending",
     ]);
-    s = applyEvent(s, ev(2, "running", "analyzing:text", 30, "text: 5 of 10 items analysed"));
-    s = applyEvent(s, ev(3, "running", "analyzing:twitter", 50, "twitter: grade B (risk 31/100)"));
+    s = applyEvent(s, ev(2, "running", "analyzing:text", 30, [5, 10]));
+    s = applyEvent(s, ev(3, "running", "analyzing:twitter", 50, [8, 8]));
     const mid = stagesOf(sources, s);
     expect(mid.map((x) => [x.key, x.state])).toEqual([
       ["queued", "done"],
@@ -53,14 +60,14 @@ describe("progress state", () => {
       ["complete", "pending"],
     ]);
     expect(mid[2]?.fraction).toBe(0.5);
-    expect(mid[3]?.grade).toBe("B");
+    expect(mid[3]?.fraction).toBe(1);
     s = applyEvent(s, ev(6, "complete", "complete", 100));
     expect(stagesOf(sources, s).every((x) => x.state === "done")).toBe(true);
   });
 
   it("marks where a failed run stopped", () => {
     let s = applyEvent(null, ev(2, "running", "analyzing:text", 20));
-    s = applyEvent(s, ev(3, "failed", "failed", 20, "Quota exceeded"));
+    s = applyEvent(s, ev(3, "failed", "failed", 20));
     const stages = stagesOf(["text"], s);
     expect(stages.find((x) => x.key === "analyzing:text")?.state).toBe("failed");
     expect(stages.find((x) => x.key === "collecting")?.state).toBe("done");
@@ -166,7 +173,8 @@ describe("analyses screen", () => {
       stage: "queued",
       percent: 0,
       seq: 1,
-      message: null,
+      itemsDone: 0,
+      itemsTotal: 0,
       sources: ["text"],
       overallGrade: null,
       overallScore: null,
@@ -195,9 +203,9 @@ describe("analyses screen", () => {
         sub.sink.next({ data: { analysisProgress: { __typename: "AnalysisProgressEvent", runId: "run1", ...e } } }),
       );
 
-    push(ev(2, "running", "collecting", 5, "Collected 10 items"));
+    push(ev(2, "running", "collecting", 5, [0, 10]));
     expect(bar.dataset.percent).toBe("5");
-    push(ev(3, "running", "analyzing:text", 47, "text: 5 of 10 items analysed"));
+    push(ev(3, "running", "analyzing:text", 47, [5, 10]));
     expect(bar.dataset.percent).toBe("47");
     expect(screen.getByRole("list", { name: "Stages" }).textContent).toContain("Analysing texts 50%");
     push(ev(2, "running", "collecting", 5)); // a late repeat changes nothing
@@ -241,7 +249,7 @@ describe("analyses screen", () => {
         },
       },
     });
-    push(ev(5, "complete", "complete", 100, "Overall grade C (risk 45/100)"));
+    push(ev(5, "complete", "complete", 100, [10, 10]));
     expect(bar.dataset.percent).toBe("100");
     await screen.findByRole("img", { name: "Overall grade C" });
     expect(screen.getByRole("img", { name: "Texts grade C" })).toBeTruthy();

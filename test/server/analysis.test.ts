@@ -133,7 +133,11 @@ describe("analysis", () => {
     const me = await createOwner(exec);
     await seedContent(exec, me);
     const ws = connect(url, me.token);
-    const mine = watch(ws, `subscription { myAnalysisEvents { runId seq status stage percent message done } }`, {});
+    const mine = watch(
+      ws,
+      `subscription { myAnalysisEvents { runId seq status stage percent itemsDone itemsTotal done } }`,
+      {},
+    );
     const run = await startRun(exec, me);
     const w = watch(ws, PROGRESS, { runId: run.id });
     await w.until((e) => e.seq === 0);

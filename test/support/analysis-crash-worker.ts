@@ -51,8 +51,9 @@ if (mode === "start") {
   let twitterStored = false;
   let linkedinStarted = false;
   for await (const e of stream) {
-    if (e.message?.startsWith("twitter: grade")) twitterStored = true;
-    if (e.stage === "analyzing:linkedin" && e.message?.includes("of 4")) linkedinStarted = true;
+    // A source's last event (all of its items done) is written with its stored result.
+    if (e.stage === "analyzing:twitter" && e.itemsTotal > 0 && e.itemsDone === e.itemsTotal) twitterStored = true;
+    if (e.stage === "analyzing:linkedin" && e.itemsTotal === 4) linkedinStarted = true;
     if (twitterStored && linkedinStarted) {
       out({ ready: { runId, token, globalRunId: startAnalysis.id, seq: e.seq, percent: e.percent } });
       break;

@@ -52,13 +52,14 @@ export interface ProgressEvent {
   status: string;
   stage: string;
   percent: number;
-  message: string | null;
+  itemsDone: number;
+  itemsTotal: number;
   done: boolean;
 }
 
 export const PROGRESS = /* GraphQL */ `
   subscription Progress($runId: ID!) {
-    analysisProgress(runId: $runId) { runId seq status stage percent message done }
+    analysisProgress(runId: $runId) { runId seq status stage percent itemsDone itemsTotal done }
   }
 `;
 

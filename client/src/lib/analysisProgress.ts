@@ -10,7 +10,9 @@ export interface ProgressEvent {
   status: RunStatus;
   stage: string;
   percent: number;
-  message?: string | null;
+  /** Items done and in all of the stage: the source being analysed, else the whole run. */
+  itemsDone?: number;
+  itemsTotal?: number;
   done?: boolean;
 }
 
@@ -25,7 +27,8 @@ export interface ProgressState {
   status: RunStatus;
   stage: string;
   percent: number;
-  message: string | null;
+  itemsDone: number;
+  itemsTotal: number;
   done: boolean;
   sources: Record<string, SourceProgress>;
 }
@@ -47,20 +50,12 @@ export function isFinished(status: RunStatus): boolean {
   return FINISHED.includes(status);
 }
 
-/** "twitter: 40 of 120 items analysed" and "twitter: grade B (risk 31/100)". */
-function sourceFromMessage(message: string | null | undefined, prev: Record<string, SourceProgress>) {
-  if (!message) return prev;
-  const counted = /^(\w+): (\d+) of (\d+) items analysed/.exec(message);
-  if (counted) {
-    const [, source, done, total] = counted as unknown as [string, string, string, string];
-    return { ...prev, [source]: { ...prev[source], fraction: Math.min(1, Number(done) / Math.max(1, Number(total))) } };
-  }
-  const graded = /^(\w+): grade ([A-F])\b/.exec(message);
-  if (graded) {
-    const [, source, grade] = graded as unknown as [string, string, string];
-    return { ...prev, [source]: { fraction: 1, grade } };
-  }
-  return prev;
+/** The source an event is about, with its share of items done (the server sends numbers, never words). */
+function sourceFromEvent(e: ProgressEvent, prev: Record<string, SourceProgress>) {
+  if (!e.stage.startsWith("analyzing:") || !e.itemsTotal) return prev;
+  const source = e.stage.slice("analyzing:".length);
+  const fraction = Math.min(1, (e.itemsDone ?? 0) / e.itemsTotal);
+  return { ...prev, [source]: { ...prev[source], fraction: Math.max(prev[source]?.fraction ?? 0, fraction) } };
 }
 
 export function initialProgress(
@@ -73,24 +68,26 @@ export function initialProgress(
     status: run.status,
     stage: run.stage,
     percent: run.percent,
-    message: run.message ?? null,
+    itemsDone: run.itemsDone ?? 0,
+    itemsTotal: run.itemsTotal ?? 0,
     done: run.done ?? isFinished(run.status),
-    sources: sourceFromMessage(run.message, sources),
+    sources: sourceFromEvent(run, sources),
   };
 }
 
 export function applyEvent(state: ProgressState | null, e: ProgressEvent): ProgressState {
   if (state && e.seq <= state.seq) return state;
-  const base = state ?? initialProgress({ ...e, message: null });
+  const base = state ?? initialProgress(e);
   return {
     seq: e.seq,
     status: e.status,
     stage: e.stage,
     // Percent never goes back, even if events were to arrive out of order.
     percent: Math.max(state?.percent ?? 0, e.percent),
-    message: e.message ?? null,
+    itemsDone: e.itemsDone ?? 0,
+    itemsTotal: e.itemsTotal ?? 0,
     done: e.done ?? isFinished(e.status),
-    sources: sourceFromMessage(e.message, base.sources),
+    sources: sourceFromEvent(e, base.sources),
   };
 }
 
@@ -129,7 +126,7 @@ export function stagesOf(sources: readonly string[], s: ProgressState): StageVie
       const sp = s.sources[key.slice("analyzing:".length)];
       if (sp?.grade) Object.assign(view, { grade: sp.grade });
       if (sp?.fraction !== undefined) view.fraction = sp.fraction;
-      if (sp?.grade || phase < current) view.state = "done";
+      if (sp?.grade || sp?.fraction === 1 || phase < current) view.state = "done";
       else if (phase === current) view.state = s.done ? (s.status === "cancelled" ? "cancelled" : "failed") : "active";
       return view;
     }

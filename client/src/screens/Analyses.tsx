@@ -109,7 +109,8 @@ const MyAnalysisEventsSubscription = graphql(`
       status
       stage
       percent
-      message
+      itemsDone
+      itemsTotal
       done
     }
   }
@@ -123,7 +124,8 @@ const AnalysisRunDetailQueryDoc = graphql(`
       stage
       percent
       seq
-      message
+      itemsDone
+      itemsTotal
       sources
       overallGrade
       overallScore
@@ -166,7 +168,8 @@ const AnalysisProgressSubscription = graphql(`
       status
       stage
       percent
-      message
+      itemsDone
+      itemsTotal
       done
     }
   }
@@ -628,7 +631,7 @@ export function ProgressBar({ state }: { state: ProgressState }) {
       <progress className="visually-hidden" max={100} value={state.percent} aria-label="Analysis progress" />
       <p aria-live="polite" className="progress-text">
         <strong>{state.percent}%</strong> · {stageLabel(state.stage)}
-        {state.message ? ` · ${state.message}` : ""}
+        {state.itemsTotal > 0 && !state.done ? ` · ${state.itemsDone} of ${state.itemsTotal} items` : ""}
       </p>
     </div>
   );

@@ -186,10 +186,9 @@ class RunExecution {
       stage: "collecting",
       percent: 5,
       scorer: scorer.name,
-      message:
-        finished.size > 0
-          ? `Resuming: ${finished.size} of ${run.sources.length} sources already analysed`
-          : `Collected ${items.length} items from ${run.sources.length} source${run.sources.length === 1 ? "" : "s"}`,
+      itemsDone: this.done,
+      itemsTotal: this.total,
+      message: null,
     });
 
     // Sources in parallel; the first failure stops its siblings, and all have stopped before the run is finished.
@@ -210,7 +209,7 @@ class RunExecution {
     signal.throwIfAborted();
     if (firstFailure) throw (firstFailure as { err: unknown }).err;
 
-    await this.write({ stage: "aggregating", percent: 92, message: "Grading the sources" });
+    await this.write({ stage: "aggregating", percent: 92, itemsDone: this.total, itemsTotal: this.total });
     await this.complete();
   }
 
@@ -250,17 +249,18 @@ class RunExecution {
         await this.write({
           stage: `analyzing:${source}`,
           percent: this.percent(),
-          message: `${source}: ${i + batch.length} of ${items.length} items analysed`,
+          itemsDone: i + batch.length,
+          itemsTotal: items.length,
         });
         if (delay > 0) await sleep(delay, undefined, { signal });
       }
     }
     signal.throwIfAborted();
-    await this.saveResult(source, aggregate(source, items, flags), tokens);
+    await this.saveResult(source, aggregate(source, items, flags), tokens, items.length);
   }
 
   /** First write wins: a source scored again by a resumed attempt keeps its stored result and tokens. */
-  private saveResult(source: ContentSource, score: SourceScore, tokens: number) {
+  private saveResult(source: ContentSource, score: SourceScore, tokens: number, count: number) {
     const { prisma } = this.deps;
     const { run } = this;
     return this.serial(async () => {
@@ -288,7 +288,8 @@ class RunExecution {
         const e = await transition(tx, run.id, this.attempt, {
           stage: `analyzing:${source}`,
           percent: this.percent(),
-          message: `${source}: grade ${score.grade} (risk ${score.riskScore}/100)`,
+          itemsDone: count,
+          itemsTotal: count,
         });
         if (!e) throw new RunInterrupted("lost");
         return e;
@@ -319,7 +320,9 @@ class RunExecution {
           overallScore: o.score,
           overallGrade: o.grade,
           finished: true,
-          message: `Overall grade ${o.grade} (risk ${o.score}/100)`,
+          itemsDone: this.total,
+          itemsTotal: this.total,
+          message: null,
         });
         if (!e) throw new RunInterrupted("lost");
         return e;

@@ -17,6 +17,8 @@ interface EventRow {
   status: string;
   stage: string;
   percent: number;
+  itemsDone: number;
+  itemsTotal: number;
   message: string | null;
   attempts: number;
 }
@@ -33,6 +35,8 @@ export const toEvent = (r: {
   status: string;
   stage: string;
   percent: number;
+  itemsDone: number;
+  itemsTotal: number;
   message: string | null;
 }): RunEvent => ({
   runId: (r.runId ?? r.id) as string,
@@ -42,17 +46,23 @@ export const toEvent = (r: {
   status: r.status,
   stage: r.stage,
   percent: r.percent,
+  itemsDone: r.itemsDone,
+  itemsTotal: r.itemsTotal,
   message: r.message,
 });
 
 const RETURNING = `RETURNING id AS "runId", user_id AS "userId", tenant_id AS "tenantId", seq, status::text AS status,
-  stage, percent, message, attempts`;
+  stage, percent, items_done AS "itemsDone", items_total AS "itemsTotal", message, attempts`;
 
 export interface Patch {
   status?: AnalysisStatus;
   stage?: string;
   /** Never lowers the stored percent. */
   percent?: number;
+  /** Items done and in all of the stage: the source being analysed, else the whole run. */
+  itemsDone?: number;
+  itemsTotal?: number;
+  /** A note on the run's state; never what it found (results are the owner's only). */
   message?: string | null;
   overallScore?: number;
   overallGrade?: string;
@@ -68,6 +78,8 @@ function setClause(p: Patch): Prisma.Sql[] {
   if (p.status) sets.push(sql`status = ${p.status}::analysis_status`);
   if (p.stage !== undefined) sets.push(sql`stage = ${p.stage}`);
   if (p.percent !== undefined) sets.push(sql`percent = GREATEST(percent, ${Math.round(p.percent)}::int)`);
+  if (p.itemsDone !== undefined) sets.push(sql`items_done = ${p.itemsDone}::int`);
+  if (p.itemsTotal !== undefined) sets.push(sql`items_total = ${p.itemsTotal}::int`);
   if (p.message !== undefined) sets.push(sql`message = ${p.message}`);
   if (p.overallScore !== undefined) sets.push(sql`overall_score = ${p.overallScore}::int`);
   if (p.overallGrade !== undefined) sets.push(sql`overall_grade = ${p.overallGrade}`);

@@ -1,0 +1,159 @@
+// Streams never outlive the right to them. A live operation (a subscription, over WebSocket or
+// server-sent events) keeps the viewer it started with only until that viewer changes: every change
+// that can remove a right (sign-out, session or key revoked, role assigned or ended, membership
+// ended) publishes `viewer:changed` for the user, and time-bound rights (session and key expiry,
+// roles that end at midnight UTC) wake a timer. Then the viewer is resolved again from the same
+// token, on every instance: an anonymous result ends the stream (and closes the WebSocket, 4401);
+// any other takes the old viewer's place. Each event is then authorized by the ordinary type rules
+// against the current viewer, with a fresh request cache, and a stream whose event is refused ends
+// after telling the client why.
+import { initContextCache } from "@pothos/core";
+import { type ExecutionResult, GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "./context.ts";
+import type { PubSub } from "./pubsub.ts";
+import { isSignedIn, type Viewer } from "./viewer.ts";
+
+/** When a viewer's rights change by the clock alone: expiry, or midnight UTC for role dates. */
+function nextDeadline(viewer: Viewer, now = Date.now()): number | null {
+  if (!isSignedIn(viewer)) return null;
+  const midnight = new Date(now);
+  midnight.setUTCHours(24, 0, 0, 0);
+  return Math.min(midnight.getTime(), viewer.expiresAt ? viewer.expiresAt.getTime() : Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Calls `onChange` with the viewer resolved again whenever the user's rights may have changed.
+ * Returns the function that stops watching.
+ */
+export function watchViewer(
+  pubsub: PubSub,
+  initial: Viewer,
+  resolve: () => Promise<Viewer>,
+  onChange: (viewer: Viewer) => void,
+): () => void {
+  if (!isSignedIn(initial)) return () => {};
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  const events = pubsub.subscribe("viewer:changed", initial.userId);
+
+  const refresh = async () => {
+    if (stopped) return;
+    const viewer = await resolve().catch((): Viewer => ({ kind: "anonymous" }));
+    if (stopped) return;
+    onChange(viewer);
+    schedule(viewer);
+  };
+  const schedule = (viewer: Viewer) => {
+    if (timer) clearTimeout(timer);
+    const at = nextDeadline(viewer);
+    if (at === null) return;
+    // setTimeout holds at most ~24.8 days; a later deadline is looked at again then.
+    timer = setTimeout(() => void refresh(), Math.min(Math.max(0, at - Date.now() + 1000), 2 ** 31 - 1));
+    timer.unref();
+  };
+  schedule(initial);
+  void (async () => {
+    for await (const _ of events) await refresh();
+  })();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    void events.return?.();
+  };
+}
+
+const DENIED = new Set(["FORBIDDEN", "UNAUTHENTICATED", "NOT_FOUND"]);
+
+/** The event itself (the subscription's root field) was refused, not only a field inside it. */
+function refused(result: ExecutionResult): boolean {
+  return !!result.errors?.some((e) => (e.path?.length ?? 1) === 1 && DENIED.has(String(e.extensions?.code)));
+}
+
+/** A subscription's results, ending after a refused event or when the viewer is gone. */
+class GuardedStream implements AsyncIterableIterator<ExecutionResult> {
+  private finished = false;
+  private closed = false;
+  private interrupt: (r: IteratorResult<ExecutionResult>) => void = () => {};
+  private readonly interrupted = new Promise<IteratorResult<ExecutionResult>>((resolve) => {
+    this.interrupt = resolve;
+  });
+
+  constructor(
+    private readonly inner: AsyncIterator<ExecutionResult>,
+    private readonly ctx: Context,
+    private readonly onEnd: () => void,
+  ) {}
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.finished) return { done: true, value: undefined };
+    const r = await Promise.race([this.inner.next(), this.interrupted]);
+    if (r.done) {
+      this.finish();
+      return r;
+    }
+    // The next event is authorized afresh: no scope result or loaded row carries over.
+    Object.assign(this.ctx, initContextCache());
+    if (refused(r.value)) this.finish();
+    return r;
+  }
+
+  /** Sends `error` as the last result, even while no event is coming. */
+  end(error: GraphQLError) {
+    this.interrupt({ done: false, value: { errors: [error] } });
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.finish();
+    return { done: true, value: undefined };
+  }
+
+  private finish() {
+    this.finished = true;
+    if (this.closed) return;
+    this.closed = true;
+    void this.inner.return?.();
+    this.onEnd();
+  }
+}
+
+const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
+  typeof x === "object" && x !== null && Symbol.asyncIterator in x;
+
+/** Re-authorizes every subscription on every transport (see the top of this file). */
+export function liveAuthorizationPlugin(
+  pubsub: PubSub,
+  resolveViewer: (token: string | null) => Promise<Viewer>,
+): Plugin {
+  return {
+    onSubscribe: ({ args }) => {
+      const ctx = args.contextValue as unknown as Context;
+      let stream: GuardedStream | null = null;
+      const stop = watchViewer(
+        pubsub,
+        ctx.viewer,
+        () => resolveViewer(ctx.bearer),
+        (viewer) => {
+          ctx.viewer = viewer;
+          Object.assign(ctx, initContextCache());
+          if (!isSignedIn(viewer))
+            stream?.end(
+              new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
+            );
+        },
+      );
+      return {
+        onSubscribeResult: ({ result, setResult }) => {
+          if (!isAsyncIterable(result)) return stop();
+          stream = new GuardedStream(result[Symbol.asyncIterator](), ctx, stop);
+          setResult(stream);
+        },
+        onSubscribeError: () => stop(),
+      };
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// Streams never outlive the right to them, on every transport: a revoked key, an ended role or
+// membership stops delivery at once (the WebSocket closes with 4401 when the viewer is gone, and a
+// stream whose events the viewer may no longer see ends with the reason), and progress never
+// carries results to those who may only follow a run.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { createApiKey, createMember, createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import {
+  analysisConfig,
+  connect,
+  PROGRESS,
+  type ProgressEvent,
+  seedContent,
+  startRun,
+  watch,
+} from "../support/analysis.ts";
+
+let app: App;
+let exec: Execute;
+let url: string;
+
+beforeAll(async () => {
+  // Slow enough that rights can change while a run is in progress.
+  app = await createTestApp({ config: analysisConfig({ ANALYSIS_STEP_DELAY_MS: "400" }) });
+  exec = executor(app);
+  url = (await app.start()).url;
+});
+afterAll(() => app?.stop());
+
+const MY_EVENTS = `subscription { myAnalysisEvents { runId seq status stage percent itemsDone itemsTotal done } }`;
+
+async function roleId(userToken: string, role: string): Promise<string> {
+  const d = await ok(exec, `{ me { roles { id role inEffect } } }`, {}, userToken);
+  return d.me.roles.find((r: { role: string; inEffect: boolean }) => r.role === role && r.inEffect).id;
+}
+
+const endRole = (adminToken: string, id: string) =>
+  ok(exec, `mutation($id: ID!) { endRoleAssignment(id: $id) { id } }`, { id }, adminToken);
+
+describe(`live streams follow the viewer's rights (${dbKind})`, () => {
+  it("a revoked API key's stream stops and its socket closes with 4401", async () => {
+    const owner = await createOwner(exec);
+    await seedContent(exec, owner, ["twitter", "linkedin"]);
+    const key = await createApiKey(exec, owner, ["ANALYSIS_READ"]);
+    const byKey = connect(url, key);
+    const bySession = connect(url, owner.token);
+    const keyEvents = watch(byKey, MY_EVENTS, {});
+    const sessionEvents = watch(bySession, MY_EVENTS, {});
+    const run = await startRun(exec, owner);
+    await keyEvents.until((e) => e.runId === run.id && e.stage.startsWith("analyzing:"));
+    const keys = await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, owner.token);
+    await ok(
+      exec,
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: keys.apiKeys.edges[0].node.id },
+      owner.token,
+    );
+    expect(await byKey.closed).toBe(4401);
+    await sessionEvents.until((e) => e.runId === run.id && e.status === "complete");
+    expect(keyEvents.events.some((e) => e.status === "complete")).toBe(false);
+    await bySession.dispose();
+  });
+
+  it("a demoted admin's progress stream of another member's run ends with FORBIDDEN", async () => {
+    const admin = await createOwner(exec, "Admin");
+    const deputy = await createMember(exec, admin, "Deputy", "admin");
+    const deputyId = (await ok(exec, `{ me { id } }`, {}, deputy.token)).me.id;
+    await ok(exec, `mutation($u: ID!) { assignRole(userId: $u, role: member) { id } }`, { u: deputyId }, admin.token);
+    const member = await createMember(exec, admin, "Member");
+    await seedContent(exec, member, ["twitter", "linkedin"]);
+    const run = await startRun(exec, member);
+    const ws = connect(url, deputy.token);
+    const followed = watch<ProgressEvent>(ws, PROGRESS, { runId: run.id });
+    const own = watch<ProgressEvent>(connect(url, member.token), PROGRESS, { runId: run.id });
+    await followed.until((e) => e.stage.startsWith("analyzing:"));
+    // The admin may follow the run, but its progress says nothing of what it finds.
+    const seen = await ok(
+      exec,
+      `query($id: ID!) { analysisRun(id: $id) { stage message overallGrade } }`,
+      { id: run.id },
+      deputy.token,
+    ).catch(() => null);
+    expect(JSON.stringify(seen ?? {})).not.toMatch(/grade [A-F]|risk \d/i);
+
+    await endRole(admin.token, await roleId(deputy.token, "admin"));
+    await expect(followed.done).rejects.toThrow(/FORBIDDEN/);
+    expect(followed.events.some((e) => e.status === "complete")).toBe(false);
+    await own.until((e) => e.status === "complete");
+    await ws.dispose();
+  });
+
+  it("a member whose membership ends is disconnected with 4401", async () => {
+    const admin = await createOwner(exec, "Admin");
+    const member = await createMember(exec, admin, "Leaving");
+    const ws = connect(url, member.token);
+    const stream = watch(ws, MY_EVENTS, {});
+    await seedContent(exec, member, ["twitter"]);
+    const run = await startRun(exec, member);
+    await stream.until((e) => e.runId === run.id);
+    await endRole(admin.token, await roleId(member.token, "member"));
+    expect(await ws.closed).toBe(4401);
+  });
+
+  it("over server-sent events too, a revoked key's stream ends with UNAUTHENTICATED", async () => {
+    const owner = await createOwner(exec);
+    await seedContent(exec, owner, ["twitter", "linkedin"]);
+    const key = await createApiKey(exec, owner, ["ANALYSIS_READ"]);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: MY_EVENTS }),
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await startRun(exec, owner);
+    await readUntil(/analyzing:/);
+    const keys = await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, owner.token);
+    await ok(
+      exec,
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: keys.apiKeys.edges[0].node.id },
+      owner.token,
+    );
+    await readUntil(/UNAUTHENTICATED/);
+    expect(text).toMatch(/UNAUTHENTICATED/);
+    await readUntil(/event: complete/);
+    expect(text).not.toMatch(/"status":"complete"/);
+    await reader.cancel();
+  });
+});
