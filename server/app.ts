@@ -5,12 +5,14 @@ import { fileURLToPath } from "node:url";
 import { type ExecutionArgs, parse as parseDocument } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { createYoga } from "graphql-yoga";
-import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context, RequestInfo, Viewer } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { inputErrorCodesPlugin } from "./error-codes.ts";
+import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
+import { createClientHandler } from "./http/static.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
@@ -28,6 +30,7 @@ export interface App {
   db: Database;
   services: Services;
   logger: Logger;
+  metrics: Metrics;
   /** In-process GraphQL over the real HTTP handler (tests, scripts). */
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   start(): Promise<{ port: number; url: string }>;
@@ -65,7 +68,8 @@ function requestInfo(
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
-  const { pubsub, close: closePubSub } = createAppPubSub(config.REDIS_URL);
+  const metrics = createMetrics(config, db, logger);
+  const { pubsub, close: closePubSub } = metrics.instrumentPubSub(createAppPubSub(config.REDIS_URL));
   const services = createServices({ config, db, logger, pubsub });
   let ready = true;
 
@@ -82,7 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
-    plugins: [inputErrorCodesPlugin()],
+    plugins: [inputErrorCodesPlugin(), requestIdPlugin(logger, { trustIncoming: config.TRUST_PROXY }), metrics.plugin],
     graphiql: config.graphiql ? { subscriptionsProtocol: "WS", title: "Userplane GraphiQL" } : false,
     landingPage: false,
     maskedErrors: config.NODE_ENV === "production" ? true : { isDev: config.NODE_ENV === "development" },
@@ -103,8 +107,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
-  const serveClient =
-    config.SERVE_CLIENT && existsSync(clientDist) ? sirv(clientDist, { single: true, etag: true, gzip: true }) : null;
+  const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "/";
@@ -115,6 +118,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         .catch(() => json(res, 503, { status: "database unreachable" }));
       return;
     }
+    if (metrics.handle(req, res)) return;
     if (url.startsWith("/graphql")) return yoga(req, res, { req });
     if (serveClient) return serveClient(req, res, () => json(res, 404, { error: "not found" }));
     return json(res, 404, { error: "not found" });
@@ -146,6 +150,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         return true;
       },
       onClose: (ctx) => ctx.extra.stopWatch?.(),
+      onNext: (ctx, _id, _payload, args, result) => {
+        metrics.countSubscriptionMessage(ctx.extra.socket, args);
+        const requestId = (args.contextValue as { requestId?: string }).requestId;
+        return requestId && result.errors?.length ? resultWithRequestId(result, requestId) : undefined;
+      },
       onSubscribe: async (ctx, _id, params) => {
         const {
           schema: s,
@@ -174,6 +183,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     wsServer,
   );
+  metrics.watch({ jobs: services.jobs, websockets: wsServer });
 
   let started = false;
   return {
@@ -181,6 +191,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     db,
     services,
     logger,
+    metrics,
     fetch: async (input, init) => yoga.fetch(input as URL, init ?? {}),
     async start() {
       await new Promise<void>((resolve, reject) => {
@@ -188,6 +199,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      await metrics.start();
       if (config.RUN_WORKER) await services.analysis.startWorker();
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -205,6 +217,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       timeout.unref();
       await closed;
       clearTimeout(timeout);
+      await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);

@@ -67,6 +67,12 @@ const schema = z
     JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /** Fallback poll of the job queue; also how soon retried jobs are seen. */
     JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+    /** Bearer token that /metrics requires; long enough not to be guessed. */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the main one. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Serve /metrics at all; by default on outside production, and in production when a token or port is set. */
+    METRICS: bool.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
@@ -79,7 +85,7 @@ const schema = z
       ctx.addIssue({ code: "custom", path: ["SCORER_URL"], message: "is required when SCORER_PROVIDER=openai" });
   });
 
-export type Config = z.infer<typeof schema> & { graphiql: boolean };
+export type Config = z.infer<typeof schema> & { graphiql: boolean; metrics: boolean };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -95,5 +101,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const c = parsed.data;
-  return { ...c, graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production" };
+  return {
+    ...c,
+    graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production",
+    // Metrics name operations and counts; production exposes them only behind a token or on their own port.
+    metrics:
+      c.METRICS ?? (c.NODE_ENV !== "production" || c.METRICS_TOKEN !== undefined || c.METRICS_PORT !== undefined),
+  };
 }
