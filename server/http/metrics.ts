@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createCounter, usePrometheus as prometheusPlugin } from "@graphql-yoga/plugin-prometheus";
 import { type ExecutionArgs, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { QueueResult } from "pg-boss";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { WebSocket } from "ws";
 import type { Config } from "../config.ts";
@@ -99,11 +100,36 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
       this.set({ state: "max" }, pool.options.max ?? 10);
     },
   });
-  const queueJobs = new Gauge({
+  // Both queue gauges come from one getQueue() per scrape: prom-client collects them concurrently.
+  let queueRead: Promise<QueueResult | null> | null = null;
+  const readQueue = () => {
+    queueRead ??= (async () => {
+      // Only a started queue: a scrape must not start pg-boss in an instance that never used it.
+      const queue = sources?.jobs.started();
+      if (!queue) return null;
+      return queue.boss.getQueue(config.ANALYSIS_QUEUE).catch((err: unknown) => {
+        logger.warn({ err }, "metrics: reading the job queue failed");
+        return null;
+      });
+    })().finally(() => {
+      queueRead = null;
+    });
+    return queueRead;
+  };
+  const queue = config.ANALYSIS_QUEUE;
+  new Gauge({
     name: "userplane_job_queue_jobs",
     help: "Jobs in the analysis queue by state, as of the queue's last supervise pass",
     labelNames: ["queue", "state"],
     registers: [registry],
+    async collect() {
+      const q = await readQueue();
+      if (!q) return;
+      this.set({ queue, state: "ready" }, q.readyCount);
+      this.set({ queue, state: "deferred" }, q.deferredCount);
+      this.set({ queue, state: "active" }, q.activeCount);
+      this.set({ queue, state: "failed" }, q.failedCount);
+    },
   });
   new Gauge({
     name: "userplane_job_queue_oldest_ready_seconds",
@@ -111,20 +137,8 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
     labelNames: ["queue"],
     registers: [registry],
     async collect() {
-      // Only a started queue: a scrape must not start pg-boss in an instance that never used it.
-      const queue = sources?.jobs.started();
-      if (!queue) return;
-      const q = await queue.boss.getQueue(config.ANALYSIS_QUEUE).catch((err: unknown) => {
-        logger.warn({ err }, "metrics: reading the job queue failed");
-        return null;
-      });
-      if (!q) return;
-      const name = config.ANALYSIS_QUEUE;
-      queueJobs.set({ queue: name, state: "ready" }, q.readyCount);
-      queueJobs.set({ queue: name, state: "deferred" }, q.deferredCount);
-      queueJobs.set({ queue: name, state: "active" }, q.activeCount);
-      queueJobs.set({ queue: name, state: "failed" }, q.failedCount);
-      this.set({ queue: name }, q.readyOldestSeconds ?? 0);
+      const q = await readQueue();
+      if (q) this.set({ queue }, q.readyOldestSeconds ?? 0);
     },
   });
 

@@ -2,7 +2,13 @@
 // it through a pino child logger, every error the client sees carries it in extensions.requestId,
 // and the response echoes it in X-Request-Id, so a user's report leads straight to the log lines.
 import { randomUUID } from "node:crypto";
-import { type ExecutionResult, GraphQLError, type GraphQLFormattedError } from "graphql";
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  getOperationAST,
+} from "graphql";
 import { handleStreamOrSingleExecutionResult, isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
 import type { Logger } from "../logger.ts";
 
@@ -15,8 +21,6 @@ export interface RequestIdContext {
 const SECURITY_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "RATE_LIMITED"]);
 /** What a proxy's X-Request-Id may look like before we adopt it. */
 const INCOMING_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-
-const ids = new WeakMap<Request, string>();
 
 function withId<E extends GraphQLError | GraphQLFormattedError>(e: E, requestId: string): E {
   const extensions = { ...e.extensions, requestId };
@@ -49,12 +53,14 @@ type RequestLike = { ip?: string | null; userAgent?: string | null };
 /** Security events (refusals) as warnings, unexpected errors with their cause; the rest is the client's. */
 function logErrors(
   context: Partial<RequestIdContext> & { viewer?: ViewerLike; request?: RequestLike | Request },
-  operationName: string | null | undefined,
+  args: { document: DocumentNode; operationName?: string | null },
   result: ExecutionResult,
 ) {
   const log = context.logger;
   if (!log || !result.errors?.length) return;
-  const request = context.request && !(context.request instanceof Request) ? context.request : undefined;
+  const operationName = getOperationAST(args.document, args.operationName)?.name?.value;
+  // The app's context replaces yoga's fetch Request with its own RequestInfo.
+  const request = context.request && "ip" in context.request ? (context.request as RequestLike) : undefined;
   for (const error of result.errors) {
     const code = error.extensions?.code;
     const path = error.path?.join(".");
@@ -85,21 +91,22 @@ export interface RequestIdOptions {
 
 export function requestIdPlugin(logger: Logger, options: RequestIdOptions): Plugin<RequestIdContext> {
   return {
-    onRequest({ request }) {
+    onRequest({ request, serverContext }) {
       const incoming = options.trustIncoming ? request.headers.get("x-request-id") : null;
-      ids.set(request, incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID());
+      // The server context becomes the GraphQL context, and later hooks of the request see it too.
+      (serverContext as Partial<RequestIdContext>).requestId =
+        incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     },
     onContextBuilding({ context, extendContext }) {
-      // WebSocket operations have no fetch Request: each gets an id of its own.
-      const request = (context as { request?: unknown }).request;
-      const requestId = (request instanceof Request && ids.get(request)) || randomUUID();
+      // WebSocket operations have no HTTP request: each gets an id of its own.
+      const requestId = (context as Partial<RequestIdContext>).requestId ?? randomUUID();
       extendContext({ requestId, logger: logger.child({ reqId: requestId }) });
     },
     onExecute({ args }) {
       return {
         onExecuteDone: (payload) =>
           handleStreamOrSingleExecutionResult(payload, ({ result }) =>
-            logErrors(args.contextValue as never, args.operationName, result),
+            logErrors(args.contextValue as never, args, result),
           ),
       };
     },
@@ -107,19 +114,19 @@ export function requestIdPlugin(logger: Logger, options: RequestIdOptions): Plug
       return {
         onSubscribeResult: (payload) =>
           handleStreamOrSingleExecutionResult(payload, ({ result }) =>
-            logErrors(args.contextValue as never, args.operationName, result),
+            logErrors(args.contextValue as never, args, result),
           ),
       };
     },
-    onResultProcess({ request, result, setResult }) {
-      const requestId = ids.get(request);
+    onResultProcess({ serverContext, result, setResult }) {
+      const requestId = (serverContext as Partial<RequestIdContext>).requestId;
       if (!requestId) return;
       if (Array.isArray(result)) setResult(result.map((r) => resultWithRequestId(r, requestId)));
       else if (isAsyncIterable(result)) setResult(mapAsyncIterator(result, (r) => resultWithRequestId(r, requestId)));
       else setResult(resultWithRequestId(result, requestId));
     },
-    onResponse({ request, response }) {
-      const requestId = ids.get(request);
+    onResponse({ serverContext, response }) {
+      const requestId = (serverContext as Partial<RequestIdContext>).requestId;
       if (requestId) response.headers.set("x-request-id", requestId);
     },
   };
