@@ -270,8 +270,13 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
       sources = s;
     },
     handle(req, res) {
-      if (!isMetricsPath(req) || !config.metrics || config.METRICS_PORT !== undefined) return false;
-      serve(req, res);
+      if (!isMetricsPath(req)) return false;
+      if (config.metrics && config.METRICS_PORT === undefined) serve(req, res);
+      else {
+        // Answered here, or the client's single-page fallback would serve index.html.
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "not found" }));
+      }
       return true;
     },
     port: () => (server?.listening ? (server.address() as AddressInfo).port : null),
