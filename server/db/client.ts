@@ -62,7 +62,10 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     adapter = new PrismaPGlite(pglite);
   }
 
-  const migrationsApplied = await applyMigrations(adapter, migrationsDir);
+  // Migrations get a pool of their own that ends with them: the engine's advisory lock is
+  // session-level, and a connection left holding it in the app's pool would block every later
+  // migration run (another instance, `npm run db:migrate`) forever.
+  const migrationsApplied = await applyMigrations(pool ? new PrismaPg({ ...pool.options }) : adapter, migrationsDir);
   if (migrationsApplied.length > 0) log?.info({ migrations: migrationsApplied }, "applied migrations");
 
   const prisma = new PrismaClient({
