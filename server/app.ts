@@ -6,7 +6,6 @@ import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { createGraphQLError, createYoga } from "graphql-yoga";
-import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
@@ -19,6 +18,9 @@ import {
   introspectionPlugin,
   refuseLargeBody,
 } from "./http/guards.ts";
+import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
+import { createClientHandler } from "./http/static.ts";
 import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
@@ -38,6 +40,7 @@ export interface App {
   db: Database;
   services: Services;
   logger: Logger;
+  metrics: Metrics;
   /** In-process GraphQL over the real HTTP handler (tests, scripts). */
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   start(): Promise<{ port: number; url: string }>;
@@ -77,7 +80,8 @@ function requestInfo(
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
-  const { pubsub, close: closePubSub } = createAppPubSub(config.REDIS_URL);
+  const metrics = createMetrics(config, db, logger);
+  const { pubsub, close: closePubSub } = metrics.instrumentPubSub(createAppPubSub(config.REDIS_URL));
   const services = createServices({ config, db, logger, pubsub });
   let ready = true;
 
@@ -96,6 +100,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schema,
     graphqlEndpoint: "/graphql",
     plugins: [
+      requestIdPlugin(logger, { trustIncoming: config.proxyHops > 0 }),
+      metrics.plugin,
       // Browsers send forms and multipart without a preflight; a request the API accepts must
       // carry JSON, a bearer token or the CSRF header, none of which a cross-site form can send.
       csrfPreventionPlugin({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
@@ -140,8 +146,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
-  const serveClient =
-    config.SERVE_CLIENT && existsSync(clientDist) ? sirv(clientDist, { single: true, etag: true, gzip: true }) : null;
+  const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "/";
@@ -152,6 +157,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         .catch(() => json(res, 503, { status: "database unreachable" }));
       return;
     }
+    if (metrics.handle(req, res)) return;
     if (url.startsWith("/graphql")) {
       if (refuseLargeBody(req, res, config.MAX_BODY_BYTES)) return;
       return yoga(req, res, { req });
@@ -187,6 +193,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         return true;
       },
       onClose: (ctx) => ctx.extra.stopWatch?.(),
+      onNext: (ctx, _id, _payload, args, result) => {
+        metrics.countSubscriptionMessage(ctx.extra.socket, args);
+        const requestId = (args.contextValue as { requestId?: string }).requestId;
+        return requestId && result.errors?.length ? resultWithRequestId(result, requestId) : undefined;
+      },
       onComplete: (ctx, id) => {
         ctx.extra.operations?.delete(id);
       },
@@ -238,6 +249,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     wsServer,
   );
+  metrics.watch({ jobs: services.jobs, websockets: wsServer });
 
   let started = false;
   return {
@@ -245,6 +257,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     db,
     services,
     logger,
+    metrics,
     fetch: async (input, init) => yoga.fetch(input as URL, init ?? {}),
     async start() {
       await new Promise<void>((resolve, reject) => {
@@ -252,6 +265,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      await metrics.start();
       if (config.RUN_WORKER) await services.analysis.startWorker();
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -269,6 +283,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       timeout.unref();
       await closed;
       clearTimeout(timeout);
+      await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);

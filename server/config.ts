@@ -102,6 +102,12 @@ const schema = z
     JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /** Fallback poll of the job queue; also how soon retried jobs are seen. */
     JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+    /** Bearer token that /metrics requires; long enough not to be guessed. */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the main one. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Serve /metrics at all; by default on outside production, and in production when a token or port is set. */
+    METRICS: bool.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
@@ -116,6 +122,7 @@ const schema = z
 
 export type Config = z.infer<typeof schema> & {
   graphiql: boolean;
+  metrics: boolean;
   introspection: "on" | "signed-in" | "off";
   proxyHops: number;
   limits: { depth: number; breadth: number; complexity: number };
@@ -142,5 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
     proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
     limits: { depth: c.LIMIT_DEPTH, breadth: c.LIMIT_BREADTH, complexity: c.LIMIT_COMPLEXITY },
+    // Metrics name operations and counts; production exposes them only behind a token or on their own port.
+    metrics: c.METRICS ?? (!production || c.METRICS_TOKEN !== undefined || c.METRICS_PORT !== undefined),
   };
 }

@@ -27,6 +27,11 @@ export default defineConfig({
           ]),
       {
         extends: true,
+        // No database: the static client's headers, the lock file, the Dockerfile and compose file.
+        test: { name: "ops", include: ["test/ops/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: { name: "client", include: ["test/client/**/*.test.{ts,tsx}"], environment: "jsdom" },
       },
     ],

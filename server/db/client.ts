@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
@@ -20,6 +21,8 @@ export interface Database {
   /** The embedded engine, shared with the job queue (one process owns a PGlite directory). */
   pglite?: PGlite;
   connectionString?: string;
+  /** The PostgreSQL connection pool, for its use figures (metrics); PGlite has one connection and no pool. */
+  pool?: pg.Pool;
   /** Whether pgvector is installed; otherwise vector search runs exactly in plain SQL. */
   hasPgvector: boolean;
   migrationsApplied: string[];
@@ -40,15 +43,18 @@ type DbConfig = Pick<Config, "DATA_DIR" | "DATABASE_URL" | "DATABASE_POOL_SIZE" 
 export async function openDatabase(config: DbConfig, options: OpenOptions = {}): Promise<Database> {
   const log = options.logger;
   let pglite: PGlite | undefined;
+  let pool: pg.Pool | undefined;
   let adapter: PrismaPg | PrismaPGlite;
   if (config.DATABASE_URL) {
     // Prisma 7 waits forever for a connection by default; a bounded pool and timeout fail fast.
-    adapter = new PrismaPg({
+    // The pool is ours, not the adapter's, so metrics can read how busy it is; close() ends it.
+    pool = new pg.Pool({
       connectionString: config.DATABASE_URL,
       max: config.DATABASE_POOL_SIZE,
       connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
     });
+    adapter = new PrismaPg(pool);
   } else {
     const dir = options.memory ? undefined : path.resolve(config.DATA_DIR, "pglite");
     if (dir) mkdirSync(dir, { recursive: true });
@@ -56,7 +62,10 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     adapter = new PrismaPGlite(pglite);
   }
 
-  const migrationsApplied = await applyMigrations(adapter, migrationsDir);
+  // Migrations get a pool of their own that ends with them: the engine's advisory lock is
+  // session-level, and a connection left holding it in the app's pool would block every later
+  // migration run (another instance, `npm run db:migrate`) forever.
+  const migrationsApplied = await applyMigrations(pool ? new PrismaPg({ ...pool.options }) : adapter, migrationsDir);
   if (migrationsApplied.length > 0) log?.info({ migrations: migrationsApplied }, "applied migrations");
 
   const prisma = new PrismaClient({
@@ -78,10 +87,12 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     prisma,
     pglite,
     connectionString: config.DATABASE_URL,
+    pool,
     hasPgvector,
     migrationsApplied,
     async close() {
       await prisma.$disconnect();
+      if (pool && !pool.ended) await pool.end();
       if (pglite && !pglite.closed) await pglite.close();
     },
   };

@@ -10,16 +10,20 @@ export interface Jobs {
   /** The queue, started on first use: apps that never enqueue or work never pay pg-boss's start-up. */
   queue(): Promise<JobQueue>;
   readonly heartbeatSeconds: number;
+  /** The queue if it has started, without starting it (metrics must not start pg-boss). */
+  started(): JobQueue | null;
   /** Lets running handlers finish or fail (they are retried elsewhere); before the database closes. */
   stop(timeoutMs: number): Promise<void>;
 }
 
 export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
   let pending: Promise<JobQueue> | null = null;
+  let current: JobQueue | null = null;
   let stopped = false;
   const heartbeatSeconds = Math.max(MIN_HEARTBEAT_SECONDS, config.JOB_HEARTBEAT_SECONDS);
   return {
     heartbeatSeconds,
+    started: () => (stopped ? null : current),
     queue() {
       if (stopped) return Promise.reject(new Error("the job queue is stopped"));
       pending ??= createJobQueue({
@@ -31,9 +35,14 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
         pollingIntervalSeconds: config.JOB_POLL_SECONDS,
         maxConnections: Math.max(2, Math.min(10, config.WORKER_CONCURRENCY + 2)),
       });
-      pending.catch(() => {
-        pending = null;
-      });
+      pending.then(
+        (q) => {
+          current = q;
+        },
+        () => {
+          pending = null;
+        },
+      );
       return pending;
     },
     async stop(timeoutMs) {

@@ -14,6 +14,7 @@ let browser: Browser;
 let page: Page;
 let step = 0;
 const consoleErrors: string[] = [];
+const cspViolations: string[] = [];
 /** graphql-ws messages carrying analysisProgress, counted from the page's WebSockets. */
 let progressFrames = 0;
 
@@ -43,6 +44,13 @@ beforeAll(async () => {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // The app must run under the Content-Security-Policy it is served with: any violation fails.
+  cspViolations.length = 0;
+  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v));
+  await page.addInitScript({
+    content: `document.addEventListener("securitypolicyviolation", (e) =>
+      window.reportCspViolation(e.effectiveDirective + " blocked " + (e.blockedURI || "inline")));`,
+  });
   page.on("pageerror", (e) => consoleErrors.push(e.message));
   page.on("websocket", (ws) =>
     ws.on("framereceived", (f) => {
@@ -199,5 +207,12 @@ describe("Userplane in a browser", () => {
     await page.getByRole("figure", { name: "Cost by model (USD)" }).waitFor();
     await shot("usage");
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("ran every screen under its Content-Security-Policy without a violation", async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(cspViolations).toEqual([]);
   });
 });
