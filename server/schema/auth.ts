@@ -1,3 +1,4 @@
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
@@ -212,6 +213,16 @@ builder.mutationFields((t) => ({
         ctx.request,
       );
       return { token, inviteId: invite.id };
+    },
+  }),
+  revokeInvite: t.id({
+    authScopes: access.Invite.door,
+    description: "Withdraws an invite nobody has accepted yet; returns its ID.",
+    args: { id: t.arg.globalID({ required: true, for: InviteRef }) },
+    resolve: async (_r, { id }, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      await ctx.services.auth.revokeInvite(ctx.viewer, id.id, ctx.request);
+      return encodeGlobalID("Invite", id.id);
     },
   }),
   endRoleAssignment: t.prismaField({

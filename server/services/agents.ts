@@ -1,7 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import type { SignedInViewer } from "../viewer.ts";
+import { inEffectOn, type SignedInViewer } from "../viewer.ts";
 
 type Nullable<T> = { [K in keyof T]?: T[K] | null };
 
@@ -164,7 +164,8 @@ export async function shareUserAgent(prisma: PrismaClient, viewer: SignedInViewe
   await ownUserAgent(prisma, viewer, id);
   const others = [...new Set(userIds)].filter((u) => u !== viewer.userId);
   const members = await prisma.roleAssignment.findMany({
-    where: { tenantId: viewer.tenantId, userId: { in: others } },
+    // Members today: a former (or future) member is not someone to share with.
+    where: { tenantId: viewer.tenantId, userId: { in: others }, ...inEffectOn() },
     select: { userId: true },
     distinct: ["userId"],
   });

@@ -352,6 +352,26 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       });
     },
 
+    /** Withdraws an invite of the admin's tenant that nobody has accepted yet. */
+    async revokeInvite(viewer: SignedInViewer, id: string, request: RequestInfo) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      return prisma.$transaction(async (tx) => {
+        const invite = await tx.invite.findFirst({ where: { id, tenantId: viewer.tenantId } });
+        if (!invite) throw notFound("Invite");
+        if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
+        await tx.invite.delete({ where: { id } });
+        await audit(tx, {
+          action: "invite.revoked",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "Invite",
+          resourceId: id,
+          request,
+        });
+        return invite;
+      });
+    },
+
     /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
     async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
