@@ -95,6 +95,8 @@ const schema = z
     ANALYSIS_CANCEL_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
     /** Analyses a user may start per hour when no RateLimitConfig row limits them; 0 turns it off. */
     ANALYSIS_DEFAULT_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000).default(60),
+    /** Runs of one tenant at once across all instances, so one tenant's queue cannot starve another's. */
+    ANALYSIS_CONCURRENCY_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(2),
     ANALYSIS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
     /** Stored content items per user and source. */
     CONTENT_MAX_ITEMS_PER_SOURCE: z.coerce.number().int().min(1).max(1_000_000).default(5_000),

@@ -60,6 +60,8 @@ export interface JobSendOptions {
   retryLimit?: number;
   retryDelay?: number;
   retryBackoff?: boolean;
+  /** Jobs of one group (e.g. a tenant) share that group's concurrency, across all instances. */
+  groupId?: string;
 }
 
 export type JobHandler<T> = (job: Job<T>) => Promise<unknown>;
@@ -67,6 +69,11 @@ export type JobHandler<T> = (job: Job<T>) => Promise<unknown>;
 export interface JobWorkOptions {
   /** Jobs this process runs in parallel for this queue. */
   concurrency?: number;
+  /**
+   * Jobs of one group running at once across every instance: a group at its limit waits while
+   * other groups' jobs are fetched, so one busy tenant cannot starve the others.
+   */
+  groupConcurrency?: number;
 }
 
 export interface JobQueue {
@@ -231,6 +238,7 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       if (options.retryLimit !== undefined) sendOptions.retryLimit = options.retryLimit;
       if (options.retryDelay !== undefined) sendOptions.retryDelay = options.retryDelay;
       if (options.retryBackoff !== undefined) sendOptions.retryBackoff = options.retryBackoff;
+      if (options.groupId !== undefined) sendOptions.group = { id: options.groupId };
       return await boss.send(name, data, sendOptions);
     },
     async work<T extends object>(name: string, handler: JobHandler<T>, options: JobWorkOptions = {}) {
@@ -240,6 +248,7 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
         {
           batchSize: 1,
           localConcurrency: options.concurrency ?? 1,
+          ...(options.groupConcurrency ? { groupConcurrency: options.groupConcurrency } : {}),
           pollingIntervalSeconds,
           // NOTIFY only fires for new jobs. Retries and jobs recovered from a crash are found by
           // this poll alone, whose pg-boss default with notify on is 30s.

@@ -121,6 +121,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
           {
             db: transactionDb(tx),
             singletonKey: created.id,
+            groupId: viewer.tenantId,
             heartbeatSeconds: jobs.heartbeatSeconds,
             // Crashes are found by the heartbeat; this only bounds a run that hangs while beating.
             expireInSeconds: 6 * 3600,
@@ -192,6 +193,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: 
         },
         {
           concurrency: config.WORKER_CONCURRENCY,
+          groupConcurrency: config.ANALYSIS_CONCURRENCY_PER_TENANT,
         },
       );
     },
