@@ -1,0 +1,76 @@
+import type { FlagReason } from "../scorer.ts";
+import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
+import { findPii } from "./pii.ts";
+import { type CompiledRule, compile } from "./rule.ts";
+import { CONDUCT_RULES } from "./rules-conduct.ts";
+import { PAPERS_RULES } from "./rules-papers.ts";
+import { PEOPLE_RULES } from "./rules-people.ts";
+import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
+
+export const RULES: readonly CompiledRule[] = [...PAPERS_RULES, ...PEOPLE_RULES, ...CONDUCT_RULES].map(compile);
+
+export interface Assessment {
+  flagged: boolean;
+  /** Every reason found, flagging or not, strongest first. */
+  reasons: FlagReason[];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The clause around a match, to tell "I sold" from "police say he sold". */
+function clauseAround(norm: string, start: number, end: number): string {
+  const from = norm.lastIndexOf("|", start - 1);
+  const to = norm.indexOf("|", end);
+  return norm.slice(from < 0 ? 0 : from, to < 0 ? norm.length : to);
+}
+
+/** One rule on one post: its strongest occurrence, weakened when negated, reported or joked. */
+function applyRule(rule: CompiledRule, norm: string, reporting: string | null, joke: string | null): FlagReason | null {
+  if (rule.also && !rule.also.test(norm)) return null;
+  if (rule.unless?.test(norm)) return null;
+  let best: FlagReason | null = null;
+  for (const re of rule.match) {
+    const m = re.exec(norm);
+    if (!m) continue;
+    const term = m[0].replace(/^\|\s*/, "").trim();
+    let severity: number = rule.severity;
+    let why = rule.why;
+    const negation = rule.negationInside ? null : negatedAt(norm, m.index);
+    if (negation) {
+      severity *= DISCOUNT_FACTOR;
+      why += ` Negated nearby ("${negation}"), so it weighs less.`;
+    } else if (reporting && !hasFirstPerson(clauseAround(norm, m.index, m.index + m[0].length))) {
+      severity *= DISCOUNT_FACTOR;
+      why += ` Reads as reporting or fiction ("${reporting}"), not the writer's own conduct.`;
+    } else if (joke) {
+      severity *= DISCOUNT_FACTOR;
+      why += ` Marked as a joke ("${joke}").`;
+    }
+    const reason = { rule: rule.id, category: rule.category, term, severity: round2(severity), why };
+    if (!best || reason.severity > best.severity) best = reason;
+    if (severity >= rule.severity) break;
+  }
+  return best;
+}
+
+/** Explains every rule a post triggers. Pure and deterministic: the same text always scores the same. */
+export function assess(text: string): Assessment {
+  const norm = normalize(text);
+  const reporting = reportingCue(norm);
+  const joke = jokeCue(norm);
+  const reasons: FlagReason[] = [];
+  for (const rule of RULES) {
+    const r = applyRule(rule, norm, reporting, joke);
+    if (r) reasons.push(r);
+  }
+  for (const p of findPii(text)) reasons.push({ ...p });
+  const flagged = reasons.some((r) => r.severity >= FLAG_THRESHOLD);
+  if (flagged) {
+    for (const t of TASTE_RULES) {
+      const m = t.re.exec(text);
+      if (m) reasons.push({ rule: t.id, category: t.category, term: m[0], severity: 1, why: t.why });
+    }
+  }
+  reasons.sort((a, b) => b.severity - a.severity);
+  return { flagged, reasons };
+}
