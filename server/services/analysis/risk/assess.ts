@@ -3,11 +3,12 @@ import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
 import { CONDUCT_RULES } from "./rules-conduct.ts";
+import { GENERIC_RULES } from "./rules-generic.ts";
 import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
 
-export const RULES: readonly CompiledRule[] = [...PAPERS_RULES, ...PEOPLE_RULES, ...CONDUCT_RULES].map(compile);
+export const RULES: readonly CompiledRule[] = [...PAPERS_RULES, ...PEOPLE_RULES, ...CONDUCT_RULES, ...GENERIC_RULES].map(compile);
 
 export interface Assessment {
   flagged: boolean;
@@ -25,13 +26,30 @@ function clauseAround(norm: string, start: number, end: number): string {
 }
 
 /** One rule on one post: its strongest occurrence, weakened when negated, reported or joked. */
-function applyRule(rule: CompiledRule, norm: string, reporting: string | null, joke: string | null): FlagReason | null {
-  if (rule.also && !rule.also.test(norm)) return null;
-  if (rule.unless?.test(norm)) return null;
+function applyRule(
+  rule: CompiledRule,
+  norm: string,
+  reporting: string | null,
+  joke: string | null,
+  seen: Map<RegExp, boolean>,
+): FlagReason | null {
+  const found = (re: RegExp) => {
+    let hit = seen.get(re);
+    if (hit === undefined) {
+      hit = re.test(norm);
+      seen.set(re, hit);
+    }
+    return hit;
+  };
+  if (rule.also && !found(rule.also)) return null;
+  if (rule.unless && found(rule.unless)) return null;
   let best: FlagReason | null = null;
-  for (const re of rule.match) {
-    const m = re.exec(norm);
-    if (!m) continue;
+  rule.match.lastIndex = 0;
+  // The first occurrence that is not negated or reported wins; at most three are looked at.
+  for (let tries = 0; tries < 3; tries++) {
+    const m = rule.match.exec(norm);
+    if (!m) break;
+    if (m[0].length === 0) rule.match.lastIndex++;
     const term = m[0].replace(/^\|\s*/, "").trim();
     let severity: number = rule.severity;
     let why = rule.why;
@@ -59,8 +77,9 @@ export function assess(text: string): Assessment {
   const reporting = reportingCue(norm);
   const joke = jokeCue(norm);
   const reasons: FlagReason[] = [];
+  const seen = new Map<RegExp, boolean>();
   for (const rule of RULES) {
-    const r = applyRule(rule, norm, reporting, joke);
+    const r = applyRule(rule, norm, reporting, joke, seen);
     if (r) reasons.push(r);
   }
   for (const p of findPii(text)) reasons.push({ ...p });

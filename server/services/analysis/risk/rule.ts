@@ -1,5 +1,6 @@
 import type { RiskCategory } from "../lexicon.ts";
-import { CONCEPTS } from "./concepts.ts";
+import { CONCEPTS, CUES } from "./concepts.ts";
+import { TOPICS } from "./topics.ts";
 
 /**
  * One phrase rule. Patterns are regular expressions over the normalised text (see text.ts) with
@@ -25,18 +26,21 @@ export interface RuleSpec {
 }
 
 export interface CompiledRule extends Omit<RuleSpec, "match" | "also" | "unless"> {
-  match: RegExp[];
+  /** All of the rule's patterns as one global expression: one scan per post instead of one per pattern. */
+  match: RegExp;
   also?: RegExp;
   unless?: RegExp;
 }
 
-const BOUNDARY_BEFORE = String.raw`(?<![\p{L}\p{N}])`;
-const BOUNDARY_AFTER = String.raw`(?![\p{L}\p{N}])`;
+// Letters and digits in UTF-16 code units: the "u" flag's \p{L} is several times slower here.
+const WORD = String.raw`a-z0-9\u00c0-\uffff`;
+const BOUNDARY_BEFORE = `(?<![${WORD}])`;
+const BOUNDARY_AFTER = `(?![${WORD}])`;
 
 export function expand(pattern: string): string {
   return pattern
     .replace(/\{([\w-]+)\}/g, (_, name: string) => {
-      const c = CONCEPTS[name];
+      const c = CONCEPTS[name] ?? CUES[name] ?? TOPICS[name as keyof typeof TOPICS];
       if (!c) throw new Error(`unknown word class {${name}}`);
       return `(?:${c})`;
     })
@@ -44,13 +48,22 @@ export function expand(pattern: string): string {
     .replace(/ ~(\d+) /g, (_, n: string) => `(?: [^ |]+){0,${n}}? `);
 }
 
-const compileOne = (pattern: string) => new RegExp(`${BOUNDARY_BEFORE}(?:${expand(pattern)})${BOUNDARY_AFTER}`, "u");
+const cache = new Map<string, RegExp>();
+/** Rules that share a context pattern share its RegExp, so assess() tests it once per post. */
+function compileOne(pattern: string): RegExp {
+  let re = cache.get(pattern);
+  if (!re) {
+    re = new RegExp(`${BOUNDARY_BEFORE}(?:${expand(pattern)})${BOUNDARY_AFTER}`);
+    cache.set(pattern, re);
+  }
+  return re;
+}
 
 export function compile(spec: RuleSpec): CompiledRule {
   const patterns = typeof spec.match === "string" ? [spec.match] : spec.match;
   return {
     ...spec,
-    match: patterns.map(compileOne),
+    match: new RegExp(patterns.map((p) => compileOne(p).source).join("|"), "g"),
     also: spec.also ? compileOne(spec.also) : undefined,
     unless: spec.unless ? compileOne(spec.unless) : undefined,
   };

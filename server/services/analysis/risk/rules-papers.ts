@@ -23,7 +23,7 @@ export const PAPERS_RULES: RuleSpec[] = [
     why: "Suggests working without authorisation.",
     match: [
       "(?:work|working|worked|job|deliveries|delivering|driving|paid|pays|shifts?|starting) ~6 (?:on|with) (?:a |an |my )?(?:tourist|visitor|student|b1|b2|b1/b2|esta|transit) ?(?:visa)?",
-      "(?:tourist|visitor|student|b1|b2|b1/b2|esta) ~8 (?:job|work|working|worked|deliveries|cash|boss|shift|shop|warehouse|restaurant|bar on)",
+      "(?:tourist|visitor|student|b1|b2|b1/b2|esta) ~~14 (?:job|work|working|worked|deliveries|cash|boss|shift|shop|warehouse|restaurant|bar on)",
       "(?:pay|pays|paid|paying) (?:me|us) (?:in )?(?:cash|off the books|under the table)",
       "(?:work|working|job|jobs|deliveries|shifts?|boss|employer|hires?) ~5 (?:for cash|cash only|under the table|off the books|cash in hand)",
       "(?:without|no) (?:a )?(?:checking )?(?:work )?(?:permit|authori[sz]ation|papers)",
@@ -80,6 +80,7 @@ export const PAPERS_RULES: RuleSpec[] = [
       "(?:from|at) a (?:company|firm|place) (?:i|we) (?:never|have never) worked",
       "(?:edited|edit|changed|altered|tweaked|adjusted|photoshopped) (?:the |my )?(?:dates?|birth year|age|balance|name|numbers|amount|date of birth|dob) ~3 (?:on|in) ~3 {doc}",
       "changed (?:the |my )?(?:birth year|date of birth|dob|age|name) ~4 (?:so|to|for|on)",
+      "{document-fraud} ~~6 (?:doctored|forged|altered|faked|falsified|fabricated|tampered with)",
       "backdat(?:ed|e|ing) (?:the |my |a )?(?:contract|letter|lease|document|invoice|form|certificate)",
     ],
   },

@@ -34,7 +34,7 @@ export const PEOPLE_RULES: RuleSpec[] = [
       "settl(?:e|ing) (?:this|it) the old way",
       "catch (?:him|her|them|you) (?:slipping|lacking|alone|outside)",
       "(?:i will|i am going to|going to) find (?:you|him|her|them)",
-      "(?:is|are) (?:going to|gonna) regret ~4 (?:physically|i will make sure)",
+      "(?:is|are) (?:going to|gonna) regret ~~8 (?:physically|i will make sure)",
       "(?:lucky|luck) (?:i|we) did not ~3 (?:smash|kill|hit|punch|stab|shoot|beat|break)",
     ],
   },
