@@ -3,7 +3,7 @@ import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
 import { CONDUCT_RULES } from "./rules-conduct.ts";
-import { GENERIC_RULES } from "./rules-generic.ts";
+import { GENERIC_RULES, nearness } from "./rules-generic.ts";
 import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
@@ -50,7 +50,7 @@ function applyRule(
     const m = rule.match.exec(norm);
     if (!m) break;
     if (m[0].length === 0) rule.match.lastIndex++;
-    const term = m[0].replace(/^\|\s*/, "").trim();
+    const term = m[0].replace(/^\|\s*/, "").replaceAll(" | ", " … ").trim();
     let severity: number = rule.severity;
     let why = rule.why;
     const negation = rule.negationInside ? null : negatedAt(norm, m.index);
@@ -64,6 +64,7 @@ function applyRule(
       severity *= DISCOUNT_FACTOR;
       why += ` Marked as a joke ("${joke}").`;
     }
+    if (rule.id.endsWith(".concealed")) why += nearness(rule.category, term) ?? "";
     const reason = { rule: rule.id, category: rule.category, term, severity: round2(severity), why };
     if (!best || reason.severity > best.severity) best = reason;
     if (severity >= rule.severity) break;

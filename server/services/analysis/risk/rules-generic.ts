@@ -1,6 +1,7 @@
 import type { RiskCategory } from "../lexicon.ts";
 import type { RuleSpec } from "./rule.ts";
-import { TOPICS } from "./topics.ts";
+import { NEIGHBOURS } from "./neighbours.generated.ts";
+import { SEEDS } from "./seeds.ts";
 
 // Rules that do not depend on the exact phrase: a category's topic next to a cue that the
 // writer hides it or trades it, a harm word aimed at a person, a slur-shaped generalisation.
@@ -27,7 +28,7 @@ export const GENERIC_RULES: RuleSpec[] = [
       severity: 4,
       why,
       negationInside: true,
-      match: `{${category}}`,
+      match: `(?:{${category}}|${[...(SEEDS[category as RiskCategory] ?? []), ...(NEIGHBOURS[category] ?? []).map(([w]) => w)].join("|")})`,
       also: "(?:{conceal}|{solicit})",
       unless: INNOCENT,
     }),
@@ -74,5 +75,14 @@ export const GENERIC_RULES: RuleSpec[] = [
   },
 ];
 
-/** Topics as word classes for the patterns above. */
-export const TOPIC_CLASSES = TOPICS;
+const NEAR = new Map(
+  Object.entries(NEIGHBOURS).flatMap(([category, list]) =>
+    list.map(([word, seed, cosine]) => [`${category}:${word}`, { seed, cosine }] as const),
+  ),
+);
+
+/** Why a topic word counts when the topic lists do not name it: its nearness in the word vectors. */
+export function nearness(category: string, term: string): string | null {
+  const n = NEAR.get(`${category}:${term}`);
+  return n ? ` "${term}" counts as this topic: it lies near "${n.seed}" in the word vectors (cosine ${n.cosine}).` : null;
+}
