@@ -65,7 +65,8 @@ async function evaluate(split: string) {
     c[key]++;
     total[key]++;
     if (key === "tp" && reasons?.some((r) => r.category === d.category)) rightCategory++;
-    if (key === "fp") confusion.push(`  FP [${d.category}] ${d.text}\n       <- ${reasons?.[0]?.rule}: "${reasons?.[0]?.term}"`);
+    if (key === "fp")
+      confusion.push(`  FP [${d.category}] ${d.text}\n       <- ${reasons?.[0]?.rule}: "${reasons?.[0]?.term}"`);
     if (key === "fn") confusion.push(`  FN [${d.category}] ${d.text}`);
   });
   const positives = data.filter((d) => d.risky).length;
@@ -101,7 +102,7 @@ async function throughput(items: ScoreItem[]) {
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `\nthroughput: ${Math.round(scored / seconds)} items/s on one core (${scored} items in ${seconds.toFixed(1)} s, batches of ${batch}; load average ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores)`,
+    `\nthroughput: ${Math.round(scored / seconds)} items/s on one core (${scored} items in ${seconds.toFixed(1)} s, batches of ${batch}; load average ${(loadavg()[0] ?? 0).toFixed(2)} on ${availableParallelism()} cores)`,
   );
 }
 

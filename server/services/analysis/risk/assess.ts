@@ -1,5 +1,5 @@
-import type { FlagReason } from "../scorer.ts";
 import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
+import type { FlagReason } from "../scorer.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
 import { CONDUCT_RULES } from "./rules-conduct.ts";
@@ -8,7 +8,12 @@ import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
 
-export const RULES: readonly CompiledRule[] = [...PAPERS_RULES, ...PEOPLE_RULES, ...CONDUCT_RULES, ...GENERIC_RULES].map(compile);
+export const RULES: readonly CompiledRule[] = [
+  ...PAPERS_RULES,
+  ...PEOPLE_RULES,
+  ...CONDUCT_RULES,
+  ...GENERIC_RULES,
+].map(compile);
 
 export interface Assessment {
   flagged: boolean;
@@ -22,7 +27,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 function clauseAround(norm: string, start: number, end: number): string {
   const from = norm.lastIndexOf("|", start - 1);
   const to = norm.indexOf("|", end);
-  return norm.slice(from < 0 ? 0 : from, to < 0 ? norm.length : to);
+  return norm.slice(Math.max(from, 0), to < 0 ? norm.length : to);
 }
 
 /** One rule on one post: its strongest occurrence, weakened when negated, reported or joked. */
@@ -50,7 +55,10 @@ function applyRule(
     const m = rule.match.exec(norm);
     if (!m) break;
     if (m[0].length === 0) rule.match.lastIndex++;
-    const term = m[0].replace(/^\|\s*/, "").replaceAll(" | ", " … ").trim();
+    const term = m[0]
+      .replace(/^\|\s*/, "")
+      .replaceAll(" | ", " … ")
+      .trim();
     let severity: number = rule.severity;
     let why = rule.why;
     const negation = rule.negationInside ? null : negatedAt(norm, m.index);

@@ -235,7 +235,18 @@ export const CONCEPTS: Record<string, string> = {
     "sawed-off",
     "sawn-off",
   ),
-  gunSlang: alt("straps?", "pieces?", "heaters?", "heat", "burners?", "blicks?", "choppers?", "poles?", "tools?", "switch(?:es)?"),
+  gunSlang: alt(
+    "straps?",
+    "pieces?",
+    "heaters?",
+    "heat",
+    "burners?",
+    "blicks?",
+    "choppers?",
+    "poles?",
+    "tools?",
+    "switch(?:es)?",
+  ),
   // Papers a reviewer or employer relies on.
   doc: alt(
     "ids?",

@@ -31,8 +31,10 @@ const LABELLED_NUMBER =
 const LABELLED_PASSWORD = /\b(?:password|passcode|login)\s*(?:is|:|=)\s*(?:\S+\s*\/\s*)?\S*\d\S*/i;
 const PHONE = /(?<![\d.])\+?\d[\d\s().-]{7,}\d(?![\d.])/;
 const EMAIL = /[\w.+-]+@[\w-]+\.[\w.-]+/;
-const STREET = /\b\d{1,5}\s+\w+(?:\s\w+)?\s+(?:street|st|lane|ln|avenue|ave|road|rd|drive|dr|boulevard|blvd|court|ct|way)\b/i;
-const ADDRESS_WORDS = /\b(?:home address|address of|(?:his|her|their) (?:home )?address|where (?:he|she|they|my ex) lives?(?: now)?|lives at)\b/i;
+const STREET =
+  /\b\d{1,5}\s+\w+(?:\s\w+)?\s+(?:street|st|lane|ln|avenue|ave|road|rd|drive|dr|boulevard|blvd|court|ct|way)\b/i;
+const ADDRESS_WORDS =
+  /\b(?:home address|address of|(?:his|her|their) (?:home )?address|where (?:he|she|they|my ex) lives?(?: now)?|lives at)\b/i;
 /** Posting data so that others act on it: the mark of doxxing. */
 const DOXX =
   /\b(?:go say hi|pay (?:him|her|them) a visit|spread (?:it|this)|so everyone knows|make (?:him|her|them) regret|blow (?:it|him|her) up|spam (?:him|her|them)|tell (?:him|her|them) what you think|let's|since (?:he|she|they)|posting|leaked|call this number|harass|go get)\b/i;
@@ -58,7 +60,8 @@ export function findPii(text: string): PiiHit[] {
   if (secret && !ssn)
     push("personal-data.secret", 4, secret[0], "Publishes an ID, account number, PIN or password under its label.");
   const idImage = ID_IMAGE.exec(text);
-  if (idImage) push("personal-data.id-image", 4, idImage[0], "Shares an identity document or the answers to security questions.");
+  if (idImage)
+    push("personal-data.id-image", 4, idImage[0], "Shares an identity document or the answers to security questions.");
   const doxx = DOXX.exec(text);
   const address = STREET.exec(text) ?? ADDRESS_WORDS.exec(text);
   const phone = PHONE.exec(text);

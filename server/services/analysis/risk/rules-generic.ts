@@ -1,6 +1,6 @@
 import type { RiskCategory } from "../lexicon.ts";
-import type { RuleSpec } from "./rule.ts";
 import { NEIGHBOURS } from "./neighbours.generated.ts";
+import type { RuleSpec } from "./rule.ts";
 import { SEEDS } from "./seeds.ts";
 
 // Rules that do not depend on the exact phrase: a category's topic next to a cue that the
@@ -57,8 +57,7 @@ export const GENERIC_RULES: RuleSpec[] = [
     match: [
       "(?:mujahid\\w*|shaheed|shahid|jihad\\w*|armed (?:resistance|struggle)|occupation government|the collapse|race war|white race|our race|our people|the movement|our movement|the cause|the operation)",
     ],
-    also:
-      "(?:support|need|needs|every (?:pound|dollar|penny)|saint|hero|martyr|reward|survive|training|ready|bring your|get in touch|only solution|act not talk|not talk|right move|more of that|justified|remove|deserve)",
+    also: "(?:support|need|needs|every (?:pound|dollar|penny)|saint|hero|martyr|reward|survive|training|ready|bring your|get in touch|only solution|act not talk|not talk|right move|more of that|justified|remove|deserve)",
     unless: "(?:documentary|podcast|museum|history|condolences|peaceful|leave extremist)",
   },
   {
@@ -84,5 +83,7 @@ const NEAR = new Map(
 /** Why a topic word counts when the topic lists do not name it: its nearness in the word vectors. */
 export function nearness(category: string, term: string): string | null {
   const n = NEAR.get(`${category}:${term}`);
-  return n ? ` "${term}" counts as this topic: it lies near "${n.seed}" in the word vectors (cosine ${n.cosine}).` : null;
+  return n
+    ? ` "${term}" counts as this topic: it lies near "${n.seed}" in the word vectors (cosine ${n.cosine}).`
+    : null;
 }

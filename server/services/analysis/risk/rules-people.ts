@@ -1,7 +1,8 @@
 import type { RuleSpec } from "./rule.ts";
 
 // Harm to people: threats, assault, extremism, hate and illegal weapons.
-const INTENT = "(?:i will|i am going to|going to|i am about to|about to|will|gonna|should|need to|next time|better|i would|let us|lets)";
+const INTENT =
+  "(?:i will|i am going to|going to|i am about to|about to|will|gonna|should|need to|next time|better|i would|let us|lets)";
 const HARM =
   "(?:kill|murder|stab|shoot|smoke|beat|hurt|break|smash|slash|end|jump|drop|wreck|choke|strangle|burn|bleed|merk|body|cap|punch|hit|slap|smack|stomp|whoop|pistol whip|cut|knock out|put)";
 

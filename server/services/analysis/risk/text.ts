@@ -73,10 +73,10 @@ export function normalize(text: string): string {
   for (const [re, to] of CONTRACTIONS) s = s.replace(re, to);
   // Clause punctuation becomes a boundary token; dots inside numbers (".12", "0.05") stay.
   s = s
-    .replace(/(\d)\.(\d)/g, "$1\u0001$2")
-    .replace(/(^|\s)\.(\d)/g, "$1\u0001$2")
+    .replace(/(\d)\.(\d)/g, "$1\ue000$2")
+    .replace(/(^|\s)\.(\d)/g, "$1\ue000$2")
     .replace(/[.!?;:,()[\]{}…\n]+/g, " | ")
-    .replace(/\u0001/g, ".")
+    .replace(/\ue000/g, ".")
     .replace(/[^\p{L}\p{N}$%#@|/.'+-]+/gu, " ")
     .replace(/'/g, "");
   const out: string[] = [];
@@ -98,13 +98,17 @@ export const hasFirstPerson = (s: string) => FIRST_PERSON.test(s);
 /** Words that, among the three before a match, say it did not or will not happen ("never tried"). */
 const NEGATION = /\b(?:not|never|no|against|anti|refuse|refused|refusing)\b/;
 /** Negation words that emphasise instead of negating ("not gonna lie", "no cap", "lucky I didn't"). */
-const NOT_NEGATION = /\b(?:not going to lie|no cap|no lie|not even lying|not even joking|not kidding|lucky (?:i|we|you) did not)\b/g;
+const NOT_NEGATION =
+  /\b(?:not going to lie|no cap|no lie|not even lying|not even joking|not kidding|lucky (?:i|we|you) did not)\b/g;
 
 /** The negating words just before `start` in `norm`, if any (within its clause). */
 export function negatedAt(norm: string, start: number): string | null {
   const before = norm.slice(0, start).replace(NOT_NEGATION, "~").trimEnd();
   const words = before.split(" ");
-  const last = words.slice(words.lastIndexOf("|") + 1).slice(-3).join(" ");
+  const last = words
+    .slice(words.lastIndexOf("|") + 1)
+    .slice(-3)
+    .join(" ");
   return NEGATION.test(last) ? last : null;
 }
 
