@@ -61,7 +61,7 @@ function applyRule(
       .trim();
     let severity: number = rule.severity;
     let why = rule.why;
-    const negation = rule.negationInside ? null : negatedAt(norm, m.index);
+    const negation = rule.negationInside ? null : negatedAt(norm, m.index, m[0]);
     if (negation) {
       severity *= DISCOUNT_FACTOR;
       why += ` Negated nearby ("${negation}"), so it weighs less.`;

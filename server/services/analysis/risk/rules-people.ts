@@ -106,6 +106,7 @@ export const PEOPLE_RULES: RuleSpec[] = [
     category: "hate",
     severity: 4,
     why: "Calls for excluding, expelling or harming people for who they are.",
+    negationInside: true,
     match: [
       "go back to (?:your|their) (?:own )?(?:country|countries)",
       "(?:shipped|sent|send|ship|deport\\w*) (?:them |all )?(?:all )?back (?:where|to)",

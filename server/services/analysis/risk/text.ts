@@ -81,7 +81,7 @@ export function normalize(text: string): string {
     .replace(/'/g, "");
   const out: string[] = [];
   for (const raw of s.split(/\s+/)) {
-    const w = raw.replace(/^[-/+.]+|[-/+.]+$/g, "");
+    const w = raw.replace(/^[-/+]+|^\.(?!\d)|[-/+.]+$/g, "");
     if (!w) continue;
     const mapped = SLANG[w] ?? w;
     if (mapped === "|" && out[out.length - 1] === "|") continue;
@@ -101,8 +101,15 @@ const NEGATION = /\b(?:not|never|no|against|anti|refuse|refused|refusing)\b/;
 const NOT_NEGATION =
   /\b(?:not going to lie|no cap|no lie|not even lying|not even joking|not kidding|lucky (?:i|we|you) did not)\b/g;
 
-/** The negating words just before `start` in `norm`, if any (within its clause). */
-export function negatedAt(norm: string, start: number): string | null {
+const SUBJECT_THEN_NEGATION = /^(?:\| )?(?:i|we|he|she|they|you|my \w+) ((?:\w+ )?(?:not|never|no)\b)/;
+
+/**
+ * The negating words just before `start` in `norm` (within its clause), or just after the
+ * subject the match starts with ("i never sold" matched as "{me} ~4 {drug}").
+ */
+export function negatedAt(norm: string, start: number, match = ""): string | null {
+  const inner = SUBJECT_THEN_NEGATION.exec(match);
+  if (inner) return inner[1] ?? null;
   const before = norm.slice(0, start).replace(NOT_NEGATION, "~").trimEnd();
   const words = before.split(" ");
   const last = words
