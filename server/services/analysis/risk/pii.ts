@@ -28,6 +28,7 @@ const SSN = /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/;
 const PASSPORT = /\b(?:passport|visa)\s*(?:no\.?|number|num|#)?\s*(?:is|:|=)?\s*([A-Z]{0,2}\d[A-Z0-9]{5,9})\b/i;
 const LABELLED_NUMBER =
   /\b(?:national id|id (?:no|number)|id|ssn|social security(?: number)?|account(?: number)?|acct|sort code|iban|routing(?: number)?|pin(?: code)?)\s*(?:is|:|=|#)?\s*\S*\d[\d -]{2,}\d/i;
+const CARD_CODE = /\b(?:cvv|cvc|cv2|security code)\s*(?:is|:|=)?\s*\d{3,4}\b/i;
 const LABELLED_PASSWORD = /\b(?:password|passcode|login)\s*(?:is|:|=)\s*(?:\S+\s*\/\s*)?\S*\d\S*/i;
 const PHONE = /(?<![\d.])\+?\d[\d\s().-]{7,}\d(?![\d.])/;
 const EMAIL = /[\w.+-]+@[\w-]+\.[\w.-]+/;
@@ -39,7 +40,7 @@ const ADDRESS_WORDS =
 const DOXX =
   /\b(?:go say hi|pay (?:him|her|them) a visit|spread (?:it|this)|so everyone knows|make (?:him|her|them) regret|blow (?:it|him|her) up|spam (?:him|her|them)|tell (?:him|her|them) what you think|let's|since (?:he|she|they)|posting|leaked|call this number|harass|go get)\b/i;
 const ID_IMAGE =
-  /\b(?:(?:photo|pic|picture|scan|copy|image) of my (?:driver'?s? )?(?:license|licence|passport|id|boarding pass)|(?:here'?s|here is|posting|sharing) my (?:drivers? )?(?:license|licence|passport|id|boarding pass)|(?:boarding pass|license|licence) with the barcode|mother'?s maiden name)\b/i;
+  /\b(?:(?:photo|pic|picture|scan|copy|image) of my (?:driver'?s? )?(?:license|licence|passport|id|boarding pass)|(?:here'?s|here is|posting|sharing) my (?:drivers? )?(?:license|licence|passport|id|boarding pass)|(?:boarding pass|license|licence) with the barcode|mother'?s maiden name|(?:card|permit|passport|licen[cs]e|id)(?: card)? (?:front and back|both sides))\b/i;
 
 export function findPii(text: string): PiiHit[] {
   const hits: PiiHit[] = [];
@@ -56,7 +57,7 @@ export function findPii(text: string): PiiHit[] {
   if (ssn) push("personal-data.ssn", 5, ssn[0], "Publishes what looks like a social security number.");
   const passport = PASSPORT.exec(text);
   if (passport) push("personal-data.document-number", 4, passport[0], "Publishes an identity document number.");
-  const secret = LABELLED_NUMBER.exec(text) ?? LABELLED_PASSWORD.exec(text);
+  const secret = LABELLED_NUMBER.exec(text) ?? LABELLED_PASSWORD.exec(text) ?? CARD_CODE.exec(text);
   if (secret && !ssn)
     push("personal-data.secret", 4, secret[0], "Publishes an ID, account number, PIN or password under its label.");
   const idImage = ID_IMAGE.exec(text);

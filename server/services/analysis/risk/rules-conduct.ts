@@ -18,6 +18,9 @@ export const CONDUCT_RULES: RuleSpec[] = [
       "(?:the good stuff|product|pack|packs|bricks?|the package) ~~8 (?:bring cash|cash|dm|hit me|wish me luck|pick up)",
       "(?:cook|cooked|cooking|used to cook) ~3 (?:in|out of|crystal|meth|batch) ~3 (?:garage|trailer|shed|lab|motel|basement|out back|best batch)",
       "(?:my|the) plug",
+      "(?:number|contact|link) for (?:green|white|gear|bud|the good stuff|some \\w+|party favou?rs)",
+      "(?:grows?|growing|grow op|grow tent) ~~10 (?:loft|attic|basement|cupboard|profit|lights|electricity)",
+      "(?:splitting|split|sharing|chip in on|chipping in on) (?:a )?(?:bag|gram|g|eighth|ounce|baggie|q) (?:of )?",
     ],
     unless: NOT_ABOUT_DRUGS,
   },
@@ -36,6 +39,9 @@ export const CONDUCT_RULES: RuleSpec[] = [
       "(?:smoke|smoked|smoking|blaze|blazed) (?:a |so much |some )?(?:loud|gas|tree|bud|pot|joint|blunt|j|bowl|bong)",
       "(?:snort|snorted|snorting|railed|did) (?:a )?(?:line|lines|bump|bumps|rail)",
       "(?:microdos\\w*|dropped a|popped a|pop a) ",
+      "bag of (?:powder|white|coke|pills|weed|green|gear|ket|mandy)",
+      "key (?:off|of) (?:the back of my hand|a key)|off the back of my hand|(?:line|bump|key) in the (?:club |pub |bar )?(?:toilets|bathroom|loo)",
+      "(?:mixing|sipping|sip|pouring|poured) ~3 lean",
     ],
     unless: `(?:${NOT_ABOUT_DRUGS}|prescribed|my doctor|clean today|years? clean|awareness|never touched)`,
   },
@@ -52,7 +58,7 @@ export const CONDUCT_RULES: RuleSpec[] = [
       "drunk behind the wheel|drove (?:home )?drunk|driving drunk|drunk driving",
     ],
     unless:
-      "(?:a drunk driver|by a drunk driver|uber|taxi|cab|lyft|train|bus|walked|slept at|my (?:wife|husband|friend|mate) drove|driving range|never drink and drive|campaign|limit to|new law|designated driver tonight|holiday dui)",
+      "(?:alcohol-free|alcohol free|non-alcoholic|zero alcohol|a drunk driver|by a drunk driver|uber|taxi|cab|lyft|train|bus|walked|slept at|my (?:wife|husband|friend|mate) drove|driving range|never drink and drive|campaign|limit to|new law|designated driver tonight|holiday dui)",
   },
   {
     id: "theft.admission",
@@ -61,7 +67,12 @@ export const CONDUCT_RULES: RuleSpec[] = [
     why: "Describes stealing or taking what is not yours.",
     match: [
       "{me} {steal}(?! (?:the show|my heart|his heart|her heart|a kiss|second|third|home|bases?|the spotlight|a glance|a look|a nap|the scene|weights|spirits|the ban))",
-      "(?:walked|walk|ran|run|strolled) out (?:of (?:the )?\\w+ )?(?:with|without paying)",
+      "(?:walked|walk|ran|run|strolled|made) (?:out|off) (?:of (?:the )?\\w+ )?(?:with|without paying)",
+      "helped myself to ~6 from (?:the )?(?:warehouse|work|shop|store|till|stock|office|job|stockroom)",
+      "(?:took|nicked|grabbed|pinched) (?:the )?(?:neighbou?rs?|someone|stranger) (?:\\w+ ){0,2}\\w+",
+      "charged ~4 to (?:the )?(?:room|account|card|tab) of",
+      "sold (?:my |his |her )?(?:mate|friend|flatmate|roommate|brother|sister|dad|mum|mom) ~3 (?:while|and told)",
+      "(?:take|took|taking|skim\\w*) (?:a bit )?(?:extra )?(?:from|out of|off) (?:the )?(?:petty cash|float|takings|safe|cash drawer)",
       "without paying|did not pay for|five finger discount",
       "(?:skim\\w*|take|took|taking) (?:a bit of |some )?(?:cash |money )?(?:from|off) (?:the )?(?:register|till|top|drawer|tip jar|charity jar|jar at)",
       "(?:pocketed|pocket) (?:the )?(?:cash|money|tips)",
@@ -78,7 +89,7 @@ export const CONDUCT_RULES: RuleSpec[] = [
       "(?:stole|swiped|took|used) (?:my |his |her )?(?:roommate|mom|dad|friend|brother|sister|boss) (?:card|credit card|wallet|cash|money)",
     ],
     unless:
-      "(?:holding it for|keep it safe|to give back|gave it back|returned (?:it|the)|for safekeeping|got stolen|was stolen|were stolen|has been stolen|someone stole my|stole my heart|is a steal)",
+      "(?:holding it for|keep it safe|to give back|gave it back|returned (?:it|the)|for safekeeping|got stolen|was stolen|were stolen|has been stolen|someone (?:stole|took|nicked|grabbed|swiped) my|stole my heart|is a steal|reported it)",
   },
   {
     id: "hacking.intrusion",
@@ -86,7 +97,12 @@ export const CONDUCT_RULES: RuleSpec[] = [
     severity: 5,
     why: "Describes breaking into accounts, devices or systems that are not yours.",
     match: [
-      "(?:got|get|getting|broke|break|logged|log|hacked|hack|hacking) into (?:my |his |her |their |the |a |any |someone |people )?(?:\\w+ )?(?:instagram|insta|ig|snapchat|snap|facebook|fb|email|gmail|account|accounts|icloud|phone|wifi|server|system|network|database|portal|school|grading)",
+      "(?:got|get|getting|broke|break|logged|log|hacked|hack|hacking)(?: me| us)? into (?:my |his |her |their |the |a |any |someone |people )?(?:[^ |]+ )?(?:instagram|insta|ig|snapchat|snap|facebook|fb|email|gmail|account|accounts|icloud|phone|wifi|server|system|network|database|portal|school|grading|netflix|whatsapp|spotify|twitter|tiktok|paypal|bank|payroll|router|discord|steam|xbox|psn|amazon|outlook|laptop|computer)",
+      "(?:copy|clone|fake version|lookalike) of (?:the |a )?(?:\\w+ )?(?:website|site|page|login)",
+      "(?:take|took|taking) over ~5 accounts?",
+      "(?:installed|put|hid) (?:a )?(?:hidden|secret|tracking|spy|monitoring) app",
+      "(?:bot|script) ~~8 (?:crashed|hammered|flooded|took down|offline)",
+      "(?:got|get) (?:my hands on|hold of) ~4 (?:login|password|credentials)|gave myself a (?:raise|pay rise|bonus|refund)",
       "(?:get|getting) into any",
       "hack(?:ed|ing)? (?:the |my \\w+ |his |her |their |a )?(?:\\w+ )?(?:account|system|grades|server|school|database|email|wifi|instagram|network|grading system|router|portal)",
       "(?:cracked|crack|cracking|brute forc\\w*) (?:the |my |his |her )?(?:neighbor |neighbors )?(?:\\w+ )?(?:wifi|password|router|account|hash)",
@@ -111,6 +127,6 @@ export const CONDUCT_RULES: RuleSpec[] = [
       "(?:take|took|taking) over (?:his|her|their) (?:phone number|account|number)",
     ],
     unless:
-      "(?:life hack|ethical hacking|hackathon|capture the flag|bug bounty|penetration test|pen test|phishing test|training email|reported responsibly|got hacked|been hacked|my \\w+ got hacked|parental control)",
+      "(?:my own|life hack|ethical hacking|hackathon|capture the flag|bug bounty|penetration test|pen test|phishing test|training email|reported responsibly|got hacked|been hacked|my \\w+ got hacked|parental control)",
   },
 ];

@@ -131,6 +131,7 @@ const REPORTING = new RegExp(
     String.raw`\b(?:documentary|movie|film|show|series|episode|book|books|novel|article|essay|thesis|lecture|study|podcast|meme|scene|history|game|board game|class) (?:\S+ ){0,5}?(?:is|was|are|were|about|on|of)\b`,
     String.raw`\b(?:documentary|movie|film|netflix|heist movie|thesis|lecture|study|research|how to spot|watch out for|warn|beware|psa|reminder|tips?|reading about|read about|learning about|numbers are)\b`,
     String.raw`\bin (?:the|that|this) (?:movie|film|show|game|book|series)\b`,
+    String.raw`^\| (?:warning|psa|heads up|reminder)\b`,
   ].join("|"),
 );
 

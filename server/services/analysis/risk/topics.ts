@@ -119,6 +119,7 @@ export const TOPICS: Partial<Record<RiskCategory, string>> = {
     "tabs?",
     "ket",
     "space cakes?",
+    "party favou?rs",
     "(?:magic )?mushrooms",
     "shrooms",
     "weed",
