@@ -2,6 +2,7 @@
 // functions, no database: it runs once, in the PGlite project only.
 import { describe, expect, it } from "vitest";
 import { assess } from "../../server/services/analysis/risk/assess.ts";
+import { riskModel } from "../../server/services/analysis/risk/model.ts";
 import { normalize } from "../../server/services/analysis/risk/text.ts";
 import { createLexiconScorer } from "../../server/services/analysis/scorer.ts";
 
@@ -202,6 +203,22 @@ describe.skipIf(process.env.TEST_DB === "postgres")("offline risk scorer", () =>
       (r) => r.rule === "weapons.concealed",
     );
     expect(near?.why).toMatch(/near "pistol" in the word vectors/);
+  });
+
+  it("asks the learned model only when no rule flags, and it names the words that weighed most", () => {
+    const model = riskModel();
+    expect(model?.labels).toEqual(expect.arrayContaining(["ok", "drugs", "fraud"]));
+    // No rule names this wording; the model has seen posts like it.
+    const text = "My mate can sort you a bag for the weekend, same as last time, just bring the cash";
+    expect(assess(text, null).flagged).toBe(false);
+    const withModel = assess(text);
+    expect(withModel.flagged).toBe(true);
+    const [reason] = withModel.reasons;
+    expect(reason?.rule).toBe("model.drugs");
+    expect(reason?.why).toMatch(/weighed most/);
+    expect(reason?.term.split(", ").length).toBeGreaterThan(0);
+    // Rules decide first: a rule flag is never replaced by the model's.
+    expect(assess("I overstayed my visa last year lol").reasons.map((r) => r.rule)).not.toContain("model.immigration");
   });
 
   it("reports only flagged posts through the scorer interface, with their minor reasons beside", async () => {

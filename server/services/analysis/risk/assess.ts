@@ -1,5 +1,6 @@
 import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
 import type { FlagReason } from "../scorer.ts";
+import { type RiskModel, riskModel } from "./model.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
 import { CONDUCT_RULES } from "./rules-conduct.ts";
@@ -80,8 +81,11 @@ function applyRule(
   return best;
 }
 
-/** Explains every rule a post triggers. Pure and deterministic: the same text always scores the same. */
-export function assess(text: string): Assessment {
+/**
+ * Explains every rule a post triggers, then, if no rule flagged it, asks the learned model.
+ * Pure and deterministic: the same text always scores the same. `model` null: rules only.
+ */
+export function assess(text: string, model: RiskModel | null = riskModel()): Assessment {
   const norm = normalize(text);
   const reporting = reportingCue(norm);
   const joke = jokeCue(norm);
@@ -92,6 +96,21 @@ export function assess(text: string): Assessment {
     if (r) reasons.push(r);
   }
   for (const p of findPii(text)) reasons.push({ ...p });
+  if (model && !reasons.some((r) => r.severity >= FLAG_THRESHOLD)) {
+    const verdict = model.judge(text, norm);
+    if (verdict && verdict.lead > model.margin) {
+      const reported = reporting && !hasFirstPerson(norm);
+      reasons.push({
+        rule: `model.${verdict.category}`,
+        category: verdict.category,
+        term: verdict.evidence.join(", "),
+        severity: reported ? round2(FLAG_THRESHOLD * DISCOUNT_FACTOR) : FLAG_THRESHOLD,
+        why:
+          `Worded like the reviewed ${verdict.category} posts the model learned from (2^${verdict.lead} times likelier than a harmless one); "${verdict.evidence.join('", "')}" weighed most.` +
+          (reported ? ` Reads as reporting ("${reporting}"), so it weighs less.` : ""),
+      });
+    }
+  }
   const flagged = reasons.some((r) => r.severity >= FLAG_THRESHOLD);
   if (flagged) {
     for (const t of TASTE_RULES) {
