@@ -2,7 +2,8 @@
 // per category and overall, with every false positive and false negative, and its speed.
 // The scorer runs through the same Scorer interface the analysis pipeline uses.
 //   npm run eval:scorer                 held-out and dev splits
-//   npm run eval:scorer -- --split dev  one split; --quiet leaves out the confusion lists
+//   npm run eval:scorer -- --split dev  one split; --quiet leaves out the confusion lists;
+//   --rules-only leaves out the learned model
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -15,7 +16,11 @@ interface Labelled {
 }
 
 const { values: args } = parseArgs({
-  options: { split: { type: "string" }, quiet: { type: "boolean", default: false } },
+  options: {
+    split: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    "rules-only": { type: "boolean", default: false },
+  },
 });
 const SPLITS = args.split ? [args.split] : ["holdout", "dev"];
 
@@ -27,7 +32,7 @@ function load(split: string): Labelled[] {
     .map((l) => JSON.parse(l) as Labelled);
 }
 
-const scorer = createLexiconScorer();
+const scorer = createLexiconScorer(args["rules-only"] ? { model: null } : {});
 const never = new AbortController().signal;
 
 async function flaggedIds(items: ScoreItem[]) {
@@ -83,6 +88,8 @@ async function evaluate(split: string) {
     `${"OVERALL".padEnd(16)} ${pct(m.precision)}    ${pct(m.recall)} ${pct(m.f1)} ${[total.tp, total.fp, total.fn, total.tn].map((n) => String(n).padStart(4)).join("")}`,
   );
   console.log(`flagged risky posts whose reasons name their own category: ${rightCategory}/${total.tp}`);
+  const byModel = [...flags.values()].filter((r) => r.some((x) => x.rule.startsWith("model."))).length;
+  console.log(`flags raised by the learned model (no rule flagged): ${byModel}/${flags.size}`);
   if (!args.quiet && confusion.length) console.log(`confusion (${confusion.length}):\n${confusion.join("\n")}`);
   return items;
 }

@@ -1,5 +1,6 @@
 import type { ContentSource } from "../../generated/prisma/client.ts";
 import { assess } from "./risk/assess.ts";
+import { type RiskModel, riskModel } from "./risk/model.ts";
 
 export interface ScoreItem {
   id: string;
@@ -71,8 +72,12 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** Stored on each run: results of different rule versions are not comparable. */
 export const SCORER_VERSION = "lexicon-v2";
 
-/** The offline scorer: phrase rules over normalised text plus personal-data patterns. */
-export function createLexiconScorer(): Scorer {
+/**
+ * The offline scorer: phrase rules over normalised text and personal-data patterns, then the
+ * learned model for what no rule flags (`model: null` leaves it out, to measure the rules alone).
+ */
+export function createLexiconScorer(opts: { model?: RiskModel | null } = {}): Scorer {
+  const model = opts.model === undefined ? riskModel() : opts.model;
   return {
     name: SCORER_VERSION,
     provider: "local",
@@ -82,7 +87,7 @@ export function createLexiconScorer(): Scorer {
       signal.throwIfAborted();
       return {
         flags: items.flatMap((i) => {
-          const a = assess(i.text);
+          const a = assess(i.text, model);
           return a.flagged ? [{ id: i.id, reasons: a.reasons }] : [];
         }),
         tokens: items.reduce((n, i) => n + approxTokens(i.text), 0),

@@ -95,10 +95,13 @@ export function assess(text: string, model: RiskModel | null = riskModel()): Ass
     const r = applyRule(rule, norm, reporting, joke, seen);
     if (r) reasons.push(r);
   }
+  // A rule that matched but was weakened (negated, reported, a joke) has read the post more
+  // closely than the model can: the model speaks only where no rule matched at all.
+  const ruleMatched = reasons.length > 0;
   for (const p of findPii(text)) reasons.push({ ...p });
-  if (model && !reasons.some((r) => r.severity >= FLAG_THRESHOLD)) {
+  if (model && !ruleMatched && !reasons.some((r) => r.severity >= FLAG_THRESHOLD)) {
     const verdict = model.judge(text, norm);
-    if (verdict && verdict.lead > model.margin) {
+    if (verdict) {
       const reported = reporting && !hasFirstPerson(norm);
       reasons.push({
         rule: `model.${verdict.category}`,

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { normalize } from "./text.ts";
 
 // The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
@@ -32,10 +33,13 @@ type Exported = [
 ];
 
 export interface ModelFile {
-  /** The smallest lead of a category over "ok" (log2 odds) that flags; chosen by cross-validation. */
+  /** The smallest lead of "risky" over "ok" (log2 odds) that flags; chosen by cross-validation. */
   margin: number;
   trainedOn: string;
-  model: string;
+  /** Two classes, "risky" and "ok": decides whether to flag. */
+  binary: string;
+  /** One class per category and "ok": names the category of a post the binary model flags. */
+  categories: string;
 }
 
 export interface ModelVerdict {
@@ -46,54 +50,85 @@ export interface ModelVerdict {
   evidence: string[];
 }
 
-export class RiskModel {
-  readonly labels: string[];
-  private readonly prior: Float64Array;
-  private readonly table = new Map<string, Float64Array>();
-  private readonly ok: number;
+interface WinkClassifier {
+  importJSON(json: string): boolean;
+  consolidate(): boolean;
+  computeOdds(tokens: string[]): [string, number][];
+}
+const Classifier = createRequire(import.meta.url)("wink-naive-bayes-text-classifier") as () => WinkClassifier;
 
-  constructor(
-    exported: Exported,
-    readonly margin: number,
-  ) {
-    const [config, samples, counts, totals, vocabulary] = exported;
+/** One exported classifier, with the per-word weights that explain its verdicts. */
+class Classified {
+  readonly labels: string[];
+  private readonly nb = Classifier();
+  /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
+  private readonly weights = new Map<string, Map<string, number>>();
+
+  constructor(json: string) {
+    const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
+    this.nb.importJSON(json);
+    this.nb.consolidate();
     this.labels = Object.keys(samples);
-    this.ok = this.labels.indexOf("ok");
-    const all = this.labels.reduce((s, l) => s + (samples[l] ?? 0), 0);
     const k = config.smoothingFactor;
-    this.prior = Float64Array.from(this.labels, (l) => Math.log2((samples[l] ?? 0) / all));
-    const denominator = this.labels.map((l) => Math.log2((totals[l] ?? 0) + vocabulary.length * k));
-    for (const w of vocabulary)
-      this.table.set(
-        w,
-        Float64Array.from(this.labels, (l, i) => Math.log2((counts[l]?.[w] ?? 0) + k) - (denominator[i] ?? 0)),
-      );
+    const logP = (label: string, w: string) =>
+      Math.log2((counts[label]?.[w] ?? 0) + k) - Math.log2((totals[label] ?? 0) + vocabulary.length * k);
+    for (const label of this.labels) {
+      if (label === "ok") continue;
+      const m = new Map<string, number>();
+      for (const w of Object.keys(counts[label] ?? {})) m.set(w, logP(label, w) - logP("ok", w));
+      this.weights.set(label, m);
+    }
   }
 
-  /** The likeliest category other than "ok" and its lead over "ok", or null if "ok" wins. */
-  judge(text: string, normalized?: string): ModelVerdict | null {
-    const tokens = [...new Set(modelTokens(text, normalized))].filter((t) => this.table.has(t));
-    if (tokens.length === 0) return null;
-    const score = Float64Array.from(this.prior);
-    for (const t of tokens) {
-      const row = this.table.get(t) as Float64Array;
-      for (let i = 0; i < score.length; i++) score[i] = (score[i] ?? 0) + (row[i] ?? 0);
-    }
-    let best = -1;
-    for (let i = 0; i < score.length; i++)
-      if (i !== this.ok && (best < 0 || (score[i] ?? 0) > (score[best] ?? 0))) best = i;
-    const lead = (score[best] ?? 0) - (score[this.ok] ?? 0);
-    if (lead <= 0) return null;
-    const weight = (t: string) => {
-      const row = this.table.get(t) as Float64Array;
-      return (row[best] ?? 0) - (row[this.ok] ?? 0);
-    };
-    const evidence = tokens
-      .filter((t) => weight(t) > 0)
-      .sort((a, b) => weight(b) - weight(a))
+  /** The best label other than "ok" and its lead over "ok" in log2 odds (one class against the rest). */
+  best(tokens: string[]): { label: string; lead: number } | null {
+    const odds = this.nb.computeOdds(tokens);
+    const ok = odds.find(([l]) => l === "ok")?.[1];
+    const best = odds.find(([l]) => l !== "ok" && l !== "unknown");
+    return ok === undefined || !best ? null : { label: best[0], lead: best[1] - ok };
+  }
+
+  evidence(tokens: string[], label: string): string[] {
+    const weight = this.weights.get(label) ?? new Map<string, number>();
+    return tokens
+      .filter((t) => (weight.get(t) ?? 0) > 0)
+      .sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0))
       .slice(0, 3)
       .map((t) => t.replace("_", " "));
-    return { category: this.labels[best] ?? "", lead: Math.round(lead * 10) / 10, evidence };
+  }
+}
+
+export class RiskModel {
+  private readonly binary: Classified;
+  private readonly categories: Classified;
+
+  constructor(
+    file: Pick<ModelFile, "binary" | "categories">,
+    readonly margin: number,
+  ) {
+    this.binary = new Classified(file.binary);
+    this.categories = new Classified(file.categories);
+  }
+
+  get labels(): string[] {
+    return this.categories.labels;
+  }
+
+  /**
+   * How much likelier "risky" is than "ok" (log2), the likeliest category, and the words that
+   * pushed hardest towards risky; null unless "risky" leads by more than `margin` (by default the
+   * model's own, chosen by cross-validation).
+   */
+  judge(text: string, normalized?: string, margin = this.margin): ModelVerdict | null {
+    const tokens = [...new Set(modelTokens(text, normalized))];
+    const risky = this.binary.best(tokens);
+    if (!risky || risky.lead <= margin) return null;
+    const category = this.categories.best(tokens)?.label ?? "unknown";
+    return {
+      category,
+      lead: Math.round(risky.lead * 10) / 10,
+      evidence: this.binary.evidence(tokens, "risky"),
+    };
   }
 }
 
@@ -103,7 +138,7 @@ export function riskModel(): RiskModel | null {
   if (loaded === undefined) {
     try {
       const file = JSON.parse(readFileSync(new URL("./model.json", import.meta.url), "utf8")) as ModelFile;
-      loaded = new RiskModel(JSON.parse(file.model) as Exported, file.margin);
+      loaded = new RiskModel(file, file.margin);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       loaded = null;

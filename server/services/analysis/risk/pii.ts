@@ -38,9 +38,9 @@ const ADDRESS_WORDS =
   /\b(?:home address|address of|(?:his|her|their) (?:home )?address|where (?:he|she|they|my ex) lives?(?: now)?|lives at)\b/i;
 /** Posting data so that others act on it: the mark of doxxing. */
 const DOXX =
-  /\b(?:go say hi|pay (?:him|her|them) a visit|spread (?:it|this)|so everyone knows|make (?:him|her|them) regret|blow (?:it|him|her) up|spam (?:him|her|them)|tell (?:him|her|them) what you think|let's|since (?:he|she|they)|posting|leaked|call this number|harass|go get)\b/i;
+  /\b(?:doxx\w*|for anyone who wants to tell|parents call (?:her|him)|call (?:her|him) anytime|go say hi|pay (?:him|her|them) a visit|spread (?:it|this)|so everyone knows|make (?:him|her|them) regret|blow (?:it|him|her) up|spam (?:him|her|them)|tell (?:him|her|them) what you think|let's|since (?:he|she|they)|posting|leaked|call this number|harass|go get)\b/i;
 const ID_IMAGE =
-  /\b(?:(?:photo|pic|picture|scan|copy|image) of my (?:driver'?s? )?(?:license|licence|passport|id|boarding pass)|(?:here'?s|here is|posting|sharing) my (?:drivers? )?(?:license|licence|passport|id|boarding pass)|(?:boarding pass|license|licence) with the barcode|mother'?s maiden name|(?:card|permit|passport|licen[cs]e|id)(?: card)? (?:front and back|both sides))\b/i;
+  /\b(?:(?:photo|pic|picture|scan|copy|image) of my (?:driver'?s? )?(?:license|licence|passport|id|boarding pass)|(?:here'?s|here is|posting|sharing) my (?:drivers? )?(?:license|licence|passport|id|boarding pass)|(?:boarding pass|license|licence) with the barcode|mother'?s maiden name|one-time code is \d+|(?:bank )?card to the fridge in the photo|(?:application|reference) number|(?:card|permit|passport|licen[cs]e|id)(?: card)? (?:front and back|both sides))\b/i;
 
 export function findPii(text: string): PiiHit[] {
   const hits: PiiHit[] = [];
