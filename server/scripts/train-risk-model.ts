@@ -6,6 +6,7 @@
 //   npm run train:scorer
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
 import { type ModelFile, modelTokens, RiskModel } from "../services/analysis/risk/model.ts";
 
 interface Labelled {
@@ -22,11 +23,14 @@ interface WinkClassifier {
 }
 const Classifier = createRequire(import.meta.url)("wink-naive-bayes-text-classifier") as () => WinkClassifier;
 
-const SPLIT = "dev";
-const data = readFileSync(new URL(`../../test/fixtures/risk-posts.${SPLIT}.jsonl`, import.meta.url), "utf8")
-  .split("\n")
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Labelled);
+const { values: args } = parseArgs({ options: { splits: { type: "string", default: "dev" } } });
+const SPLITS = (args.splits ?? "dev").split(",");
+const data = SPLITS.flatMap((split) =>
+  readFileSync(new URL(`../../test/fixtures/risk-posts.${split}.jsonl`, import.meta.url), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Labelled),
+);
 
 function trainOne(rows: Labelled[], label: (r: Labelled) => string): string {
   const nb = Classifier();
@@ -70,10 +74,10 @@ for (const margin of CANDIDATES) {
   );
   if (precision >= 0.9 && f1 > best.f1) best = { margin, f1, precision, recall };
 }
-console.log(`chosen margin ${best.margin} (cross-validated on ${SPLIT}: F1 ${best.f1.toFixed(3)})`);
+console.log(`chosen margin ${best.margin} (cross-validated on ${SPLITS.join("+")}: F1 ${best.f1.toFixed(3)})`);
 const file: ModelFile = {
   margin: best.margin,
-  trainedOn: `test/fixtures/risk-posts.${SPLIT}.jsonl (${data.length} posts)`,
+  trainedOn: `${SPLITS.map((s) => `test/fixtures/risk-posts.${s}.jsonl`).join(", ")} (${data.length} posts)`,
   ...train(data),
 };
 writeFileSync(new URL("../services/analysis/risk/model.json", import.meta.url), `${JSON.stringify(file)}\n`);
