@@ -36,11 +36,13 @@ const FlagReasonRef = builder.objectRef<FlagReason>("FlagReason").implement({
   description: "One rule an item triggered, and why it matters.",
   authScopes: { signedIn: true },
   fields: (t) => ({
-    rule: t.exposeString("rule", { description: 'The lexicon rule, e.g. "drugs.hard", or "llm.<category>".' }),
+    rule: t.exposeString("rule", {
+      description: 'The offline rule, e.g. "drugs.use" or "weapons.concealed", or "llm.<category>" for a model.',
+    }),
     category: t.exposeString("category"),
     term: t.exposeString("term", { description: "What matched." }),
     severity: t.exposeFloat("severity", {
-      description: "The rule's 1..5, lowered when negated nearby (x0.3), raised for a first-person admission (x1.5).",
+      description: "The rule's 1..5, x0.3 when negated, reported or marked as a joke; 3 or more flags the item.",
     }),
     why: t.exposeString("why"),
   }),

@@ -7,6 +7,7 @@ import { createOwner, createTestApp, dbId, executor, ok } from "../kit.ts";
 import { analysisConfig, RUN, seedContent, startRun, waitFinished } from "../support/analysis.ts";
 
 describe("lexicon scorer", () => {
+  // The per-category behaviour is pinned in risk-rules.test.ts; these cover the interface.
   const rules = (text: string) => explain(text).map((r) => r.rule);
 
   it("explains each flag with its rule, the matched term and why", () => {
@@ -16,22 +17,24 @@ describe("lexicon scorer", () => {
     expect(rules("Lovely sunset at the beach")).toEqual([]);
   });
 
-  it("weighs a negated term less and a first-person admission more", () => {
-    const plain = explain("cocaine is everywhere in that club")[0]?.severity ?? 0;
-    const negated = explain("never tried cocaine")[0]?.severity ?? 0;
+  it("weighs a negated or reported mention less than an admission", () => {
     const admitted = explain("I did cocaine at the party")[0]?.severity ?? 0;
-    expect(negated).toBeLessThan(plain);
-    expect(admitted).toBeGreaterThan(plain);
-    expect(explain("never tried cocaine")[0]?.why).toMatch(/Negated/);
+    const negated = explain("I never did cocaine at the party")[0];
+    const reported = explain("Police say he sold cocaine at the party")[0];
+    expect(admitted).toBe(4);
+    expect(negated?.severity).toBeLessThan(admitted);
+    expect(negated?.why).toMatch(/Negated/);
+    expect(reported?.severity).toBeLessThan(admitted);
+    expect(reported?.why).toMatch(/reporting/);
   });
 
-  it("matches whole words only, and finds personal data and shouting", () => {
+  it("matches whole words only, and finds personal data", () => {
     expect(rules("Scunthorpe shitake mushrooms")).toEqual([]);
-    expect(rules("call me on +44 7700 900123 or mail a.b@example.com")).toEqual([
+    expect(rules("call me on +44 7700 900123 or mail a.b@example.com").sort()).toEqual([
       "personal-data.email",
       "personal-data.phone",
     ]);
-    expect(rules("THIS IS ABSOLUTELY OUTRAGEOUS AND I AM DONE")).toContain("tone.shouting");
+    expect(rules("my ssn is 078-05-1120")).toContain("personal-data.ssn");
   });
 
   it("grades sources 0..100 and A..F: one threat outweighs many swear words; the run leans on its worst source", () => {

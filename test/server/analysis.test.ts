@@ -224,7 +224,7 @@ describe("analysis", () => {
     const id = dbId(run.id);
     const logs = await p.usageLog.findMany({ where: { analysisRunId: id } });
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatchObject({ tokensUsed: finished.tokensUsed, provider: "local", model: "lexicon-v1" });
+    expect(logs[0]).toMatchObject({ tokensUsed: finished.tokensUsed, provider: "local", model: "lexicon-v2" });
     expect(finished.tokensUsed).toBeGreaterThan(0);
     const quota = await p.quota.findFirstOrThrow({ where: { tenantId: admin.tenantId, quotaType: "tokens" } });
     expect(Number(quota.currentUsage)).toBe(finished.tokensUsed);

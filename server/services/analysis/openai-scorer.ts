@@ -14,7 +14,7 @@ export interface OpenAiScorerOptions {
 const SYSTEM_PROMPT = `You review social media posts and texts of a person for risks in visa, immigration,
 employment and background screening. For each item decide which risks it shows, if any.
 Answer with JSON only, of the form:
-{"items":[{"id":"<item id>","flags":[{"category":"<violence|extremism|weapons|drugs|alcohol|immigration|crime|hate|profanity|personal-data|employment|tone>","term":"<the words that carry the risk>","severity":<1..5>,"why":"<one sentence for the person>"}]}]}
+{"items":[{"id":"<item id>","flags":[{"category":"<immigration|document-fraud|exam-fraud|weapons|violence|extremism|hate|drugs|fraud|hacking|theft|drunk-driving|personal-data|alcohol|profanity|tone>","term":"<the words that carry the risk>","severity":<1..5>,"why":"<one sentence for the person>"}]}]}
 Include only items with at least one flag. Severity 1 is a matter of taste, 5 could sink an application alone.`;
 
 interface ChatResponse {

@@ -1,14 +1,6 @@
 import type { ContentSource } from "../../generated/prisma/client.ts";
-import {
-  ADMISSION_FACTOR,
-  ADMISSION_WINDOW,
-  FIRST_PERSON,
-  LEXICON,
-  NEGATION_FACTOR,
-  NEGATION_WINDOW,
-  NEGATIONS,
-  type RiskCategory,
-} from "./lexicon.ts";
+import { assess } from "./risk/assess.ts";
+import { type RiskModel, riskModel } from "./risk/model.ts";
 
 export interface ScoreItem {
   id: string;
@@ -67,94 +59,37 @@ export function gradeOf(risk: number): string {
   return "F";
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-// Word boundaries that also hold around terms that start or end in digits or hyphens ("ar-15", "420").
-const termPattern = (term: string) =>
-  new RegExp(`(?<![\\p{L}\\p{N}])${term.split(/\s+/).map(escapeRegExp).join("\\s+")}(?![\\p{L}\\p{N}])`, "giu");
-
-const COMPILED = LEXICON.map((rule) => ({ rule, patterns: rule.terms.map((t) => ({ term: t, re: termPattern(t) })) }));
-
-const PATTERN_RULES: { id: string; category: RiskCategory; severity: number; re: RegExp; why: string }[] = [
-  {
-    id: "personal-data.email",
-    category: "personal-data",
-    severity: 2,
-    re: /[\w.+-]+@[\w-]+\.[\w.-]+/g,
-    why: "Publishes an email address, which invites phishing and identity theft.",
-  },
-  {
-    id: "personal-data.phone",
-    category: "personal-data",
-    severity: 2,
-    re: /(?<!\d)\+?\d[\d\s().-]{8,}\d(?!\d)/g,
-    why: "Publishes a phone number.",
-  },
-  {
-    id: "personal-data.document-number",
-    category: "personal-data",
-    severity: 3,
-    re: /\b(?:passport|visa|ssn|social security)\s*(?:no\.?|number|#)?\s*:?\s*[A-Z0-9]{6,}\b/gi,
-    why: "Publishes an identity document number, useful to fraudsters.",
-  },
-];
-
-const words = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
-
-/** Explains every rule an item triggers. Pure, deterministic: the same text always scores the same. */
+/**
+ * Explains every rule a post triggers, flagging or not (see risk/assess.ts). Pure, deterministic:
+ * the same text always scores the same.
+ */
 export function explain(text: string): FlagReason[] {
-  const reasons: FlagReason[] = [];
-  for (const { rule, patterns } of COMPILED) {
-    for (const { term, re } of patterns) {
-      re.lastIndex = 0;
-      const m = re.exec(text);
-      if (!m) continue;
-      const before = words(text.slice(0, m.index));
-      const near = before.slice(-NEGATION_WINDOW);
-      const negated = near.some((w) => NEGATIONS.includes(w));
-      const admitted = rule.admission === true && before.slice(-ADMISSION_WINDOW).some((w) => FIRST_PERSON.includes(w));
-      let severity: number = rule.severity;
-      let why = rule.why;
-      if (negated) {
-        severity *= NEGATION_FACTOR;
-        why += " Negated nearby, so it weighs less.";
-      } else if (admitted) {
-        severity *= ADMISSION_FACTOR;
-        why += " Written in the first person, so it reads as an admission.";
-      }
-      reasons.push({ rule: rule.id, category: rule.category, term, severity: round2(severity), why });
-      break; // one reason per rule: repeating synonyms should not multiply the weight
-    }
-  }
-  for (const p of PATTERN_RULES) {
-    p.re.lastIndex = 0;
-    const m = p.re.exec(text);
-    if (m) reasons.push({ rule: p.id, category: p.category, term: m[0], severity: p.severity, why: p.why });
-  }
-  const letters = text.replace(/[^\p{L}]/gu, "");
-  if (letters.length >= 20 && letters.replace(/[^\p{Lu}]/gu, "").length / letters.length > 0.7) {
-    reasons.push({
-      rule: "tone.shouting",
-      category: "tone",
-      term: text.slice(0, 24),
-      severity: 1,
-      why: "Written almost entirely in capitals, which reads as aggressive.",
-    });
-  }
-  return reasons;
+  return assess(text).reasons;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-export function createLexiconScorer(): Scorer {
+/** Stored on each run: results of different rule versions are not comparable. */
+export const SCORER_VERSION = "lexicon-v2";
+
+/**
+ * The offline scorer: phrase rules over normalised text and personal-data patterns, then the
+ * learned model for what no rule flags (`model: null` leaves it out, to measure the rules alone).
+ */
+export function createLexiconScorer(opts: { model?: RiskModel | null } = {}): Scorer {
+  const model = opts.model === undefined ? riskModel() : opts.model;
   return {
-    name: "lexicon-v1",
+    name: SCORER_VERSION,
     provider: "local",
-    model: "lexicon-v1",
+    model: SCORER_VERSION,
     estimateTokens: (items) => items.reduce((n, i) => n + approxTokens(i.text), 0),
     async scoreBatch(_source, items, signal) {
       signal.throwIfAborted();
       return {
-        flags: items.map((i) => ({ id: i.id, reasons: explain(i.text) })).filter((f) => f.reasons.length > 0),
+        flags: items.flatMap((i) => {
+          const a = assess(i.text, model);
+          return a.flagged ? [{ id: i.id, reasons: a.reasons }] : [];
+        }),
         tokens: items.reduce((n, i) => n + approxTokens(i.text), 0),
       };
     },

@@ -1,0 +1,148 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { normalize } from "./text.ts";
+
+// The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
+// server/scripts/train-risk-model.ts (wink-naive-bayes-text-classifier) on the labelled dev
+// posts in test/fixtures, one class per category plus "ok". It catches wording no rule names,
+// and it says which words weighed most, so a flag from it can be contested like any other.
+
+const STOP = new Set(
+  "a an the and or of to in on at for is are was were be been it this that so just with as by from but".split(" "),
+);
+/** A crude stem, enough to make "sold"/"sells" and "drove"/"driving" less sparse than spellings. */
+const stem = (w: string) =>
+  w.length >= 6 ? w.replace(/(?:ing|ed|es|s)$/, "") : w.length >= 4 ? w.replace(/(?<!s)s$/, "") : w;
+
+/** The model's view of a post: normalised words without stop words, stemmed, and their pairs. */
+export function modelTokens(text: string, normalized = normalize(text)): string[] {
+  const words = normalized
+    .split(" ")
+    .filter((w) => w !== "|" && !STOP.has(w))
+    .map(stem);
+  return [...words, ...words.slice(1).map((w, i) => `${words[i]}_${w}`)];
+}
+
+/** wink-naive-bayes-text-classifier's exportJSON(): config, samples, counts, word totals, vocabulary. */
+type Exported = [
+  { considerOnlyPresence: boolean; smoothingFactor: number },
+  Record<string, number>,
+  Record<string, Record<string, number>>,
+  Record<string, number>,
+  string[],
+];
+
+export interface ModelFile {
+  /** The smallest lead of "risky" over "ok" (log2 odds) that flags; chosen by cross-validation. */
+  margin: number;
+  trainedOn: string;
+  /** Two classes, "risky" and "ok": decides whether to flag. */
+  binary: string;
+  /** One class per category and "ok": names the category of a post the binary model flags. */
+  categories: string;
+}
+
+export interface ModelVerdict {
+  category: string;
+  /** log2 of how much likelier the category is than "ok". */
+  lead: number;
+  /** The words that pushed hardest towards the category. */
+  evidence: string[];
+}
+
+interface WinkClassifier {
+  importJSON(json: string): boolean;
+  consolidate(): boolean;
+  computeOdds(tokens: string[]): [string, number][];
+}
+const Classifier = createRequire(import.meta.url)("wink-naive-bayes-text-classifier") as () => WinkClassifier;
+
+/** One exported classifier, with the per-word weights that explain its verdicts. */
+class Classified {
+  readonly labels: string[];
+  private readonly nb = Classifier();
+  /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
+  private readonly weights = new Map<string, Map<string, number>>();
+
+  constructor(json: string) {
+    const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
+    this.nb.importJSON(json);
+    this.nb.consolidate();
+    this.labels = Object.keys(samples);
+    const k = config.smoothingFactor;
+    const logP = (label: string, w: string) =>
+      Math.log2((counts[label]?.[w] ?? 0) + k) - Math.log2((totals[label] ?? 0) + vocabulary.length * k);
+    for (const label of this.labels) {
+      if (label === "ok") continue;
+      const m = new Map<string, number>();
+      for (const w of Object.keys(counts[label] ?? {})) m.set(w, logP(label, w) - logP("ok", w));
+      this.weights.set(label, m);
+    }
+  }
+
+  /** The best label other than "ok" and its lead over "ok" in log2 odds (one class against the rest). */
+  best(tokens: string[]): { label: string; lead: number } | null {
+    const odds = this.nb.computeOdds(tokens);
+    const ok = odds.find(([l]) => l === "ok")?.[1];
+    const best = odds.find(([l]) => l !== "ok" && l !== "unknown");
+    return ok === undefined || !best ? null : { label: best[0], lead: best[1] - ok };
+  }
+
+  evidence(tokens: string[], label: string): string[] {
+    const weight = this.weights.get(label) ?? new Map<string, number>();
+    return tokens
+      .filter((t) => (weight.get(t) ?? 0) > 0)
+      .sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0))
+      .slice(0, 3)
+      .map((t) => t.replace("_", " "));
+  }
+}
+
+export class RiskModel {
+  private readonly binary: Classified;
+  private readonly categories: Classified;
+
+  constructor(
+    file: Pick<ModelFile, "binary" | "categories">,
+    readonly margin: number,
+  ) {
+    this.binary = new Classified(file.binary);
+    this.categories = new Classified(file.categories);
+  }
+
+  get labels(): string[] {
+    return this.categories.labels;
+  }
+
+  /**
+   * How much likelier "risky" is than "ok" (log2), the likeliest category, and the words that
+   * pushed hardest towards risky; null unless "risky" leads by more than `margin` (by default the
+   * model's own, chosen by cross-validation).
+   */
+  judge(text: string, normalized?: string, margin = this.margin): ModelVerdict | null {
+    const tokens = [...new Set(modelTokens(text, normalized))];
+    const risky = this.binary.best(tokens);
+    if (!risky || risky.lead <= margin) return null;
+    const category = this.categories.best(tokens)?.label ?? "unknown";
+    return {
+      category,
+      lead: Math.round(risky.lead * 10) / 10,
+      evidence: this.binary.evidence(tokens, "risky"),
+    };
+  }
+}
+
+let loaded: RiskModel | null | undefined;
+/** The committed model, loaded once; null when there is none (the rules still work alone). */
+export function riskModel(): RiskModel | null {
+  if (loaded === undefined) {
+    try {
+      const file = JSON.parse(readFileSync(new URL("./model.json", import.meta.url), "utf8")) as ModelFile;
+      loaded = new RiskModel(file, file.margin);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      loaded = null;
+    }
+  }
+  return loaded;
+}
