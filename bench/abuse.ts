@@ -1,0 +1,194 @@
+// Sends the trust issue's hostile requests to a real server process (as `npm start` runs it, on a
+// throwaway DATA_DIR, or SERVER_URL if given) and prints, for each: HTTP status, error code, time
+// to the answer, the time a trivial query sent meanwhile took, and the server's resident memory.
+// Usage: npm run bench:abuse   (SERVER_URL=http://host:port/graphql to aim at a running server)
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+const port = 4700 + Math.floor(Math.random() * 200);
+let server: ChildProcess | null = null;
+let url = process.env.SERVER_URL ?? "";
+
+async function startServer() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "userplane-abuse-"));
+  server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "error",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      SERVE_CLIENT: "false",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  url = `http://127.0.0.1:${port}/graphql`;
+  for (let i = 0; i < 600; i++) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+    if (ready?.ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("server did not become ready");
+}
+
+function rssMb(): string {
+  if (!server?.pid) return "-";
+  const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return (kb / 1024).toFixed(0);
+}
+
+const gql = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(" ")} }`;
+
+interface Case {
+  name: string;
+  send: () => Promise<Response>;
+}
+
+async function measure(c: Case) {
+  const t0 = performance.now();
+  const hostile = c.send().then(async (res) => {
+    const ms = performance.now() - t0;
+    const text = await res.text();
+    const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? (text.includes('"data"') ? "(data)" : "-");
+    return { status: res.status, code, ms };
+  });
+  // A trivial query sent while the hostile one is being handled.
+  await new Promise((r) => setTimeout(r, 5));
+  const t1 = performance.now();
+  await (await gql({ query: "{ __typename }" })).text();
+  const trivialMs = performance.now() - t1;
+  const r = await hostile;
+  return { ...r, trivialMs };
+}
+
+async function main() {
+  if (!url) await startServer();
+  const signUp = await (
+    await gql({
+      query: `mutation { signUp(email: "abuse-${Date.now()}@example.test", password: "long enough password", displayName: "A") { token } }`,
+    })
+  ).json();
+  const token = (signUp as { data: { signUp: { token: string } } }).data.signUp.token;
+  const auth = { authorization: `Bearer ${token}` };
+  const deep = `{ me { myAgents(first: 100) { edges { node { owner { myAgents(first: 100) { edges { node { owner { myAgents(first: 100) { edges { node { owner { id } } } } } } } } } } } } } }`;
+  const cases: Case[] = [
+    { name: "nested myAgents→owner x3 (first: 100)", send: () => gql({ query: deep }, auth) },
+    {
+      name: "500 aliased searchMemories",
+      send: () => gql({ query: aliases(500, `searchMemories(query: "x") { score }`) }, auth),
+    },
+    {
+      name: "nodes(ids:) with 10,000 ids (anonymous)",
+      send: () =>
+        gql({ query: "query($i: [ID!]!) { nodes(ids: $i) { id } }", variables: { i: Array(10_000).fill("VXNlcjox") } }),
+    },
+    {
+      name: "25 aliased signUp (anonymous)",
+      send: () =>
+        gql({
+          query: `mutation { ${Array.from({ length: 25 }, (_, i) => `s${i}: signUp(email: "x${i}-${Date.now()}@e.test", password: "long enough password", displayName: "x") { token }`).join(" ")} }`,
+        }),
+    },
+    { name: "20,000 aliases", send: () => gql({ query: aliases(20_000, "__typename") }) },
+    {
+      name: "introspection x1000 in one document",
+      send: () => gql({ query: aliases(1000, "__schema { types { name } }") }),
+    },
+    {
+      name: "10 MB body",
+      send: () => gql(JSON.stringify({ query: "{ __typename }", pad: "x".repeat(10 * 1024 * 1024) })),
+    },
+    {
+      name: "JSON nested 20,000 deep",
+      send: () =>
+        gql(
+          `{"query":"mutation($v: JSON) { updateProfile(input: { preferences: null }) { id } }","variables":{"v":${'{"d":'.repeat(20_000)}1${"}".repeat(20_000)}}}`,
+          auth,
+        ),
+    },
+    {
+      name: "form-encoded mutation (CSRF)",
+      send: () =>
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: "query=mutation%7BsignOut%7D",
+        }),
+    },
+    { name: "first: -5", send: () => gql({ query: "{ memories(first: -5) { edges { node { id } } } }" }, auth) },
+    {
+      name: "NUL byte in text",
+      send: () =>
+        gql(
+          {
+            query: `mutation($c: String!) { createMemory(input: { memoryType: fact, memoryKey: "n", content: $c }) { id } }`,
+            variables: { c: "a\u0000b" },
+          },
+          auth,
+        ),
+    },
+  ];
+  console.log(`server RSS at start: ${rssMb()} MB`);
+  console.log(["request", "status", "code", "ms", "trivial ms", "RSS MB"].join(" | "));
+  for (const c of cases) {
+    const r = await measure(c);
+    console.log([c.name, r.status, r.code, r.ms.toFixed(0), r.trivialMs.toFixed(0), rssMb()].join(" | "));
+  }
+
+  // 2,000 subscriptions on one socket: all but WS_MAX_SUBSCRIPTIONS are refused.
+  const client = createClient({
+    url: url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: auth,
+    retryAttempts: 0,
+  });
+  const t0 = performance.now();
+  let refused = 0;
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < 2000; i++)
+      client.subscribe(
+        { query: "subscription { myAnalysisEvents { seq } }" },
+        {
+          next: () => {},
+          error: () => {
+            refused++;
+            if (refused >= 1950) resolve();
+          },
+          complete: () => {},
+        },
+      );
+    setTimeout(resolve, 20_000).unref();
+  });
+  console.log(
+    [
+      "2,000 subscriptions on one socket",
+      "-",
+      `${refused} refused`,
+      (performance.now() - t0).toFixed(0),
+      "-",
+      rssMb(),
+    ].join(" | "),
+  );
+  await client.dispose();
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => server?.kill("SIGTERM"));
