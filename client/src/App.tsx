@@ -1,11 +1,15 @@
 import { type ReactNode, useEffect, useMemo, useRef } from "react";
+import { Toaster } from "sonner";
 import { Provider, useMutation, useQuery } from "urql";
 import { graphql } from "../gql/index.ts";
+import { ConfirmProvider } from "./components/ConfirmDialog.tsx";
 import { LiveNotice } from "./components/LiveNotice.tsx";
+import { MainNav, MenuButton, useMenu, useNavId } from "./components/MainNav.tsx";
 import { ErrorNotice, Loading } from "./components/status.tsx";
 import { signInPath } from "./lib/next.ts";
 import { PreferencesProvider, parsePreferences } from "./lib/preferences.tsx";
 import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/router.tsx";
+import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { AdminScreen } from "./screens/Admin.tsx";
@@ -52,6 +56,11 @@ export function isTenantAdmin(roles: readonly { role: string; inEffect: boolean 
   return (roles ?? []).some((r) => r.inEffect && (r.role === "admin" || r.role === "superadmin"));
 }
 
+function currentTheme(): "light" | "dark" | "system" {
+  const t = document.documentElement.dataset.theme;
+  return t === "dark" || t === "light" ? t : "system";
+}
+
 export function App() {
   const token = useSessionToken();
   const setup = useMemo(
@@ -65,7 +74,10 @@ export function App() {
   useEffect(() => () => setup.dispose(), [setup]);
   return (
     <Provider value={setup.client}>
-      <Routes token={token} live={setup.live} />
+      <ConfirmProvider>
+        <Routes token={token} live={setup.live} />
+      </ConfirmProvider>
+      <Toaster position="bottom-center" closeButton theme={currentTheme()} />
     </Provider>
   );
 }
@@ -100,6 +112,9 @@ function SignedIn({ live }: { live: LiveConnection }) {
   const [, signOut] = useMutation(SignOutMutation);
   const path = usePathname();
   const me = result.data?.me;
+  const menu = useMenu(path);
+  const navId = useNavId();
+  useScrollRestoration(!!me);
 
   useEffect(() => {
     // A token the server no longer accepts reads as anonymous: `me` is null.
@@ -110,7 +125,8 @@ function SignedIn({ live }: { live: LiveConnection }) {
   // Keyboard and screen-reader users land on the new screen's content after navigating.
   const firstPath = useRef(path);
   useEffect(() => {
-    if (path !== firstPath.current) document.getElementById("main")?.focus({ preventScroll: false });
+    // Without scrolling: navigate() and the scroll restoration of Back decide where the page is.
+    if (path !== firstPath.current) document.getElementById("main")?.focus({ preventScroll: true });
     firstPath.current = "";
   }, [path]);
 
@@ -148,25 +164,16 @@ function SignedIn({ live }: { live: LiveConnection }) {
       </a>
       <div className={`layout${prefs.sidebarCollapsed ? " collapsed" : ""}`}>
         <header className="topbar">
+          <MenuButton open={menu.open} setOpen={menu.setOpen} controls={navId} />
           <span className="brand">Userplane</span>
-          <span className="muted">{me.tenant?.name}</span>
+          <span className="muted tenant-name">{me.tenant?.name}</span>
           <span className="spacer" />
-          <span>{me.displayName}</span>
+          <span className="user-name">{me.displayName}</span>
           <button type="button" onClick={doSignOut}>
             Sign out
           </button>
         </header>
-        <nav className="sidebar" aria-label="Main">
-          <ul>
-            {NAV.filter((n) => !n.admin || admin).map((n) => (
-              <li key={n.to}>
-                <Link to={n.to} aria-current={path.startsWith(n.to) ? "page" : undefined}>
-                  {n.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <MainNav id={navId} items={NAV.filter((n) => !n.admin || admin)} path={path} open={menu.open} />
         <main id="main" className="content" tabIndex={-1}>
           <LiveNotice live={live} />
           <Screen path={path} admin={admin} />

@@ -2,7 +2,15 @@
 // subscriptions. The WebSocket connects eagerly and reconnects by itself, and reports its state
 // so the UI can say when live updates are down.
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from "urql";
+import {
+  Client,
+  cacheExchange,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  type Operation,
+  subscriptionExchange,
+} from "urql";
 
 export type LiveStatus = "connecting" | "connected" | "down";
 
@@ -72,9 +80,29 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     onSessionEnded?.();
   };
 
+  // Queries on screen whose last answer was a network error, re-run when the server is reachable
+  // again (the live connection coming back is the signal), so a page reached during an outage
+  // fills in by itself instead of waiting for a click on "Try again".
+  const failed = new Map<number, Operation>();
+  let client: Client | null = null;
+  const retryFailed = () => {
+    const ops = [...failed.values()];
+    failed.clear();
+    for (const op of ops)
+      client?.reexecuteOperation(makeOperation(op.kind, op, { ...op.context, requestPolicy: "network-only" }));
+  };
+
   const exchanges = [
     cacheExchange,
     mapExchange({
+      onOperation(operation) {
+        if (operation.kind === "teardown") failed.delete(operation.key);
+      },
+      onResult(result) {
+        if (result.operation.kind !== "query") return;
+        if (result.error?.networkError) failed.set(result.operation.key, result.operation);
+        else failed.delete(result.operation.key);
+      },
       onError(error) {
         if (token && hasCode(error, "UNAUTHENTICATED")) sessionEnded();
       },
@@ -95,7 +123,10 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
         connecting: () => {
           if (live.status !== "down") live.set("connecting");
         },
-        connected: () => live.set("connected"),
+        connected: () => {
+          live.set("connected");
+          retryFailed();
+        },
         closed: (event) => {
           if (ended) return;
           live.set("down");
@@ -123,8 +154,11 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   } else {
     live.set("connected");
   }
+  // Signed out there is no live connection to signal the way back: the browser's own does.
+  const onOnline = () => retryFailed();
+  window.addEventListener("online", onOnline);
 
-  const client = new Client({
+  client = new Client({
     url: options.httpUrl ?? "/graphql",
     exchanges,
     preferGetMethod: false,
@@ -137,6 +171,7 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     live,
     dispose() {
       ended = true;
+      window.removeEventListener("online", onOnline);
       void ws?.dispose();
     },
   };

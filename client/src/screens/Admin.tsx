@@ -5,6 +5,7 @@ import { graphql } from "../../gql/index.ts";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { CheckboxField, SelectField, TextArea, TextField } from "../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 import { Sessions } from "./Security.tsx";
@@ -233,39 +234,41 @@ function Members() {
           members.length === 0 ? (
             <Empty>No members.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Member</th>
-                  <th scope="col">Roles (effective dates)</th>
-                  <th scope="col">Last sign-in</th>
-                </tr>
-              </thead>
-              <tbody>
-                {members.map((m) => (
-                  <tr key={m.id}>
-                    <td>
-                      {m.displayName}
-                      <br />
-                      <span className="muted small">{m.email}</span>
-                    </td>
-                    <td>
-                      <ul className="plain">
-                        {(m.roles ?? []).map((r) => (
-                          <li key={r.id} className={r.inEffect ? "" : "muted"}>
-                            <strong>{r.role}</strong> {f.date(r.effectiveFrom)} –{" "}
-                            {r.effectiveTo ? f.date(r.effectiveTo) : "open"}
-                            {r.isActing && " · acting"}
-                            {!r.inEffect && " · not in effect"}
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td>{m.lastSignInAt ? f.dateTime(m.lastSignInAt) : "Never"}</td>
+            <TableScroll label="Members">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Member</th>
+                    <th scope="col">Roles (effective dates)</th>
+                    <th scope="col">Last sign-in</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {members.map((m) => (
+                    <tr key={m.id}>
+                      <td>
+                        {m.displayName}
+                        <br />
+                        <span className="muted small">{m.email}</span>
+                      </td>
+                      <td>
+                        <ul className="plain">
+                          {(m.roles ?? []).map((r) => (
+                            <li key={r.id} className={r.inEffect ? "" : "muted"}>
+                              <strong>{r.role}</strong> {f.date(r.effectiveFrom)} –{" "}
+                              {r.effectiveTo ? f.date(r.effectiveTo) : "open"}
+                              {r.isActing && " · acting"}
+                              {!r.inEffect && " · not in effect"}
+                            </li>
+                          ))}
+                        </ul>
+                      </td>
+                      <td>{m.lastSignInAt ? f.dateTime(m.lastSignInAt) : "Never"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>
@@ -378,32 +381,34 @@ function Invites() {
           data.invites.edges.length === 0 ? (
             <Empty>No invites yet.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.invites.edges.map(({ node: i }) => (
-                  <tr key={i.id}>
-                    <td>{i.email ?? "Anyone with the link"}</td>
-                    <td>{i.role}</td>
-                    <td>{f.dateTime(i.createdAt)}</td>
-                    <td>
-                      {i.acceptedAt
-                        ? `Accepted ${f.dateTime(i.acceptedAt)}`
-                        : new Date(i.expiresAt) < new Date()
-                          ? "Expired"
-                          : `Open until ${f.dateTime(i.expiresAt)}`}
-                    </td>
+            <TableScroll label="Invites">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Status</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.invites.edges.map(({ node: i }) => (
+                    <tr key={i.id}>
+                      <td>{i.email ?? "Anyone with the link"}</td>
+                      <td>{i.role}</td>
+                      <td>{f.dateTime(i.createdAt)}</td>
+                      <td>
+                        {i.acceptedAt
+                          ? `Accepted ${f.dateTime(i.acceptedAt)}`
+                          : new Date(i.expiresAt) < new Date()
+                            ? "Expired"
+                            : `Open until ${f.dateTime(i.expiresAt)}`}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>
@@ -602,32 +607,34 @@ function Quotas() {
           data.quotas.edges.length === 0 ? (
             <Empty>No quotas set: usage is unlimited.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Quota</th>
-                  <th scope="col">Used</th>
-                  <th scope="col">Limit</th>
-                  <th scope="col">Alert at</th>
-                  <th scope="col">Period</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.quotas.edges.map(({ node: q }) => (
-                  <tr key={q.id} className={q.isExceeded ? "exceeded" : q.alert ? "alert" : ""}>
-                    <th scope="row">{QUOTA_LABELS[q.quotaType]}</th>
-                    <td>
-                      {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
-                    </td>
-                    <td>{f.number(q.quotaLimit, 2)}</td>
-                    <td>{f.percent(q.alertThresholdPercentage)}</td>
-                    <td>
-                      {f.date(q.periodStart)} – {f.date(q.periodEnd)}
-                    </td>
+            <TableScroll label="Quotas">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Quota</th>
+                    <th scope="col">Used</th>
+                    <th scope="col">Limit</th>
+                    <th scope="col">Alert at</th>
+                    <th scope="col">Period</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.quotas.edges.map(({ node: q }) => (
+                    <tr key={q.id} className={q.isExceeded ? "exceeded" : q.alert ? "alert" : ""}>
+                      <th scope="row">{QUOTA_LABELS[q.quotaType]}</th>
+                      <td>
+                        {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
+                      </td>
+                      <td>{f.number(q.quotaLimit, 2)}</td>
+                      <td>{f.percent(q.alertThresholdPercentage)}</td>
+                      <td>
+                        {f.date(q.periodStart)} – {f.date(q.periodEnd)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>
@@ -694,29 +701,31 @@ function AuditLog() {
         />
         <button type="submit">Filter</button>
       </form>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">Resource</th>
-            <th scope="col">IP</th>
-          </tr>
-        </thead>
-        <tbody>
-          {cursors.map((after, i) => (
-            <AuditPage
-              key={`${applied}:${after ?? ""}`}
-              action={applied || null}
-              after={after}
-              isFirst={i === 0}
-              isLast={i === cursors.length - 1}
-              onMore={(c) => setCursors((cs) => [...cs, c])}
-            />
-          ))}
-        </tbody>
-      </table>
+      <TableScroll label="Audit log">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">Action</th>
+              <th scope="col">Resource</th>
+              <th scope="col">IP</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cursors.map((after, i) => (
+              <AuditPage
+                key={`${applied}:${after ?? ""}`}
+                action={applied || null}
+                after={after}
+                isFirst={i === 0}
+                isLast={i === cursors.length - 1}
+                onMore={(c) => setCursors((cs) => [...cs, c])}
+              />
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
     </div>
   );
 }

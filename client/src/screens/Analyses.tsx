@@ -4,6 +4,7 @@ import type { AnalysisRunDetailQuery, ContentSource } from "../../gql/graphql.ts
 import { graphql } from "../../gql/index.ts";
 import { CheckboxField, SelectField, TextArea } from "../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, Loading, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import {
   applyEvent,
   initialProgress,
@@ -462,46 +463,48 @@ function RunHistory() {
           data.analysisRuns.edges.length === 0 ? (
             <Empty>No analyses yet.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Sources</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Grade</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.analysisRuns.edges.map(({ node }) => {
-                  const event = events[node.id];
-                  const s = event && event.seq > node.seq ? event : null;
-                  const status = (s?.status ?? node.status) as RunStatus;
-                  const percent = s?.percent ?? node.percent;
-                  return (
-                    <tr key={node.id}>
-                      <td>
-                        <Link to={`/analyses/${encodeURIComponent(node.id)}`}>{f.dateTime(node.createdAt)}</Link>
-                      </td>
-                      <td>{node.sources.map(sourceLabel).join(", ")}</td>
-                      <td>
-                        {STATUS_LABEL[status]}
-                        {!isFinished(status) && ` · ${percent}%`}
-                      </td>
-                      <td>
-                        {node.overallGrade ? (
-                          <>
-                            <Grade grade={node.overallGrade} label="Overall grade" />{" "}
-                            <span className="muted small">risk {node.overallScore}/100</span>
-                          </>
-                        ) : (
-                          "—"
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <TableScroll label="Analysis history">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Started</th>
+                    <th scope="col">Sources</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Grade</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.analysisRuns.edges.map(({ node }) => {
+                    const event = events[node.id];
+                    const s = event && event.seq > node.seq ? event : null;
+                    const status = (s?.status ?? node.status) as RunStatus;
+                    const percent = s?.percent ?? node.percent;
+                    return (
+                      <tr key={node.id}>
+                        <td>
+                          <Link to={`/analyses/${encodeURIComponent(node.id)}`}>{f.dateTime(node.createdAt)}</Link>
+                        </td>
+                        <td>{node.sources.map(sourceLabel).join(", ")}</td>
+                        <td>
+                          {STATUS_LABEL[status]}
+                          {!isFinished(status) && ` · ${percent}%`}
+                        </td>
+                        <td>
+                          {node.overallGrade ? (
+                            <>
+                              <Grade grade={node.overallGrade} label="Overall grade" />{" "}
+                              <span className="muted small">risk {node.overallScore}/100</span>
+                            </>
+                          ) : (
+                            "—"
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>

@@ -5,6 +5,7 @@ import { graphql } from "../../gql/index.ts";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { CheckboxField, TextField } from "../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 
@@ -135,45 +136,47 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
           data.sessions.edges.length === 0 ? (
             <Empty>No active sessions.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  {allInTenant && <th scope="col">User</th>}
-                  <th scope="col">Device</th>
-                  <th scope="col">IP address</th>
-                  <th scope="col">Signed in</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.sessions.edges.map(({ node: s }) => (
-                  <tr key={s.id}>
-                    {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
-                    <td>
-                      {describeDevice(s)} {s.current && <span className="badge">This session</span>}
-                    </td>
-                    <td>{s.ipAddress ?? "—"}</td>
-                    <td>{f.dateTime(s.sessionStart)}</td>
-                    <td>{f.dateTime(s.lastSeenAt)}</td>
-                    <td>
-                      {!s.current && (
-                        <button
-                          type="button"
-                          disabled={revoking.fetching}
-                          onClick={() => revoke({ id: s.id })}
-                          aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
+            <TableScroll label="Sessions">
+              <table>
+                <thead>
+                  <tr>
+                    {allInTenant && <th scope="col">User</th>}
+                    <th scope="col">Device</th>
+                    <th scope="col">IP address</th>
+                    <th scope="col">Signed in</th>
+                    <th scope="col">Last seen</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.sessions.edges.map(({ node: s }) => (
+                    <tr key={s.id}>
+                      {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
+                      <td>
+                        {describeDevice(s)} {s.current && <span className="badge">This session</span>}
+                      </td>
+                      <td>{s.ipAddress ?? "—"}</td>
+                      <td>{f.dateTime(s.sessionStart)}</td>
+                      <td>{f.dateTime(s.lastSeenAt)}</td>
+                      <td>
+                        {!s.current && (
+                          <button
+                            type="button"
+                            disabled={revoking.fetching}
+                            onClick={() => revoke({ id: s.id })}
+                            aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>
@@ -260,56 +263,58 @@ function ApiKeys() {
           data.apiKeys.edges.length === 0 ? (
             <Empty>No API keys yet.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.apiKeys.edges.map(({ node: k }) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td>
-                      <code>{k.prefix}…</code>
-                    </td>
-                    <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
-                    <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
-                    <td>
-                      {k.revokedAt
-                        ? `Revoked ${f.dateTime(k.revokedAt)}`
-                        : k.expiresAt && new Date(k.expiresAt) < new Date()
-                          ? "Expired"
-                          : k.expiresAt
-                            ? `Active until ${f.dateTime(k.expiresAt)}`
-                            : "Active"}
-                    </td>
-                    <td>
-                      {!k.revokedAt && (
-                        <button
-                          type="button"
-                          disabled={revoking.fetching}
-                          onClick={() => {
-                            if (window.confirm(`Revoke the key "${k.name}"? Tools using it stop working.`))
-                              void revoke({ id: k.id });
-                          }}
-                          aria-label={`Revoke key ${k.name}`}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
+            <TableScroll label="API keys">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Scopes</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.apiKeys.edges.map(({ node: k }) => (
+                    <tr key={k.id}>
+                      <td>{k.name}</td>
+                      <td>
+                        <code>{k.prefix}…</code>
+                      </td>
+                      <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
+                      <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
+                      <td>
+                        {k.revokedAt
+                          ? `Revoked ${f.dateTime(k.revokedAt)}`
+                          : k.expiresAt && new Date(k.expiresAt) < new Date()
+                            ? "Expired"
+                            : k.expiresAt
+                              ? `Active until ${f.dateTime(k.expiresAt)}`
+                              : "Active"}
+                      </td>
+                      <td>
+                        {!k.revokedAt && (
+                          <button
+                            type="button"
+                            disabled={revoking.fetching}
+                            onClick={() => {
+                              if (window.confirm(`Revoke the key "${k.name}"? Tools using it stop working.`))
+                                void revoke({ id: k.id });
+                            }}
+                            aria-label={`Revoke key ${k.name}`}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>

@@ -4,6 +4,7 @@ import { graphql } from "../../gql/index.ts";
 import { BarChart, Gauge } from "../components/charts.tsx";
 import { SelectField } from "../components/Field.tsx";
 import { Empty, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import { useFormat } from "../lib/preferences.tsx";
 
 const UsageQuery = graphql(`
@@ -131,27 +132,29 @@ export function UsageScreen() {
                     bars={data.usage.byModel.map((b) => ({ label: b.key, value: b.cost }))}
                     format={(v) => f.money(v)}
                   />
-                  <table>
-                    <caption className="visually-hidden">Usage by model</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Model</th>
-                        <th scope="col">Requests</th>
-                        <th scope="col">Tokens</th>
-                        <th scope="col">Cost</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {data.usage.byModel.map((b) => (
-                        <tr key={b.key}>
-                          <th scope="row">{b.key}</th>
-                          <td>{f.number(b.requests)}</td>
-                          <td>{f.number(b.tokens)}</td>
-                          <td>{f.money(b.cost)}</td>
+                  <TableScroll label="Usage by model">
+                    <table>
+                      <caption className="visually-hidden">Usage by model</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Model</th>
+                          <th scope="col">Requests</th>
+                          <th scope="col">Tokens</th>
+                          <th scope="col">Cost</th>
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                      </thead>
+                      <tbody>
+                        {data.usage.byModel.map((b) => (
+                          <tr key={b.key}>
+                            <th scope="row">{b.key}</th>
+                            <td>{f.number(b.requests)}</td>
+                            <td>{f.number(b.tokens)}</td>
+                            <td>{f.money(b.cost)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </TableScroll>
                 </>
               )}
             </>
