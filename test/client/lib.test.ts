@@ -41,7 +41,7 @@ describe("errors", () => {
         },
       },
     ]);
-    expect(formErrorMessage(error, ["theme"])).toBe("defaultView: Invalid option");
+    expect(formErrorMessage(error, ["theme"])).toBe("Default view: Choose one of the offered options.");
     expect(formErrorMessage(error, ["defaultView"])).toBe("Please correct the fields marked below.");
   });
 
@@ -49,7 +49,43 @@ describe("errors", () => {
     const error = gql([
       { message: "input.memoryKey is required", extensions: { code: "BAD_USER_INPUT", field: "input.memoryKey" } },
     ]);
-    expect(fieldErrors(error)).toEqual({ memoryKey: "Input.memoryKey is required" });
+    expect(fieldErrors(error)).toEqual({ memoryKey: "This is required." });
+  });
+
+  it("words the server's developer messages for people", () => {
+    const tooLong = gql([
+      {
+        message: "input.content: Too big: expected string to have <=100 characters",
+        extensions: {
+          code: "BAD_USER_INPUT",
+          field: "input.content",
+          issues: [{ field: "input.content", message: "Too big: expected string to have <=100 characters" }],
+        },
+      },
+    ]);
+    expect(fieldErrors(tooLong)).toEqual({ content: "Use at most 100 characters." });
+    expect(errorMessage(tooLong)).toBe("Content: Use at most 100 characters.");
+    expect(
+      errorMessage(
+        gql([
+          { message: "id: not a valid ID of the expected type", extensions: { code: "BAD_USER_INPUT", field: "id" } },
+        ]),
+      ),
+    ).not.toMatch(/ID of the expected type/);
+    const nothing = gql([
+      {
+        message: "There is no content to analyse: import posts or texts first (importContent).",
+        extensions: { code: "BAD_USER_INPUT", field: "sources" },
+      },
+    ]);
+    expect(errorMessage(nothing)).toBe("There is nothing to analyse yet: import some posts or texts first.");
+    const limited = gql([
+      {
+        message: "Too many attempts. Try again in 895 s.",
+        extensions: { code: "RATE_LIMITED", retryAfterSeconds: 895 },
+      },
+    ]);
+    expect(errorMessage(limited)).toBe("Too many attempts. Try again in about 15 minutes.");
   });
 
   it("shows the server's message for other errors, and a plain one for network errors", () => {
