@@ -13,9 +13,9 @@ import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { AdminScreen } from "./screens/Admin.tsx";
-import { AgentsScreen } from "./screens/Agents.tsx";
 import { AnalysesScreen } from "./screens/Analyses.tsx";
-import { MemoriesScreen } from "./screens/Memories.tsx";
+import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
+import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
 import { SecurityScreen } from "./screens/Security.tsx";
 import { SignInScreen } from "./screens/SignIn.tsx";
@@ -71,7 +71,10 @@ export function App() {
       }),
     [token],
   );
-  useEffect(() => () => setup.dispose(), [setup]);
+  useEffect(() => {
+    setup.start();
+    return () => setup.dispose();
+  }, [setup]);
   return (
     <Provider value={setup.client}>
       <ConfirmProvider>

@@ -22,6 +22,8 @@ export interface LiveConnection {
 export interface UrqlSetup {
   client: Client;
   live: LiveConnection;
+  /** Opens the live connection; may follow dispose() (a remount). */
+  start(): void;
   dispose(): void;
 }
 
@@ -110,7 +112,15 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     fetchExchange,
   ];
 
-  if (token) {
+  // The WebSocket opens on start() (or on the first subscription) and closes on dispose(), and may
+  // open again after that: React's StrictMode mounts, unmounts and remounts in development, and a
+  // client disposed for good there would sit with a dead connection that reports nothing.
+  // Events of a connection already disposed (a remount, a token change) must not touch `live`.
+  let generation = 0;
+  const connect = (): WsClient => {
+    if (ws) return ws;
+    const gen = ++generation;
+    const current = () => gen === generation;
     ws = createWsClient({
       url: options.wsUrl ?? defaultWsUrl(),
       lazy: false,
@@ -121,30 +131,38 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
       connectionParams: () => ({ authorization: `Bearer ${token}` }),
       on: {
         connecting: () => {
-          if (live.status !== "down") live.set("connecting");
+          if (current() && live.status !== "down") live.set("connecting");
         },
         connected: () => {
+          if (!current()) return;
           live.set("connected");
           retryFailed();
         },
         closed: (event) => {
-          if (ended) return;
+          if (!current() || ended) return;
           live.set("down");
           // 4401: the server ended the session (sign-out elsewhere, revoked, expired).
           if ((event as { code?: number } | undefined)?.code === 4401) sessionEnded();
         },
-        error: () => live.set("down"),
+        error: () => {
+          if (current()) live.set("down");
+        },
       },
-      onNonLazyError: () => live.set("down"),
+      onNonLazyError: () => {
+        if (current()) live.set("down");
+      },
     });
-    const wsClient = ws;
+    return ws;
+  };
+
+  if (token) {
     exchanges.push(
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query || "" };
           return {
             subscribe(sink) {
-              const unsubscribe = wsClient.subscribe(input, sink);
+              const unsubscribe = connect().subscribe(input, sink);
               return { unsubscribe };
             },
           };
@@ -156,7 +174,6 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   }
   // Signed out there is no live connection to signal the way back: the browser's own does.
   const onOnline = () => retryFailed();
-  window.addEventListener("online", onOnline);
 
   client = new Client({
     url: options.httpUrl ?? "/graphql",
@@ -169,10 +186,16 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   return {
     client,
     live,
+    start() {
+      window.addEventListener("online", onOnline);
+      if (token) connect();
+    },
     dispose() {
-      ended = true;
       window.removeEventListener("online", onOnline);
-      void ws?.dispose();
+      generation++;
+      const closing = ws;
+      ws = null;
+      void closing?.dispose();
     },
   };
 }

@@ -1,7 +1,9 @@
 import { type FormEvent, useMemo, useState } from "react";
+import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { ApiScope } from "../../gql/graphql.ts";
 import { graphql } from "../../gql/index.ts";
+import { useConfirm } from "../components/ConfirmDialog.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { CheckboxField, TextField } from "../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
@@ -127,6 +129,7 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
   const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant }, context: ctx });
   const [revoking, revoke] = useMutation(RevokeSessionMutation);
+  const confirm = useConfirm();
   return (
     <div className="card">
       <h2>{allInTenant ? "Sessions in this workspace" : "Signed-in sessions"}</h2>
@@ -165,7 +168,18 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
                           <button
                             type="button"
                             disabled={revoking.fetching}
-                            onClick={() => revoke({ id: s.id })}
+                            onClick={async () => {
+                              const where = `${describeDevice(s)} from ${s.ipAddress ?? "an unknown address"}`;
+                              const ok = await confirm({
+                                title: "Sign this session out?",
+                                description: `${allInTenant ? `${s.user?.displayName ?? "The user"} on ` : ""}${where} will have to sign in again.`,
+                                confirmLabel: "Revoke session",
+                                danger: true,
+                              });
+                              if (!ok) return;
+                              const r = await revoke({ id: s.id });
+                              if (!r.error) toast.success(`Session on ${where} signed out.`);
+                            }}
                             aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
                           >
                             Revoke
@@ -190,6 +204,7 @@ function ApiKeys() {
   const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 }, context: ctx });
   const [created, create] = useMutation(CreateApiKeyMutation);
   const [revoking, revoke] = useMutation(RevokeApiKeyMutation);
+  const confirm = useConfirm();
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<ApiScope[]>(["READ_PROFILE"]);
   const [expiresAt, setExpiresAt] = useState("");
@@ -300,9 +315,16 @@ function ApiKeys() {
                           <button
                             type="button"
                             disabled={revoking.fetching}
-                            onClick={() => {
-                              if (window.confirm(`Revoke the key "${k.name}"? Tools using it stop working.`))
-                                void revoke({ id: k.id });
+                            onClick={async () => {
+                              const ok = await confirm({
+                                title: `Revoke the key "${k.name}"?`,
+                                description: "Tools using it stop working at once. This can't be undone.",
+                                confirmLabel: "Revoke key",
+                                danger: true,
+                              });
+                              if (!ok) return;
+                              const r = await revoke({ id: k.id });
+                              if (!r.error) toast.success(`Key "${k.name}" revoked.`);
                             }}
                             aria-label={`Revoke key ${k.name}`}
                           >
