@@ -2,8 +2,8 @@
 // visit, so a dark-theme user never sees a light flash while the app and its queries load.
 // The app rewrites the saved value whenever the signed-in user's preferences load or change.
 try {
-  var theme = localStorage.getItem("userplane.theme");
+  const theme = localStorage.getItem("userplane.theme");
   if (theme === "dark" || theme === "light") document.documentElement.dataset.theme = theme;
-} catch (e) {
+} catch {
   // Storage blocked: the system theme applies, as it would without this script.
 }

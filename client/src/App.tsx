@@ -13,7 +13,7 @@ import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { AdminScreen } from "./screens/Admin.tsx";
-import { AnalysesScreen } from "./screens/Analyses.tsx";
+import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";

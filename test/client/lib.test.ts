@@ -1,5 +1,6 @@
 import { CombinedError } from "urql";
 import { describe, expect, it } from "vitest";
+import { niceMax } from "../../client/src/components/charts.tsx";
 import { errorMessage, fieldErrors, formErrorMessage } from "../../client/src/lib/errors.ts";
 import { attributionFrom, safeNext, signInPath } from "../../client/src/lib/next.ts";
 import { makeFormatters, parsePreferences } from "../../client/src/lib/preferences.tsx";
@@ -96,6 +97,15 @@ describe("errors", () => {
       /can't reach the server/i,
     );
     expect(errorMessage(null)).toBeNull();
+  });
+});
+
+describe("chart scale", () => {
+  it("fits the data, however small", () => {
+    expect(niceMax([0.06, 0.02])).toBeCloseTo(0.1);
+    expect(niceMax([730])).toBe(1000);
+    expect(niceMax([180, 40])).toBe(200);
+    expect(niceMax([0, 0])).toBe(1);
   });
 });
 
