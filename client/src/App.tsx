@@ -12,9 +12,9 @@ import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/route
 import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
-import { AdminScreen } from "./screens/Admin.tsx";
-import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
+import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
+import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
 import { SecurityScreen } from "./screens/Security.tsx";
@@ -56,11 +56,6 @@ export function isTenantAdmin(roles: readonly { role: string; inEffect: boolean 
   return (roles ?? []).some((r) => r.inEffect && (r.role === "admin" || r.role === "superadmin"));
 }
 
-function currentTheme(): "light" | "dark" | "system" {
-  const t = document.documentElement.dataset.theme;
-  return t === "dark" || t === "light" ? t : "system";
-}
-
 export function App() {
   const token = useSessionToken();
   const setup = useMemo(
@@ -80,7 +75,8 @@ export function App() {
       <ConfirmProvider>
         <Routes token={token} live={setup.live} />
       </ConfirmProvider>
-      <Toaster position="bottom-center" closeButton theme={currentTheme()} />
+      {/* Colours come from the theme variables (styles.css), so one sonner theme serves both. */}
+      <Toaster position="bottom-center" closeButton theme="light" />
     </Provider>
   );
 }

@@ -1,11 +1,14 @@
 import { CombinedError } from "urql";
 import { describe, expect, it } from "vitest";
 import { niceMax } from "../../client/src/components/charts.tsx";
+import { fileProblem, parsePasted } from "../../client/src/lib/contentImport.ts";
 import { errorMessage, fieldErrors, formErrorMessage } from "../../client/src/lib/errors.ts";
 import { attributionFrom, safeNext, signInPath } from "../../client/src/lib/next.ts";
 import { makeFormatters, parsePreferences } from "../../client/src/lib/preferences.tsx";
 import { matchPath } from "../../client/src/lib/router.tsx";
 import { retryWaitMs } from "../../client/src/lib/urql.ts";
+import { groupFlagged } from "../../client/src/screens/analyses/FlaggedItems.tsx";
+import { progressDetail } from "../../client/src/screens/analyses/Results.tsx";
 
 const gql = (errors: { message: string; extensions?: Record<string, unknown> }[]) =>
   new CombinedError({ graphQLErrors: errors.map((e) => ({ ...e, extensions: e.extensions ?? {} })) as never });
@@ -106,6 +109,48 @@ describe("chart scale", () => {
     expect(niceMax([730])).toBe(1000);
     expect(niceMax([180, 40])).toBe(200);
     expect(niceMax([0, 0])).toBe(1);
+  });
+});
+
+describe("import checks", () => {
+  it("an empty box has nothing ready and nothing skipped", () => {
+    expect(parsePasted("")).toEqual({ items: [], skipped: 0, notes: [] });
+    expect(parsePasted("one\n\n\n\ntwo").items).toHaveLength(2);
+  });
+
+  it("refuses images and other binaries whatever their name", () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]);
+    expect(fileProblem({ name: "posts.txt", type: "text/plain" }, png)).toMatch(/PNG image/);
+    expect(fileProblem({ name: "photo.jpg", type: "image/jpeg" }, new Uint8Array([1, 2]))).toMatch(/not a text file/);
+    expect(
+      fileProblem({ name: "tweets.js", type: "text/javascript" }, new TextEncoder().encode("window.YTD")),
+    ).toBeNull();
+  });
+});
+
+describe("analysis results", () => {
+  const flagged = (excerpt: string, score: number) => ({ contentItemId: excerpt + score, excerpt, score, reasons: [] });
+
+  it("groups near-identical flagged texts, highest score first", () => {
+    const groups = groupFlagged([
+      flagged("Buy now!!! 50% off #1", 2),
+      flagged("buy now 70% off #2", 3),
+      flagged("Something else", 5),
+    ] as never);
+    expect(groups.map((g) => [g.count, g.topScore])).toEqual([
+      [1, 5],
+      [2, 3],
+    ]);
+  });
+
+  it("says a cancelled run's state once", () => {
+    const text = progressDetail({
+      status: "cancelled",
+      stage: "cancelled",
+      message: "Cancelled",
+      percent: 11,
+    } as never);
+    expect(text.match(/cancel/gi)).toHaveLength(1);
   });
 });
 

@@ -120,6 +120,10 @@ const SCREENS = [
   { path: "/profile", signedIn: true },
   { path: "/security", signedIn: true },
   { path: "/admin", signedIn: true },
+  ...["invites", "catalogue", "sessions", "quotas", "audit"].map((k) => ({
+    path: `/admin?section=${k}`,
+    signedIn: true,
+  })),
 ];
 
 describe("every screen, on a phone and a desk", () => {
@@ -133,7 +137,7 @@ describe("every screen, on a phone and a desk", () => {
         const p = s.signedIn ? page : await (await newContext(width, false)).newPage();
         await p.goto(`${server.url}${path}`);
         await settled(p);
-        const name = `${width}-${s.path.replaceAll("/", "_").replace(":", "")}`;
+        const name = `${width}-${s.path.replace(/[/:?=]/g, "_")}`;
         await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
         const o = await overflow(p);
         if (o.scrollWidth > o.innerWidth) problems.push(`${path}: ${o.scrollWidth} px wide in ${o.innerWidth} px`);

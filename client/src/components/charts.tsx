@@ -41,10 +41,7 @@ export function BarChart({
           <div className="hbar" key={b.label}>
             <span className="hbar-label">{b.label}</span>
             <span className="hbar-track">
-              <span
-                className="hbar-fill"
-                style={{ width: `${Math.max(0, Math.min(100, (b.value / max) * 100))}%` }}
-              />
+              <span className="hbar-fill" style={{ width: `${Math.max(0, Math.min(100, (b.value / max) * 100))}%` }} />
             </span>
             <span className="hbar-value">{format(b.value)}</span>
           </div>

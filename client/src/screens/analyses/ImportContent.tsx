@@ -5,6 +5,7 @@ import { SelectField, TextArea } from "../../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../../components/status.tsx";
 import {
   batches,
+  fileProblem,
   type ImportItem,
   type ParseResult,
   parseFile,
@@ -38,6 +39,8 @@ export function ImportContent() {
     if (!f) return;
     if (f.size > 20 * 1024 * 1024) return setFileError("The file is larger than 20 MB.");
     try {
+      const problem = fileProblem(f, new Uint8Array(await f.slice(0, 512).arrayBuffer()));
+      if (problem) return setFileError(problem);
       setFile({ name: f.name, parsed: parseFile(f.name, await f.text(), split) });
     } catch (err) {
       setFileError((err as Error).message);
@@ -129,7 +132,11 @@ export function ImportContent() {
         </div>
       )}
       <p className="muted small" aria-live="polite">
-        {parsed ? `${parsed.items.length} item${parsed.items.length === 1 ? "" : "s"} ready` : "No file chosen"}
+        {mode === "paste" && !text.trim()
+          ? "Paste one or more posts above."
+          : parsed
+            ? `${parsed.items.length} item${parsed.items.length === 1 ? "" : "s"} ready`
+            : "No file chosen"}
         {parsed?.notes.length ? ` · ${parsed.notes.join(" ")}` : ""}
       </p>
       <FormStatus error={state.error} success={state.done} />

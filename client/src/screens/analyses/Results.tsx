@@ -1,8 +1,31 @@
 import { Empty } from "../../components/status.tsx";
 import { type ProgressState, stageLabel } from "../../lib/analysisProgress.ts";
+import { FlaggedItems } from "./FlaggedItems.tsx";
 import { sourceLabel } from "./queries.ts";
 import type { RunDetailData } from "./RunDetail.tsx";
 import { Grade } from "./RunHistory.tsx";
+
+const same = (a: string, b: string) =>
+  a
+    .trim()
+    .replace(/[.…]+$/, "")
+    .toLowerCase() ===
+  b
+    .trim()
+    .replace(/[.…]+$/, "")
+    .toLowerCase();
+
+/** Stage and message, each said once: a cancelled run read "11% · Cancelled · Cancelled". */
+export function progressDetail(state: ProgressState): string {
+  const parts: string[] = [];
+  if (state.status === "cancelled") parts.push("Cancelled before the end");
+  else if (state.status === "failed") parts.push("Stopped by an error");
+  else parts.push(stageLabel(state.stage));
+  const message = state.message?.trim();
+  const skip = ["cancelled", "failed", stageLabel(state.stage)];
+  if (message && !parts.some((p) => same(p, message)) && !skip.some((p) => same(p, message))) parts.push(message);
+  return parts.join(" · ");
+}
 
 export function ProgressBar({ state }: { state: ProgressState }) {
   return (
@@ -18,8 +41,7 @@ export function ProgressBar({ state }: { state: ProgressState }) {
       </div>
       <progress className="visually-hidden" max={100} value={state.percent} aria-label="Analysis progress" />
       <p aria-live="polite" className="progress-text">
-        <strong>{state.percent}%</strong> · {stageLabel(state.stage)}
-        {state.message ? ` · ${state.message}` : ""}
+        <strong>{state.percent}%</strong> · {progressDetail(state)}
       </p>
     </div>
   );
@@ -49,29 +71,7 @@ export function Results({ run }: { run: RunDetailData }) {
                   </span>
                 </div>
                 <p>{r.summary}</p>
-                {r.flaggedItems.length > 0 && (
-                  <details>
-                    <summary>Flagged items ({r.flaggedItems.length})</summary>
-                    <ol className="flagged">
-                      {r.flaggedItems.map((item) => (
-                        <li key={item.contentItemId}>
-                          <blockquote>{item.excerpt}</blockquote>
-                          <p className="muted small">score {item.score.toFixed(1)}</p>
-                          <ul>
-                            {item.reasons.map((reason) => (
-                              <li key={`${reason.rule}:${reason.term}`}>
-                                <strong>{reason.category}</strong> — “{reason.term}”: {reason.why}{" "}
-                                <span className="muted small">
-                                  (severity {reason.severity.toFixed(1)}, rule {reason.rule})
-                                </span>
-                              </li>
-                            ))}
-                          </ul>
-                        </li>
-                      ))}
-                    </ol>
-                  </details>
-                )}
+                {r.flaggedItems.length > 0 && <FlaggedItems source={r.source} items={r.flaggedItems} />}
               </article>
             </li>
           ))}

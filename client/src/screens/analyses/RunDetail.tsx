@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import type { AnalysisRunDetailQuery } from "../../../gql/graphql.ts";
 import { ErrorNotice, Loading, QueryState } from "../../components/status.tsx";
@@ -72,7 +72,12 @@ function RunView({
 }) {
   const f = useFormat();
   const stored = initialProgress({ ...run, status: run.status as RunStatus });
-  const state = live && live.seq > stored.seq ? live : stored;
+  const latest = live && live.seq > stored.seq ? live : stored;
+  // After a server restart a resumed run may report less than was already shown: never go back.
+  const highest = useRef({ id: run.id, percent: 0 });
+  if (highest.current.id !== run.id) highest.current = { id: run.id, percent: 0 };
+  highest.current.percent = Math.max(highest.current.percent, latest.percent);
+  const state = { ...latest, percent: highest.current.percent };
   const stages = stagesOf(run.sources, state);
   const [cancelling, cancel] = useMutation(CancelAnalysisMutation);
   const finished = isFinished(state.status);
