@@ -246,7 +246,14 @@ function ApiKeys() {
       )}
       <form onSubmit={submit} aria-label="Create an API key">
         <div className="grid2">
-          <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+          <TextField
+            label="Name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={errors.name}
+          />
           <TextField
             label="Expires on (optional)"
             type="date"

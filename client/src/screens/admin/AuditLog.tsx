@@ -23,6 +23,7 @@ export function AuditLog() {
       >
         <TextField
           label="Action"
+          maxLength={100}
           placeholder="e.g. user.sign_in"
           value={action}
           onChange={(e) => setAction(e.target.value)}

@@ -50,6 +50,9 @@ export function Catalogue() {
   );
 }
 
+/** The server's limits (server/schema/agent.ts), so a long value is stopped while typing. */
+const AGENT_LIMITS = { name: 100, description: 2000, category: 100, model: 100, color: 7 } as const;
+
 function AgentForm({ agent, onDone }: { agent?: CatalogueAgent; onDone?: () => void }) {
   const empty = {
     name: "",
@@ -108,6 +111,7 @@ function AgentForm({ agent, onDone }: { agent?: CatalogueAgent; onDone?: () => v
     <TextField
       label={label}
       required={required}
+      maxLength={AGENT_LIMITS[key]}
       value={form[key]}
       onChange={(e) => setForm((s) => ({ ...s, [key]: e.target.value }))}
       error={errors[key]}
@@ -143,6 +147,7 @@ function AgentForm({ agent, onDone }: { agent?: CatalogueAgent; onDone?: () => v
       {text("description", "Description")}
       <TextArea
         label="System prompt (admins only)"
+        maxLength={20000}
         rows={3}
         value={form.systemPrompt}
         onChange={(e) => setForm((s) => ({ ...s, systemPrompt: e.target.value }))}

@@ -45,6 +45,7 @@ export function Invites() {
       <form onSubmit={submit} className="row wrap" aria-label="Create an invite">
         <TextField
           label="Email (optional)"
+          maxLength={254}
           type="email"
           value={form.email}
           onChange={(e) => setForm((s) => ({ ...s, email: e.target.value }))}

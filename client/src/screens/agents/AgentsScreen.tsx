@@ -40,11 +40,13 @@ export function AgentsScreen() {
           <legend className="visually-hidden">Filter my agents</legend>
           <TextField
             label="Folder"
+            maxLength={100}
             value={filters.folder}
             onChange={(e) => setFilters((f) => ({ ...f, folder: e.target.value }))}
           />
           <TextField
             label="Tag"
+            maxLength={50}
             value={filters.tag}
             onChange={(e) => setFilters((f) => ({ ...f, tag: e.target.value }))}
           />
@@ -80,6 +82,7 @@ export function AgentsScreen() {
         <h2>Catalogue</h2>
         <TextField
           label="Search the catalogue"
+          maxLength={100}
           type="search"
           value={search}
           onChange={(e) => setSearch(e.target.value)}

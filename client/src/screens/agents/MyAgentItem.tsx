@@ -147,6 +147,7 @@ function UserAgentForm({
       <div className="grid2">
         <TextField
           label="Custom name"
+          maxLength={100}
           value={form.customName}
           placeholder={agent.agent.name}
           onChange={(e) => set("customName", e.target.value)}
@@ -154,6 +155,7 @@ function UserAgentForm({
         />
         <TextField
           label="Folder"
+          maxLength={100}
           value={form.folder}
           onChange={(e) => set("folder", e.target.value)}
           error={errors.folder}
@@ -167,6 +169,7 @@ function UserAgentForm({
         />
         <TextField
           label="Colour"
+          maxLength={7}
           value={form.customColor}
           placeholder="#1a2b3c"
           onChange={(e) => set("customColor", e.target.value)}
@@ -194,6 +197,7 @@ function UserAgentForm({
       </div>
       <TextArea
         label="Description"
+        maxLength={2000}
         rows={2}
         value={form.customDescription}
         onChange={(e) => set("customDescription", e.target.value)}
@@ -201,6 +205,7 @@ function UserAgentForm({
       />
       <TextArea
         label="Custom system prompt"
+        maxLength={20000}
         rows={4}
         value={form.customSystemPrompt}
         onChange={(e) => set("customSystemPrompt", e.target.value)}
@@ -208,6 +213,7 @@ function UserAgentForm({
       />
       <TextArea
         label="Notes"
+        maxLength={10000}
         rows={2}
         value={form.notes}
         onChange={(e) => set("notes", e.target.value)}
