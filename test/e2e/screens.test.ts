@@ -165,6 +165,37 @@ describe("every screen, on a phone and a desk", () => {
   });
 });
 
+describe("history", () => {
+  it("Back returns to where the list was scrolled, and filters are in the URL", async () => {
+    const context = await newContext(390);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analyses`);
+    await settled(page);
+    const link = page.locator(`a[href="/analyses/${runId}"]`).first();
+    await link.scrollIntoViewIfNeeded();
+    const before = await page.evaluate(() => window.scrollY);
+    expect(before).toBeGreaterThan(200);
+    await link.click();
+    await page.getByRole("img", { name: /Overall grade/ }).waitFor();
+    expect(await page.evaluate(() => window.scrollY)).toBeLessThan(50);
+    await page.goBack();
+    await link.waitFor();
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(before - 40);
+
+    await page.goto(`${server.url}/memories`);
+    await settled(page);
+    await page.getByRole("heading", { name: "All memories" }).locator("..").getByLabel("Type").selectOption("fact");
+    await page.waitForURL(/type=fact/);
+    await page.reload();
+    await settled(page);
+    expect(
+      await page.getByRole("heading", { name: "All memories" }).locator("..").getByLabel("Type").inputValue(),
+    ).toBe("fact");
+    await page.getByRole("button", { name: "Search all types" }).waitFor();
+    await context.close();
+  });
+});
+
 describe("dark theme", () => {
   it("a saved dark theme is on the page before any query answers, signed in or not", async () => {
     await gql(`mutation { updateProfile(input: { preferences: { theme: "dark" } }) { id } }`);

@@ -1,4 +1,5 @@
 import { type FormEvent, useMemo, useState } from "react";
+import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { ContentSource } from "../../../gql/graphql.ts";
 import { SelectField, TextArea } from "../../components/Field.tsx";
@@ -162,7 +163,23 @@ export function ImportContent() {
                     aria-label={`Delete imported item: ${node.text.slice(0, 40)}`}
                     onClick={async () => {
                       const r = await deleteContent({ ids: [node.id] });
-                      if (r.data) refetchRecent({ requestPolicy: "network-only" });
+                      if (!r.data) return;
+                      refetchRecent({ requestPolicy: "network-only" });
+                      // The item can be imported again as it was: offer that instead of asking first.
+                      toast("Imported item deleted.", {
+                        action: {
+                          label: "Undo",
+                          onClick: async () => {
+                            const item = { text: node.text, externalId: node.externalId, postedAt: node.postedAt };
+                            const back = await importContent(
+                              { source: node.source, items: [item] },
+                              { additionalTypenames: ["ContentItem"] },
+                            );
+                            if (back.error) toast.error(errorMessage(back.error) ?? "The item could not be restored.");
+                            else refetchRecent({ requestPolicy: "network-only" });
+                          },
+                        },
+                      });
                     }}
                   >
                     Delete

@@ -25,6 +25,8 @@ export const ContentItemsQuery = graphql(`
           id
           source
           text
+          externalId
+          postedAt
           createdAt
         }
       }
