@@ -76,6 +76,13 @@ describe("errors", () => {
         ]),
       ),
     ).not.toMatch(/ID of the expected type/);
+    expect(
+      formErrorMessage(
+        gql([
+          { message: "id: not a valid ID of the expected type", extensions: { code: "BAD_USER_INPUT", field: "id" } },
+        ]),
+      ),
+    ).toBe("This refers to something that doesn't exist (any more).");
     const nothing = gql([
       {
         message: "There is no content to analyse: import posts or texts first (importContent).",

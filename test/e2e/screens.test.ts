@@ -12,7 +12,11 @@ import { type RunningServer, startProduct } from "./server.ts";
 const SHOTS = resolve("test-results/e2e-screens");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const WIDTHS = [390, 1280] as const;
+// The phone in the system's dark theme, the desk in light: every screen is checked in both.
+const WIDTHS = [
+  [390, "dark"],
+  [1280, "light"],
+] as const;
 
 let server: RunningServer;
 let browser: Browser;
@@ -30,8 +34,12 @@ async function gql<T = Record<string, unknown>>(query: string, variables: Record
   return body.data as T;
 }
 
-async function newContext(width: number, signedIn = true): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width, height: 860 } });
+async function newContext(
+  width: number,
+  signedIn = true,
+  colorScheme: "light" | "dark" = "light",
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme });
   if (signedIn) await context.addInitScript((t) => localStorage.setItem("userplane.token", t), token);
   return context;
 }
@@ -127,17 +135,17 @@ const SCREENS = [
 ];
 
 describe("every screen, on a phone and a desk", () => {
-  for (const width of WIDTHS) {
-    it(`at ${width} px: no sideways scrolling, no serious axe violation`, async () => {
-      const context = await newContext(width);
+  for (const [width, scheme] of WIDTHS) {
+    it(`at ${width} px, ${scheme}: no sideways scrolling, no serious axe violation`, async () => {
+      const context = await newContext(width, true, scheme);
       const page = await context.newPage();
       const problems: string[] = [];
       for (const s of SCREENS) {
         const path = s.path.replace(":run", runId);
-        const p = s.signedIn ? page : await (await newContext(width, false)).newPage();
+        const p = s.signedIn ? page : await (await newContext(width, false, scheme)).newPage();
         await p.goto(`${server.url}${path}`);
         await settled(p);
-        const name = `${width}-${s.path.replace(/[/:?=]/g, "_")}`;
+        const name = `${width}-${scheme}-${s.path.replace(/[/:?=]/g, "_")}`;
         await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
         const o = await overflow(p);
         if (o.scrollWidth > o.innerWidth) problems.push(`${path}: ${o.scrollWidth} px wide in ${o.innerWidth} px`);

@@ -137,6 +137,19 @@ export function fieldErrors(error: CombinedError | null | undefined): Record<str
   return out;
 }
 
+const NOT_INPUTS = new Set([
+  "id",
+  "ids",
+  "itemId",
+  "agentId",
+  "userAgentId",
+  "userId",
+  "userIds",
+  "runId",
+  "sources",
+  "items",
+]);
+
 /**
  * The message for the top of a form: not repeating what shows beside a field. With `shown`
  * (the fields the form marks inline), errors on other fields are spelled out here.
@@ -144,8 +157,9 @@ export function fieldErrors(error: CombinedError | null | undefined): Record<str
 export function formErrorMessage(error: CombinedError | null | undefined, shown?: readonly string[]): string | null {
   if (!error) return null;
   const fields = fieldErrors(error);
-  const unshown = shown ? Object.entries(fields).filter(([f]) => !shown.includes(f)) : [];
-  if (unshown.length) return unshown.map(([f, m]) => `${fieldLabel(f)}: ${m}`).join(" ");
+  // Ids and lists the form sends but never shows as inputs: their errors must be said up here.
+  const unshown = Object.entries(fields).filter(([f]) => (shown ? !shown.includes(f) : NOT_INPUTS.has(f)));
+  if (unshown.length) return unshown.map(([f, m]) => (NOT_INPUTS.has(f) ? m : `${fieldLabel(f)}: ${m}`)).join(" ");
   const rest = (error.graphQLErrors as GqlError[]).filter(
     (e) =>
       !(
