@@ -1,4 +1,3 @@
-import { useState } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../../gql/index.ts";
 import { BarChart, Gauge } from "../components/charts.tsx";
@@ -6,6 +5,7 @@ import { SelectField } from "../components/Field.tsx";
 import { Empty, QueryState } from "../components/status.tsx";
 import { TableScroll } from "../components/TableScroll.tsx";
 import { useFormat } from "../lib/preferences.tsx";
+import { setSearchParams, useSearchParam } from "../lib/router.tsx";
 
 const UsageQuery = graphql(`
   query Usage($months: Int) {
@@ -73,7 +73,10 @@ export function fillMonths(buckets: { key: string; tokens: number }[], months: n
 
 export function UsageScreen() {
   const f = useFormat();
-  const [months, setMonths] = useState(6);
+  // The period is in the URL (?months=12) like every filter.
+  const requested = Number(useSearchParam("months"));
+  const months = [3, 6, 12].includes(requested) ? requested : 6;
+  const setMonths = (m: number) => setSearchParams({ months: m === 6 ? null : String(m) });
   const [usage, refetchUsage] = useQuery({ query: UsageQuery, variables: { months } });
   const [quotas, refetchQuotas] = useQuery({ query: QuotasQuery });
   return (

@@ -1,15 +1,22 @@
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { useMutation, useQuery } from "urql";
 import { CheckboxField, TextField } from "../../components/Field.tsx";
 import { Empty, ErrorNotice, QueryState } from "../../components/status.tsx";
 import { useFormat } from "../../lib/preferences.tsx";
+import { setSearchParams, useSearchParam } from "../../lib/router.tsx";
 import { MyAgentItem } from "./MyAgentItem.tsx";
 import { AddAgentMutation, CatalogueQuery, MyAgentsQueryDoc } from "./queries.ts";
 import { AgentRatings } from "./Ratings.tsx";
 
 export function AgentsScreen() {
-  const [search, setSearch] = useState("");
-  const [filters, setFilters] = useState({ folder: "", tag: "", favoritesOnly: false, includeArchived: false });
+  // Filters live in the URL, as on every screen: a reload, Back or a shared link keeps them.
+  const search = useSearchParam("q") ?? "";
+  const filters = {
+    folder: useSearchParam("folder") ?? "",
+    tag: useSearchParam("tag") ?? "",
+    favoritesOnly: useSearchParam("favourites") === "1",
+    includeArchived: useSearchParam("archived") === "1",
+  };
   const ctx = useMemo(() => ({ additionalTypenames: ["UserAgent"] }), []);
   const catalogueCtx = useMemo(() => ({ additionalTypenames: ["Agent"] }), []);
   const [catalogue, refetchCatalogue] = useQuery({
@@ -42,23 +49,23 @@ export function AgentsScreen() {
             label="Folder"
             maxLength={100}
             value={filters.folder}
-            onChange={(e) => setFilters((f) => ({ ...f, folder: e.target.value }))}
+            onChange={(e) => setSearchParams({ folder: e.target.value })}
           />
           <TextField
             label="Tag"
             maxLength={50}
             value={filters.tag}
-            onChange={(e) => setFilters((f) => ({ ...f, tag: e.target.value }))}
+            onChange={(e) => setSearchParams({ tag: e.target.value })}
           />
           <CheckboxField
             label="Favourites only"
             checked={filters.favoritesOnly}
-            onChange={(e) => setFilters((f) => ({ ...f, favoritesOnly: e.target.checked }))}
+            onChange={(e) => setSearchParams({ favourites: e.target.checked ? "1" : null })}
           />
           <CheckboxField
             label="Show archived"
             checked={filters.includeArchived}
-            onChange={(e) => setFilters((f) => ({ ...f, includeArchived: e.target.checked }))}
+            onChange={(e) => setSearchParams({ archived: e.target.checked ? "1" : null })}
           />
         </fieldset>
         <QueryState result={mine} retry={() => refetchMine({ requestPolicy: "network-only" })}>
@@ -85,7 +92,7 @@ export function AgentsScreen() {
           maxLength={100}
           type="search"
           value={search}
-          onChange={(e) => setSearch(e.target.value)}
+          onChange={(e) => setSearchParams({ q: e.target.value })}
         />
         {adding.error && <ErrorNotice error={adding.error} />}
         <QueryState result={catalogue} retry={() => refetchCatalogue({ requestPolicy: "network-only" })}>
