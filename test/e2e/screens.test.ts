@@ -204,6 +204,35 @@ describe("history", () => {
   });
 });
 
+describe("destructive actions", () => {
+  it("a deleted memory comes back with Undo; revoking a key asks first in the app's own dialog", async () => {
+    const context = await newContext(1280);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/memories`);
+    await settled(page);
+    const list = page.getByRole("list", { name: "Memories" });
+    await list.getByText("home_city").waitFor();
+    await page.getByRole("button", { name: "Delete home_city" }).click();
+    await page.getByText('Memory "home_city" deleted.').waitFor();
+    await expect.poll(() => list.getByText("home_city").count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, "toast-undo.png") });
+    await page.getByRole("button", { name: "Undo" }).click();
+    await page.getByText('Memory "home_city" restored.').waitFor();
+    await list.getByText("home_city").waitFor();
+
+    await gql(`mutation { createApiKey(name: "ci", scopes: [READ_PROFILE]) { secret } }`);
+    await page.goto(`${server.url}/security`);
+    await settled(page);
+    await page.getByRole("button", { name: "Revoke key ci" }).click();
+    const dialog = page.getByRole("alertdialog", { name: 'Revoke the key "ci"?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: join(SHOTS, "confirm-dialog.png") });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await page.getByRole("button", { name: "Revoke key ci" }).isVisible()).toBe(true);
+    await context.close();
+  });
+});
+
 describe("dark theme", () => {
   it("a saved dark theme is on the page before any query answers, signed in or not", async () => {
     await gql(`mutation { updateProfile(input: { preferences: { theme: "dark" } }) { id } }`);
