@@ -35,7 +35,7 @@ export function SearchMemories({ memoryType, clearType }: { memoryType: MemoryTy
       <h2 id="search-h">Search by meaning</h2>
       <search aria-labelledby="search-h">
         <form
-          className="row"
+          className="row search-form"
           onSubmit={(e) => {
             e.preventDefault();
             setShowWeak(false);
