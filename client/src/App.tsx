@@ -1,17 +1,21 @@
 import { type ReactNode, useEffect, useMemo, useRef } from "react";
+import { Toaster } from "sonner";
 import { Provider, useMutation, useQuery } from "urql";
 import { graphql } from "../gql/index.ts";
+import { ConfirmProvider } from "./components/ConfirmDialog.tsx";
 import { LiveNotice } from "./components/LiveNotice.tsx";
+import { MainNav, MenuButton, useMenu, useNavId } from "./components/MainNav.tsx";
 import { ErrorNotice, Loading } from "./components/status.tsx";
 import { signInPath } from "./lib/next.ts";
 import { PreferencesProvider, parsePreferences } from "./lib/preferences.tsx";
 import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/router.tsx";
+import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
-import { AdminScreen } from "./screens/Admin.tsx";
-import { AgentsScreen } from "./screens/Agents.tsx";
-import { AnalysesScreen } from "./screens/Analyses.tsx";
-import { MemoriesScreen } from "./screens/Memories.tsx";
+import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
+import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
+import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
+import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
 import { SecurityScreen } from "./screens/Security.tsx";
 import { SignInScreen } from "./screens/SignIn.tsx";
@@ -62,10 +66,17 @@ export function App() {
       }),
     [token],
   );
-  useEffect(() => () => setup.dispose(), [setup]);
+  useEffect(() => {
+    setup.start();
+    return () => setup.dispose();
+  }, [setup]);
   return (
     <Provider value={setup.client}>
-      <Routes token={token} live={setup.live} />
+      <ConfirmProvider>
+        <Routes token={token} live={setup.live} />
+      </ConfirmProvider>
+      {/* Colours come from the theme variables (styles.css), so one sonner theme serves both. */}
+      <Toaster position="bottom-center" closeButton theme="light" />
     </Provider>
   );
 }
@@ -100,6 +111,9 @@ function SignedIn({ live }: { live: LiveConnection }) {
   const [, signOut] = useMutation(SignOutMutation);
   const path = usePathname();
   const me = result.data?.me;
+  const menu = useMenu(path);
+  const navId = useNavId();
+  useScrollRestoration(!!me);
 
   useEffect(() => {
     // A token the server no longer accepts reads as anonymous: `me` is null.
@@ -110,7 +124,8 @@ function SignedIn({ live }: { live: LiveConnection }) {
   // Keyboard and screen-reader users land on the new screen's content after navigating.
   const firstPath = useRef(path);
   useEffect(() => {
-    if (path !== firstPath.current) document.getElementById("main")?.focus({ preventScroll: false });
+    // Without scrolling: navigate() and the scroll restoration of Back decide where the page is.
+    if (path !== firstPath.current) document.getElementById("main")?.focus({ preventScroll: true });
     firstPath.current = "";
   }, [path]);
 
@@ -148,25 +163,16 @@ function SignedIn({ live }: { live: LiveConnection }) {
       </a>
       <div className={`layout${prefs.sidebarCollapsed ? " collapsed" : ""}`}>
         <header className="topbar">
+          <MenuButton open={menu.open} setOpen={menu.setOpen} controls={navId} />
           <span className="brand">Userplane</span>
-          <span className="muted">{me.tenant?.name}</span>
+          <span className="muted tenant-name">{me.tenant?.name}</span>
           <span className="spacer" />
-          <span>{me.displayName}</span>
+          <span className="user-name">{me.displayName}</span>
           <button type="button" onClick={doSignOut}>
             Sign out
           </button>
         </header>
-        <nav className="sidebar" aria-label="Main">
-          <ul>
-            {NAV.filter((n) => !n.admin || admin).map((n) => (
-              <li key={n.to}>
-                <Link to={n.to} aria-current={path.startsWith(n.to) ? "page" : undefined}>
-                  {n.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <MainNav id={navId} items={NAV.filter((n) => !n.admin || admin)} path={path} open={menu.open} />
         <main id="main" className="content" tabIndex={-1}>
           <LiveNotice live={live} />
           <Screen path={path} admin={admin} />

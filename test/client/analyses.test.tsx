@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { applyEvent, initialProgress, type ProgressEvent, stagesOf } from "../../client/src/lib/analysisProgress.ts";
 import { parseCsvExport, parseFile, parseJsonExport, parsePasted } from "../../client/src/lib/contentImport.ts";
-import { AnalysesScreen } from "../../client/src/screens/Analyses.tsx";
+import { AnalysesScreen } from "../../client/src/screens/analyses/AnalysesScreen.tsx";
 import { mockApi, renderScreen, reply } from "./kit.tsx";
 import { wsFake } from "./ws-fake.ts";
 

@@ -4,6 +4,7 @@ import { cleanup, render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { Provider } from "urql";
 import { afterEach, vi } from "vitest";
+import { ConfirmProvider } from "../../client/src/components/ConfirmDialog.tsx";
 import { PreferencesProvider } from "../../client/src/lib/preferences.tsx";
 import { createUrqlClient } from "../../client/src/lib/urql.ts";
 
@@ -60,7 +61,9 @@ export function renderScreen(ui: ReactElement, options: { token?: string | null;
   const setup = createUrqlClient({ token: options.token === undefined ? "test-token" : options.token });
   const utils = render(
     <Provider value={setup.client}>
-      <PreferencesProvider preferences={options.preferences ?? null}>{ui}</PreferencesProvider>
+      <ConfirmProvider>
+        <PreferencesProvider preferences={options.preferences ?? null}>{ui}</PreferencesProvider>
+      </ConfirmProvider>
     </Provider>,
   );
   return { ...utils, setup };

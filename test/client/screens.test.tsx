@@ -2,8 +2,10 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { Gauge } from "../../client/src/components/charts.tsx";
-import { AgentsScreen, parseTags } from "../../client/src/screens/Agents.tsx";
-import { MemoriesScreen, scorePercent } from "../../client/src/screens/Memories.tsx";
+import { AgentsScreen } from "../../client/src/screens/agents/AgentsScreen.tsx";
+import { parseTags } from "../../client/src/screens/agents/queries.ts";
+import { MemoriesScreen } from "../../client/src/screens/memories/MemoriesScreen.tsx";
+import { scorePercent } from "../../client/src/screens/memories/queries.ts";
 import { ProfileScreen } from "../../client/src/screens/Profile.tsx";
 import { SecurityScreen, Sessions } from "../../client/src/screens/Security.tsx";
 import { SignUpScreen } from "../../client/src/screens/SignUp.tsx";
@@ -114,9 +116,12 @@ describe("memories", () => {
     await userEvent.type(screen.getByLabelText("Search memories"), "programming");
     await userEvent.click(screen.getByRole("button", { name: "Search" }));
     const results = await screen.findByRole("list", { name: "Search results" });
-    const items = within(results).getAllByRole("listitem");
+    // The 12% hit is under the relevance floor: hidden, and the screen says so.
+    expect(within(results).getAllByRole("listitem")).toHaveLength(1);
+    expect(within(results).getByRole("listitem").textContent).toContain("match 83%");
+    await userEvent.click(screen.getByText(/1 weak match under 20% hidden/).querySelector("button") as HTMLElement);
+    const items = within(screen.getByRole("list", { name: "Search results" })).getAllByRole("listitem");
     expect(items).toHaveLength(2);
-    expect(items[0]?.textContent).toContain("match 83%");
     expect(items[1]?.textContent).toContain("match 12%");
     expect(api.calls("SearchMemories")[0]?.variables).toMatchObject({ query: "programming" });
   });
@@ -206,6 +211,10 @@ describe("security", () => {
     const buttons = screen.getAllByRole("button", { name: /revoke session/i });
     expect(buttons).toHaveLength(1);
     await userEvent.click(buttons[0] as HTMLElement);
+    // Asked first, in the app's own dialog.
+    const dialog = await screen.findByRole("alertdialog", { name: "Sign this session out?" });
+    expect(api.calls("RevokeSession")).toHaveLength(0);
+    await userEvent.click(within(dialog).getByRole("button", { name: "Revoke session" }));
     await waitFor(() => expect(api.calls("RevokeSession")[0]?.variables).toEqual({ id: "s22" }));
   });
 });

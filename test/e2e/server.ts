@@ -8,8 +8,17 @@ import { join } from "node:path";
 
 export interface RunningServer {
   url: string;
+  port: number;
+  dataDir: string;
   output(): string;
-  stop(): Promise<void>;
+  /** `keepData` leaves the database folder, to start again on it (an outage, not a reset). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Reuse a port and database folder, e.g. to bring a stopped server back as it was. */
+  port?: number;
+  dataDir?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -24,9 +33,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startProduct(env: Record<string, string> = {}, timeoutMs = 240_000): Promise<RunningServer> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), "userplane-e2e-"));
+export async function startProduct(
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "userplane-e2e-"));
   let log = "";
   const child: ChildProcess = spawn("npm", ["start"], {
     cwd: new URL("../../", import.meta.url).pathname,
@@ -42,14 +55,14 @@ export async function startProduct(env: Record<string, string> = {}, timeoutMs =
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const stop = async ({ keepData = false }: { keepData?: boolean } = {}) => {
     if (child.exitCode === null && child.pid) {
       process.kill(-child.pid, "SIGTERM");
       const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 15_000);
       await exited;
       clearTimeout(timer);
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + timeoutMs;
@@ -57,7 +70,7 @@ export async function startProduct(env: Record<string, string> = {}, timeoutMs =
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${log}`);
     try {
       const r = await fetch(`${url}/readyz`);
-      if (r.ok) return { url, output: () => log, stop };
+      if (r.ok) return { url, port, dataDir, output: () => log, stop };
     } catch {
       // not listening yet
     }

@@ -35,7 +35,20 @@ function Extra({ id, error, hint }: { id: string; error?: string | undefined; hi
   );
 }
 
-export function TextField({ label, error, hint, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+/** Near an input's limit, how much room is left, so the limit is never a surprise. */
+function withCount(hint: ReactNode, value: unknown, max: number | undefined): ReactNode {
+  if (!max || typeof value !== "string" || value.length < max * 0.8) return hint;
+  return (
+    <>
+      {hint}
+      {hint ? " · " : ""}
+      {value.length} of {max} characters
+    </>
+  );
+}
+
+export function TextField({ label, error, hint: baseHint, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+  const hint = withCount(baseHint, input.value, input.maxLength);
   const { id, describedBy } = useIds(error, hint);
   return (
     <div className="field">
@@ -46,7 +59,13 @@ export function TextField({ label, error, hint, ...input }: Common & InputHTMLAt
   );
 }
 
-export function TextArea({ label, error, hint, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  error,
+  hint: baseHint,
+  ...input
+}: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const hint = withCount(baseHint, input.value, input.maxLength);
   const { id, describedBy } = useIds(error, hint);
   return (
     <div className="field">

@@ -1,4 +1,4 @@
-// Small SVG charts: a bar chart (with the numbers as a table for screen readers) and a quota gauge.
+// Small charts: horizontal bars (with the numbers as a table) and an SVG quota gauge.
 import { useId } from "react";
 
 export interface Bar {
@@ -6,62 +6,70 @@ export interface Bar {
   value: number;
 }
 
+/**
+ * The scale's top: the largest value rounded up to 1, 2, 2.5 or 5 times a power of ten, so a
+ * $0.06 bar is not drawn against a $1 axis. All-zero data gets a scale of 1 (empty bars).
+ */
+export function niceMax(values: readonly number[]): number {
+  const max = Math.max(0, ...values.filter(Number.isFinite));
+  if (max <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(max));
+  const step = [1, 2, 2.5, 5, 10].find((m) => m * power >= max) ?? 10;
+  return step * power;
+}
+
+/**
+ * Horizontal bars in HTML: labels are never cut (they wrap), each bar carries its value, and it
+ * reflows on a phone. The same numbers are one click away as a table.
+ */
 export function BarChart({
   title,
   bars,
   format = String,
-  height = 180,
 }: {
   title: string;
   bars: Bar[];
   format?: (v: number) => string;
-  height?: number;
 }) {
   const id = useId();
-  const max = Math.max(1, ...bars.map((b) => b.value));
-  const slot = 56;
-  const width = Math.max(240, bars.length * slot);
-  const plot = height - 36;
+  const max = niceMax(bars.map((b) => b.value));
   return (
     <figure className="chart" aria-labelledby={`${id}-t`}>
       <figcaption id={`${id}-t`}>{title}</figcaption>
-      <svg
-        viewBox={`0 0 ${width} ${height}`}
-        width="100%"
-        height={height}
-        aria-hidden="true"
-        preserveAspectRatio="xMinYMid meet"
-      >
-        <line x1="0" x2={width} y1={plot + 14} y2={plot + 14} className="axis" />
-        {bars.map((b, i) => {
-          const h = Math.round((b.value / max) * plot);
-          const x = i * slot + 10;
-          return (
-            <g key={b.label}>
-              <rect x={x} y={plot + 14 - h} width={slot - 20} height={h} className="bar" rx="3">
-                <title>{`${b.label}: ${format(b.value)}`}</title>
-              </rect>
-              <text x={x + (slot - 20) / 2} y={plot + 14 - h - 4} textAnchor="middle" className="bar-value">
-                {format(b.value)}
-              </text>
-              <text x={x + (slot - 20) / 2} y={height - 6} textAnchor="middle" className="bar-label">
-                {b.label.length > 9 ? `${b.label.slice(0, 8)}…` : b.label}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
-      <table className="visually-hidden">
-        <caption>{title}</caption>
-        <tbody>
-          {bars.map((b) => (
-            <tr key={b.label}>
-              <th scope="row">{b.label}</th>
-              <td>{format(b.value)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="hbars" aria-hidden="true">
+        {bars.map((b) => (
+          <div className="hbar" key={b.label}>
+            <span className="hbar-label">{b.label}</span>
+            <span className="hbar-track">
+              <span className="hbar-fill" style={{ width: `${Math.max(0, Math.min(100, (b.value / max) * 100))}%` }} />
+            </span>
+            <span className="hbar-value">{format(b.value)}</span>
+          </div>
+        ))}
+        <div className="hbar hbar-scale">
+          <span />
+          <span className="hbar-ticks">
+            <span>{format(0)}</span>
+            <span>{format(max / 2)}</span>
+            <span>{format(max)}</span>
+          </span>
+          <span />
+        </div>
+      </div>
+      <details className="chart-table">
+        <summary>Show as a table</summary>
+        <table>
+          <caption className="visually-hidden">{title}</caption>
+          <tbody>
+            {bars.map((b) => (
+              <tr key={b.label}>
+                <th scope="row">{b.label}</th>
+                <td>{format(b.value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </figure>
   );
 }

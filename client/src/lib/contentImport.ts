@@ -37,13 +37,15 @@ function finish(raw: ImportItem[], notes: string[] = []): ParseResult {
   let skipped = 0;
   for (const item of raw) {
     const text = item.text.trim();
-    if (!text || text.length > MAX_TEXT) {
+    // Blank parts are the gaps between posts, not posts: nothing to report.
+    if (!text) continue;
+    if (text.length > MAX_TEXT) {
       skipped++;
       continue;
     }
     items.push({ ...item, text });
   }
-  if (skipped) notes.push(`${skipped} item${skipped === 1 ? "" : "s"} skipped (empty or over ${MAX_TEXT} characters).`);
+  if (skipped) notes.push(`${skipped} item${skipped === 1 ? "" : "s"} skipped (over ${MAX_TEXT} characters).`);
   return { items, skipped, notes };
 }
 
@@ -188,6 +190,40 @@ export function parseCsvExport(source: string): ParseResult {
       postedAt: dateCol >= 0 ? toIsoDate(r[dateCol]) : null,
     })),
   );
+}
+
+const TEXT_EXTENSIONS = [".json", ".js", ".csv", ".txt", ".md"];
+
+/** Starts of common binary files: an image or archive read as text would become one garbage item. */
+const MAGIC: [string, number[]][] = [
+  ["a PNG image", [0x89, 0x50, 0x4e, 0x47]],
+  ["a JPEG image", [0xff, 0xd8, 0xff]],
+  ["a GIF image", [0x47, 0x49, 0x46, 0x38]],
+  ["a PDF", [0x25, 0x50, 0x44, 0x46]],
+  ["a ZIP archive", [0x50, 0x4b, 0x03, 0x04]],
+  ["a WebP or other RIFF file", [0x52, 0x49, 0x46, 0x46]],
+];
+
+/**
+ * Why a file can't be imported, from its name, declared type and first bytes; null when it is
+ * text we can read. The extension alone is not trusted: a renamed image is still an image.
+ */
+export function fileProblem(file: { name: string; type: string }, head: Uint8Array): string | null {
+  for (const [what, bytes] of MAGIC) {
+    if (bytes.every((b, i) => head[i] === b))
+      return `${file.name} is ${what}, not a text export. Choose a .json, .js, .csv or .txt file.`;
+  }
+  if (/^(image|audio|video|font)\//.test(file.type) || head.includes(0))
+    return `${file.name} is not a text file. Choose a .json, .js, .csv or .txt file.`;
+  const lower = file.name.toLowerCase();
+  if (
+    !TEXT_EXTENSIONS.some((e) => lower.endsWith(e)) &&
+    file.type &&
+    !file.type.startsWith("text/") &&
+    file.type !== "application/json"
+  )
+    return `${file.name} is not a format we can read. Choose a .json, .js, .csv or .txt file.`;
+  return null;
 }
 
 /** By file name: .json/.js, .csv, else plain text split into paragraphs. */

@@ -92,6 +92,18 @@ export function useFormat(): Formatters {
   return useContext(FormatContext);
 }
 
+/** Saved for public/theme.js, which applies it before the first paint of the next load. */
+export const THEME_KEY = "userplane.theme";
+
+function rememberTheme(theme: Preferences["theme"]) {
+  try {
+    if (theme === "system") localStorage.removeItem(THEME_KEY);
+    else localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // Storage blocked: only the first paint of the next load is affected.
+  }
+}
+
 /** Applies theme, language and animation preferences to <html>, and provides formatters. */
 export function PreferencesProvider({ preferences, children }: { preferences: unknown; children: ReactNode }) {
   const prefs = useMemo(() => parsePreferences(preferences), [preferences]);
@@ -101,6 +113,7 @@ export function PreferencesProvider({ preferences, children }: { preferences: un
     root.lang = prefs.language;
     if (prefs.theme === "system") delete root.dataset.theme;
     else root.dataset.theme = prefs.theme;
+    rememberTheme(prefs.theme);
     root.dataset.animations = prefs.animationsEnabled ? "on" : "off";
   }, [prefs]);
   return <FormatContext.Provider value={value}>{children}</FormatContext.Provider>;

@@ -1,5 +1,6 @@
 // A small pathname router: the app has a handful of flat screens, so a library would add more than it saves.
 import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from "react";
+import { newEntryState, rememberScroll } from "./scroll.ts";
 
 const NAVIGATE = "userplane:navigate";
 
@@ -14,11 +15,26 @@ function subscribe(listener: () => void) {
 
 const current = () => window.location.pathname + window.location.search;
 
-export function navigate(to: string, options: { replace?: boolean } = {}) {
+export function navigate(to: string, options: { replace?: boolean; keepScroll?: boolean } = {}) {
   if (to === current()) return;
-  if (options.replace) window.history.replaceState(null, "", to);
-  else window.history.pushState(null, "", to);
+  rememberScroll();
+  if (options.replace) window.history.replaceState(window.history.state ?? newEntryState(), "", to);
+  else {
+    window.history.pushState(newEntryState(), "", to);
+    // A new page starts at its top; a filter change (keepScroll) stays where the user is.
+    if (!options.keepScroll) window.scrollTo(0, 0);
+  }
   window.dispatchEvent(new Event(NAVIGATE));
+}
+
+/** Sets (or, with null, removes) query-string parameters of the current page, e.g. a filter. */
+export function setSearchParams(changes: Record<string, string | null>, options: { push?: boolean } = {}) {
+  const url = new URL(window.location.href);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null || v === "") url.searchParams.delete(k);
+    else url.searchParams.set(k, v);
+  }
+  navigate(url.pathname + url.search, { replace: !options.push, keepScroll: true });
 }
 
 /** Path plus query string, e.g. "/memories?type=fact". */

@@ -2,7 +2,15 @@
 // subscriptions. The WebSocket connects eagerly and reconnects by itself, and reports its state
 // so the UI can say when live updates are down.
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from "urql";
+import {
+  Client,
+  cacheExchange,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  type Operation,
+  subscriptionExchange,
+} from "urql";
 
 export type LiveStatus = "connecting" | "connected" | "down";
 
@@ -14,6 +22,8 @@ export interface LiveConnection {
 export interface UrqlSetup {
   client: Client;
   live: LiveConnection;
+  /** Opens the live connection; may follow dispose() (a remount). */
+  start(): void;
   dispose(): void;
 }
 
@@ -72,9 +82,29 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     onSessionEnded?.();
   };
 
+  // Queries on screen whose last answer was a network error, re-run when the server is reachable
+  // again (the live connection coming back is the signal), so a page reached during an outage
+  // fills in by itself instead of waiting for a click on "Try again".
+  const failed = new Map<number, Operation>();
+  let client: Client | null = null;
+  const retryFailed = () => {
+    const ops = [...failed.values()];
+    failed.clear();
+    for (const op of ops)
+      client?.reexecuteOperation(makeOperation(op.kind, op, { ...op.context, requestPolicy: "network-only" }));
+  };
+
   const exchanges = [
     cacheExchange,
     mapExchange({
+      onOperation(operation) {
+        if (operation.kind === "teardown") failed.delete(operation.key);
+      },
+      onResult(result) {
+        if (result.operation.kind !== "query") return;
+        if (result.error?.networkError) failed.set(result.operation.key, result.operation);
+        else failed.delete(result.operation.key);
+      },
       onError(error) {
         if (token && hasCode(error, "UNAUTHENTICATED")) sessionEnded();
       },
@@ -82,7 +112,15 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     fetchExchange,
   ];
 
-  if (token) {
+  // The WebSocket opens on start() (or on the first subscription) and closes on dispose(), and may
+  // open again after that: React's StrictMode mounts, unmounts and remounts in development, and a
+  // client disposed for good there would sit with a dead connection that reports nothing.
+  // Events of a connection already disposed (a remount, a token change) must not touch `live`.
+  let generation = 0;
+  const connect = (): WsClient => {
+    if (ws) return ws;
+    const gen = ++generation;
+    const current = () => gen === generation;
     ws = createWsClient({
       url: options.wsUrl ?? defaultWsUrl(),
       lazy: false,
@@ -93,27 +131,38 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
       connectionParams: () => ({ authorization: `Bearer ${token}` }),
       on: {
         connecting: () => {
-          if (live.status !== "down") live.set("connecting");
+          if (current() && live.status !== "down") live.set("connecting");
         },
-        connected: () => live.set("connected"),
+        connected: () => {
+          if (!current()) return;
+          live.set("connected");
+          retryFailed();
+        },
         closed: (event) => {
-          if (ended) return;
+          if (!current() || ended) return;
           live.set("down");
           // 4401: the server ended the session (sign-out elsewhere, revoked, expired).
           if ((event as { code?: number } | undefined)?.code === 4401) sessionEnded();
         },
-        error: () => live.set("down"),
+        error: () => {
+          if (current()) live.set("down");
+        },
       },
-      onNonLazyError: () => live.set("down"),
+      onNonLazyError: () => {
+        if (current()) live.set("down");
+      },
     });
-    const wsClient = ws;
+    return ws;
+  };
+
+  if (token) {
     exchanges.push(
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query || "" };
           return {
             subscribe(sink) {
-              const unsubscribe = wsClient.subscribe(input, sink);
+              const unsubscribe = connect().subscribe(input, sink);
               return { unsubscribe };
             },
           };
@@ -123,8 +172,10 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   } else {
     live.set("connected");
   }
+  // Signed out there is no live connection to signal the way back: the browser's own does.
+  const onOnline = () => retryFailed();
 
-  const client = new Client({
+  client = new Client({
     url: options.httpUrl ?? "/graphql",
     exchanges,
     preferGetMethod: false,
@@ -135,9 +186,16 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   return {
     client,
     live,
+    start() {
+      window.addEventListener("online", onOnline);
+      if (token) connect();
+    },
     dispose() {
-      ended = true;
-      void ws?.dispose();
+      window.removeEventListener("online", onOnline);
+      generation++;
+      const closing = ws;
+      ws = null;
+      void closing?.dispose();
     },
   };
 }

@@ -115,6 +115,17 @@ export function ProfileScreen() {
 
 type Me = NonNullable<ProfileQueryData["me"]>;
 
+/** The server's limits (server/schema/user.ts). */
+const PROFILE_LIMITS = {
+  displayName: 100,
+  fullName: 200,
+  jobTitle: 200,
+  department: 200,
+  organization: 200,
+  country: 100,
+  avatarUrl: 2000,
+} as const;
+
 export function ProfileForm({ me }: { me: Me }) {
   const p = me.profile;
   const [identity, setIdentity] = useState({
@@ -172,6 +183,7 @@ export function ProfileForm({ me }: { me: Me }) {
               label={label}
               name={key}
               required={key === "displayName"}
+              maxLength={PROFILE_LIMITS[key]}
               type={key === "avatarUrl" ? "url" : "text"}
               value={identity[key]}
               onChange={(e) => setIdentity((s) => ({ ...s, [key]: e.target.value }))}
@@ -314,6 +326,7 @@ export function ProfileForm({ me }: { me: Me }) {
               label={label}
               name={key}
               placeholder="handle"
+              maxLength={100}
               value={social[key]}
               onChange={(e) => setSocial((s) => ({ ...s, [key]: e.target.value }))}
               error={errors[key]}

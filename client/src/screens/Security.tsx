@@ -1,10 +1,13 @@
 import { type FormEvent, useMemo, useState } from "react";
+import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { ApiScope } from "../../gql/graphql.ts";
 import { graphql } from "../../gql/index.ts";
+import { useConfirm } from "../components/ConfirmDialog.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { CheckboxField, TextField } from "../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 
@@ -126,6 +129,7 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
   const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant }, context: ctx });
   const [revoking, revoke] = useMutation(RevokeSessionMutation);
+  const confirm = useConfirm();
   return (
     <div className="card">
       <h2>{allInTenant ? "Sessions in this workspace" : "Signed-in sessions"}</h2>
@@ -135,45 +139,58 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
           data.sessions.edges.length === 0 ? (
             <Empty>No active sessions.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  {allInTenant && <th scope="col">User</th>}
-                  <th scope="col">Device</th>
-                  <th scope="col">IP address</th>
-                  <th scope="col">Signed in</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.sessions.edges.map(({ node: s }) => (
-                  <tr key={s.id}>
-                    {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
-                    <td>
-                      {describeDevice(s)} {s.current && <span className="badge">This session</span>}
-                    </td>
-                    <td>{s.ipAddress ?? "—"}</td>
-                    <td>{f.dateTime(s.sessionStart)}</td>
-                    <td>{f.dateTime(s.lastSeenAt)}</td>
-                    <td>
-                      {!s.current && (
-                        <button
-                          type="button"
-                          disabled={revoking.fetching}
-                          onClick={() => revoke({ id: s.id })}
-                          aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
+            <TableScroll label="Sessions">
+              <table>
+                <thead>
+                  <tr>
+                    {allInTenant && <th scope="col">User</th>}
+                    <th scope="col">Device</th>
+                    <th scope="col">IP address</th>
+                    <th scope="col">Signed in</th>
+                    <th scope="col">Last seen</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.sessions.edges.map(({ node: s }) => (
+                    <tr key={s.id}>
+                      {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
+                      <td>
+                        {describeDevice(s)} {s.current && <span className="badge">This session</span>}
+                      </td>
+                      <td>{s.ipAddress ?? "—"}</td>
+                      <td>{f.dateTime(s.sessionStart)}</td>
+                      <td>{f.dateTime(s.lastSeenAt)}</td>
+                      <td>
+                        {!s.current && (
+                          <button
+                            type="button"
+                            disabled={revoking.fetching}
+                            onClick={async () => {
+                              const where = `${describeDevice(s)} from ${s.ipAddress ?? "an unknown address"}`;
+                              const ok = await confirm({
+                                title: "Sign this session out?",
+                                description: `${allInTenant ? `${s.user?.displayName ?? "The user"} on ` : ""}${where} will have to sign in again.`,
+                                confirmLabel: "Revoke session",
+                                danger: true,
+                              });
+                              if (!ok) return;
+                              const r = await revoke({ id: s.id });
+                              if (!r.error) toast.success(`Session on ${where} signed out.`);
+                            }}
+                            aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>
@@ -187,6 +204,7 @@ function ApiKeys() {
   const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 }, context: ctx });
   const [created, create] = useMutation(CreateApiKeyMutation);
   const [revoking, revoke] = useMutation(RevokeApiKeyMutation);
+  const confirm = useConfirm();
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<ApiScope[]>(["READ_PROFILE"]);
   const [expiresAt, setExpiresAt] = useState("");
@@ -228,7 +246,14 @@ function ApiKeys() {
       )}
       <form onSubmit={submit} aria-label="Create an API key">
         <div className="grid2">
-          <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={errors.name} />
+          <TextField
+            label="Name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={errors.name}
+          />
           <TextField
             label="Expires on (optional)"
             type="date"
@@ -260,56 +285,65 @@ function ApiKeys() {
           data.apiKeys.edges.length === 0 ? (
             <Empty>No API keys yet.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.apiKeys.edges.map(({ node: k }) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td>
-                      <code>{k.prefix}…</code>
-                    </td>
-                    <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
-                    <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
-                    <td>
-                      {k.revokedAt
-                        ? `Revoked ${f.dateTime(k.revokedAt)}`
-                        : k.expiresAt && new Date(k.expiresAt) < new Date()
-                          ? "Expired"
-                          : k.expiresAt
-                            ? `Active until ${f.dateTime(k.expiresAt)}`
-                            : "Active"}
-                    </td>
-                    <td>
-                      {!k.revokedAt && (
-                        <button
-                          type="button"
-                          disabled={revoking.fetching}
-                          onClick={() => {
-                            if (window.confirm(`Revoke the key "${k.name}"? Tools using it stop working.`))
-                              void revoke({ id: k.id });
-                          }}
-                          aria-label={`Revoke key ${k.name}`}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
+            <TableScroll label="API keys">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Scopes</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.apiKeys.edges.map(({ node: k }) => (
+                    <tr key={k.id}>
+                      <td>{k.name}</td>
+                      <td>
+                        <code>{k.prefix}…</code>
+                      </td>
+                      <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
+                      <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
+                      <td>
+                        {k.revokedAt
+                          ? `Revoked ${f.dateTime(k.revokedAt)}`
+                          : k.expiresAt && new Date(k.expiresAt) < new Date()
+                            ? "Expired"
+                            : k.expiresAt
+                              ? `Active until ${f.dateTime(k.expiresAt)}`
+                              : "Active"}
+                      </td>
+                      <td>
+                        {!k.revokedAt && (
+                          <button
+                            type="button"
+                            disabled={revoking.fetching}
+                            onClick={async () => {
+                              const ok = await confirm({
+                                title: `Revoke the key "${k.name}"?`,
+                                description: "Tools using it stop working at once. This can't be undone.",
+                                confirmLabel: "Revoke key",
+                                danger: true,
+                              });
+                              if (!ok) return;
+                              const r = await revoke({ id: k.id });
+                              if (!r.error) toast.success(`Key "${k.name}" revoked.`);
+                            }}
+                            aria-label={`Revoke key ${k.name}`}
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
           )
         }
       </QueryState>

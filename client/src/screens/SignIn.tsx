@@ -53,6 +53,7 @@ export function SignInScreen() {
       <form onSubmit={submit} noValidate={false}>
         <TextField
           label="Email"
+          maxLength={254}
           type="email"
           name="email"
           autoComplete="email"
@@ -63,6 +64,7 @@ export function SignInScreen() {
         />
         <TextField
           label="Password"
+          maxLength={200}
           type="password"
           name="password"
           autoComplete="current-password"
@@ -75,6 +77,7 @@ export function SignInScreen() {
           <summary>Belong to several tenants?</summary>
           <TextField
             label="Tenant (slug)"
+            maxLength={100}
             name="tenant"
             value={tenantSlug}
             onChange={(e) => setTenantSlug(e.target.value)}

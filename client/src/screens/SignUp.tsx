@@ -76,6 +76,7 @@ export function SignUpScreen() {
       <form onSubmit={submit}>
         <TextField
           label="Your name"
+          maxLength={100}
           name="displayName"
           autoComplete="name"
           required
@@ -85,6 +86,7 @@ export function SignUpScreen() {
         />
         <TextField
           label="Email"
+          maxLength={254}
           type="email"
           name="email"
           autoComplete="email"
@@ -95,6 +97,7 @@ export function SignUpScreen() {
         />
         <TextField
           label="Password"
+          maxLength={200}
           type="password"
           name="password"
           autoComplete="new-password"
@@ -107,6 +110,7 @@ export function SignUpScreen() {
         />
         <TextField
           label="Invite token (optional)"
+          maxLength={200}
           name="inviteToken"
           value={form.inviteToken}
           onChange={set("inviteToken")}
@@ -116,6 +120,7 @@ export function SignUpScreen() {
         {!hasInvite && (
           <TextField
             label="Tenant name (optional)"
+            maxLength={100}
             name="tenantName"
             value={form.tenantName}
             onChange={set("tenantName")}

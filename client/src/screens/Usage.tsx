@@ -1,10 +1,11 @@
-import { useState } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../../gql/index.ts";
 import { BarChart, Gauge } from "../components/charts.tsx";
 import { SelectField } from "../components/Field.tsx";
 import { Empty, QueryState } from "../components/status.tsx";
+import { TableScroll } from "../components/TableScroll.tsx";
 import { useFormat } from "../lib/preferences.tsx";
+import { setSearchParams, useSearchParam } from "../lib/router.tsx";
 
 const UsageQuery = graphql(`
   query Usage($months: Int) {
@@ -72,7 +73,10 @@ export function fillMonths(buckets: { key: string; tokens: number }[], months: n
 
 export function UsageScreen() {
   const f = useFormat();
-  const [months, setMonths] = useState(6);
+  // The period is in the URL (?months=12) like every filter.
+  const requested = Number(useSearchParam("months"));
+  const months = [3, 6, 12].includes(requested) ? requested : 6;
+  const setMonths = (m: number) => setSearchParams({ months: m === 6 ? null : String(m) });
   const [usage, refetchUsage] = useQuery({ query: UsageQuery, variables: { months } });
   const [quotas, refetchQuotas] = useQuery({ query: QuotasQuery });
   return (
@@ -131,27 +135,29 @@ export function UsageScreen() {
                     bars={data.usage.byModel.map((b) => ({ label: b.key, value: b.cost }))}
                     format={(v) => f.money(v)}
                   />
-                  <table>
-                    <caption className="visually-hidden">Usage by model</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Model</th>
-                        <th scope="col">Requests</th>
-                        <th scope="col">Tokens</th>
-                        <th scope="col">Cost</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {data.usage.byModel.map((b) => (
-                        <tr key={b.key}>
-                          <th scope="row">{b.key}</th>
-                          <td>{f.number(b.requests)}</td>
-                          <td>{f.number(b.tokens)}</td>
-                          <td>{f.money(b.cost)}</td>
+                  <TableScroll label="Usage by model">
+                    <table>
+                      <caption className="visually-hidden">Usage by model</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Model</th>
+                          <th scope="col">Requests</th>
+                          <th scope="col">Tokens</th>
+                          <th scope="col">Cost</th>
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                      </thead>
+                      <tbody>
+                        {data.usage.byModel.map((b) => (
+                          <tr key={b.key}>
+                            <th scope="row">{b.key}</th>
+                            <td>{f.number(b.requests)}</td>
+                            <td>{f.number(b.tokens)}</td>
+                            <td>{f.money(b.cost)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </TableScroll>
                 </>
               )}
             </>

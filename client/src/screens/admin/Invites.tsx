@@ -1,0 +1,107 @@
+import { type FormEvent, useMemo, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import type { Role } from "../../../gql/graphql.ts";
+import { CopyButton } from "../../components/CopyButton.tsx";
+import { TextField } from "../../components/Field.tsx";
+import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
+import { TableScroll } from "../../components/TableScroll.tsx";
+import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
+import { useFormat } from "../../lib/preferences.tsx";
+import { CreateInviteMutation, InvitesQuery, inviteLink } from "./queries.ts";
+import { RoleSelect } from "./RoleSelect.tsx";
+
+export function Invites() {
+  const f = useFormat();
+  const ctx = useMemo(() => ({ additionalTypenames: ["Invite"] }), []);
+  const [result, refetch] = useQuery({ query: InvitesQuery, context: ctx });
+  const [created, create] = useMutation(CreateInviteMutation);
+  const [form, setForm] = useState({ email: "", role: "member" as Role, expiresInDays: 7 });
+  const [token, setToken] = useState<string | null>(null);
+  const errors = fieldErrors(created.error);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await create(
+      { email: form.email.trim() || null, role: form.role, expiresInDays: form.expiresInDays },
+      ctx,
+    );
+    if (r.data) {
+      setToken(r.data.createInvite.token);
+      setForm((s) => ({ ...s, email: "" }));
+    }
+  };
+  return (
+    <div className="card" id="invites">
+      <h2>Invites</h2>
+      {token && (
+        <div className="notice success" role="alert">
+          <p>Invite created. Send this link; it is shown only now.</p>
+          <code className="secret-value">{inviteLink(token)}</code>{" "}
+          <CopyButton text={inviteLink(token)} label="Copy link" />{" "}
+          <button type="button" className="link" onClick={() => setToken(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      <form onSubmit={submit} className="row wrap" aria-label="Create an invite">
+        <TextField
+          label="Email (optional)"
+          maxLength={254}
+          type="email"
+          value={form.email}
+          onChange={(e) => setForm((s) => ({ ...s, email: e.target.value }))}
+          error={errors.email}
+        />
+        <RoleSelect value={form.role} onChange={(role) => setForm((s) => ({ ...s, role }))} />
+        <TextField
+          label="Valid for (days)"
+          type="number"
+          min={1}
+          max={90}
+          value={form.expiresInDays}
+          onChange={(e) => setForm((s) => ({ ...s, expiresInDays: Number(e.target.value) }))}
+          error={errors.expiresInDays}
+        />
+        <button type="submit" className="primary" disabled={created.fetching}>
+          Create invite
+        </button>
+      </form>
+      <FormStatus error={formErrorMessage(created.error)} />
+      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) =>
+          data.invites.edges.length === 0 ? (
+            <Empty>No invites yet.</Empty>
+          ) : (
+            <TableScroll label="Invites">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.invites.edges.map(({ node: i }) => (
+                    <tr key={i.id}>
+                      <td>{i.email ?? "Anyone with the link"}</td>
+                      <td>{i.role}</td>
+                      <td>{f.dateTime(i.createdAt)}</td>
+                      <td>
+                        {i.acceptedAt
+                          ? `Accepted ${f.dateTime(i.acceptedAt)}`
+                          : new Date(i.expiresAt) < new Date()
+                            ? "Expired"
+                            : `Open until ${f.dateTime(i.expiresAt)}`}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
+          )
+        }
+      </QueryState>
+    </div>
+  );
+}

@@ -1,0 +1,110 @@
+import { type FormEvent, useMemo, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import type { QuotaType } from "../../../gql/graphql.ts";
+import { SelectField, TextField } from "../../components/Field.tsx";
+import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
+import { TableScroll } from "../../components/TableScroll.tsx";
+import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
+import { useFormat } from "../../lib/preferences.tsx";
+import { QUOTA_LABELS, QuotasQuery } from "../Usage.tsx";
+import { SetQuotaMutation } from "./queries.ts";
+
+export function Quotas() {
+  const f = useFormat();
+  const ctx = useMemo(() => ({ additionalTypenames: ["Quota"] }), []);
+  const [result, refetch] = useQuery({ query: QuotasQuery, context: ctx });
+  const [setting, setQuota] = useMutation(SetQuotaMutation);
+  const [form, setForm] = useState({ quotaType: "tokens" as QuotaType, quotaLimit: "100000", alert: "80" });
+  const [done, setDone] = useState<string | null>(null);
+  const errors = fieldErrors(setting.error);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setDone(null);
+    const r = await setQuota(
+      {
+        quotaType: form.quotaType,
+        quotaLimit: Number(form.quotaLimit),
+        alertThresholdPercentage: Number(form.alert),
+      },
+      ctx,
+    );
+    if (r.data) setDone(`${QUOTA_LABELS[form.quotaType]} quota saved.`);
+  };
+  return (
+    <div className="card" id="quotas">
+      <h2>Quotas</h2>
+      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) =>
+          data.quotas.edges.length === 0 ? (
+            <Empty>No quotas set: usage is unlimited.</Empty>
+          ) : (
+            <TableScroll label="Quotas">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Quota</th>
+                    <th scope="col">Used</th>
+                    <th scope="col">Limit</th>
+                    <th scope="col">Alert at</th>
+                    <th scope="col">Period</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.quotas.edges.map(({ node: q }) => (
+                    <tr key={q.id} className={q.isExceeded ? "exceeded" : q.alert ? "alert" : ""}>
+                      <th scope="row">{QUOTA_LABELS[q.quotaType]}</th>
+                      <td>
+                        {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
+                      </td>
+                      <td>{f.number(q.quotaLimit, 2)}</td>
+                      <td>{f.percent(q.alertThresholdPercentage)}</td>
+                      <td>
+                        {f.date(q.periodStart)} – {f.date(q.periodEnd)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
+          )
+        }
+      </QueryState>
+      <form onSubmit={submit} className="row wrap" aria-label="Set a quota">
+        <SelectField
+          label="Quota"
+          value={form.quotaType}
+          onChange={(e) => setForm((s) => ({ ...s, quotaType: e.target.value as QuotaType }))}
+        >
+          {Object.entries(QUOTA_LABELS).map(([v, l]) => (
+            <option key={v} value={v}>
+              {l}
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          label="Limit this month"
+          type="number"
+          min={0}
+          step="any"
+          required
+          value={form.quotaLimit}
+          onChange={(e) => setForm((s) => ({ ...s, quotaLimit: e.target.value }))}
+          error={errors.quotaLimit}
+        />
+        <TextField
+          label="Alert at (%)"
+          type="number"
+          min={1}
+          max={100}
+          value={form.alert}
+          onChange={(e) => setForm((s) => ({ ...s, alert: e.target.value }))}
+          error={errors.alertThresholdPercentage}
+        />
+        <button type="submit" className="primary" disabled={setting.fetching}>
+          Save quota
+        </button>
+      </form>
+      <FormStatus error={formErrorMessage(setting.error)} success={done} />
+    </div>
+  );
+}

@@ -1,0 +1,97 @@
+import { useEffect, useMemo } from "react";
+import { useQuery, useSubscription } from "urql";
+import { Empty, QueryState } from "../../components/status.tsx";
+import { TableScroll } from "../../components/TableScroll.tsx";
+import { applyEvent, isFinished, type ProgressState, type RunStatus } from "../../lib/analysisProgress.ts";
+import { useFormat } from "../../lib/preferences.tsx";
+import { Link } from "../../lib/router.tsx";
+import { AnalysisRunsQuery, MyAnalysisEventsSubscription, STATUS_LABEL, sourceLabel } from "./queries.ts";
+
+export function Grade({ grade, label }: { grade: string | null | undefined; label?: string }) {
+  if (!grade) return <span className="muted">no grade</span>;
+  return (
+    <span className={`grade grade-${grade}`} role="img" aria-label={`${label ?? "Grade"} ${grade}`}>
+      {grade}
+    </span>
+  );
+}
+
+export function RunHistory() {
+  const f = useFormat();
+  const context = useMemo(() => ({ additionalTypenames: ["AnalysisRun"] }), []);
+  const [runs, refetch] = useQuery({ query: AnalysisRunsQuery, context });
+  // Live state of any of my runs, by run id, from myAnalysisEvents.
+  const [live] = useSubscription(
+    { query: MyAnalysisEventsSubscription },
+    (prev: Record<string, ProgressState> = {}, data) => {
+      const e = data.myAnalysisEvents;
+      return { ...prev, [e.runId]: applyEvent(prev[e.runId] ?? null, e) };
+    },
+  );
+  const known = new Set(runs.data?.analysisRuns.edges.map((e) => e.node.id));
+  const events = live.data ?? {};
+  const needsRefetch = Object.entries(events).some(([id, s]) => s.done || !known.has(id));
+  const signature = Object.entries(events)
+    .filter(([id, s]) => s.done || !known.has(id))
+    .map(([id, s]) => `${id}:${s.seq}`)
+    .join(",");
+  useEffect(() => {
+    if (needsRefetch && signature) refetch({ requestPolicy: "network-only" });
+  }, [signature, needsRefetch, refetch]);
+
+  return (
+    <div className="card">
+      <h2>History</h2>
+      <QueryState result={runs} retry={() => refetch({ requestPolicy: "network-only" })}>
+        {(data) =>
+          data.analysisRuns.edges.length === 0 ? (
+            <Empty>No analyses yet.</Empty>
+          ) : (
+            <TableScroll label="Analysis history">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Started</th>
+                    <th scope="col">Sources</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Grade</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.analysisRuns.edges.map(({ node }) => {
+                    const event = events[node.id];
+                    const s = event && event.seq > node.seq ? event : null;
+                    const status = (s?.status ?? node.status) as RunStatus;
+                    const percent = s?.percent ?? node.percent;
+                    return (
+                      <tr key={node.id}>
+                        <td>
+                          <Link to={`/analyses/${encodeURIComponent(node.id)}`}>{f.dateTime(node.createdAt)}</Link>
+                        </td>
+                        <td>{node.sources.map(sourceLabel).join(", ")}</td>
+                        <td>
+                          {STATUS_LABEL[status]}
+                          {!isFinished(status) && ` · ${percent}%`}
+                        </td>
+                        <td>
+                          {node.overallGrade ? (
+                            <>
+                              <Grade grade={node.overallGrade} label="Overall grade" />{" "}
+                              <span className="muted small">risk {node.overallScore}/100</span>
+                            </>
+                          ) : (
+                            "—"
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </TableScroll>
+          )
+        }
+      </QueryState>
+    </div>
+  );
+}

@@ -1,0 +1,290 @@
+// Every screen, on a phone (390 px) and a desk (1280 px): no sideways scrolling, no serious or
+// critical axe violation, the saved dark theme before the first query answers, and a page reached
+// while the server was down recovers by itself once it is back. Screenshots go to
+// test-results/e2e-screens/.
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startProduct } from "./server.ts";
+
+const SHOTS = resolve("test-results/e2e-screens");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+// The phone in the system's dark theme, the desk in light: every screen is checked in both.
+const WIDTHS = [
+  [390, "dark"],
+  [1280, "light"],
+] as const;
+
+let server: RunningServer;
+let browser: Browser;
+let token: string;
+let runId: string;
+
+async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const r = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await r.json()) as { data?: T; errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data as T;
+}
+
+async function newContext(
+  width: number,
+  signedIn = true,
+  colorScheme: "light" | "dark" = "light",
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme });
+  if (signedIn) await context.addInitScript((t) => localStorage.setItem("userplane.token", t), token);
+  return context;
+}
+
+/** Waits until no spinner shows, so checks see the screen with its data. */
+async function settled(page: Page) {
+  await page.locator("main h1").first().waitFor();
+  await expect.poll(() => page.locator(".spinner").count(), { timeout: 30_000 }).toBe(0);
+}
+
+async function seriousAxeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
+    const r = await axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(", ")}`);
+}
+
+async function overflow(page: Page) {
+  return page.evaluate(() => ({
+    scrollWidth: document.scrollingElement?.scrollWidth ?? 0,
+    innerWidth: window.innerWidth,
+  }));
+}
+
+beforeAll(async () => {
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startProduct();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  const signUp = await gql<{ signUp: { token: string } }>(
+    `mutation($e: String!) { signUp(displayName: "Grace Hopper", email: $e, password: "correct horse battery staple", tenantName: "Compilers Inc") { token } }`,
+    { e: `grace.${Date.now()}@example.com` },
+  );
+  token = signUp.signUp.token;
+  await gql(
+    `mutation { createMemory(input: { memoryType: fact, memoryKey: "home_city", content: "I live in Arlington, Virginia, and work on compilers for the navy's computers" }) { id } }`,
+  );
+  await gql(`mutation($items: [ContentItemInput!]!) { importContent(source: text, items: $items) { __typename } }`, {
+    items: Array.from({ length: 6 }, (_, i) => ({
+      text: i === 2 ? "Got so wasted at the party, total blackout." : `Post ${i}: debugging a relay with a moth in it.`,
+    })),
+  });
+  // A pinned agent of my own, so the agents screen shows its Pin / Unpin controls.
+  const agent = await gql<{ createAgent: { id: string } }>(
+    `mutation { createAgent(input: { name: "Librarian", model: "gpt-4o-mini", category: "research", description: "Finds sources" }) { id } }`,
+  );
+  const mine = await gql<{ addAgent: { id: string } }>(`mutation($a: ID!) { addAgent(agentId: $a) { id } }`, {
+    a: agent.createAgent.id,
+  });
+  await gql(`mutation($id: ID!) { updateUserAgent(id: $id, input: { isPinned: true }) { id } }`, {
+    id: mine.addAgent.id,
+  });
+  const run = await gql<{ startAnalysis: { id: string } }>(`mutation { startAnalysis { id } }`);
+  runId = run.startAnalysis.id;
+  // Done before the screens are checked, so the run page shows its results.
+  for (let i = 0; i < 240; i++) {
+    const r = await gql<{ analysisRun: { status: string } }>(`{ analysisRun(id: "${runId}") { status } }`);
+    if (r.analysisRun.status === "complete") break;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  console.log(`\nScreen checks' screenshots in ${SHOTS}`);
+});
+
+const SCREENS = [
+  { path: "/signin", signedIn: false },
+  { path: "/signup", signedIn: false },
+  { path: "/analyses", signedIn: true },
+  { path: "/analyses/:run", signedIn: true },
+  { path: "/agents", signedIn: true },
+  { path: "/memories", signedIn: true },
+  { path: "/usage", signedIn: true },
+  { path: "/profile", signedIn: true },
+  { path: "/security", signedIn: true },
+  { path: "/admin", signedIn: true },
+  ...["invites", "catalogue", "sessions", "quotas", "audit"].map((k) => ({
+    path: `/admin?section=${k}`,
+    signedIn: true,
+  })),
+];
+
+describe("every screen, on a phone and a desk", () => {
+  for (const [width, scheme] of WIDTHS) {
+    it(`at ${width} px, ${scheme}: no sideways scrolling, no serious axe violation`, async () => {
+      const context = await newContext(width, true, scheme);
+      const page = await context.newPage();
+      const problems: string[] = [];
+      for (const s of SCREENS) {
+        const path = s.path.replace(":run", runId);
+        const p = s.signedIn ? page : await (await newContext(width, false, scheme)).newPage();
+        await p.goto(`${server.url}${path}`);
+        await settled(p);
+        const name = `${width}-${scheme}-${s.path.replace(/[/:?=]/g, "_")}`;
+        await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+        const o = await overflow(p);
+        if (o.scrollWidth > o.innerWidth) problems.push(`${path}: ${o.scrollWidth} px wide in ${o.innerWidth} px`);
+        for (const v of await seriousAxeViolations(p)) problems.push(`${path}: ${v}`);
+        if (!s.signedIn) await p.context().close();
+      }
+      await context.close();
+      expect(problems.join("\n")).toBe("");
+    });
+  }
+
+  it("the phone's navigation is one row until opened", async () => {
+    const context = await newContext(390);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/usage`);
+    await settled(page);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    expect(await nav.getByRole("link", { name: "Security" }).isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Menu" }).click();
+    await nav.getByRole("link", { name: "Security" }).click();
+    await page.getByRole("heading", { name: "Security", exact: true }).waitFor();
+    // Choosing a screen closes the menu again.
+    expect(await nav.getByRole("link", { name: "Usage & quotas" }).isVisible()).toBe(false);
+    await context.close();
+  });
+});
+
+describe("history", () => {
+  it("Back returns to where the list was scrolled, and filters are in the URL", async () => {
+    const context = await newContext(390);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analyses`);
+    await settled(page);
+    const link = page.locator(`a[href="/analyses/${runId}"]`).first();
+    await link.scrollIntoViewIfNeeded();
+    const before = await page.evaluate(() => window.scrollY);
+    expect(before).toBeGreaterThan(200);
+    await link.click();
+    await page.getByRole("img", { name: /Overall grade/ }).waitFor();
+    expect(await page.evaluate(() => window.scrollY)).toBeLessThan(50);
+    await page.goBack();
+    await link.waitFor();
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(before - 40);
+
+    await page.goto(`${server.url}/memories`);
+    await settled(page);
+    await page.getByRole("heading", { name: "All memories" }).locator("..").getByLabel("Type").selectOption("fact");
+    await page.waitForURL(/type=fact/);
+    await page.reload();
+    await settled(page);
+    expect(
+      await page.getByRole("heading", { name: "All memories" }).locator("..").getByLabel("Type").inputValue(),
+    ).toBe("fact");
+    await page.getByRole("button", { name: "Search all types" }).waitFor();
+    await context.close();
+  });
+});
+
+describe("destructive actions", () => {
+  it("a deleted memory comes back with Undo; revoking a key asks first in the app's own dialog", async () => {
+    const context = await newContext(1280);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/memories`);
+    await settled(page);
+    const list = page.getByRole("list", { name: "Memories" });
+    await list.getByText("home_city").waitFor();
+    await page.getByRole("button", { name: "Delete home_city" }).click();
+    await page.getByText('Memory "home_city" deleted.').waitFor();
+    await expect.poll(() => list.getByText("home_city").count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, "toast-undo.png") });
+    await page.getByRole("button", { name: "Undo" }).click();
+    await page.getByText('Memory "home_city" restored.').waitFor();
+    await list.getByText("home_city").waitFor();
+
+    await gql(`mutation { createApiKey(name: "ci", scopes: [READ_PROFILE]) { secret } }`);
+    await page.goto(`${server.url}/security`);
+    await settled(page);
+    await page.getByRole("button", { name: "Revoke key ci" }).click();
+    const dialog = page.getByRole("alertdialog", { name: 'Revoke the key "ci"?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: join(SHOTS, "confirm-dialog.png") });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await page.getByRole("button", { name: "Revoke key ci" }).isVisible()).toBe(true);
+    await context.close();
+  });
+});
+
+describe("dark theme", () => {
+  it("a saved dark theme is on the page before any query answers, signed in or not", async () => {
+    await gql(`mutation { updateProfile(input: { preferences: { theme: "dark" } }) { id } }`);
+    const context = await newContext(1280);
+    const page = await context.newPage();
+    // First visit: the preferences arrive and the theme is remembered for the next load.
+    await page.goto(`${server.url}/analyses`);
+    await settled(page);
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+
+    // Hold every GraphQL request: what shows now comes from before the first answer.
+    const held: (() => Promise<void>)[] = [];
+    await page.route("**/graphql", (route) => {
+      held.push(() => route.continue());
+    });
+    for (const path of ["/memories", "/signin"]) {
+      if (path === "/signin") await page.evaluate(() => localStorage.removeItem("userplane.token"));
+      await page.goto(`${server.url}${path}`, { waitUntil: "load" });
+      const look = await page.evaluate(() => ({
+        theme: document.documentElement.dataset.theme,
+        background: getComputedStyle(document.documentElement).backgroundColor,
+      }));
+      expect(look.theme, path).toBe("dark");
+      expect(look.background, path).toBe("rgb(18, 21, 27)");
+      await page.screenshot({ path: join(SHOTS, `dark-first-paint${path.replace("/", "-")}.png`) });
+    }
+    expect(held.length).toBeGreaterThan(0);
+    await page.unroute("**/graphql");
+    for (const go of held) await go().catch(() => {});
+    await context.close();
+  });
+});
+
+describe("an outage", () => {
+  it("a run page reached while the server is down shows its content once the server is back, without a reload", async () => {
+    const context = await newContext(1280);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analyses`);
+    await settled(page);
+    const link = page.locator(`a[href="/analyses/${runId}"]`).first();
+    await link.waitFor();
+
+    await server.stop({ keepData: true });
+    await link.click();
+    await page.getByText("Can't reach the server", { exact: false }).first().waitFor();
+    await page.screenshot({ path: join(SHOTS, "outage-down.png"), fullPage: true });
+
+    server = await startProduct({}, 240_000, { port: server.port, dataDir: server.dataDir });
+    const grade = page.getByRole("img", { name: /Overall grade [A-F]/ });
+    await grade.waitFor({ timeout: 60_000 });
+    expect(await page.getByText("Can't reach the server", { exact: false }).count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, "outage-recovered.png"), fullPage: true });
+    await context.close();
+  });
+});
