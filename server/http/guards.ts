@@ -23,6 +23,13 @@ export function armorPlugin(config: Config): Plugin {
 
 const LIMIT_MESSAGE = /limit of \d+ exceeded|Token limit/i;
 
+const codeFor = (message: string) =>
+  LIMIT_MESSAGE.test(message)
+    ? "QUERY_TOO_COMPLEX"
+    : message.startsWith("Required CSRF header")
+      ? "FORBIDDEN"
+      : "BAD_USER_INPUT";
+
 /**
  * Every error a client sees carries a stable code. Errors raised before any resolver runs (parse
  * and validation errors, variables of the wrong type, armor's limits) come without one.
@@ -40,7 +47,7 @@ export function errorCodesPlugin(): Plugin {
           source: e.source,
           positions: e.positions,
           originalError: e.originalError,
-          extensions: { ...e.extensions, code: LIMIT_MESSAGE.test(e.message) ? "QUERY_TOO_COMPLEX" : "BAD_USER_INPUT" },
+          extensions: { ...e.extensions, code: codeFor(e.message) },
         });
   return {
     onResultProcess: ({ result, setResult }) => {

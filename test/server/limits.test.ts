@@ -82,6 +82,7 @@ describe(`limits (${dbKind})`, () => {
       body: `query=${encodeURIComponent(`mutation { signOut }`)}`,
     });
     expect(form.status).toBe(403);
+    expect(codeOf((await form.json()) as never)).toBe("FORBIDDEN");
     const fd = new FormData();
     fd.set("operations", JSON.stringify({ query: "mutation { signOut }" }));
     fd.set("map", "{}");
