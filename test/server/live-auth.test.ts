@@ -34,6 +34,17 @@ async function roleId(userToken: string, role: string): Promise<string> {
   return d.me.roles.find((r: { role: string; inEffect: boolean }) => r.role === role && r.inEffect).id;
 }
 
+/** Revokes the user's one API key from their session. */
+async function revokeOnlyKey(sessionToken: string) {
+  const keys = await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, sessionToken);
+  await ok(
+    exec,
+    `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+    { id: keys.apiKeys.edges[0].node.id },
+    sessionToken,
+  );
+}
+
 const endRole = (adminToken: string, id: string) =>
   ok(exec, `mutation($id: ID!) { endRoleAssignment(id: $id) { id } }`, { id }, adminToken);
 
