@@ -59,13 +59,7 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     const sessionEvents = watch(bySession, MY_EVENTS, {});
     const run = await startRun(exec, owner);
     await keyEvents.until((e) => e.runId === run.id && e.stage.startsWith("analyzing:"));
-    const keys = await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, owner.token);
-    await ok(
-      exec,
-      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
-      { id: keys.apiKeys.edges[0].node.id },
-      owner.token,
-    );
+    await revokeOnlyKey(owner.token);
     expect(await byKey.closed).toBe(4401);
     await sessionEvents.until((e) => e.runId === run.id && e.status === "complete");
     expect(keyEvents.events.some((e) => e.status === "complete")).toBe(false);
@@ -133,13 +127,7 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     };
     await startRun(exec, owner);
     await readUntil(/analyzing:/);
-    const keys = await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, owner.token);
-    await ok(
-      exec,
-      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
-      { id: keys.apiKeys.edges[0].node.id },
-      owner.token,
-    );
+    await revokeOnlyKey(owner.token);
     await readUntil(/UNAUTHENTICATED/);
     expect(text).toMatch(/UNAUTHENTICATED/);
     await readUntil(/event: complete/);
