@@ -74,10 +74,10 @@ function refused(result: ExecutionResult): boolean {
 class GuardedStream implements AsyncIterableIterator<ExecutionResult> {
   private finished = false;
   private closed = false;
-  private interrupt: (r: IteratorResult<ExecutionResult>) => void = () => {};
-  private readonly interrupted = new Promise<IteratorResult<ExecutionResult>>((resolve) => {
-    this.interrupt = resolve;
-  });
+  /** The error to send last, when the viewer went away. */
+  private ending: ExecutionResult | null = null;
+  /** Settles the next() in progress early, when the viewer goes away while no event is coming. */
+  private wake: ((r: IteratorResult<ExecutionResult>) => void) | null = null;
 
   constructor(
     private readonly inner: AsyncIterator<ExecutionResult>,
@@ -89,27 +89,50 @@ class GuardedStream implements AsyncIterableIterator<ExecutionResult> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.finished) return { done: true, value: undefined };
-    const r = await Promise.race([this.inner.next(), this.interrupted]);
-    if (r.done) {
-      this.finish();
-      return r;
-    }
-    // The next event is authorized afresh: no scope result or loaded row carries over.
-    Object.assign(this.ctx, initContextCache());
-    if (refused(r.value)) this.finish();
-    return r;
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    if (this.ending) return Promise.resolve(this.last(this.ending));
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.inner.next().then(
+        (r) => {
+          if (this.wake !== resolve) return; // already ended by the viewer going away
+          this.wake = null;
+          if (r.done) {
+            this.finish();
+            return resolve(r);
+          }
+          // The next event is authorized afresh: no scope result or loaded row carries over.
+          Object.assign(this.ctx, initContextCache());
+          if (refused(r.value)) this.finish();
+          resolve(r);
+        },
+        (error: unknown) => {
+          this.wake = null;
+          this.finish();
+          resolve(this.last({ errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] }));
+        },
+      );
+    });
   }
 
   /** Sends `error` as the last result, even while no event is coming. */
   end(error: GraphQLError) {
-    this.interrupt({ done: false, value: { errors: [error] } });
+    const result = { errors: [error] };
+    const wake = this.wake;
+    this.wake = null;
+    if (wake) wake(this.last(result));
+    else this.ending = result;
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
     this.finish();
     return { done: true, value: undefined };
+  }
+
+  private last(result: ExecutionResult): IteratorResult<ExecutionResult> {
+    this.finish();
+    return { done: false, value: result };
   }
 
   private finish() {

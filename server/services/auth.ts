@@ -27,12 +27,13 @@ export interface UtmInput {
   utmCampaign?: string | null;
 }
 
-/** Roles of a user in a tenant that are in effect on `day`. */
+/** Roles of a user in a tenant that are in effect on `day`; a deleted user has none. */
 export async function rolesInEffect(prisma: PrismaClient, userId: string, tenantId: string, day = todayUtc()) {
   const rows = await prisma.roleAssignment.findMany({
     where: {
       userId,
       tenantId,
+      user: { deletedAt: null },
       ...inEffectOn(day),
     },
     select: { role: true },
@@ -84,11 +85,8 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const tokenHash = hashSecret(token);
       const now = new Date();
       if (kind === "session") {
-        const s = await prisma.session.findUnique({
-          where: { tokenHash },
-          include: { user: { select: { deletedAt: true } } },
-        });
-        if (!s || s.revokedAt || s.expiresAt <= now || s.user.deletedAt) return { kind: "anonymous" };
+        const s = await prisma.session.findUnique({ where: { tokenHash } });
+        if (!s || s.revokedAt || s.expiresAt <= now) return { kind: "anonymous" };
         let expiresAt = s.expiresAt;
         if (now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
           expiresAt = new Date(now.getTime() + ttlMs);
@@ -104,11 +102,8 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         return { kind: "session", userId: s.userId, tenantId: s.tenantId, sessionId: s.id, expiresAt, roles };
       }
       if (kind === "apiKey") {
-        const k = await prisma.apiKey.findUnique({
-          where: { keyHash: tokenHash },
-          include: { user: { select: { deletedAt: true } } },
-        });
-        if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now) || k.user.deletedAt) return { kind: "anonymous" };
+        const k = await prisma.apiKey.findUnique({ where: { keyHash: tokenHash } });
+        if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now)) return { kind: "anonymous" };
         if (!k.lastUsedAt || now.getTime() - k.lastUsedAt.getTime() > RENEW_EVERY_MS) {
           await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
         }
