@@ -59,7 +59,8 @@ export function percentage(q: Pick<Quota, "quotaLimit" | "currentUsage">): numbe
   return Math.round((Number(q.currentUsage) / Number(q.quotaLimit)) * 10_000) / 100;
 }
 
-const until = (q: Quota) => q.periodEnd.toISOString().slice(0, 10);
+const ymd = (d: Date) => d.toISOString().slice(0, 10);
+const until = (q: Quota) => ymd(q.periodEnd);
 
 /**
  * Moves the stored row into the period of `now` with usage zero. The condition makes it happen
@@ -68,10 +69,12 @@ const until = (q: Quota) => q.periodEnd.toISOString().slice(0, 10);
 async function rollOver(tx: Prisma.TransactionClient, q: Quota, now: Date): Promise<void> {
   const { start, end } = periodCovering(q.period, now);
   if (q.periodStart.getTime() >= start.getTime()) return;
+  // Dates as YYYY-MM-DD text: a timestamp cast to date would follow the session's time zone.
+  const [s, e] = [ymd(start), ymd(end)];
   await tx.$executeRaw`
-    UPDATE quotas SET current_usage = 0, is_exceeded = false, period_start = ${start}::date,
-      period_end = ${end}::date, updated_at = now()
-    WHERE id = ${q.id}::uuid AND period_start < ${start}::date`;
+    UPDATE quotas SET current_usage = 0, is_exceeded = false, period_start = ${s}::date,
+      period_end = ${e}::date, updated_at = now()
+    WHERE id = ${q.id}::uuid AND period_start < ${s}::date`;
 }
 
 /**
