@@ -13,6 +13,7 @@ export type ApiScope =
   | "read:ratings"
   | "write:ratings"
   | "read:usage"
+  | "write:usage"
   | "analysis:read"
   | "analysis:run"
   | "admin";
@@ -27,6 +28,7 @@ export const API_SCOPES: readonly ApiScope[] = [
   "read:ratings",
   "write:ratings",
   "read:usage",
+  "write:usage",
   "analysis:read",
   "analysis:run",
   "admin",

@@ -83,6 +83,10 @@ export const access = {
   UsageLog: rule<{ userId: string | null; tenantId: string }>({ apiScope: "read:usage" }, (u) =>
     u.userId ? ownerOrAdmin(u.userId, u.tenantId) : { $all: { tenant: u.tenantId, tenantAdmin: true } },
   ),
+  /** What recordAgentUsage answers: the backend (or user) that recorded it, with the write door. */
+  AgentUsageRecord: rule<{ usageLog: { userId: string } }>({ apiScope: "write:usage" }, (r) =>
+    owner(r.usageLog.userId),
+  ),
   ContentItem: rule<{ userId: string }>({ apiScope: "analysis:read" }, (c) => owner(c.userId)),
   /** A run's status and progress: its owner and the tenant's admins. */
   AnalysisRun: rule<{ userId: string; tenantId: string }>({ apiScope: "analysis:read" }, (r) =>

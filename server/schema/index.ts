@@ -6,6 +6,7 @@ import "./agent.ts";
 import "./rating.ts";
 import "./memory.ts";
 import "./usage.ts";
+import "./agent-usage.ts";
 import "./audit.ts";
 import "./analysis.ts";
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import * as quotas from "../services/quota.ts";
 import * as usage from "../services/usage.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
@@ -9,23 +10,44 @@ export const QuotaTypeEnum = builder.enumType("QuotaType", {
   values: ["tokens", "api_calls", "storage_gb", "users"] as const,
 });
 
+export const QuotaPeriodEnum = builder.enumType("QuotaPeriod", {
+  description: "How often a quota's usage starts again from zero (UTC days, ISO weeks, months, years).",
+  values: quotas.QUOTA_PERIODS,
+});
+
+// The stored row keeps the period last charged; every figure is read as of now, so a period that
+// has ended shows as the next one with usage zero even before anything is charged in it.
+const current = (q: Parameters<typeof quotas.quotaAt>[0]) => quotas.quotaAt(q, new Date());
+
 /** Quota status is read by every member of the tenant and written by its admins. */
 builder.prismaNode("Quota", {
   id: { field: "id" },
   authScopes: access.Quota.type,
   fields: (t) => ({
     quotaType: t.expose("quotaType", { type: QuotaTypeEnum }),
+    period: t.expose("period", { type: QuotaPeriodEnum, description: "The limit binds every period of this kind." }),
     quotaLimit: t.float({ resolve: (q) => Number(q.quotaLimit) }),
-    currentUsage: t.float({ resolve: (q) => Number(q.currentUsage) }),
-    periodStart: t.expose("periodStart", { type: "Date" }),
-    periodEnd: t.expose("periodEnd", { type: "Date" }),
+    currentUsage: t.float({
+      description: "Usage in the period in course.",
+      resolve: (q) => Number(current(q).currentUsage),
+    }),
+    periodStart: t.field({
+      type: "Date",
+      description: "First day of the period in course.",
+      resolve: (q) => current(q).periodStart,
+    }),
+    periodEnd: t.field({
+      type: "Date",
+      description: "Last day of the period in course.",
+      resolve: (q) => current(q).periodEnd,
+    }),
     alertThresholdPercentage: t.exposeFloat("alertThresholdPercentage"),
-    usagePercentage: t.float({ resolve: (q) => usage.percentage(q) }),
+    usagePercentage: t.float({ resolve: (q) => quotas.percentage(current(q)) }),
     alert: t.boolean({
       description: "Usage has reached the alert threshold.",
-      resolve: (q) => usage.percentage(q) >= q.alertThresholdPercentage,
+      resolve: (q) => quotas.percentage(current(q)) >= q.alertThresholdPercentage,
     }),
-    isExceeded: t.exposeBoolean("isExceeded"),
+    isExceeded: t.boolean({ resolve: (q) => current(q).isExceeded }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -78,18 +100,13 @@ builder.queryFields((t) => ({
     type: "Quota",
     cursor: "id",
     authScopes: { apiScope: "read:usage" },
-    args: {
-      currentOnly: t.arg.boolean({ required: false, description: "Only periods that have not ended (default true)." }),
-    },
-    resolve: (query, _r, args, ctx) => {
+    description: "The tenant's standing limits, one per type, with usage in the period in course.",
+    resolve: (query, _r, _args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.quota.findMany({
         ...query,
-        where: {
-          tenantId: ctx.viewer.tenantId,
-          ...(args.currentOnly === false ? {} : { periodEnd: { gte: usage.todayUtc() } }),
-        },
-        orderBy: [{ quotaType: "asc" }, { periodStart: "desc" }],
+        where: { tenantId: ctx.viewer.tenantId },
+        orderBy: { quotaType: "asc" },
       });
     },
   }),
@@ -124,7 +141,8 @@ builder.mutationField("setQuota", (t) =>
   t.prismaField({
     type: "Quota",
     authScopes: { tenantAdmin: true },
-    description: "Sets the limit of a quota for the current period (a calendar month unless given).",
+    description:
+      "Sets the tenant's standing limit of a type; it binds every period of its kind (a month unless given, else the kind it had).",
     args: {
       quotaType: t.arg({ type: QuotaTypeEnum, required: true }),
       quotaLimit: t.arg.float({
@@ -132,12 +150,11 @@ builder.mutationField("setQuota", (t) =>
         validate: z.number().int("must be a whole number").min(0).max(Number.MAX_SAFE_INTEGER),
       }),
       alertThresholdPercentage: t.arg.float({ required: false, validate: z.number().min(0).max(100) }),
-      periodStart: t.arg({ type: "Date", required: false }),
-      periodEnd: t.arg({ type: "Date", required: false }),
+      period: t.arg({ type: QuotaPeriodEnum, required: false }),
     },
     resolve: async (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      const q = await usage.setQuota(ctx.prisma, ctx.viewer, args);
+      const q = await quotas.setQuota(ctx.prisma, ctx.viewer, args);
       return ctx.prisma.quota.findUniqueOrThrow({ ...query, where: { id: q.id } });
     },
   }),

@@ -4,7 +4,7 @@ import { openDatabase } from "../db/client.ts";
 import { createLogger } from "../logger.ts";
 import { createAppPubSub } from "../pubsub.ts";
 import { createServices } from "../services/index.ts";
-import { monthPeriod } from "../services/usage.ts";
+import { periodCovering } from "../services/quota.ts";
 
 export const DEMO_PASSWORD = "userplane-demo";
 export const DEMO_ADMIN = "admin@demo.userplane.dev";
@@ -136,7 +136,7 @@ if (await prisma.user.findUnique({ where: { email: DEMO_ADMIN } })) {
       },
     });
   }
-  const { start, end } = monthPeriod();
+  const { start, end } = periodCovering("month", new Date());
   await prisma.quota.createMany({
     data: [
       { tenantId, quotaType: "tokens", quotaLimit: 1_000_000n, currentUsage: 0n, periodStart: start, periodEnd: end },

@@ -95,7 +95,7 @@ function userAgentData(input: UserAgentInput): Prisma.UserAgentUpdateInput {
     customSystemPrompt: text(input.customSystemPrompt),
     customTemperature: input.customTemperature,
     customMaxTokens: input.customMaxTokens,
-    isFavorite: keep(input.isFavorite),
+    // isFavorite is written through the favourites table (writeFavorite), never alone.
     isPinned: keep(input.isPinned),
     folder: text(input.folder),
     tags: input.tags === undefined ? undefined : [...new Set((input.tags ?? []).map((t) => t.trim()))],
@@ -129,18 +129,29 @@ export async function addAgent(
   const agent = await prisma.agent.findFirst({ where: { id: agentId, tenantId: viewer.tenantId, deletedAt: null } });
   if (!agent) throw notFound("Agent");
   const data = userAgentData(input);
-  // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
-  return prisma.userAgent.upsert({
-    where: { userId_agentId: { userId: viewer.userId, agentId } },
-    create: {
-      ...(data as Prisma.UserAgentUncheckedCreateInput),
-      userId: viewer.userId,
-      tenantId: viewer.tenantId,
-      agentId,
-      originalAgentId: agentId,
-      source: source ?? "catalogue",
-    },
-    update: { ...data, deletedAt: null, addedAt: new Date() },
+  return prisma.$transaction(async (tx) => {
+    // A re-added agent keeps the star it had: the favourites table outlives the user's copy.
+    const starred = await tx.favorite.findUnique({
+      where: { userId_itemType_itemId: { userId: viewer.userId, itemType: "agent", itemId: agentId } },
+      select: { id: true },
+    });
+    // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
+    const ua = await tx.userAgent.upsert({
+      where: { userId_agentId: { userId: viewer.userId, agentId } },
+      create: {
+        ...(data as Prisma.UserAgentUncheckedCreateInput),
+        isFavorite: !!starred,
+        userId: viewer.userId,
+        tenantId: viewer.tenantId,
+        agentId,
+        originalAgentId: agentId,
+        source: source ?? "catalogue",
+      },
+      update: { ...data, isFavorite: !!starred, deletedAt: null, addedAt: new Date() },
+    });
+    if (input.isFavorite === true || input.isFavorite === false)
+      await writeFavorite(tx, viewer, agentId, input.isFavorite);
+    return ua;
   });
 }
 
@@ -151,8 +162,13 @@ async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: st
 }
 
 export async function updateUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: UserAgentInput) {
-  await ownUserAgent(prisma, viewer, id);
-  return prisma.userAgent.update({ where: { id }, data: userAgentData(input) });
+  const ua = await ownUserAgent(prisma, viewer, id);
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.userAgent.update({ where: { id }, data: userAgentData(input) });
+    if (input.isFavorite === true || input.isFavorite === false)
+      await writeFavorite(tx, viewer, ua.agentId, input.isFavorite);
+    return updated;
+  });
 }
 
 export async function removeUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
@@ -189,40 +205,36 @@ export async function setFavorite(
     });
     if (!agent) throw notFound("Agent");
   }
-  const key = { userId_itemType_itemId: { userId: viewer.userId, itemType: args.itemType, itemId } };
-  if (!args.favorite) {
-    // The favourites table and the seed's denormalised flag change together or not at all.
-    await prisma.$transaction([
-      prisma.favorite.deleteMany({ where: key.userId_itemType_itemId }),
-      ...(args.itemType === "agent"
-        ? [
-            prisma.userAgent.updateMany({
-              where: { userId: viewer.userId, agentId: itemId },
-              data: { isFavorite: false },
-            }),
-          ]
-        : []),
-    ]);
-    return false;
-  }
-  await prisma.$transaction([
-    prisma.favorite.upsert({
-      where: key,
-      create: {
-        userId: viewer.userId,
-        tenantId: viewer.tenantId,
-        itemType: args.itemType,
-        itemId,
-        notes: args.notes ?? null,
-      },
-      update: { notes: args.notes ?? undefined },
-    }),
-    // Keep the seed's denormalised flag on the user's copy in step with the favourites table.
-    ...(args.itemType === "agent"
-      ? [prisma.userAgent.updateMany({ where: { userId: viewer.userId, agentId: itemId }, data: { isFavorite: true } })]
-      : []),
-  ]);
-  return true;
+  await prisma.$transaction((tx) => writeFavorite(tx, viewer, itemId, args.favorite, args.notes, args.itemType));
+  return args.favorite;
+}
+
+/**
+ * The one way a favourite is written. The favourites table is the source of truth; the seed's
+ * flag on the user's copy of an agent (kept for `myAgents(favoritesOnly)` and the star) changes
+ * with it in the same transaction, whichever mutation the client used.
+ */
+async function writeFavorite(
+  tx: Prisma.TransactionClient,
+  viewer: SignedInViewer,
+  itemId: string,
+  favorite: boolean,
+  notes?: string | null,
+  itemType = "agent",
+): Promise<void> {
+  const key = { userId: viewer.userId, itemType, itemId };
+  if (favorite)
+    await tx.favorite.upsert({
+      where: { userId_itemType_itemId: key },
+      create: { ...key, tenantId: viewer.tenantId, notes: notes ?? null },
+      update: { notes: notes ?? undefined },
+    });
+  else await tx.favorite.deleteMany({ where: key });
+  if (itemType === "agent")
+    await tx.userAgent.updateMany({
+      where: { userId: viewer.userId, agentId: itemId },
+      data: { isFavorite: favorite },
+    });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

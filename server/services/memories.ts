@@ -1,4 +1,4 @@
-import { AppError, isPrismaError, notFound } from "../errors.ts";
+import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
@@ -17,6 +17,23 @@ export const notExpired = (): Prisma.MemoryWhereInput => ({
   OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }],
 });
 
+const MAX_LIFETIME_MS = 100 * 365.25 * 86_400_000;
+
+/**
+ * An expiry already past would save a memory that no query ever shows again, so it is refused
+ * rather than silently hidden; one beyond a century is a mistake of units, not a plan.
+ */
+function assertExpiry(expiresAt: Date | null | undefined, now: Date): void {
+  if (!expiresAt) return;
+  if (expiresAt.getTime() <= now.getTime())
+    throw badInput(
+      "input.expiresAt",
+      "expiresAt must be in the future (leave it empty for a memory that does not expire).",
+    );
+  if (expiresAt.getTime() - now.getTime() > MAX_LIFETIME_MS)
+    throw badInput("input.expiresAt", "expiresAt must be within 100 years.");
+}
+
 function duplicateKey(e: unknown): never {
   if (isPrismaError(e, "P2002"))
     throw new AppError("CONFLICT", "A memory with this key already exists.", { field: "memoryKey" });
@@ -28,7 +45,9 @@ export async function createMemory(
   embedder: Embedder,
   viewer: SignedInViewer,
   input: Required<Pick<MemoryInput, "memoryType" | "memoryKey" | "content">> & MemoryInput,
+  now: Date = new Date(),
 ) {
+  assertExpiry(input.expiresAt, now);
   const content = input.content!.trim();
   const [embedding] = await embedder.embed([content]);
   return prisma.memory
@@ -61,7 +80,9 @@ export async function updateMemory(
   viewer: SignedInViewer,
   id: string,
   input: MemoryInput,
+  now: Date = new Date(),
 ) {
+  assertExpiry(input.expiresAt, now);
   const current = await ownMemory(prisma, viewer, id);
   const content = input.content?.trim();
   const embedding = content && content !== current.content ? (await embedder.embed([content]))[0] : undefined;

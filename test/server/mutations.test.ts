@@ -914,11 +914,11 @@ describe(`memories (${dbKind})`, () => {
 });
 
 describe(`quotas (${dbKind})`, () => {
-  it("setQuota: admins only, validated, one row per type and period, audited", async () => {
+  it("setQuota: admins only, validated, one standing row per type, audited", async () => {
     const admin = await createOwner(exec);
     const member = await createMember(exec, admin);
     const rows = () => app.db.prisma.quota.count({ where: { tenantId: admin.tenantId } });
-    const Q = `mutation($t: QuotaType!, $l: Float!, $a: Float, $s: Date, $e: Date) { setQuota(quotaType: $t, quotaLimit: $l, alertThresholdPercentage: $a, periodStart: $s, periodEnd: $e) { quotaType quotaLimit alertThresholdPercentage periodStart periodEnd } }`;
+    const Q = `mutation($t: QuotaType!, $l: Float!, $a: Float, $p: QuotaPeriod) { setQuota(quotaType: $t, quotaLimit: $l, alertThresholdPercentage: $a, period: $p) { quotaType period quotaLimit alertThresholdPercentage } }`;
 
     expectError(await exec(Q, { t: "tokens", l: -1 }, admin.token), "BAD_USER_INPUT", "quotaLimit");
     expectError(await exec(Q, { t: "tokens", l: 1.5 }, admin.token), "BAD_USER_INPUT", "quotaLimit");
@@ -927,26 +927,25 @@ describe(`quotas (${dbKind})`, () => {
       "BAD_USER_INPUT",
       "alertThresholdPercentage",
     );
-    expectError(
-      await exec(Q, { t: "tokens", l: 10, s: "2030-02-01", e: "2030-01-01" }, admin.token),
-      "BAD_USER_INPUT",
-      "periodEnd",
-    );
     expectInvalidDocument(await exec(`mutation { setQuota(quotaType: gold, quotaLimit: 1) { id } }`, {}, admin.token));
+    expectInvalidDocument(
+      await exec(`mutation { setQuota(quotaType: tokens, quotaLimit: 1, period: fortnight) { id } }`, {}, admin.token),
+    );
     expectError(await exec(Q, { t: "tokens", l: 10 }, member.token), "FORBIDDEN");
     expect(await rows()).toBe(0);
 
-    const d = await ok(exec, Q, { t: "api_calls", l: 500, a: 90, s: "2030-03-01" }, admin.token);
+    const d = await ok(exec, Q, { t: "api_calls", l: 500, a: 90, p: "week" }, admin.token);
     expect(d.setQuota).toEqual({
       quotaType: "api_calls",
+      period: "week",
       quotaLimit: 500,
       alertThresholdPercentage: 90,
-      periodStart: "2030-03-01",
-      periodEnd: "2030-03-31",
     });
-    expect(
-      (await ok(exec, Q, { t: "api_calls", l: 800, s: "2030-03-01" }, admin.token)).setQuota.alertThresholdPercentage,
-    ).toBe(90);
+    expect((await ok(exec, Q, { t: "api_calls", l: 800 }, admin.token)).setQuota).toMatchObject({
+      period: "week",
+      quotaLimit: 800,
+      alertThresholdPercentage: 90,
+    });
     expect(await rows()).toBe(1);
     expect(await auditRows({ tenantId: admin.tenantId, action: "quota.set" })).toBe(2);
   });

@@ -102,6 +102,7 @@ export const API_SCOPES: { scope: ApiScope; label: string }[] = [
   { scope: "READ_RATINGS", label: "Read ratings" },
   { scope: "WRITE_RATINGS", label: "Write ratings" },
   { scope: "READ_USAGE", label: "Read usage" },
+  { scope: "WRITE_USAGE", label: "Record agent usage" },
   { scope: "ANALYSIS_READ", label: "Read analyses" },
   { scope: "ANALYSIS_RUN", label: "Run analyses" },
   { scope: "ADMIN", label: "Admin" },

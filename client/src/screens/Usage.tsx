@@ -35,6 +35,7 @@ export const QuotasQuery = graphql(`
         node {
           id
           quotaType
+          period
           quotaLimit
           currentUsage
           usagePercentage
@@ -54,6 +55,14 @@ export const QUOTA_LABELS: Record<string, string> = {
   api_calls: "API calls",
   storage_gb: "Storage (GB)",
   users: "Users",
+};
+
+/** The limit's period kind, as the admin form offers it and the table names it. */
+export const PERIOD_LABELS: Record<string, string> = {
+  day: "per day",
+  week: "per week",
+  month: "per month",
+  year: "per year",
 };
 
 /** The last `months` calendar months as YYYY-MM (oldest first), so months without usage show as zero. */

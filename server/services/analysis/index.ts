@@ -6,7 +6,7 @@ import type { Jobs } from "../../jobs/jobs.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
-import { assertQuotaAvailable } from "../usage.ts";
+import { assertQuotaAvailable } from "../quota.ts";
 import * as content from "./content.ts";
 import { createOpenAiScorer } from "./openai-scorer.ts";
 import { executeRun, type LocalRuns, type PipelineDeps, RunInterrupted } from "./pipeline.ts";

@@ -8,8 +8,7 @@ import { AppError, quotaExceeded } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
-import { todayUtc } from "../../viewer.ts";
-import { consumeQuota } from "../usage.ts";
+import { consumeQuota, quotaCovering } from "../quota.ts";
 import { ScorerError } from "./openai-scorer.ts";
 import { claim, isTerminal, type Patch, publish, type RunEvent, toEvent, transition } from "./run-store.ts";
 import { aggregate, overall, type ScoreItem, type Scorer, type SourceScore } from "./scorer.ts";
@@ -214,16 +213,7 @@ class RunExecution {
   }
 
   private async assertQuotaLeft(estimate: number) {
-    const today = todayUtc();
-    const quota = await this.deps.prisma.quota.findFirst({
-      where: {
-        tenantId: this.run.tenantId,
-        quotaType: "tokens",
-        periodStart: { lte: today },
-        periodEnd: { gte: today },
-      },
-      orderBy: { periodStart: "desc" },
-    });
+    const quota = await quotaCovering(this.deps.prisma, this.run.tenantId, "tokens");
     if (!quota) return;
     const left = Number(quota.quotaLimit - quota.currentUsage);
     if (estimate > left) {
@@ -404,13 +394,7 @@ class RunExecution {
       await consumeQuota(tx, run.tenantId, "tokens", tokens);
     } else {
       // Work spent on a failed or cancelled run is charged, but never past the limit.
-      const today = todayUtc();
-      await tx.$executeRaw`
-        UPDATE quotas SET current_usage = LEAST(quota_limit, current_usage + ${tokens}::bigint),
-          is_exceeded = current_usage + ${tokens}::bigint >= quota_limit, updated_at = now()
-        WHERE id = (SELECT id FROM quotas WHERE tenant_id = ${run.tenantId}::uuid AND quota_type = 'tokens'
-                    AND period_start <= ${today}::date AND period_end >= ${today}::date
-                    ORDER BY period_start DESC LIMIT 1)`;
+      await consumeQuota(tx, run.tenantId, "tokens", tokens, { capAtLimit: true });
     }
   }
 }

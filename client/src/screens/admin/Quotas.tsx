@@ -1,12 +1,12 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import type { QuotaType } from "../../../gql/graphql.ts";
+import type { QuotaPeriod, QuotaType } from "../../../gql/graphql.ts";
 import { SelectField, TextField } from "../../components/Field.tsx";
 import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { TableScroll } from "../../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
-import { QUOTA_LABELS, QuotasQuery } from "../Usage.tsx";
+import { PERIOD_LABELS, QUOTA_LABELS, QuotasQuery } from "../Usage.tsx";
 import { SetQuotaMutation } from "./queries.ts";
 
 export function Quotas() {
@@ -14,7 +14,12 @@ export function Quotas() {
   const ctx = useMemo(() => ({ additionalTypenames: ["Quota"] }), []);
   const [result, refetch] = useQuery({ query: QuotasQuery, context: ctx });
   const [setting, setQuota] = useMutation(SetQuotaMutation);
-  const [form, setForm] = useState({ quotaType: "tokens" as QuotaType, quotaLimit: "100000", alert: "80" });
+  const [form, setForm] = useState({
+    quotaType: "tokens" as QuotaType,
+    period: "month" as QuotaPeriod,
+    quotaLimit: "100000",
+    alert: "80",
+  });
   const [done, setDone] = useState<string | null>(null);
   const errors = fieldErrors(setting.error);
   const submit = async (e: FormEvent) => {
@@ -25,6 +30,7 @@ export function Quotas() {
         quotaType: form.quotaType,
         quotaLimit: Number(form.quotaLimit),
         alertThresholdPercentage: Number(form.alert),
+        period: form.period,
       },
       ctx,
     );
@@ -46,7 +52,7 @@ export function Quotas() {
                     <th scope="col">Used</th>
                     <th scope="col">Limit</th>
                     <th scope="col">Alert at</th>
-                    <th scope="col">Period</th>
+                    <th scope="col">Current period</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -56,7 +62,9 @@ export function Quotas() {
                       <td>
                         {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
                       </td>
-                      <td>{f.number(q.quotaLimit, 2)}</td>
+                      <td>
+                        {f.number(q.quotaLimit, 2)} {PERIOD_LABELS[q.period]}
+                      </td>
                       <td>{f.percent(q.alertThresholdPercentage)}</td>
                       <td>
                         {f.date(q.periodStart)} – {f.date(q.periodEnd)}
@@ -81,8 +89,19 @@ export function Quotas() {
             </option>
           ))}
         </SelectField>
+        <SelectField
+          label="Period"
+          value={form.period}
+          onChange={(e) => setForm((s) => ({ ...s, period: e.target.value as QuotaPeriod }))}
+        >
+          {Object.entries(PERIOD_LABELS).map(([v, l]) => (
+            <option key={v} value={v}>
+              {l}
+            </option>
+          ))}
+        </SelectField>
         <TextField
-          label="Limit this month"
+          label="Limit per period"
           type="number"
           min={0}
           step="any"

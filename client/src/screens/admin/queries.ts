@@ -122,10 +122,16 @@ export const UpdateAgentMutation = graphql(`
 `);
 
 export const SetQuotaMutation = graphql(`
-  mutation SetQuota($quotaType: QuotaType!, $quotaLimit: Float!, $alertThresholdPercentage: Float) {
-    setQuota(quotaType: $quotaType, quotaLimit: $quotaLimit, alertThresholdPercentage: $alertThresholdPercentage) {
+  mutation SetQuota($quotaType: QuotaType!, $quotaLimit: Float!, $alertThresholdPercentage: Float, $period: QuotaPeriod) {
+    setQuota(
+      quotaType: $quotaType
+      quotaLimit: $quotaLimit
+      alertThresholdPercentage: $alertThresholdPercentage
+      period: $period
+    ) {
       id
       quotaType
+      period
       quotaLimit
       alertThresholdPercentage
       usagePercentage
