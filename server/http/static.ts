@@ -23,8 +23,9 @@ export function createClientHandler(dir: string, config: Pick<Config, "NODE_ENV"
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "script-src-attr": ["'none'"],
-        // React's style props set CSSOM properties, which CSP allows; no inline <style> is needed.
-        "style-src": ["'self'"],
+        // Inline styles are allowed: the toast library (sonner) injects its <style> element at
+        // run time. Scripts stay same-origin only, which is where CSP earns its keep.
+        "style-src": ["'self'", "'unsafe-inline'"],
         // The favicon is a data: URL in index.html.
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

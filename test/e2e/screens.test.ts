@@ -39,7 +39,8 @@ async function newContext(
   signedIn = true,
   colorScheme: "light" | "dark" = "light",
 ): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme });
+  // bypassCSP: axe is injected as an inline script; the app's own CSP is checked in product.test.ts.
+  const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme, bypassCSP: true });
   if (signedIn) await context.addInitScript((t) => localStorage.setItem("userplane.token", t), token);
   return context;
 }
