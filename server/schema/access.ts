@@ -8,6 +8,7 @@
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
+import { canSeeRun } from "../services/analysis/index.ts";
 import { type ApiScope, inEffectOn } from "../viewer.ts";
 
 /** The builder's auth scopes, as a map a rule returns. */
@@ -88,9 +89,9 @@ export const access = {
     owner(r.usageLog.userId),
   ),
   ContentItem: rule<{ userId: string }>({ apiScope: "analysis:read" }, (c) => owner(c.userId)),
-  /** A run's status and progress: its owner and the tenant's admins. */
-  AnalysisRun: rule<{ userId: string; tenantId: string }>({ apiScope: "analysis:read" }, (r) =>
-    ownerOrAdmin(r.userId, r.tenantId),
+  /** A run's status and progress: its owner and the tenant's admins (canSeeRun, shared with the service). */
+  AnalysisRun: rule<{ userId: string; tenantId: string }>({ apiScope: "analysis:read" }, (r, ctx) =>
+    canSeeRun(ctx.viewer, r),
   ),
   /** What a run found: its owner only. */
   AnalysisResult: rule<{ userId: string }>({ apiScope: "analysis:read" }, (r) => owner(r.userId)),

@@ -43,7 +43,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A malformed id names no row; asked of the database it would be a server error instead. */
 export const isUuid = (id: string) => UUID.test(id);
 
-/** Status is the owner's and the tenant admins' (DESIGN.md section 3); results are checked per field. */
+/**
+ * Who may follow a run: its owner and the tenant's admins (DESIGN.md section 3). The one home of
+ * the rule: the AnalysisRun type's rule (schema/access.ts) and the start of analysisProgress use it.
+ */
 export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "tenantId">): boolean {
   if (viewer.kind === "anonymous") return false;
   return viewer.userId === run.userId || (isTenantAdmin(viewer) && viewer.tenantId === run.tenantId);
