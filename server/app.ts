@@ -16,7 +16,9 @@ import {
   errorCodesPlugin,
   inputShapePlugin,
   introspectionPlugin,
+  isLimitError,
   refuseLargeBody,
+  withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
@@ -229,13 +231,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           document = parse(params.query);
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
-          const code = /limit of \d+ exceeded|Token limit/i.test(message)
-            ? "QUERY_TOO_COMPLEX"
-            : "GRAPHQL_PARSE_FAILED";
+          const code = isLimitError(message) ? "QUERY_TOO_COMPLEX" : "GRAPHQL_PARSE_FAILED";
           return [new GraphQLError(message, { extensions: { code } })];
         }
         const errors = validate(s, document);
-        if (errors.length) return errors;
+        if (errors.length) return errors.map(withCode);
         operations.add(id);
         return {
           schema: s,

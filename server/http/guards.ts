@@ -23,32 +23,34 @@ export function armorPlugin(config: Config): Plugin {
 
 const LIMIT_MESSAGE = /limit of \d+ exceeded|Token limit/i;
 
+/** Armor's refusals (aliases, tokens, directives) come as parse or validation errors with no code. */
+export const isLimitError = (message: string) => LIMIT_MESSAGE.test(message);
+
 const codeFor = (message: string) =>
-  LIMIT_MESSAGE.test(message)
+  isLimitError(message)
     ? "QUERY_TOO_COMPLEX"
     : message.startsWith("Required CSRF header")
       ? "FORBIDDEN"
       : "BAD_USER_INPUT";
+
+/** The error with a stable code, when it was raised before any resolver ran without one. */
+export const withCode = (e: GraphQLError) =>
+  e.path ||
+  !(e.extensions?.code === undefined || (e.extensions.code === "GRAPHQL_PARSE_FAILED" && isLimitError(e.message)))
+    ? e
+    : new GraphQLError(e.message, {
+        nodes: e.nodes,
+        source: e.source,
+        positions: e.positions,
+        originalError: e.originalError,
+        extensions: { ...e.extensions, code: codeFor(e.message) },
+      });
 
 /**
  * Every error a client sees carries a stable code. Errors raised before any resolver runs (parse
  * and validation errors, variables of the wrong type, armor's limits) come without one.
  */
 export function errorCodesPlugin(): Plugin {
-  const withCode = (e: GraphQLError) =>
-    e.path ||
-    !(
-      e.extensions?.code === undefined ||
-      (e.extensions.code === "GRAPHQL_PARSE_FAILED" && LIMIT_MESSAGE.test(e.message))
-    )
-      ? e
-      : new GraphQLError(e.message, {
-          nodes: e.nodes,
-          source: e.source,
-          positions: e.positions,
-          originalError: e.originalError,
-          extensions: { ...e.extensions, code: codeFor(e.message) },
-        });
   return {
     onResultProcess: ({ result, setResult }) => {
       if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result)) return;

@@ -81,8 +81,8 @@ export const access = {
   Rating: rule<{ tenantId: string }>({ apiScope: "read:ratings" }, (r) => ({ tenant: r.tenantId })),
   Memory: rule<{ userId: string }>({ apiScope: "read:memories" }, (m) => owner(m.userId)),
   Quota: rule<{ tenantId: string }>({ apiScope: "read:usage" }, (q) => ({ tenant: q.tenantId })),
-  UsageLog: rule<{ userId: string | null; tenantId: string }>({ apiScope: "read:usage" }, (u) =>
-    u.userId ? ownerOrAdmin(u.userId, u.tenantId) : { $all: { tenant: u.tenantId, tenantAdmin: true } },
+  UsageLog: rule<{ userId: string; tenantId: string }>({ apiScope: "read:usage" }, (u) =>
+    ownerOrAdmin(u.userId, u.tenantId),
   ),
   /** What recordAgentUsage answers: the backend (or user) that recorded it, with the write door. */
   AgentUsageRecord: rule<{ usageLog: { userId: string } }>({ apiScope: "write:usage" }, (r) =>
