@@ -1,4 +1,3 @@
-import { hash, verify } from "@node-rs/argon2";
 import UAParser from "ua-parser-js";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
@@ -6,18 +5,17 @@ import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { createPasswordHasher, type PasswordCost } from "./passwords.ts";
 import { createThrottle, type ThrottleOptions } from "./throttle.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 
-const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const; // OWASP argon2id baseline
-// Spent on unknown emails too, so timing does not tell whether an account exists.
-const DUMMY_HASH_PROMISE = hash("userplane-timing-equaliser", ARGON2);
 /** Sliding renewal is written at most this often per session, not on every request. */
 const RENEW_EVERY_MS = 60_000;
 
 export interface AuthOptions {
   sessionTtlHours: number;
   throttle: ThrottleOptions;
+  passwordCost: PasswordCost;
 }
 
 export interface UtmInput {
@@ -44,6 +42,7 @@ export async function rolesInEffect(prisma: PrismaClient, userId: string, tenant
 export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options: AuthOptions) {
   const ttlMs = options.sessionTtlHours * 3_600_000;
   const throttle = createThrottle(prisma, options.throttle);
+  const passwords = createPasswordHasher(options.passwordCost);
 
   async function openSession(
     tx: Pick<PrismaClient, "session" | "user" | "profile">,
@@ -135,7 +134,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
     ) {
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignUp(request);
-      const passwordHash = await hash(input.password, ARGON2);
+      const passwordHash = await passwords.hash(input.password);
       return prisma.$transaction(async (tx) => {
         if (await tx.user.findUnique({ where: { email }, select: { id: true } }))
           throw new AppError("CONFLICT", "An account with this email already exists.", { field: "email" });
@@ -194,9 +193,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignIn(email, request);
       const user = await prisma.user.findUnique({ where: { email } });
-      let ok = false;
-      if (user && !user.deletedAt) ok = await verify(user.passwordHash, input.password);
-      else await verify(await DUMMY_HASH_PROMISE, input.password);
+      const ok = await passwords.verify(user && !user.deletedAt ? user.passwordHash : null, input.password);
       const memberships =
         user && ok
           ? await prisma.roleAssignment.findMany({

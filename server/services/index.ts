@@ -31,6 +31,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
     auth: createAuthService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
+      passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
       throttle: {
         freeFailures: config.SIGNIN_FREE_FAILURES,
         failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
