@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Every server test runs twice: on embedded PGlite and on a real PostgreSQL server.
+// Every server test runs twice: on embedded PGlite and on a real PostgreSQL server; tests that
+// need no database (test/unit) run once.
 export default defineConfig({
   resolve: {
     // graphql 16 ships ESM and CJS; Vite would pick the ESM build while CommonJS dependencies
@@ -25,6 +26,11 @@ export default defineConfig({
               test: { name: "postgres", include: ["test/server/**/*.test.ts"], env: { TEST_DB: "postgres" } },
             },
           ]),
+      {
+        extends: true,
+        // Server code that needs no database runs once, not once per database.
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+      },
       {
         extends: true,
         // No database: the static client's headers, the lock file, the Dockerfile and compose file.
