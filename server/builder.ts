@@ -8,7 +8,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { DateResolver, DateTimeResolver } from "graphql-scalars";
 import { z } from "zod";
 import { fieldComplexity } from "./complexity.ts";
-import type { Context } from "./context.ts";
+import type { Context, SessionContext, SignedInContext } from "./context.ts";
 import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from "./errors.ts";
 import { BoundedJSON } from "./scalars.ts";
 import "./input-errors.ts";
@@ -39,6 +39,17 @@ export const builder = new SchemaBuilder<{
     tenant: string;
     /** The viewer is one of these users (e.g. those a UserAgent is shared with). */
     oneOfUsers: readonly string[];
+  };
+  // What a field's rule proves about the viewer: a field declared with `t.withAuth(scopes)` gets
+  // a context typed by it, so its resolver never checks the viewer again.
+  AuthContexts: {
+    signedIn: SignedInContext;
+    session: SessionContext;
+    apiScope: SignedInContext;
+    tenantAdmin: SignedInContext;
+    self: SignedInContext;
+    tenant: SignedInContext;
+    oneOfUsers: SignedInContext;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };

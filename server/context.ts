@@ -2,7 +2,7 @@ import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import type { Services } from "./services/index.ts";
-import type { RequestInfo, Viewer } from "./viewer.ts";
+import type { RequestInfo, SignedInViewer, Viewer } from "./viewer.ts";
 
 /** What every resolver gets: the app's parts and who is asking. */
 export interface Context {
@@ -16,3 +16,8 @@ export interface Context {
   bearer: string | null;
   request: RequestInfo;
 }
+
+/** The context of a field whose rule admits only signed-in viewers (`t.withAuth(...)`). */
+export type SignedInContext = Context & { viewer: SignedInViewer };
+/** The context of a field for interactive sessions only. */
+export type SessionContext = Context & { viewer: Extract<SignedInViewer, { kind: "session" }> };

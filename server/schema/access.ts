@@ -27,14 +27,15 @@ export interface Scopes {
 
 type RowRule<T> = (row: T, ctx: Context) => Scopes | boolean | Promise<Scopes | boolean>;
 
-export interface Rule<T> {
+export interface Rule<T, D extends Scopes = Scopes> {
   /** Who may ask at all: the rule of every list field of the type. */
-  door: Scopes;
+  door: D;
   /** The type's rule: the door and the row rule together. */
   type: (row: T, ctx: Context) => Scopes | boolean | Promise<Scopes | boolean>;
 }
 
-function rule<T>(door: Scopes, row: RowRule<T>): Rule<T> {
+// The door keeps its literal type so `t.withAuth(access.X.door)` can type the resolver's context.
+function rule<T, D extends Scopes = Scopes>(door: D, row: RowRule<T>): Rule<T, D> {
   const combine = (r: Scopes | boolean): Scopes | boolean => {
     if (r === false) return false;
     return r === true ? { $all: door } : { $all: { ...door, $all: r } };
@@ -55,46 +56,46 @@ const ownerOrAdmin = (userId: string, tenantId: string): Scopes => ({
 });
 
 /** Interactive sessions only: API keys never read or manage credentials. */
-export const SESSION_ONLY: Scopes = { session: true };
+export const SESSION_ONLY = { session: true } as const satisfies Scopes;
 /** Tenant admins; an API key needs the `admin` scope (see isTenantAdmin). */
-export const TENANT_ADMIN: Scopes = { tenantAdmin: true };
+export const TENANT_ADMIN = { tenantAdmin: true } as const satisfies Scopes;
 
 export const access = {
-  User: rule<{ id: string }>({ apiScope: "read:profile" }, (u, ctx) => member(ctx, u.id)),
-  Profile: rule<{ userId: string }>({ apiScope: "read:profile" }, (p, ctx) => member(ctx, p.userId)),
-  Tenant: rule<{ id: string }>({ apiScope: "read:profile" }, (t) => ({ tenant: t.id })),
-  RoleAssignment: rule<{ userId: string; tenantId: string }>({ apiScope: "read:profile" }, (ra) => ({
+  User: rule({ apiScope: "read:profile" }, (u: { id: string }, ctx) => member(ctx, u.id)),
+  Profile: rule({ apiScope: "read:profile" }, (p: { userId: string }, ctx) => member(ctx, p.userId)),
+  Tenant: rule({ apiScope: "read:profile" }, (t: { id: string }) => ({ tenant: t.id })),
+  RoleAssignment: rule({ apiScope: "read:profile" }, (ra: { userId: string; tenantId: string }) => ({
     $all: { tenant: ra.tenantId, $any: { self: ra.userId, tenantAdmin: true } },
   })),
-  Session: rule<{ userId: string; tenantId: string }>(SESSION_ONLY, (s) => ownerOrAdmin(s.userId, s.tenantId)),
-  ApiKey: rule<{ userId: string }>(SESSION_ONLY, (k) => owner(k.userId)),
-  Invite: rule<{ tenantId: string }>(TENANT_ADMIN, (i) => ({ tenant: i.tenantId })),
-  AuditLog: rule<{ tenantId: string | null }>(TENANT_ADMIN, (a) => (a.tenantId ? { tenant: a.tenantId } : false)),
-  Agent: rule<{ tenantId: string }>({ apiScope: "read:agents" }, (a) => ({ tenant: a.tenantId })),
-  UserAgent: rule<{ userId: string; tenantId: string; isShared: boolean; sharedWith: string[] }>(
+  Session: rule(SESSION_ONLY, (s: { userId: string; tenantId: string }) => ownerOrAdmin(s.userId, s.tenantId)),
+  ApiKey: rule(SESSION_ONLY, (k: { userId: string }) => owner(k.userId)),
+  Invite: rule(TENANT_ADMIN, (i: { tenantId: string }) => ({ tenant: i.tenantId })),
+  AuditLog: rule(TENANT_ADMIN, (a: { tenantId: string | null }) => (a.tenantId ? { tenant: a.tenantId } : false)),
+  Agent: rule({ apiScope: "read:agents" }, (a: { tenantId: string }) => ({ tenant: a.tenantId })),
+  UserAgent: rule(
     { apiScope: "read:agents" },
-    (ua) => ({
+    (ua: { userId: string; tenantId: string; isShared: boolean; sharedWith: string[] }) => ({
       $all: { tenant: ua.tenantId, $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] } },
     }),
   ),
-  Favorite: rule<{ userId: string }>({ apiScope: "read:agents" }, (f) => owner(f.userId)),
-  Rating: rule<{ tenantId: string }>({ apiScope: "read:ratings" }, (r) => ({ tenant: r.tenantId })),
-  Memory: rule<{ userId: string }>({ apiScope: "read:memories" }, (m) => owner(m.userId)),
-  Quota: rule<{ tenantId: string }>({ apiScope: "read:usage" }, (q) => ({ tenant: q.tenantId })),
-  UsageLog: rule<{ userId: string; tenantId: string }>({ apiScope: "read:usage" }, (u) =>
+  Favorite: rule({ apiScope: "read:agents" }, (f: { userId: string }) => owner(f.userId)),
+  Rating: rule({ apiScope: "read:ratings" }, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
+  Memory: rule({ apiScope: "read:memories" }, (m: { userId: string }) => owner(m.userId)),
+  Quota: rule({ apiScope: "read:usage" }, (q: { tenantId: string }) => ({ tenant: q.tenantId })),
+  UsageLog: rule({ apiScope: "read:usage" }, (u: { userId: string; tenantId: string }) =>
     ownerOrAdmin(u.userId, u.tenantId),
   ),
   /** What recordAgentUsage answers: the backend (or user) that recorded it, with the write door. */
-  AgentUsageRecord: rule<{ usageLog: { userId: string } }>({ apiScope: "write:usage" }, (r) =>
+  AgentUsageRecord: rule({ apiScope: "write:usage" }, (r: { usageLog: { userId: string } }) =>
     owner(r.usageLog.userId),
   ),
-  ContentItem: rule<{ userId: string }>({ apiScope: "analysis:read" }, (c) => owner(c.userId)),
+  ContentItem: rule({ apiScope: "analysis:read" }, (c: { userId: string }) => owner(c.userId)),
   /** A run's status and progress: its owner and the tenant's admins (canSeeRun, shared with the service). */
-  AnalysisRun: rule<{ userId: string; tenantId: string }>({ apiScope: "analysis:read" }, (r, ctx) =>
+  AnalysisRun: rule({ apiScope: "analysis:read" }, (r: { userId: string; tenantId: string }, ctx) =>
     canSeeRun(ctx.viewer, r),
   ),
   /** What a run found: its owner only. */
-  AnalysisResult: rule<{ userId: string }>({ apiScope: "analysis:read" }, (r) => owner(r.userId)),
+  AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };
 
 /** The owner-only part of an object whose type is wider (results on a run, private profile fields). */

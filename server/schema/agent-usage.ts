@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import * as agentUsage from "../services/agent-usage.ts";
-import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 import { UserAgentRef } from "./agent.ts";
 
@@ -37,9 +35,8 @@ const AgentUsageRecord = builder.objectRef<agentUsage.AgentUsageRecord>("AgentUs
 const count = (max: number) => z.number().int("must be a whole number").min(0).max(max);
 
 builder.mutationField("recordAgentUsage", (t) =>
-  t.field({
+  t.withAuth({ apiScope: "write:usage" }).field({
     type: AgentUsageRecord,
-    authScopes: { apiScope: "write:usage" },
     description:
       "Records one call of my agent made by an external backend: counters, a usage row and the tenant's tokens quota, at once. Repeating an idempotency key charges once.",
     args: {
@@ -64,7 +61,6 @@ builder.mutationField("recordAgentUsage", (t) =>
       }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return agentUsage.recordAgentUsage(ctx.prisma, ctx.viewer, { ...args, userAgentId: args.userAgentId.id });
     },
   }),

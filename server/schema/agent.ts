@@ -1,9 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
-import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 import { RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
@@ -203,17 +201,15 @@ const UserAgentInput = builder.inputType("UserAgentInput", {
 });
 
 builder.queryFields((t) => ({
-  agents: t.prismaConnection({
+  agents: t.withAuth({ apiScope: "read:agents" }).prismaConnection({
     type: "Agent",
     cursor: "id",
     description: "The agent catalogue of my tenant.",
-    authScopes: { apiScope: "read:agents" },
     args: {
       search: t.arg.string({ required: false, validate: str(100) }),
       includeInactive: t.arg.boolean({ required: false }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.agent.findMany({
         ...query,
         where: {
@@ -226,11 +222,10 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  myAgents: t.prismaConnection({
+  myAgents: t.withAuth({ apiScope: "read:agents" }).prismaConnection({
     type: "UserAgent",
     cursor: "id",
     description: "My agents: pinned first, then by sort order.",
-    authScopes: { apiScope: "read:agents" },
     args: {
       folder: t.arg.string({ required: false, validate: str(100) }),
       tag: t.arg.string({ required: false, validate: str(50) }),
@@ -238,7 +233,6 @@ builder.queryFields((t) => ({
       includeArchived: t.arg.boolean({ required: false }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {
@@ -253,13 +247,11 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  sharedAgents: t.prismaConnection({
+  sharedAgents: t.withAuth({ apiScope: "read:agents" }).prismaConnection({
     type: "UserAgent",
     cursor: "id",
     description: "Agent copies other members of my tenant shared with me.",
-    authScopes: { apiScope: "read:agents" },
     resolve: (query, _r, _a, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {
@@ -272,13 +264,11 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  favorites: t.prismaConnection({
+  favorites: t.withAuth({ apiScope: "read:agents" }).prismaConnection({
     type: "Favorite",
     cursor: "id",
-    authScopes: { apiScope: "read:agents" },
     args: { itemType: t.arg.string({ required: false, validate: str(50) }) },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.favorite.findMany({
         ...query,
         where: { userId: ctx.viewer.userId, ...(args.itemType ? { itemType: args.itemType } : {}) },
@@ -289,29 +279,24 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  createAgent: t.prismaField({
+  createAgent: t.withAuth({ $all: { tenantAdmin: true, apiScope: "write:agents" } }).prismaField({
     type: "Agent",
-    authScopes: { $all: { tenantAdmin: true, apiScope: "write:agents" } },
     args: { input: t.arg({ type: AgentInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const a = await agents.createAgent(ctx.prisma, ctx.viewer, input);
       return ctx.prisma.agent.findUniqueOrThrow({ ...query, where: { id: a.id } });
     },
   }),
-  updateAgent: t.prismaField({
+  updateAgent: t.withAuth({ $all: { tenantAdmin: true, apiScope: "write:agents" } }).prismaField({
     type: "Agent",
-    authScopes: { $all: { tenantAdmin: true, apiScope: "write:agents" } },
     args: { id: t.arg.globalID({ required: true, for: AgentRef }), input: t.arg({ type: AgentInput, required: true }) },
     resolve: async (query, _r, { id, input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await agents.updateAgent(ctx.prisma, ctx.viewer, id.id, input);
       return ctx.prisma.agent.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  addAgent: t.prismaField({
+  addAgent: t.withAuth({ apiScope: "write:agents" }).prismaField({
     type: "UserAgent",
-    authScopes: { apiScope: "write:agents" },
     description: "Adds a catalogue agent to my agents (or returns the existing copy).",
     args: {
       agentId: t.arg.globalID({ required: true, for: AgentRef }),
@@ -319,44 +304,37 @@ builder.mutationFields((t) => ({
       source: t.arg.string({ required: false, validate: str(50) }),
     },
     resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const ua = await agents.addAgent(ctx.prisma, ctx.viewer, args.agentId.id, args.input ?? {}, args.source);
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: ua.id } });
     },
   }),
-  updateUserAgent: t.prismaField({
+  updateUserAgent: t.withAuth({ apiScope: "write:agents" }).prismaField({
     type: "UserAgent",
-    authScopes: { apiScope: "write:agents" },
     args: {
       id: t.arg.globalID({ required: true, for: UserAgentRef }),
       input: t.arg({ type: UserAgentInput, required: true }),
     },
     resolve: async (query, _r, { id, input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await agents.updateUserAgent(ctx.prisma, ctx.viewer, id.id, input);
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  removeUserAgent: t.globalID({
-    authScopes: { apiScope: "write:agents" },
+  removeUserAgent: t.withAuth({ apiScope: "write:agents" }).globalID({
     description: "Removes one of my agents; returns its ID.",
     args: { id: t.arg.globalID({ required: true, for: UserAgentRef }) },
     resolve: async (_r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await agents.removeUserAgent(ctx.prisma, ctx.viewer, id.id);
       return { type: "UserAgent", id: id.id };
     },
   }),
-  shareUserAgent: t.prismaField({
+  shareUserAgent: t.withAuth({ apiScope: "write:agents" }).prismaField({
     type: "UserAgent",
-    authScopes: { apiScope: "write:agents" },
     description: "Shares my agent with members of my tenant (an empty list stops sharing).",
     args: {
       id: t.arg.globalID({ required: true, for: UserAgentRef }),
       userIds: t.arg.globalIDList({ required: true, for: UserRef, validate: z.array(z.unknown()).max(100) }),
     },
     resolve: async (query, _r, { id, userIds }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await agents.shareUserAgent(
         ctx.prisma,
         ctx.viewer,
@@ -366,8 +344,7 @@ builder.mutationFields((t) => ({
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  setFavorite: t.boolean({
-    authScopes: { apiScope: "write:agents" },
+  setFavorite: t.withAuth({ apiScope: "write:agents" }).boolean({
     description: "Marks or unmarks an item as a favourite; returns the new state.",
     args: {
       itemType: t.arg.string({ required: true, validate: z.enum(["agent", "workflow", "template", "document"]) }),
@@ -376,7 +353,6 @@ builder.mutationFields((t) => ({
       notes: t.arg.string({ required: false, validate: str(1000) }),
     },
     resolve: async (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return agents.setFavorite(ctx.prisma, ctx.viewer, args);
     },
   }),

@@ -1,11 +1,10 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import { MAX_ITEMS_PER_IMPORT, MAX_TEXT_LENGTH } from "../services/analysis/content.ts";
 import { CONTENT_SOURCES, isUuid, type RunEvent } from "../services/analysis/index.ts";
 import type { FlaggedItem, FlagReason } from "../services/analysis/scorer.ts";
-import { isSignedIn, isTenantAdmin } from "../viewer.ts";
+import { isTenantAdmin } from "../viewer.ts";
 import { access, ownerOnly } from "./access.ts";
 import { UserAgentRef } from "./agent.ts";
 
@@ -205,14 +204,12 @@ const ContentItemInput = builder.inputType("ContentItemInput", {
 });
 
 builder.queryFields((t) => ({
-  contentItems: t.prismaConnection({
+  contentItems: t.withAuth({ apiScope: "analysis:read" }).prismaConnection({
     type: "ContentItem",
     cursor: "id",
-    authScopes: { apiScope: "analysis:read" },
     description: "My imported content, newest first.",
     args: { source: t.arg({ type: ContentSourceEnum, required: false }) },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.contentItem.findMany({
         ...query,
         where: { userId: ctx.viewer.userId, ...(args.source ? { source: args.source } : {}) },
@@ -228,17 +225,15 @@ builder.queryFields((t) => ({
     resolve: (query, _r, { id }, ctx) =>
       isUuid(id.id) ? ctx.prisma.analysisRun.findUnique({ ...query, where: { id: id.id } }) : null,
   }),
-  analysisRuns: t.prismaConnection({
+  analysisRuns: t.withAuth({ apiScope: "analysis:read" }).prismaConnection({
     type: "AnalysisRun",
     cursor: "id",
-    authScopes: { apiScope: "analysis:read" },
     description: "My runs, newest first; tenant admins may list the whole tenant's (status only).",
     args: {
       wholeTenant: t.arg.boolean({ required: false }),
       status: t.arg({ type: AnalysisStatusEnum, required: false }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope =
         args.wholeTenant && isTenantAdmin(ctx.viewer)
           ? { tenantId: ctx.viewer.tenantId }
@@ -253,9 +248,8 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  importContent: t.field({
+  importContent: t.withAuth({ apiScope: "analysis:run" }).field({
     type: ImportContentPayload,
-    authScopes: { apiScope: "analysis:run" },
     description: `Stores posts or texts of one source; the same text is stored once. At most ${MAX_ITEMS_PER_IMPORT} items per call.`,
     args: {
       source: t.arg({ type: ContentSourceEnum, required: true }),
@@ -269,12 +263,10 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.services.analysis.importContent(ctx.viewer, args.source, args.items);
     },
   }),
-  deleteContent: t.int({
-    authScopes: { apiScope: "analysis:run" },
+  deleteContent: t.withAuth({ apiScope: "analysis:run" }).int({
     description: "Deletes my items by id, or all of a source; returns how many were deleted.",
     args: {
       ids: t.arg.globalIDList({
@@ -285,16 +277,14 @@ builder.mutationFields((t) => ({
       source: t.arg({ type: ContentSourceEnum, required: false }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.services.analysis.deleteContent(ctx.viewer, {
         ids: args.ids?.map((g) => g.id),
         source: args.source,
       });
     },
   }),
-  startAnalysis: t.prismaField({
+  startAnalysis: t.withAuth({ apiScope: "analysis:run" }).prismaField({
     type: "AnalysisRun",
-    authScopes: { apiScope: "analysis:run" },
     description: "Queues an analysis of my content and returns at once; follow it with analysisProgress.",
     args: {
       userAgentId: t.arg.globalID({ required: false, for: UserAgentRef }),
@@ -306,7 +296,6 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const run = await ctx.services.analysis.startAnalysis(ctx.viewer, {
         userAgentId: args.userAgentId?.id,
         sources: args.sources,
@@ -314,13 +303,11 @@ builder.mutationFields((t) => ({
       return ctx.prisma.analysisRun.findUniqueOrThrow({ ...query, where: { id: run.id } });
     },
   }),
-  cancelAnalysis: t.prismaField({
+  cancelAnalysis: t.withAuth({ apiScope: "analysis:run" }).prismaField({
     type: "AnalysisRun",
-    authScopes: { apiScope: "analysis:run" },
     description: "Stops my run within a second; the final state arrives on analysisProgress.",
     args: { id: t.arg.globalID({ required: true, for: AnalysisRunRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ctx.services.analysis.cancelAnalysis(ctx.viewer, id.id);
       return ctx.prisma.analysisRun.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
@@ -336,12 +323,10 @@ builder.subscriptionFields((t) => ({
     subscribe: (_r, { runId }, ctx) => ctx.services.analysis.progress(ctx.viewer, runId.id),
     resolve: (event) => event,
   }),
-  myAnalysisEvents: t.field({
+  myAnalysisEvents: t.withAuth({ apiScope: "analysis:read" }).field({
     type: AnalysisProgressEventRef,
-    authScopes: { apiScope: "analysis:read" },
     description: "Every change of any of my runs from now on.",
     subscribe: (_r, _a, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.services.analysis.myEvents(ctx.viewer);
     },
     resolve: (event) => event,

@@ -1,7 +1,5 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
-import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 
 /** The audit log is read by tenant admins only. */
@@ -21,13 +19,11 @@ builder.prismaNode("AuditLog", {
 });
 
 builder.queryField("auditLog", (t) =>
-  t.prismaConnection({
+  t.withAuth(access.AuditLog.door).prismaConnection({
     type: "AuditLog",
     cursor: "id",
-    authScopes: access.AuditLog.door,
     args: { action: t.arg.string({ required: false, validate: z.string().max(100) }) },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.auditLog.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, ...(args.action ? { action: args.action } : {}) },

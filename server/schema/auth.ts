@@ -1,8 +1,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
-import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
+import { API_SCOPES, type ApiScope } from "../viewer.ts";
 import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
@@ -155,19 +154,16 @@ builder.mutationFields((t) => ({
     authScopes: SESSION_ONLY,
     resolve: (_r, _a, ctx) => ctx.services.auth.signOut(ctx.viewer, ctx.request),
   }),
-  revokeSession: t.prismaField({
+  revokeSession: t.withAuth(SESSION_ONLY).prismaField({
     type: "Session",
-    authScopes: SESSION_ONLY,
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const s = await ctx.services.auth.revokeSession(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.session.findUniqueOrThrow({ ...query, where: { id: s.id } });
     },
   }),
-  createApiKey: t.field({
+  createApiKey: t.withAuth(SESSION_ONLY).field({
     type: CreatedApiKey,
-    authScopes: SESSION_ONLY,
     args: {
       name: t.arg.string({ required: true, validate: z.string().trim().min(1).max(100) }),
       scopes: t.arg({
@@ -182,31 +178,26 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const { apiKey, secret } = await ctx.services.auth.createApiKey(ctx.viewer, args, ctx.request);
       return { secret, apiKeyId: apiKey.id };
     },
   }),
-  revokeApiKey: t.prismaField({
+  revokeApiKey: t.withAuth(SESSION_ONLY).prismaField({
     type: "ApiKey",
-    authScopes: SESSION_ONLY,
     args: { id: t.arg.globalID({ required: true, for: ApiKeyRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ctx.services.auth.revokeApiKey(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  createInvite: t.field({
+  createInvite: t.withAuth({ tenantAdmin: true }).field({
     type: CreatedInvite,
-    authScopes: { tenantAdmin: true },
     args: {
       email: t.arg.string({ required: false, validate: email.or(z.literal("")) }),
       role: t.arg({ type: RoleEnum, required: false }),
       expiresInDays: t.arg.int({ required: false, validate: z.number().int().min(1).max(90) }),
     },
     resolve: async (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const { invite, token } = await ctx.services.auth.createInvite(
         ctx.viewer,
         { email: args.email, role: args.role ?? "member", expiresInDays: args.expiresInDays ?? 7 },
@@ -215,30 +206,25 @@ builder.mutationFields((t) => ({
       return { token, inviteId: invite.id };
     },
   }),
-  revokeInvite: t.id({
-    authScopes: access.Invite.door,
+  revokeInvite: t.withAuth(access.Invite.door).id({
     description: "Withdraws an invite nobody has accepted yet; returns its ID.",
     args: { id: t.arg.globalID({ required: true, for: InviteRef }) },
     resolve: async (_r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ctx.services.auth.revokeInvite(ctx.viewer, id.id, ctx.request);
       return encodeGlobalID("Invite", id.id);
     },
   }),
-  endRoleAssignment: t.prismaField({
+  endRoleAssignment: t.withAuth({ tenantAdmin: true }).prismaField({
     type: "RoleAssignment",
-    authScopes: { tenantAdmin: true },
     description: "Ends a role in my tenant now, or cancels a future one (admins; not one's own admin role).",
     args: { id: t.arg.globalID({ required: true, for: RoleAssignmentRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ctx.services.auth.endRoleAssignment(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.roleAssignment.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  assignRole: t.prismaField({
+  assignRole: t.withAuth({ tenantAdmin: true }).prismaField({
     type: "RoleAssignment",
-    authScopes: { tenantAdmin: true },
     args: {
       userId: t.arg.globalID({ required: true, for: UserRef }),
       role: t.arg({ type: RoleEnum, required: true }),
@@ -247,7 +233,6 @@ builder.mutationFields((t) => ({
       isActing: t.arg.boolean({ required: false }),
     },
     resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const ra = await ctx.services.auth.assignRole(ctx.viewer, { ...args, userId: args.userId.id }, ctx.request);
       return ctx.prisma.roleAssignment.findUniqueOrThrow({ ...query, where: { id: ra.id } });
     },
@@ -255,7 +240,7 @@ builder.mutationFields((t) => ({
 }));
 
 builder.queryFields((t) => ({
-  sessions: t.prismaConnection({
+  sessions: t.withAuth(access.Session.door).prismaConnection({
     type: "Session",
     cursor: "id",
     description: "My sessions; with `allInTenant` a tenant admin sees every session in the tenant.",
@@ -268,7 +253,6 @@ builder.queryFields((t) => ({
       allInTenant: t.arg.boolean({ required: false }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.allInTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       return ctx.prisma.session.findMany({
         ...query,
@@ -277,12 +261,10 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  apiKeys: t.prismaConnection({
+  apiKeys: t.withAuth(access.ApiKey.door).prismaConnection({
     type: "ApiKey",
     cursor: "id",
-    authScopes: access.ApiKey.door,
     resolve: (query, _r, _a, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.apiKey.findMany({
         ...query,
         where: { userId: ctx.viewer.userId },
@@ -290,12 +272,10 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  invites: t.prismaConnection({
+  invites: t.withAuth(access.Invite.door).prismaConnection({
     type: "Invite",
     cursor: "id",
-    authScopes: access.Invite.door,
     resolve: (query, _r, _a, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.invite.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { badInput, unauthenticated } from "../errors.ts";
+import { badInput } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import * as memories from "../services/memories.ts";
-import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 
 export const MemoryTypeEnum = builder.enumType("MemoryType", {
@@ -61,16 +60,14 @@ const MemoryInput = builder.inputType("MemoryInput", {
 });
 
 builder.queryFields((t) => ({
-  memories: t.prismaConnection({
+  memories: t.withAuth({ apiScope: "read:memories" }).prismaConnection({
     type: "Memory",
     cursor: "id",
-    authScopes: { apiScope: "read:memories" },
     args: {
       memoryType: t.arg({ type: MemoryTypeEnum, required: false }),
       minImportance: t.arg.float({ required: false, validate: importance }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.memory.findMany({
         ...query,
         where: {
@@ -85,9 +82,8 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  searchMemories: t.field({
+  searchMemories: t.withAuth({ apiScope: "read:memories" }).field({
     type: [MemoryHit],
-    authScopes: { apiScope: "read:memories" },
     description: "My memories nearest in meaning to `query`, best first.",
     args: {
       query: t.arg.string({ required: true, validate: content }),
@@ -95,7 +91,6 @@ builder.queryFields((t) => ({
       memoryType: t.arg({ type: MemoryTypeEnum, required: false }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return memories.searchMemories(
         ctx.prisma,
         ctx.services.embedder,
@@ -110,36 +105,30 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  createMemory: t.prismaField({
+  createMemory: t.withAuth({ apiScope: "write:memories" }).prismaField({
     type: "Memory",
-    authScopes: { apiScope: "write:memories" },
     args: { input: t.arg({ type: MemoryInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const missing = (["memoryType", "memoryKey", "content"] as const).find((f) => !input[f]);
       if (missing) throw badInput(`input.${missing}`, `input.${missing} is required`);
       const m = await memories.createMemory(ctx.prisma, ctx.services.embedder, ctx.viewer, input as never);
       return ctx.prisma.memory.findUniqueOrThrow({ ...query, where: { id: m.id } });
     },
   }),
-  updateMemory: t.prismaField({
+  updateMemory: t.withAuth({ apiScope: "write:memories" }).prismaField({
     type: "Memory",
-    authScopes: { apiScope: "write:memories" },
     args: {
       id: t.arg.globalID({ required: true, for: MemoryRef }),
       input: t.arg({ type: MemoryInput, required: true }),
     },
     resolve: async (query, _r, { id, input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await memories.updateMemory(ctx.prisma, ctx.services.embedder, ctx.viewer, id.id, input as memories.MemoryInput);
       return ctx.prisma.memory.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
-  deleteMemory: t.globalID({
-    authScopes: { apiScope: "write:memories" },
+  deleteMemory: t.withAuth({ apiScope: "write:memories" }).globalID({
     args: { id: t.arg.globalID({ required: true, for: MemoryRef }) },
     resolve: async (_r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await memories.deleteMemory(ctx.prisma, ctx.viewer, id.id);
       return { type: "Memory", id: id.id };
     },

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -39,16 +38,14 @@ export const RatingSummary = builder.objectRef<ratings.RatingSummary>("RatingSum
 });
 
 builder.queryFields((t) => ({
-  ratings: t.prismaConnection({
+  ratings: t.withAuth({ apiScope: "read:ratings" }).prismaConnection({
     type: "Rating",
     cursor: "id",
-    authScopes: { apiScope: "read:ratings" },
     args: {
       itemType: t.arg.string({ required: true, validate: itemType }),
       itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
     },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.rating.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: toUuid(args.itemId) },
@@ -56,24 +53,21 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  ratingSummary: t.field({
+  ratingSummary: t.withAuth({ apiScope: "read:ratings" }).field({
     type: RatingSummary,
-    authScopes: { apiScope: "read:ratings" },
     args: {
       itemType: t.arg.string({ required: true, validate: itemType }),
       itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, toUuid(args.itemId));
     },
   }),
 }));
 
 builder.mutationFields((t) => ({
-  rate: t.prismaField({
+  rate: t.withAuth({ apiScope: "write:ratings" }).prismaField({
     type: "Rating",
-    authScopes: { apiScope: "write:ratings" },
     description: "Rates an item 1..5; rating it again updates my rating.",
     args: {
       itemType: t.arg.string({ required: true, validate: itemType }),
@@ -85,18 +79,15 @@ builder.mutationFields((t) => ({
       review: t.arg.string({ required: false, validate: z.string().max(5000, "must be at most 5000 characters") }),
     },
     resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const r = await ratings.rate(ctx.prisma, ctx.viewer, { ...args, itemId: toUuid(args.itemId) });
       return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: r.id } });
     },
   }),
-  markRatingHelpful: t.prismaField({
+  markRatingHelpful: t.withAuth({ apiScope: "write:ratings" }).prismaField({
     type: "Rating",
-    authScopes: { apiScope: "write:ratings" },
     description: "Counts my vote that a rating was helpful, once per user; not for my own ratings.",
     args: { id: t.arg.globalID({ required: true, for: RatingRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ratings.markHelpful(ctx.prisma, ctx.viewer, id.id);
       return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },

@@ -1,9 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import * as quotas from "../services/quota.ts";
 import * as usage from "../services/usage.ts";
-import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
@@ -96,13 +94,11 @@ const wholeTenantRule = (_root: unknown, args: { wholeTenant?: boolean | null })
     : { apiScope: "read:usage" as const };
 
 builder.queryFields((t) => ({
-  quotas: t.prismaConnection({
+  quotas: t.withAuth({ apiScope: "read:usage" }).prismaConnection({
     type: "Quota",
     cursor: "id",
-    authScopes: { apiScope: "read:usage" },
     description: "The tenant's standing limits, one per type, with usage in the period in course.",
     resolve: (query, _r, _args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       return ctx.prisma.quota.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },
@@ -110,27 +106,26 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  usage: t.field({
-    type: UsageReport,
+  usage: t.withAuth({ apiScope: "read:usage" }).field({
+    // Narrower than the door when the whole tenant is asked for; it still implies the door.
     authScopes: wholeTenantRule,
+    type: UsageReport,
     description: "My usage by month and by model; tenant admins may ask for the whole tenant.",
     args: {
       months: t.arg.int({ required: false, validate: z.number().int().min(1).max(36) }),
       wholeTenant: t.arg.boolean({ required: false }),
     },
     resolve: (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       return usage.report(ctx.prisma, scope, args.months ?? 12);
     },
   }),
-  usageLogs: t.prismaConnection({
+  usageLogs: t.withAuth({ apiScope: "read:usage" }).prismaConnection({
+    authScopes: wholeTenantRule,
     type: "UsageLog",
     cursor: "id",
-    authScopes: wholeTenantRule,
     args: { wholeTenant: t.arg.boolean({ required: false }) },
     resolve: (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       return ctx.prisma.usageLog.findMany({ ...query, where: scope, orderBy: { createdAt: "desc" } });
     },
@@ -138,9 +133,8 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationField("setQuota", (t) =>
-  t.prismaField({
+  t.withAuth({ tenantAdmin: true }).prismaField({
     type: "Quota",
-    authScopes: { tenantAdmin: true },
     description:
       "Sets the tenant's standing limit of a type; it binds every period of its kind (a month unless given, else the kind it had).",
     args: {
@@ -153,7 +147,6 @@ builder.mutationField("setQuota", (t) =>
       period: t.arg({ type: QuotaPeriodEnum, required: false }),
     },
     resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const q = await quotas.setQuota(ctx.prisma, ctx.viewer, args);
       return ctx.prisma.quota.findUniqueOrThrow({ ...query, where: { id: q.id } });
     },

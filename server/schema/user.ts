@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { unauthenticated } from "../errors.ts";
 import { updateProfile } from "../services/profile.ts";
 import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
 import { access, ownerOnly as ownerRule } from "./access.ts";
@@ -206,12 +205,10 @@ builder.queryField("me", (t) =>
 );
 
 builder.mutationField("updateProfile", (t) =>
-  t.prismaField({
+  t.withAuth({ apiScope: "write:profile" }).prismaField({
     type: "User",
-    authScopes: { apiScope: "write:profile" },
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await updateProfile(ctx.prisma, ctx.viewer.userId, input);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.viewer.userId } });
     },
