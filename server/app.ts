@@ -111,7 +111,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
       errorCodesPlugin(),
-      liveAuthorizationPlugin(pubsub, services.auth.resolveViewer),
+      liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer),
     ],
     // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
     cors: config.CORS_ORIGINS.length
@@ -144,7 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const info = initial.req
         ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.proxyHops)
         : requestInfo(initial.request.headers, null, config.proxyHops);
-      return makeContext(await services.auth.resolveViewer(token), info, token);
+      return makeContext(await services.sessions.resolveViewer(token), info, token);
     },
   });
 
@@ -179,14 +179,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
         const token = connectionToken(ctx.connectionParams);
-        const viewer = await services.auth.resolveViewer(token);
+        const viewer = await services.sessions.resolveViewer(token);
         ctx.extra.viewer = viewer;
         // A connection whose viewer is gone (signed out, session or key revoked or expired, membership
         // ended) closes; each operation on it re-authorizes itself (live-auth.ts).
         ctx.extra.stopWatch = watchViewer(
           pubsub,
           viewer,
-          () => services.auth.resolveViewer(token),
+          () => services.sessions.resolveViewer(token),
           (v) => {
             ctx.extra.viewer = v;
             if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");

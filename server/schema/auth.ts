@@ -130,8 +130,8 @@ builder.mutationFields((t) => ({
       attribution: t.arg({ type: Attribution, required: false }),
     },
     resolve: async (_r, args, ctx) => {
-      const { token, user } = await ctx.services.auth.signUp(args, ctx.request, args.attribution ?? {});
-      ctx.viewer = await ctx.services.auth.resolveViewer(token);
+      const { token, user } = await ctx.services.sessions.signUp(args, ctx.request, args.attribution ?? {});
+      ctx.viewer = await ctx.services.sessions.resolveViewer(token);
       return { token, userId: user.id };
     },
   }),
@@ -145,20 +145,20 @@ builder.mutationFields((t) => ({
       attribution: t.arg({ type: Attribution, required: false }),
     },
     resolve: async (_r, args, ctx) => {
-      const { token, user } = await ctx.services.auth.signIn(args, ctx.request, args.attribution ?? {});
-      ctx.viewer = await ctx.services.auth.resolveViewer(token);
+      const { token, user } = await ctx.services.sessions.signIn(args, ctx.request, args.attribution ?? {});
+      ctx.viewer = await ctx.services.sessions.resolveViewer(token);
       return { token, userId: user.id };
     },
   }),
   signOut: t.boolean({
     authScopes: SESSION_ONLY,
-    resolve: (_r, _a, ctx) => ctx.services.auth.signOut(ctx.viewer, ctx.request),
+    resolve: (_r, _a, ctx) => ctx.services.sessions.signOut(ctx.viewer, ctx.request),
   }),
   revokeSession: t.withAuth(SESSION_ONLY).prismaField({
     type: "Session",
     args: { id: t.arg.globalID({ required: true, for: SessionRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      const s = await ctx.services.auth.revokeSession(ctx.viewer, id.id, ctx.request);
+      const s = await ctx.services.sessions.revokeSession(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.session.findUniqueOrThrow({ ...query, where: { id: s.id } });
     },
   }),
@@ -178,7 +178,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_r, args, ctx) => {
-      const { apiKey, secret } = await ctx.services.auth.createApiKey(ctx.viewer, args, ctx.request);
+      const { apiKey, secret } = await ctx.services.keys.createApiKey(ctx.viewer, args, ctx.request);
       return { secret, apiKeyId: apiKey.id };
     },
   }),
@@ -186,7 +186,7 @@ builder.mutationFields((t) => ({
     type: "ApiKey",
     args: { id: t.arg.globalID({ required: true, for: ApiKeyRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      await ctx.services.auth.revokeApiKey(ctx.viewer, id.id, ctx.request);
+      await ctx.services.keys.revokeApiKey(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.apiKey.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
@@ -198,7 +198,7 @@ builder.mutationFields((t) => ({
       expiresInDays: t.arg.int({ required: false, validate: z.number().int().min(1).max(90) }),
     },
     resolve: async (_r, args, ctx) => {
-      const { invite, token } = await ctx.services.auth.createInvite(
+      const { invite, token } = await ctx.services.membership.createInvite(
         ctx.viewer,
         { email: args.email, role: args.role ?? "member", expiresInDays: args.expiresInDays ?? 7 },
         ctx.request,
@@ -210,7 +210,7 @@ builder.mutationFields((t) => ({
     description: "Withdraws an invite nobody has accepted yet; returns its ID.",
     args: { id: t.arg.globalID({ required: true, for: InviteRef }) },
     resolve: async (_r, { id }, ctx) => {
-      await ctx.services.auth.revokeInvite(ctx.viewer, id.id, ctx.request);
+      await ctx.services.membership.revokeInvite(ctx.viewer, id.id, ctx.request);
       return encodeGlobalID("Invite", id.id);
     },
   }),
@@ -219,7 +219,7 @@ builder.mutationFields((t) => ({
     description: "Ends a role in my tenant now, or cancels a future one (admins; not one's own admin role).",
     args: { id: t.arg.globalID({ required: true, for: RoleAssignmentRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      await ctx.services.auth.endRoleAssignment(ctx.viewer, id.id, ctx.request);
+      await ctx.services.membership.endRoleAssignment(ctx.viewer, id.id, ctx.request);
       return ctx.prisma.roleAssignment.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
@@ -233,7 +233,7 @@ builder.mutationFields((t) => ({
       isActing: t.arg.boolean({ required: false }),
     },
     resolve: async (query, _r, args, ctx) => {
-      const ra = await ctx.services.auth.assignRole(ctx.viewer, { ...args, userId: args.userId.id }, ctx.request);
+      const ra = await ctx.services.membership.assignRole(ctx.viewer, { ...args, userId: args.userId.id }, ctx.request);
       return ctx.prisma.roleAssignment.findUniqueOrThrow({ ...query, where: { id: ra.id } });
     },
   }),

@@ -21,19 +21,19 @@ const request = { ip: "127.0.0.1", userAgent: "userplane-seed", referrer: null }
 if (await prisma.user.findUnique({ where: { email: DEMO_ADMIN } })) {
   console.log(`demo data already present; sign in as ${DEMO_ADMIN} / ${DEMO_PASSWORD}`);
 } else {
-  const admin = await services.auth.signUp(
+  const admin = await services.sessions.signUp(
     { email: DEMO_ADMIN, password: DEMO_PASSWORD, displayName: "Ada Admin", tenantName: "Demo Health" },
     request,
   );
   const tenantId = admin.session.tenantId;
-  const adminViewer = await services.auth.resolveViewer(admin.token);
+  const adminViewer = await services.sessions.resolveViewer(admin.token);
   if (adminViewer.kind !== "session") throw new Error("seed: admin session missing");
-  const { token: inviteToken } = await services.auth.createInvite(
+  const { token: inviteToken } = await services.membership.createInvite(
     adminViewer,
     { role: "member", expiresInDays: 7 },
     request,
   );
-  const member = await services.auth.signUp(
+  const member = await services.sessions.signUp(
     { email: DEMO_MEMBER, password: DEMO_PASSWORD, displayName: "Max Member", inviteToken },
     request,
   );

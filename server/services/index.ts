@@ -4,8 +4,10 @@ import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import { createAnalysisService } from "./analysis/index.ts";
-import { createAuthService } from "./auth.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+import { createKeyService } from "./keys.ts";
+import { createMembershipService } from "./membership.ts";
+import { createSessionService } from "./sessions.ts";
 
 export interface ServiceDeps {
   config: Config;
@@ -29,7 +31,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     embedder,
     jobs,
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
-    auth: createAuthService(db.prisma, pubsub, {
+    sessions: createSessionService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
       passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
       throttle: {
@@ -38,6 +40,8 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
       },
     }),
+    keys: createKeyService(db.prisma, pubsub),
+    membership: createMembershipService(db.prisma, pubsub),
   };
 }
 

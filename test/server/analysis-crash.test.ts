@@ -91,7 +91,7 @@ it("hands a run in flight back to the queue when the app stops, and another app 
     const me = await createOwner(exec1);
     await seedContent(exec1, me, ["linkedin"]);
     const run = await startRun(exec1, me);
-    const viewer = await first.services.auth.resolveViewer(me.token);
+    const viewer = await first.services.sessions.resolveViewer(me.token);
     for await (const e of await first.services.analysis.progress(viewer, dbId(run.id))) {
       if (e.stage === "analyzing:linkedin") break;
     }

@@ -40,7 +40,7 @@ if (mode === "start") {
   await gql(IMPORT, { s: "twitter", items: [{ text: "I overstayed my visa" }] }, token);
   const posts = ["Selling weed downtown", "Promoted to lead", "So wasted lol", "Conference talk"];
   await gql(IMPORT, { s: "linkedin", items: posts.map((text) => ({ text })) }, token);
-  const viewer = await app.services.auth.resolveViewer(token);
+  const viewer = await app.services.sessions.resolveViewer(token);
   const { startAnalysis } = await gql(
     `mutation($ua: ID) { startAnalysis(userAgentId: $ua) { id } }`,
     { ua: addAgent.id },
@@ -63,7 +63,7 @@ if (mode === "start") {
 } else if (mode === "resume") {
   const { runId, token } = JSON.parse(process.env.CRASH_RUN ?? "{}") as { runId: string; token: string };
   const started = Date.now();
-  const viewer = await app.services.auth.resolveViewer(token);
+  const viewer = await app.services.sessions.resolveViewer(token);
   const events: RunEvent[] = [];
   for await (const e of await app.services.analysis.progress(viewer, runId)) events.push(e);
   const p = app.db.prisma;

@@ -1,6 +1,6 @@
 import UAParser from "ua-parser-js";
-import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
-import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
+import { AppError, badInput, notFound, unauthenticated } from "../errors.ts";
+import type { PrismaClient, Role } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
@@ -12,7 +12,7 @@ import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 /** Sliding renewal is written at most this often per session, not on every request. */
 const RENEW_EVERY_MS = 60_000;
 
-export interface AuthOptions {
+export interface SessionOptions {
   sessionTtlHours: number;
   throttle: ThrottleOptions;
   passwordCost: PasswordCost;
@@ -39,7 +39,8 @@ export async function rolesInEffect(prisma: PrismaClient, userId: string, tenant
   return [...new Set(rows.map((r) => r.role))];
 }
 
-export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options: AuthOptions) {
+/** Sign-up, sign-in, the viewer behind a bearer token, and ending sessions. */
+export function createSessionService(prisma: PrismaClient, pubsub: PubSub, options: SessionOptions) {
   const ttlMs = options.sessionTtlHours * 3_600_000;
   const throttle = createThrottle(prisma, options.throttle);
   const passwords = createPasswordHasher(options.passwordCost);
@@ -255,201 +256,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       if (s.revokedAt) return s;
       return endSession(s.id, viewer, request, "session.revoked");
     },
-
-    async createApiKey(
-      viewer: SignedInViewer,
-      input: { name: string; scopes: ApiScope[]; expiresAt?: Date | null },
-      request: RequestInfo,
-    ) {
-      if (viewer.kind !== "session") throw forbidden("API keys are managed from a signed-in session.");
-      if (input.scopes.includes("admin") && !isTenantAdmin(viewer))
-        throw forbidden("Only tenant admins can create keys with the admin scope.");
-      const secret = newSecret("upk");
-      return prisma.$transaction(async (tx) => {
-        const apiKey = await tx.apiKey.create({
-          data: {
-            userId: viewer.userId,
-            tenantId: viewer.tenantId,
-            name: input.name,
-            prefix: secret.slice(0, 12),
-            keyHash: hashSecret(secret),
-            scopes: [...new Set(input.scopes)],
-            expiresAt: input.expiresAt ?? null,
-          },
-        });
-        await audit(tx, {
-          action: "api_key.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: apiKey.id,
-          request,
-          metadata: { scopes: apiKey.scopes },
-        });
-        return { apiKey, secret };
-      });
-    },
-
-    async revokeApiKey(viewer: SignedInViewer, id: string, request: RequestInfo) {
-      if (viewer.kind !== "session") throw forbidden("API keys are managed from a signed-in session.");
-      const revoked = await prisma.$transaction(async (tx) => {
-        const key = await tx.apiKey.findUnique({ where: { id } });
-        if (!key || key.userId !== viewer.userId) throw notFound("API key");
-        if (key.revokedAt) return key;
-        const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-        await audit(tx, {
-          action: "api_key.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: id,
-          request,
-        });
-        return updated;
-      });
-      viewerChanged(revoked.userId, "api key revoked");
-      return revoked;
-    },
-
-    async createInvite(
-      viewer: SignedInViewer,
-      input: { email?: string | null; role: Role; expiresInDays: number },
-      request: RequestInfo,
-    ) {
-      if (!isTenantAdmin(viewer)) throw forbidden();
-      if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
-        throw forbidden("Only a superadmin can invite a superadmin.");
-      const token = newSecret("upi");
-      return prisma.$transaction(async (tx) => {
-        const invite = await tx.invite.create({
-          data: {
-            tenantId: viewer.tenantId,
-            email: input.email?.trim().toLowerCase() || null,
-            role: input.role,
-            tokenHash: hashSecret(token),
-            createdById: viewer.userId,
-            expiresAt: new Date(Date.now() + input.expiresInDays * 86_400_000),
-          },
-        });
-        await audit(tx, {
-          action: "invite.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: invite.id,
-          request,
-          metadata: { role: input.role },
-        });
-        return { invite, token };
-      });
-    },
-
-    /** Withdraws an invite of the admin's tenant that nobody has accepted yet. */
-    async revokeInvite(viewer: SignedInViewer, id: string, request: RequestInfo) {
-      if (!isTenantAdmin(viewer)) throw forbidden();
-      return prisma.$transaction(async (tx) => {
-        const invite = await tx.invite.findFirst({ where: { id, tenantId: viewer.tenantId } });
-        if (!invite) throw notFound("Invite");
-        if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
-        await tx.invite.delete({ where: { id } });
-        await audit(tx, {
-          action: "invite.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: id,
-          request,
-        });
-        return invite;
-      });
-    },
-
-    /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
-    async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
-      if (!isTenantAdmin(viewer)) throw forbidden();
-      const result = await prisma.$transaction(async (tx) => {
-        const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
-        if (!ra) throw notFound("Role assignment");
-        if (ra.userId === viewer.userId && ra.role !== "member")
-          throw forbidden("You cannot end your own admin role; ask another admin.");
-        if (ra.role === "superadmin" && !viewer.roles.includes("superadmin"))
-          throw forbidden("Only a superadmin can end a superadmin role.");
-        // effective_to is inclusive, so the day before today ends the role now, and the day before
-        // a future start cancels it before it ever takes effect.
-        const today = todayUtc();
-        const from = new Date(Math.max(ra.effectiveFrom.getTime(), today.getTime()));
-        const dayBefore = new Date(from.getTime() - 86_400_000);
-        const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
-        const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
-        await audit(tx, {
-          action: "role.ended",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: id,
-          request,
-          metadata: { target: ra.userId, role: ra.role },
-        });
-        return ended;
-      });
-      viewerChanged(result.userId, "role ended");
-      return result;
-    },
-
-    async assignRole(
-      viewer: SignedInViewer,
-      input: {
-        userId: string;
-        role: Role;
-        effectiveFrom?: Date | null;
-        effectiveTo?: Date | null;
-        isActing?: boolean | null;
-      },
-      request: RequestInfo,
-    ) {
-      if (!isTenantAdmin(viewer)) throw forbidden();
-      if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
-        throw forbidden("Only a superadmin can grant superadmin.");
-      const from = input.effectiveFrom ?? todayUtc();
-      if (input.effectiveTo && input.effectiveTo < from)
-        throw badInput("effectiveTo", "effectiveTo must not be before effectiveFrom.");
-      const assigned = await prisma.$transaction(async (tx) => {
-        const member = await tx.roleAssignment.findFirst({
-          where: { userId: input.userId, tenantId: viewer.tenantId },
-        });
-        if (!member) throw notFound("Member");
-        const assignment = await tx.roleAssignment.create({
-          data: {
-            userId: input.userId,
-            tenantId: viewer.tenantId,
-            role: input.role,
-            effectiveFrom: from,
-            effectiveTo: input.effectiveTo ?? null,
-            isActing: input.isActing ?? false,
-            isPrimary: false,
-            createdById: viewer.userId,
-          },
-        });
-        await audit(tx, {
-          action: "role.assigned",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: assignment.id,
-          request,
-          metadata: { target: input.userId, role: input.role },
-        });
-        return assignment;
-      });
-      viewerChanged(assigned.userId, "role assigned");
-      return assigned;
-    },
   };
-
-  /** After commit: live operations of this user re-resolve their viewer (live-auth.ts). */
-  function viewerChanged(userId: string, reason: string) {
-    pubsub.publish("viewer:changed", userId, { userId, reason });
-  }
 
   async function endSession(sessionId: string, viewer: SignedInViewer, request: RequestInfo, action: string) {
     const updated = await prisma.$transaction(async (tx) => {
@@ -473,7 +280,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       });
       return row;
     });
-    viewerChanged(updated.userId, "session ended");
+    publishViewerChanged(pubsub, updated.userId, "session ended");
     return updated;
   }
 }
@@ -491,5 +298,9 @@ async function uniqueSlug(tx: Pick<PrismaClient, "tenant">, name: string): Promi
     if (!(await tx.tenant.findUnique({ where: { slug }, select: { id: true } }))) return slug;
   }
 }
+/** After commit: live operations of this user re-resolve their viewer (live-auth.ts). */
+export function publishViewerChanged(pubsub: PubSub, userId: string, reason: string) {
+  pubsub.publish("viewer:changed", userId, { userId, reason });
+}
 
-export type AuthService = ReturnType<typeof createAuthService>;
+export type SessionService = ReturnType<typeof createSessionService>;

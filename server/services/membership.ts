@@ -1,0 +1,149 @@
+import { AppError, badInput, forbidden, notFound } from "../errors.ts";
+import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import type { PubSub } from "../pubsub.ts";
+import type { RequestInfo, SignedInViewer } from "../viewer.ts";
+import { isTenantAdmin, todayUtc } from "../viewer.ts";
+import { audit } from "./audit.ts";
+import { publishViewerChanged } from "./sessions.ts";
+import { hashSecret, newSecret } from "./tokens.ts";
+
+/** Tenant membership: invites and dated role assignments, managed by the tenant's admins. */
+export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
+  return {
+    async createInvite(
+      viewer: SignedInViewer,
+      input: { email?: string | null; role: Role; expiresInDays: number },
+      request: RequestInfo,
+    ) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
+        throw forbidden("Only a superadmin can invite a superadmin.");
+      const token = newSecret("upi");
+      return prisma.$transaction(async (tx) => {
+        const invite = await tx.invite.create({
+          data: {
+            tenantId: viewer.tenantId,
+            email: input.email?.trim().toLowerCase() || null,
+            role: input.role,
+            tokenHash: hashSecret(token),
+            createdById: viewer.userId,
+            expiresAt: new Date(Date.now() + input.expiresInDays * 86_400_000),
+          },
+        });
+        await audit(tx, {
+          action: "invite.created",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "Invite",
+          resourceId: invite.id,
+          request,
+          metadata: { role: input.role },
+        });
+        return { invite, token };
+      });
+    },
+
+    /** Withdraws an invite of the admin's tenant that nobody has accepted yet. */
+    async revokeInvite(viewer: SignedInViewer, id: string, request: RequestInfo) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      return prisma.$transaction(async (tx) => {
+        const invite = await tx.invite.findFirst({ where: { id, tenantId: viewer.tenantId } });
+        if (!invite) throw notFound("Invite");
+        if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
+        await tx.invite.delete({ where: { id } });
+        await audit(tx, {
+          action: "invite.revoked",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "Invite",
+          resourceId: id,
+          request,
+        });
+        return invite;
+      });
+    },
+
+    /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
+    async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      const result = await prisma.$transaction(async (tx) => {
+        const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
+        if (!ra) throw notFound("Role assignment");
+        if (ra.userId === viewer.userId && ra.role !== "member")
+          throw forbidden("You cannot end your own admin role; ask another admin.");
+        if (ra.role === "superadmin" && !viewer.roles.includes("superadmin"))
+          throw forbidden("Only a superadmin can end a superadmin role.");
+        // effective_to is inclusive, so the day before today ends the role now, and the day before
+        // a future start cancels it before it ever takes effect.
+        const today = todayUtc();
+        const from = new Date(Math.max(ra.effectiveFrom.getTime(), today.getTime()));
+        const dayBefore = new Date(from.getTime() - 86_400_000);
+        const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
+        const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
+        await audit(tx, {
+          action: "role.ended",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "RoleAssignment",
+          resourceId: id,
+          request,
+          metadata: { target: ra.userId, role: ra.role },
+        });
+        return ended;
+      });
+      publishViewerChanged(pubsub, result.userId, "role ended");
+      return result;
+    },
+
+    async assignRole(
+      viewer: SignedInViewer,
+      input: {
+        userId: string;
+        role: Role;
+        effectiveFrom?: Date | null;
+        effectiveTo?: Date | null;
+        isActing?: boolean | null;
+      },
+      request: RequestInfo,
+    ) {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
+        throw forbidden("Only a superadmin can grant superadmin.");
+      const from = input.effectiveFrom ?? todayUtc();
+      if (input.effectiveTo && input.effectiveTo < from)
+        throw badInput("effectiveTo", "effectiveTo must not be before effectiveFrom.");
+      const assigned = await prisma.$transaction(async (tx) => {
+        const member = await tx.roleAssignment.findFirst({
+          where: { userId: input.userId, tenantId: viewer.tenantId },
+        });
+        if (!member) throw notFound("Member");
+        const assignment = await tx.roleAssignment.create({
+          data: {
+            userId: input.userId,
+            tenantId: viewer.tenantId,
+            role: input.role,
+            effectiveFrom: from,
+            effectiveTo: input.effectiveTo ?? null,
+            isActing: input.isActing ?? false,
+            isPrimary: false,
+            createdById: viewer.userId,
+          },
+        });
+        await audit(tx, {
+          action: "role.assigned",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "RoleAssignment",
+          resourceId: assignment.id,
+          request,
+          metadata: { target: input.userId, role: input.role },
+        });
+        return assignment;
+      });
+      publishViewerChanged(pubsub, assigned.userId, "role assigned");
+      return assigned;
+    },
+  };
+}
+
+export type MembershipService = ReturnType<typeof createMembershipService>;
