@@ -80,3 +80,8 @@ export function todayUtc(now = new Date()): Date {
 export function inEffectOn(day = todayUtc()): Prisma.RoleAssignmentWhereInput {
   return { effectiveFrom: { lte: day }, OR: [{ effectiveTo: null }, { effectiveTo: { gte: day } }] };
 }
+
+/** The same rule for one assignment already loaded. */
+export function isInEffect(ra: { effectiveFrom: Date; effectiveTo: Date | null }, day = todayUtc()): boolean {
+  return ra.effectiveFrom <= day && (!ra.effectiveTo || ra.effectiveTo >= day);
+}

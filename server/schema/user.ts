@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { updateProfile } from "../services/profile.ts";
-import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
+import { inEffectOn, isInEffect, isSignedIn } from "../viewer.ts";
 import { access, ownerOnly as ownerRule } from "./access.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
@@ -116,12 +116,7 @@ export const RoleAssignmentRef = builder.prismaNode("RoleAssignment", {
     isPrimary: t.exposeBoolean("isPrimary"),
     effectiveFrom: t.expose("effectiveFrom", { type: "Date" }),
     effectiveTo: t.expose("effectiveTo", { type: "Date", nullable: true }),
-    inEffect: t.boolean({
-      resolve: (ra) => {
-        const today = todayUtc();
-        return ra.effectiveFrom <= today && (!ra.effectiveTo || ra.effectiveTo >= today);
-      },
-    }),
+    inEffect: t.boolean({ resolve: (ra) => isInEffect(ra) }),
     // Nullable: the user may be hidden from this viewer (a former member, a key without read:profile).
     user: t.relation("user", { nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

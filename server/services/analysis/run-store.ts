@@ -9,37 +9,15 @@ export const isTerminal = (status: string) => TERMINAL.includes(status);
 
 type Sql = Pick<PrismaClient, "$queryRaw">;
 
-interface EventRow {
-  runId: string;
-  userId: string;
-  tenantId: string;
-  seq: number;
-  status: string;
-  stage: string;
-  percent: number;
-  itemsDone: number;
-  itemsTotal: number;
-  message: string | null;
-  attempts: number;
-}
-
 /** An event plus the run's tenant, which authorization of admins needs and subscribers never see. */
 export type RunEvent = AnalysisEvent & { tenantId: string };
 
-export const toEvent = (r: {
-  runId?: string;
-  id?: string;
-  userId: string;
-  tenantId: string;
-  seq: number;
-  status: string;
-  stage: string;
-  percent: number;
-  itemsDone: number;
-  itemsTotal: number;
-  message: string | null;
-}): RunEvent => ({
-  runId: (r.runId ?? r.id) as string,
+/** A row as RETURNING gives it: the event's fields and the attempts so far. */
+type EventRow = RunEvent & { attempts: number };
+
+/** The event of a run row (or of a RETURNING row, which names the id `runId`). */
+export const toEvent = (r: Omit<RunEvent, "runId"> & ({ runId: string } | { id: string })): RunEvent => ({
+  runId: "runId" in r ? r.runId : r.id,
   userId: r.userId,
   tenantId: r.tenantId,
   seq: r.seq,
