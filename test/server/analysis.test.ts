@@ -393,7 +393,7 @@ describe("analysis on a slow worker", () => {
     const { run, ws, w } = await runInFlight(me);
     await ok(exec, `mutation { signOut }`, {}, me.token);
     expect(await ws.closed).toBe(4401);
-    await expect(w.done).rejects.toBeDefined();
+    await expect(w.done).rejects.toThrow(/closed with 4401/);
     // The run goes on without its watcher; its owner can still stop it.
     const again = await ok(exec, `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`, {
       e: me.email,

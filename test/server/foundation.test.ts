@@ -110,14 +110,20 @@ describe(`vector search (${dbKind})`, () => {
       );
     }
     const paths = app.db.hasPgvector ? [true, false] : [false];
-    for (const hasPgvector of paths) {
-      Object.assign(app.db, { hasPgvector });
-      const food = await ok(exec, SEARCH, { q: "what dishes does the user enjoy eating" }, owner.token);
-      expect(food.searchMemories[0].memory.memoryKey).toBe("food");
-      const medicine = await ok(exec, SEARCH, { q: "medical research study with patients" }, owner.token);
-      expect(medicine.searchMemories[0].memory.memoryKey).toBe("trial");
-      const scores = food.searchMemories.map((h: { score: number }) => h.score);
-      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    const detected = app.db.hasPgvector;
+    try {
+      for (const hasPgvector of paths) {
+        Object.assign(app.db, { hasPgvector });
+        const food = await ok(exec, SEARCH, { q: "what dishes does the user enjoy eating" }, owner.token);
+        expect(food.searchMemories[0].memory.memoryKey).toBe("food");
+        const medicine = await ok(exec, SEARCH, { q: "medical research study with patients" }, owner.token);
+        expect(medicine.searchMemories[0].memory.memoryKey).toBe("trial");
+        const scores = food.searchMemories.map((h: { score: number }) => h.score);
+        expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      }
+    } finally {
+      // Later tests in this file share the app: they must see the database as it is.
+      Object.assign(app.db, { hasPgvector: detected });
     }
   });
 });

@@ -1,6 +1,6 @@
 // Every mutation of the core schema (analysis has its own tests): the success path, and each kind
 // of bad input with its stable error code, the field at fault, and proof that nothing was written.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import {
@@ -112,18 +112,25 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
 
   it("signUp refuses a taken email (any case), bad fields and bad invites, and writes nothing", async () => {
     const owner = await createOwner(exec);
-    const users = () => app.db.prisma.user.count();
-    const tenants = () => app.db.prisma.tenant.count();
+    // Other files write to the same PostgreSQL at once: count only what this test could have
+    // written, by a mark in every display name it signs up with (tenants are named after them).
+    const mark = randomUUID().slice(0, 8);
+    const users = () => app.db.prisma.user.count({ where: { displayName: { contains: mark } } });
+    const tenants = () => app.db.prisma.tenant.count({ where: { name: { contains: mark } } });
     const [u0, t0] = [await users(), await tenants()];
 
-    expectError(await exec(SIGN_UP, { e: owner.email.toUpperCase(), p: PASSWORD, d: "Dup" }), "CONFLICT", "email");
-    expectError(await exec(SIGN_UP, { e: "not-an-email", p: PASSWORD, d: "X" }), "BAD_USER_INPUT", "email");
-    expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: "short", d: "X" }), "BAD_USER_INPUT", "password");
-    expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: long(201), d: "X" }), "BAD_USER_INPUT", "password");
+    expectError(
+      await exec(SIGN_UP, { e: owner.email.toUpperCase(), p: PASSWORD, d: `Dup ${mark}` }),
+      "CONFLICT",
+      "email",
+    );
+    expectError(await exec(SIGN_UP, { e: "not-an-email", p: PASSWORD, d: `X ${mark}` }), "BAD_USER_INPUT", "email");
+    expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: "short", d: `X ${mark}` }), "BAD_USER_INPUT", "password");
+    expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: long(201), d: `X ${mark}` }), "BAD_USER_INPUT", "password");
     expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: "   " }), "BAD_USER_INPUT", "displayName");
     expectError(await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: long(101) }), "BAD_USER_INPUT", "displayName");
     expectError(
-      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: "X", i: "upi_forged" }),
+      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: `X ${mark}`, i: "upi_forged" }),
       "BAD_USER_INPUT",
       "inviteToken",
     );
@@ -140,16 +147,16 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
     );
     const token = inv.createInvite.token;
     expectError(
-      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: "X", i: token }),
+      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: `X ${mark}`, i: token }),
       "BAD_USER_INPUT",
       "inviteToken",
     );
     expect([await users(), await tenants()]).toEqual([u0, t0]);
 
     const free = await ok(exec, `mutation { createInvite { token } }`, {}, owner.token);
-    await ok(exec, SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: "First", i: free.createInvite.token });
+    await ok(exec, SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: `First ${mark}`, i: free.createInvite.token });
     expectError(
-      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: "Second", i: free.createInvite.token }),
+      await exec(SIGN_UP, { e: uniqueEmail(), p: PASSWORD, d: `Second ${mark}`, i: free.createInvite.token }),
       "BAD_USER_INPUT",
       "inviteToken",
     );

@@ -105,7 +105,11 @@ export function watch<T = ProgressEvent>(c: WsClient, query: string, variables: 
     function fail(err: unknown) {
       finished = err;
       for (const w of waiters.splice(0)) w.reject(err);
-      reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+      // A socket closed under the subscription: its close code is what tests assert on.
+      const close = err as { code?: unknown; reason?: unknown };
+      const message =
+        typeof close?.code === "number" ? `closed with ${close.code}: ${close.reason}` : JSON.stringify(err);
+      reject(err instanceof Error ? err : new Error(message));
     }
   });
   done.catch(() => {});
