@@ -1,6 +1,8 @@
 import type { ContentSource } from "../../generated/prisma/client.ts";
-import { assess } from "./risk/assess.ts";
+import { assess, type FlagReason } from "./risk/assess.ts";
 import { type RiskModel, riskModel } from "./risk/model.ts";
+
+export type { FlagReason };
 
 export interface ScoreItem {
   id: string;
@@ -8,15 +10,6 @@ export interface ScoreItem {
 }
 
 /** One reason an item was flagged: the rule, what matched and why it matters. */
-export interface FlagReason {
-  rule: string;
-  category: string;
-  term: string;
-  /** Weight after negation and admission adjustments. */
-  severity: number;
-  why: string;
-}
-
 export interface FlaggedItem {
   contentItemId: string;
   excerpt: string;

@@ -4,7 +4,7 @@
 import { useId } from "react";
 import { SelectField } from "../../components/Field.tsx";
 import { setSearchParams, useSearchParam } from "../../lib/router.tsx";
-import type { RunDetailData } from "./RunDetail.tsx";
+import type { RunDetailData } from "./queries.ts";
 
 type Flagged = NonNullable<RunDetailData["results"]>[number]["flaggedItems"][number];
 

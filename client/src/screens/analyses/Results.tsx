@@ -1,8 +1,8 @@
 import { Empty } from "../../components/status.tsx";
 import { type ProgressState, stageLabel } from "../../lib/analysisProgress.ts";
 import { FlaggedItems } from "./FlaggedItems.tsx";
+import type { RunDetailData } from "./queries.ts";
 import { sourceLabel } from "./queries.ts";
-import type { RunDetailData } from "./RunDetail.tsx";
 import { Grade } from "./RunHistory.tsx";
 
 /** What the run is doing, in the client's words from the numbers the server sends. */

@@ -1,6 +1,5 @@
 import { useEffect, useRef } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
-import type { AnalysisRunDetailQuery } from "../../../gql/graphql.ts";
 import { ErrorNotice, Loading, QueryState } from "../../components/status.tsx";
 import {
   applyEvent,
@@ -17,12 +16,11 @@ import {
   AnalysisProgressSubscription,
   AnalysisRunDetailQueryDoc,
   CancelAnalysisMutation,
+  type RunDetailData,
   STATUS_LABEL,
   sourceLabel,
 } from "./queries.ts";
 import { ProgressBar, Results } from "./Results.tsx";
-
-export type RunDetailData = NonNullable<AnalysisRunDetailQuery["analysisRun"]>;
 
 export function RunDetail({ id }: { id: string }) {
   const [result, refetch] = useQuery({ query: AnalysisRunDetailQueryDoc, variables: { id } });

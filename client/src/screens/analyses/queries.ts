@@ -1,4 +1,4 @@
-import type { ContentSource } from "../../../gql/graphql.ts";
+import type { AnalysisRunDetailQuery, ContentSource } from "../../../gql/graphql.ts";
 import { graphql } from "../../../gql/index.ts";
 import type { RunStatus } from "../../lib/analysisProgress.ts";
 
@@ -181,3 +181,6 @@ export const STATUS_LABEL: Record<RunStatus, string> = {
   failed: "Failed",
   cancelled: "Cancelled",
 };
+
+/** A run as its detail screen reads it (results, flags, progress). */
+export type RunDetailData = NonNullable<AnalysisRunDetailQuery["analysisRun"]>;

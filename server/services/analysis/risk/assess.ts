@@ -1,5 +1,4 @@
 import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
-import type { FlagReason } from "../scorer.ts";
 import { type RiskModel, riskModel } from "./model.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
@@ -8,6 +7,16 @@ import { GENERIC_RULES, nearness } from "./rules-generic.ts";
 import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
+
+/** One piece of evidence behind a flag, said so that a user can contest it. */
+export interface FlagReason {
+  rule: string;
+  category: string;
+  term: string;
+  /** Weight after negation and admission adjustments. */
+  severity: number;
+  why: string;
+}
 
 export const RULES: readonly CompiledRule[] = [
   ...PAPERS_RULES,
