@@ -14,13 +14,62 @@ const STOP = new Set(
 const stem = (w: string) =>
   w.length >= 6 ? w.replace(/(?:ing|ed|es|s)$/, "") : w.length >= 4 ? w.replace(/(?<!s)s$/, "") : w;
 
-/** The model's view of a post: normalised words without stop words, stemmed, and their pairs. */
+/** Normalised words without stop words, as the word vectors spell them. */
+export function modelWords(text: string, normalized = normalize(text)): string[] {
+  return normalized.split(" ").filter((w) => w !== "|" && w !== "" && !STOP.has(w));
+}
+
+const NEGATORS = new Set(["not", "never", "no", "nobody", "nothing", "without"]);
+const SCOPE = 3;
+/**
+ * Words said not to happen ("i never cheated", "i do not own a gun"): the few words after a
+ * negation in its clause read as their own tokens, so "cheated" in "never cheated" lends no
+ * evidence of cheating.
+ */
+function negationScope(normalized: string): Set<string> {
+  const out = new Set<string>();
+  let left = 0;
+  for (const w of normalized.split(" ")) {
+    if (w === "|") left = 0;
+    else if (NEGATORS.has(w)) left = SCOPE;
+    else if (left > 0) {
+      if (!STOP.has(w)) out.add(w);
+      left--;
+    }
+  }
+  return out;
+}
+
+/** Per word, the dev words it lies nearest to in the word vectors (server/scripts/build-risk-classes.ts). */
+let classes: Record<string, string[]> | undefined;
+function nearWords(): Record<string, string[]> {
+  if (classes === undefined) {
+    try {
+      classes = (
+        JSON.parse(readFileSync(new URL("./classes.json", import.meta.url), "utf8")) as {
+          classes: Record<string, string[]>;
+        }
+      ).classes;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      classes = {};
+    }
+  }
+  return classes;
+}
+
+/**
+ * The model's view of a post: stemmed words, their pairs, and "~w" for each dev word w a word
+ * lies near in meaning, so wording never seen in training still lends the evidence of its kin.
+ */
 export function modelTokens(text: string, normalized = normalize(text)): string[] {
-  const words = normalized
-    .split(" ")
-    .filter((w) => w !== "|" && !STOP.has(w))
-    .map(stem);
-  return [...words, ...words.slice(1).map((w, i) => `${words[i]}_${w}`)];
+  const raw = modelWords(text, normalized);
+  const negated = negationScope(normalized);
+  const words = raw.map((w) => (negated.has(w) ? `not_${stem(w)}` : stem(w)));
+  const near = nearWords();
+  const kin = raw.flatMap((w) => (Object.hasOwn(near, w) ? (near[w] as string[]).map((n) => `~${stem(n)}`) : []));
+  const pairs = words.slice(1).map((w, i) => `${words[i]}_${w}`);
+  return [...words, ...pairs, ...kin];
 }
 
 /** wink-naive-bayes-text-classifier's exportJSON(): config, samples, counts, word totals, vocabulary. */
@@ -44,9 +93,9 @@ export interface ModelFile {
 
 export interface ModelVerdict {
   category: string;
-  /** log2 of how much likelier the category is than "ok". */
+  /** log2 of how much likelier "risky" is than "ok". */
   lead: number;
-  /** The words that pushed hardest towards the category. */
+  /** The words that pushed hardest towards risky; a word read by its kin as `word (near "kin")`. */
   evidence: string[];
 }
 
@@ -93,8 +142,7 @@ class Classified {
     return tokens
       .filter((t) => (weight.get(t) ?? 0) > 0)
       .sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0))
-      .slice(0, 3)
-      .map((t) => t.replace("_", " "));
+      .slice(0, 3);
   }
 }
 
@@ -124,10 +172,18 @@ export class RiskModel {
     const risky = this.binary.best(tokens);
     if (!risky || risky.lead <= margin) return null;
     const category = this.categories.best(tokens)?.label ?? "unknown";
+    const near = nearWords();
+    const kinOf = new Map<string, string>();
+    for (const w of modelWords(text, normalized))
+      for (const n of Object.hasOwn(near, w) ? (near[w] as string[]) : []) kinOf.set(`~${stem(n)}`, w);
     return {
       category,
       lead: Math.round(risky.lead * 10) / 10,
-      evidence: this.binary.evidence(tokens, "risky"),
+      evidence: this.binary
+        .evidence(tokens, "risky")
+        .map((t) =>
+          t.startsWith("~") ? `${kinOf.get(t) ?? "a word"} (near "${t.slice(1)}")` : t.replaceAll("_", " "),
+        ),
     };
   }
 }
