@@ -67,7 +67,9 @@ export function modelTokens(text: string, normalized = normalize(text)): string[
   const negated = negationScope(normalized);
   const words = raw.map((w) => (negated.has(w) ? `not_${stem(w)}` : stem(w)));
   const near = nearWords();
-  const kin = raw.flatMap((w) => (Object.hasOwn(near, w) ? (near[w] as string[]).map((n) => `~${stem(n)}`) : []));
+  const kin = raw.flatMap((w) =>
+    Object.hasOwn(near, w) && !negated.has(w) ? (near[w] as string[]).map((n) => `~${stem(n)}`) : [],
+  );
   const pairs = words.slice(1).map((w, i) => `${words[i]}_${w}`);
   return [...words, ...pairs, ...kin];
 }
@@ -106,35 +108,78 @@ interface WinkClassifier {
 }
 const Classifier = createRequire(import.meta.url)("wink-naive-bayes-text-classifier") as () => WinkClassifier;
 
-/** One exported classifier, with the per-word weights that explain its verdicts. */
-class Classified {
+/**
+ * One exported classifier, with the per-word weights that explain its verdicts. It scores a post
+ * the way the library's computeOdds does (one label against all the others, log2), but from
+ * weights summed once per word at load: the library redoes that bookkeeping on every call, which
+ * took most of the scorer's time. `libraryOdds` asks the library itself; a test pins them equal.
+ */
+export class NaiveBayes {
   readonly labels: string[];
-  private readonly nb = Classifier();
+  private readonly json: string;
   /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
   private readonly weights = new Map<string, Map<string, number>>();
+  /** Per label, log2 P(word | label) - log2 P(word | every other label), for every known word. */
+  private readonly against = new Map<string, Map<string, number>>();
+  private readonly priors = new Map<string, number>();
 
   constructor(json: string) {
     const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
-    this.nb.importJSON(json);
-    this.nb.consolidate();
+    this.json = json;
     this.labels = Object.keys(samples);
     const k = config.smoothingFactor;
-    const logP = (label: string, w: string) =>
-      Math.log2((counts[label]?.[w] ?? 0) + k) - Math.log2((totals[label] ?? 0) + vocabulary.length * k);
+    const v = vocabulary.length * k;
+    const count = (labels: string[], w: string) => labels.reduce((n, l) => n + (counts[l]?.[w] ?? 0), 0);
+    const total = (labels: string[]) => labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
+    const logP = (labels: string[], w: string) => Math.log2(count(labels, w) + k) - Math.log2(total(labels) + v);
+    const sum = Object.values(samples).reduce((a, b) => a + b, 0);
     for (const label of this.labels) {
-      if (label === "ok") continue;
+      const rest = this.labels.filter((l) => l !== label);
+      const inLabel = samples[label] ?? 0;
+      this.priors.set(label, Math.log2(inLabel) - Math.log2(sum - inLabel));
       const m = new Map<string, number>();
-      for (const w of Object.keys(counts[label] ?? {})) m.set(w, logP(label, w) - logP("ok", w));
-      this.weights.set(label, m);
+      for (const w of vocabulary) m.set(w, logP([label], w) - logP(rest, w));
+      this.against.set(label, m);
+      if (label === "ok") continue;
+      const e = new Map<string, number>();
+      for (const w of Object.keys(counts[label] ?? {})) e.set(w, logP([label], w) - logP(["ok"], w));
+      this.weights.set(label, e);
     }
+  }
+
+  /** Every label's log2 odds against the rest; null when no token is known (the library's "unknown"). */
+  odds(tokens: string[]): Map<string, number> | null {
+    const out = new Map<string, number>();
+    let known = false;
+    for (const [label, m] of this.against) {
+      let sum = this.priors.get(label) ?? 0;
+      for (const t of tokens) {
+        const w = m.get(t);
+        if (w === undefined) continue;
+        sum += w;
+        known = true;
+      }
+      out.set(label, sum);
+    }
+    return known ? out : null;
+  }
+
+  /** The library's own computeOdds on the same tokens. */
+  libraryOdds(tokens: string[]): [string, number][] {
+    const nb = Classifier();
+    nb.importJSON(this.json);
+    nb.consolidate();
+    return nb.computeOdds(tokens);
   }
 
   /** The best label other than "ok" and its lead over "ok" in log2 odds (one class against the rest). */
   best(tokens: string[]): { label: string; lead: number } | null {
-    const odds = this.nb.computeOdds(tokens);
-    const ok = odds.find(([l]) => l === "ok")?.[1];
-    const best = odds.find(([l]) => l !== "ok" && l !== "unknown");
-    return ok === undefined || !best ? null : { label: best[0], lead: best[1] - ok };
+    const odds = this.odds(tokens);
+    const ok = odds?.get("ok");
+    if (!odds || ok === undefined) return null;
+    let best: { label: string; lead: number } | null = null;
+    for (const [label, o] of odds) if (label !== "ok" && (!best || o - ok > best.lead)) best = { label, lead: o - ok };
+    return best;
   }
 
   evidence(tokens: string[], label: string): string[] {
@@ -147,15 +192,15 @@ class Classified {
 }
 
 export class RiskModel {
-  private readonly binary: Classified;
-  private readonly categories: Classified;
+  private readonly binary: NaiveBayes;
+  private readonly categories: NaiveBayes;
 
   constructor(
     file: Pick<ModelFile, "binary" | "categories">,
     readonly margin: number,
   ) {
-    this.binary = new Classified(file.binary);
-    this.categories = new Classified(file.categories);
+    this.binary = new NaiveBayes(file.binary);
+    this.categories = new NaiveBayes(file.categories);
   }
 
   get labels(): string[] {
