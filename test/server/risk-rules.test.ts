@@ -264,6 +264,17 @@ describe.skipIf(process.env.TEST_DB === "postgres")("offline risk scorer", () =>
     expect(model?.judge(`Never ${run}`)).toBeNull();
   });
 
+  it("weakens a rule's flag that the learned model reads as plainly harmless, and says so", () => {
+    const text = "Snatched victory in the last minute, what a game";
+    expect(assess(text, null).flagged).toBe(true);
+    const a = assess(text);
+    expect(a.flagged).toBe(false);
+    expect(a.reasons[0]).toMatchObject({ rule: "theft.admission", severity: 1.5 });
+    expect(a.reasons[0]?.why).toMatch(/learned model reads the post as harmless/);
+    // A rule flag the model does not contradict stands.
+    expect(assess("Swiped a wallet off a drunk guy at the bar, 200 in cash").flagged).toBe(true);
+  });
+
   it("scores with the library's own odds, summed once per word", () => {
     const file = JSON.parse(
       readFileSync(new URL("../../server/services/analysis/risk/model.json", import.meta.url), "utf8"),

@@ -129,20 +129,28 @@ export class NaiveBayes {
     this.labels = Object.keys(samples);
     const k = config.smoothingFactor;
     const v = vocabulary.length * k;
-    const count = (labels: string[], w: string) => labels.reduce((n, l) => n + (counts[l]?.[w] ?? 0), 0);
-    const total = (labels: string[]) => labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
-    const logP = (labels: string[], w: string) => Math.log2(count(labels, w) + k) - Math.log2(total(labels) + v);
+    // Counts over every label, so "every other label" is the whole less the one.
+    const all = new Map<string, number>();
+    for (const label of this.labels)
+      for (const [w, n] of Object.entries(counts[label] ?? {})) all.set(w, (all.get(w) ?? 0) + n);
+    const allWords = this.labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
+    const logP = (n: number, words: number) => Math.log2(n + k) - Math.log2(words + v);
     const sum = Object.values(samples).reduce((a, b) => a + b, 0);
     for (const label of this.labels) {
-      const rest = this.labels.filter((l) => l !== label);
+      const mine = counts[label] ?? {};
+      const words = totals[label] ?? 0;
       const inLabel = samples[label] ?? 0;
       this.priors.set(label, Math.log2(inLabel) - Math.log2(sum - inLabel));
       const m = new Map<string, number>();
-      for (const w of vocabulary) m.set(w, logP([label], w) - logP(rest, w));
+      for (const w of vocabulary) {
+        const n = mine[w] ?? 0;
+        m.set(w, logP(n, words) - logP((all.get(w) ?? 0) - n, allWords - words));
+      }
       this.against.set(label, m);
       if (label === "ok") continue;
+      const ok = counts.ok ?? {};
       const e = new Map<string, number>();
-      for (const w of Object.keys(counts[label] ?? {})) e.set(w, logP([label], w) - logP(["ok"], w));
+      for (const w of Object.keys(mine)) e.set(w, logP(mine[w] ?? 0, words) - logP(ok[w] ?? 0, totals.ok ?? 0));
       this.weights.set(label, e);
     }
   }
@@ -205,6 +213,11 @@ export class RiskModel {
 
   get labels(): string[] {
     return this.categories.labels;
+  }
+
+  /** How much likelier "risky" is than "ok" (log2); null when the model knows none of the words. */
+  lead(text: string, normalized?: string): number | null {
+    return this.binary.best([...new Set(modelTokens(text, normalized))])?.lead ?? null;
   }
 
   /**
