@@ -119,9 +119,12 @@ export class NaiveBayes {
   private readonly json: string;
   /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
   private readonly weights = new Map<string, Map<string, number>>();
-  /** Per label, log2 P(word | label) - log2 P(word | every other label), for every known word. */
-  private readonly against = new Map<string, Map<string, number>>();
-  private readonly priors = new Map<string, number>();
+  /**
+   * Per known word, log2 P(word | label) - log2 P(word | every other label) for each label in
+   * `labels` order: one lookup per word, not one per word and label.
+   */
+  private readonly against = new Map<string, Float64Array>();
+  private readonly priors: Float64Array;
 
   constructor(json: string) {
     const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
@@ -136,40 +139,36 @@ export class NaiveBayes {
     const allWords = this.labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
     const logP = (n: number, words: number) => Math.log2(n + k) - Math.log2(words + v);
     const sum = Object.values(samples).reduce((a, b) => a + b, 0);
-    for (const label of this.labels) {
+    this.priors = new Float64Array(this.labels.length);
+    for (const w of vocabulary) this.against.set(w, new Float64Array(this.labels.length));
+    this.labels.forEach((label, i) => {
       const mine = counts[label] ?? {};
       const words = totals[label] ?? 0;
       const inLabel = samples[label] ?? 0;
-      this.priors.set(label, Math.log2(inLabel) - Math.log2(sum - inLabel));
-      const m = new Map<string, number>();
-      for (const w of vocabulary) {
+      this.priors[i] = Math.log2(inLabel) - Math.log2(sum - inLabel);
+      for (const [w, row] of this.against) {
         const n = mine[w] ?? 0;
-        m.set(w, logP(n, words) - logP((all.get(w) ?? 0) - n, allWords - words));
+        row[i] = logP(n, words) - logP((all.get(w) ?? 0) - n, allWords - words);
       }
-      this.against.set(label, m);
-      if (label === "ok") continue;
+      if (label === "ok") return;
       const ok = counts.ok ?? {};
       const e = new Map<string, number>();
       for (const w of Object.keys(mine)) e.set(w, logP(mine[w] ?? 0, words) - logP(ok[w] ?? 0, totals.ok ?? 0));
       this.weights.set(label, e);
-    }
+    });
   }
 
   /** Every label's log2 odds against the rest; null when no token is known (the library's "unknown"). */
   odds(tokens: string[]): Map<string, number> | null {
-    const out = new Map<string, number>();
+    const sums = Float64Array.from(this.priors);
     let known = false;
-    for (const [label, m] of this.against) {
-      let sum = this.priors.get(label) ?? 0;
-      for (const t of tokens) {
-        const w = m.get(t);
-        if (w === undefined) continue;
-        sum += w;
-        known = true;
-      }
-      out.set(label, sum);
+    for (const t of tokens) {
+      const row = this.against.get(t);
+      if (!row) continue;
+      known = true;
+      for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) + (row[i] as number);
     }
-    return known ? out : null;
+    return known ? new Map(this.labels.map((l, i) => [l, sums[i] as number])) : null;
   }
 
   /** The library's own computeOdds on the same tokens. */
