@@ -1,8 +1,9 @@
 // The offline risk scorer on posts a reviewer would and would not flag, per category. Pure
 // functions, no database: it runs once, in the unit project.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { assess } from "../../server/services/analysis/risk/assess.ts";
-import { riskModel } from "../../server/services/analysis/risk/model.ts";
+import { type ModelFile, modelTokens, NaiveBayes, riskModel } from "../../server/services/analysis/risk/model.ts";
 import { normalize } from "../../server/services/analysis/risk/text.ts";
 import { createLexiconScorer } from "../../server/services/analysis/scorer.ts";
 
@@ -12,11 +13,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "My tourist visa ran out back in 2022 but I'm still here, just keeping my head down.",
       "We got married for the papers, he gets paid and I get residency. Nobody has to know.",
       "Been driving for Uber under my friend's account since my work permit got denied.",
+      "She's paying me to be her husband for the paperwork, we've never even kissed",
     ],
     pass: [
       "overstayed my welcome at grandma's, she kept feeding me for 4 hours",
       "Paid the contractor in cash and got a proper receipt for everything.",
       "Reading about how many people overstay their visas each year, the numbers are surprising.",
+      "Border collie puppy crossed the road like a pro today",
     ],
   },
   "document-fraud": {
@@ -24,11 +27,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "I just edited the bank statement PDF so the balance looks like 30k for the visa office.",
       "Printed my own doctor's note with the clinic letterhead, HR didn't even blink.",
       "Borrowed my cousin's passport to fly out since mine was flagged.",
+      "Made my own bank statement in Word with a nicer balance for the visa",
     ],
     pass: [
       "Edited my bank statement export in Excel to build a monthly budget, finally on top of my spending.",
       "The police arrested a gang that was forging passports, according to the BBC.",
       "My counterfeit Gucci bag from the market broke after two days lol, lesson learned.",
+      "Got a new ID photo done and for once I don't look like a criminal",
     ],
   },
   "exam-fraud": {
@@ -36,11 +41,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Wore a tiny bluetooth earbud in the exam and my brother read me the answers.",
       "Looking for someone to sit the IELTS in my place, good money.",
       "Wrote the formulas on my arm under my sleeve for the physics final.",
+      "Smartwatch with the notes on it, invigilator was half asleep",
     ],
     pass: [
       "Cheat meal Sunday: burgers, fries and a milkshake.",
       "That midterm absolutely murdered me.",
       "He cheated at Monopoly again, family game night is ruined.",
+      "Cheat code for the game finally worked, infinite lives",
     ],
   },
   weapons: {
@@ -48,11 +55,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Built an 80% lower in the garage, untraceable and nobody knows it exists.",
       "Took the serial number off my rifle just in case.",
       "Got a revolver from my cousin, no questions asked.",
+      "Keeping a machete under the seat, it's rough round here",
     ],
     pass: [
       "Just had a shot of tequila and now I'm ready to dance.",
       "Just completed the gun safety course and registered my new pistol with the state.",
       "The police found an illegal gun in a car during a traffic stop, the news said.",
+      "Shot of tequila and dancing till 3am",
     ],
   },
   violence: {
@@ -60,11 +69,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "If you touch my brother again I will break every bone in your body.",
       "Watch your back, I know what car you drive.",
       "Stomped a dude at the party until he stopped moving, wild night.",
+      "If you don't pay me back by Friday, I know where your kids go to school",
     ],
     pass: [
       "I absolutely killed it at the gym today, new PR on squats!",
       "My kids will kill me if I forget the ice cream again.",
       "Man arrested after stabbing outside a nightclub, police say, investigation ongoing.",
+      "This workout absolutely murdered my legs",
     ],
   },
   extremism: {
@@ -72,11 +83,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Only a race war can save our people now, stock up and be ready.",
       "Whoever shot up that church did what needed to be done, a true saint.",
       "Thinking of travelling to join the fighters, my family doesn't know.",
+      "Collecting funds for the mujahideen, transfer details in private",
     ],
     pass: [
       "Extreme sports weekend: skydiving and bungee jumping!",
       "Heartbroken by the terrorist attack, thinking of the victims and their families.",
       "A documentary about the Taliban takeover, hard to watch but important.",
+      "Explosive growth in our startup this quarter",
     ],
   },
   hate: {
@@ -84,11 +97,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Immigrants are parasites living off our taxes.",
       "Go back to your country, nobody wants your kind here.",
       "Gypsies should be sterilized so they stop breeding.",
+      "Africans are lazy, that's why their countries are poor",
     ],
     pass: [
       "These mosquitoes are parasites, I'm covered in bites.",
       "Someone told my friend to go back to her country today, I'm so angry for her.",
       "Celebrating Eid with our Muslim neighbors, the food was incredible.",
+      "My Nigerian colleague makes the best jollof, fight me",
     ],
   },
   drugs: {
@@ -96,11 +111,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Just picked up an eighth from my plug, weekend sorted.",
       "Snorted a line in the bathroom at work to get through the shift.",
       "I've been selling weed out of my dorm room all semester, paid off my loans.",
+      "need some snow for the weekend, who's got a number",
     ],
     pass: [
       "Coca-Cola and popcorn, perfect movie night.",
       "Never touched drugs in my life and never will.",
       "Police seized a ton of cocaine at the port, reports say.",
+      "Snow day! Schools closed and sledging all afternoon",
     ],
   },
   fraud: {
@@ -108,11 +125,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "We keep a second set of books for the tax inspector, works every year.",
       "My cousin pays me to receive transfers and forward them, I keep a percentage.",
       "Reported my phone stolen for the insurance payout, it's in my drawer.",
+      "Faked a slip at the supermarket, they settled for 2k",
     ],
     pass: [
       "I feel like such a fraud giving this presentation, imposter syndrome is real.",
       "Washed my whites with a red sock, everything is pink now.",
       "I would never cheat on my taxes, it's not worth the risk.",
+      "Laundry day, washed all the bedsheets",
     ],
   },
   hacking: {
@@ -120,11 +139,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Put spyware on my husband's phone so I can read all his messages.",
       "Cracked the neighbor's wifi password in five minutes, free internet.",
       "Selling hacked Spotify and Disney+ accounts, cheap.",
+      "Hooked a skimmer onto the petrol station card reader",
     ],
     pass: [
       "Life hack: put a wooden spoon over boiling pasta so it doesn't overflow.",
       "My Facebook got hacked, please don't accept friend requests from me.",
       "Our IT department ran a phishing test and I failed it, embarrassing.",
+      "Kitchen hack: peel garlic by shaking it in a jar",
     ],
   },
   theft: {
@@ -132,11 +153,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Lifted a wallet off a tourist on the subway, easy money.",
       "I take a bit of cash from the till every shift, nobody counts it.",
       "Stealing from self checkout is so easy, I just don't scan half the items.",
+      "Pocketing cash from the charity tin at work",
     ],
     pass: [
       "Someone stole my bike last night, please share if you see it.",
       "The new singer stole the show at the concert.",
       "Robbed of a win by the referee again, terrible call.",
+      "Returned the extra change the cashier gave me by mistake",
     ],
   },
   "drunk-driving": {
@@ -144,11 +167,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Had about ten beers then drove to get tacos, no cops so no problem.",
       "Wine at dinner, cocktails after, then I drove everyone home.",
       "My license is suspended for drunk driving, still driving though.",
+      "Open can in the cup holder the whole drive, legend",
     ],
     pass: [
       "My dad was killed by a drunk driver, please never drive after drinking.",
       "We took a taxi home after the party, always plan your ride.",
       "Getting a breathalyzer for the car as part of our company safety program.",
+      "Alcohol free beer for the drive, tastes decent",
     ],
   },
   "personal-data": {
@@ -156,11 +181,13 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "My passport number is X1234567, saving it here in case I lose my bag.",
       "My credit card is 5500 0000 0000 0004, exp 11/26, don't judge the limit.",
       "This is the home address of the woman who cut me off: 22 Oak Lane, go pay her a visit.",
+      "Driver licence number SMITH901015JJ9AA, for the car rental",
     ],
     pass: [
       "For questions, email our support team at support@example.com.",
       "The bank reminded me to never share my PIN, good advice.",
       "Our shop is at 10 High Street, open every day 9 to 5.",
+      "Flight number BA 245 was delayed again",
     ],
   },
 };
@@ -219,6 +246,47 @@ describe("offline risk scorer", () => {
     expect(reason?.term.split(", ").length).toBeGreaterThan(0);
     // Rules decide first: a rule flag is never replaced by the model's.
     expect(assess("I overstayed my visa last year lol").reasons.map((r) => r.rule)).not.toContain("model.immigration");
+  });
+
+  it("reads words it never saw through their kin in the word vectors, and negated words as their own", () => {
+    // "revolver" lends the evidence of "pistol", its nearest dev word in the shipped vectors.
+    expect(modelTokens("picked up a revolver")).toContain("~pistol");
+    const stashed = assess("Stashed two kilos of heroin in the van for the run up north").reasons[0];
+    expect(stashed).toMatchObject({ rule: "model.drugs", category: "drugs" });
+    expect(stashed?.term).toMatch(/stashed \(near "\w+"\)/);
+    // In a negation's scope a word is its own token and lends no kin: no evidence of the act.
+    const never = modelTokens("I never cheated");
+    expect(never).toContain("not_cheat");
+    expect(never).not.toContain("cheat");
+    const model = riskModel();
+    const run = "stashed two kilos of heroin in the van for the run up north";
+    expect(model?.judge(run)).not.toBeNull();
+    expect(model?.judge(`Never ${run}`)).toBeNull();
+  });
+
+  it("weakens a rule's flag that the learned model reads as plainly harmless, and says so", () => {
+    const text = "Snatched victory in the last minute, what a game";
+    expect(assess(text, null).flagged).toBe(true);
+    const a = assess(text);
+    expect(a.flagged).toBe(false);
+    expect(a.reasons[0]).toMatchObject({ rule: "theft.admission", severity: 1.5 });
+    expect(a.reasons[0]?.why).toMatch(/learned model reads the post as harmless/);
+    // A rule flag the model does not contradict stands.
+    expect(assess("Swiped a wallet off a drunk guy at the bar, 200 in cash").flagged).toBe(true);
+  });
+
+  it("scores with the library's own odds, summed once per word", () => {
+    const file = JSON.parse(
+      readFileSync(new URL("../../server/services/analysis/risk/model.json", import.meta.url), "utf8"),
+    ) as ModelFile;
+    for (const json of [file.binary, file.categories]) {
+      const nb = new NaiveBayes(json);
+      for (const text of ["selling two grams behind the station", "I never overstayed my visa", "lovely day"]) {
+        const tokens = [...new Set(modelTokens(text))];
+        const ours = nb.odds(tokens);
+        for (const [label, odds] of nb.libraryOdds(tokens)) expect(ours?.get(label), label).toBeCloseTo(odds, 6);
+      }
+    }
   });
 
   it("reports only flagged posts through the scorer interface, with their minor reasons beside", async () => {

@@ -14,13 +14,64 @@ const STOP = new Set(
 const stem = (w: string) =>
   w.length >= 6 ? w.replace(/(?:ing|ed|es|s)$/, "") : w.length >= 4 ? w.replace(/(?<!s)s$/, "") : w;
 
-/** The model's view of a post: normalised words without stop words, stemmed, and their pairs. */
+/** Normalised words without stop words, as the word vectors spell them. */
+export function modelWords(text: string, normalized = normalize(text)): string[] {
+  return normalized.split(" ").filter((w) => w !== "|" && w !== "" && !STOP.has(w));
+}
+
+const NEGATORS = new Set(["not", "never", "no", "nobody", "nothing", "without"]);
+const SCOPE = 3;
+/**
+ * Words said not to happen ("i never cheated", "i do not own a gun"): the few words after a
+ * negation in its clause read as their own tokens, so "cheated" in "never cheated" lends no
+ * evidence of cheating.
+ */
+function negationScope(normalized: string): Set<string> {
+  const out = new Set<string>();
+  let left = 0;
+  for (const w of normalized.split(" ")) {
+    if (w === "|") left = 0;
+    else if (NEGATORS.has(w)) left = SCOPE;
+    else if (left > 0) {
+      if (!STOP.has(w)) out.add(w);
+      left--;
+    }
+  }
+  return out;
+}
+
+/** Per word, the dev words it lies nearest to in the word vectors (server/scripts/build-risk-classes.ts). */
+let classes: Record<string, string[]> | undefined;
+function nearWords(): Record<string, string[]> {
+  if (classes === undefined) {
+    try {
+      classes = (
+        JSON.parse(readFileSync(new URL("./classes.json", import.meta.url), "utf8")) as {
+          classes: Record<string, string[]>;
+        }
+      ).classes;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      classes = {};
+    }
+  }
+  return classes;
+}
+
+/**
+ * The model's view of a post: stemmed words, their pairs, and "~w" for each dev word w a word
+ * lies near in meaning, so wording never seen in training still lends the evidence of its kin.
+ */
 export function modelTokens(text: string, normalized = normalize(text)): string[] {
-  const words = normalized
-    .split(" ")
-    .filter((w) => w !== "|" && !STOP.has(w))
-    .map(stem);
-  return [...words, ...words.slice(1).map((w, i) => `${words[i]}_${w}`)];
+  const raw = modelWords(text, normalized);
+  const negated = negationScope(normalized);
+  const words = raw.map((w) => (negated.has(w) ? `not_${stem(w)}` : stem(w)));
+  const near = nearWords();
+  const kin = raw.flatMap((w) =>
+    Object.hasOwn(near, w) && !negated.has(w) ? (near[w] as string[]).map((n) => `~${stem(n)}`) : [],
+  );
+  const pairs = words.slice(1).map((w, i) => `${words[i]}_${w}`);
+  return [...words, ...pairs, ...kin];
 }
 
 /** wink-naive-bayes-text-classifier's exportJSON(): config, samples, counts, word totals, vocabulary. */
@@ -44,9 +95,9 @@ export interface ModelFile {
 
 export interface ModelVerdict {
   category: string;
-  /** log2 of how much likelier the category is than "ok". */
+  /** log2 of how much likelier "risky" is than "ok". */
   lead: number;
-  /** The words that pushed hardest towards the category. */
+  /** The words that pushed hardest towards risky; a word read by its kin as `word (near "kin")`. */
   evidence: string[];
 }
 
@@ -57,35 +108,85 @@ interface WinkClassifier {
 }
 const Classifier = createRequire(import.meta.url)("wink-naive-bayes-text-classifier") as () => WinkClassifier;
 
-/** One exported classifier, with the per-word weights that explain its verdicts. */
-class Classified {
+/**
+ * One exported classifier, with the per-word weights that explain its verdicts. It scores a post
+ * the way the library's computeOdds does (one label against all the others, log2), but from
+ * weights summed once per word at load: the library redoes that bookkeeping on every call, which
+ * took most of the scorer's time. `libraryOdds` asks the library itself; a test pins them equal.
+ */
+export class NaiveBayes {
   readonly labels: string[];
-  private readonly nb = Classifier();
+  private readonly json: string;
   /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
   private readonly weights = new Map<string, Map<string, number>>();
+  /**
+   * Per known word, log2 P(word | label) - log2 P(word | every other label) for each label in
+   * `labels` order: one lookup per word, not one per word and label.
+   */
+  private readonly against = new Map<string, Float64Array>();
+  private readonly priors: Float64Array;
 
   constructor(json: string) {
     const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
-    this.nb.importJSON(json);
-    this.nb.consolidate();
+    this.json = json;
     this.labels = Object.keys(samples);
     const k = config.smoothingFactor;
-    const logP = (label: string, w: string) =>
-      Math.log2((counts[label]?.[w] ?? 0) + k) - Math.log2((totals[label] ?? 0) + vocabulary.length * k);
-    for (const label of this.labels) {
-      if (label === "ok") continue;
-      const m = new Map<string, number>();
-      for (const w of Object.keys(counts[label] ?? {})) m.set(w, logP(label, w) - logP("ok", w));
-      this.weights.set(label, m);
+    const v = vocabulary.length * k;
+    // Counts over every label, so "every other label" is the whole less the one.
+    const all = new Map<string, number>();
+    for (const label of this.labels)
+      for (const [w, n] of Object.entries(counts[label] ?? {})) all.set(w, (all.get(w) ?? 0) + n);
+    const allWords = this.labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
+    const logP = (n: number, words: number) => Math.log2(n + k) - Math.log2(words + v);
+    const sum = Object.values(samples).reduce((a, b) => a + b, 0);
+    this.priors = new Float64Array(this.labels.length);
+    for (const w of vocabulary) this.against.set(w, new Float64Array(this.labels.length));
+    this.labels.forEach((label, i) => {
+      const mine = counts[label] ?? {};
+      const words = totals[label] ?? 0;
+      const inLabel = samples[label] ?? 0;
+      this.priors[i] = Math.log2(inLabel) - Math.log2(sum - inLabel);
+      for (const [w, row] of this.against) {
+        const n = mine[w] ?? 0;
+        row[i] = logP(n, words) - logP((all.get(w) ?? 0) - n, allWords - words);
+      }
+      if (label === "ok") return;
+      const ok = counts.ok ?? {};
+      const e = new Map<string, number>();
+      for (const w of Object.keys(mine)) e.set(w, logP(mine[w] ?? 0, words) - logP(ok[w] ?? 0, totals.ok ?? 0));
+      this.weights.set(label, e);
+    });
+  }
+
+  /** Every label's log2 odds against the rest; null when no token is known (the library's "unknown"). */
+  odds(tokens: string[]): Map<string, number> | null {
+    const sums = Float64Array.from(this.priors);
+    let known = false;
+    for (const t of tokens) {
+      const row = this.against.get(t);
+      if (!row) continue;
+      known = true;
+      for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) + (row[i] as number);
     }
+    return known ? new Map(this.labels.map((l, i) => [l, sums[i] as number])) : null;
+  }
+
+  /** The library's own computeOdds on the same tokens. */
+  libraryOdds(tokens: string[]): [string, number][] {
+    const nb = Classifier();
+    nb.importJSON(this.json);
+    nb.consolidate();
+    return nb.computeOdds(tokens);
   }
 
   /** The best label other than "ok" and its lead over "ok" in log2 odds (one class against the rest). */
   best(tokens: string[]): { label: string; lead: number } | null {
-    const odds = this.nb.computeOdds(tokens);
-    const ok = odds.find(([l]) => l === "ok")?.[1];
-    const best = odds.find(([l]) => l !== "ok" && l !== "unknown");
-    return ok === undefined || !best ? null : { label: best[0], lead: best[1] - ok };
+    const odds = this.odds(tokens);
+    const ok = odds?.get("ok");
+    if (!odds || ok === undefined) return null;
+    let best: { label: string; lead: number } | null = null;
+    for (const [label, o] of odds) if (label !== "ok" && (!best || o - ok > best.lead)) best = { label, lead: o - ok };
+    return best;
   }
 
   evidence(tokens: string[], label: string): string[] {
@@ -93,25 +194,29 @@ class Classified {
     return tokens
       .filter((t) => (weight.get(t) ?? 0) > 0)
       .sort((a, b) => (weight.get(b) ?? 0) - (weight.get(a) ?? 0))
-      .slice(0, 3)
-      .map((t) => t.replace("_", " "));
+      .slice(0, 3);
   }
 }
 
 export class RiskModel {
-  private readonly binary: Classified;
-  private readonly categories: Classified;
+  private readonly binary: NaiveBayes;
+  private readonly categories: NaiveBayes;
 
   constructor(
     file: Pick<ModelFile, "binary" | "categories">,
     readonly margin: number,
   ) {
-    this.binary = new Classified(file.binary);
-    this.categories = new Classified(file.categories);
+    this.binary = new NaiveBayes(file.binary);
+    this.categories = new NaiveBayes(file.categories);
   }
 
   get labels(): string[] {
     return this.categories.labels;
+  }
+
+  /** How much likelier "risky" is than "ok" (log2); null when the model knows none of the words. */
+  lead(text: string, normalized?: string): number | null {
+    return this.binary.best([...new Set(modelTokens(text, normalized))])?.lead ?? null;
   }
 
   /**
@@ -124,10 +229,18 @@ export class RiskModel {
     const risky = this.binary.best(tokens);
     if (!risky || risky.lead <= margin) return null;
     const category = this.categories.best(tokens)?.label ?? "unknown";
+    const near = nearWords();
+    const kinOf = new Map<string, string>();
+    for (const w of modelWords(text, normalized))
+      for (const n of Object.hasOwn(near, w) ? (near[w] as string[]) : []) kinOf.set(`~${stem(n)}`, w);
     return {
       category,
       lead: Math.round(risky.lead * 10) / 10,
-      evidence: this.binary.evidence(tokens, "risky"),
+      evidence: this.binary
+        .evidence(tokens, "risky")
+        .map((t) =>
+          t.startsWith("~") ? `${kinOf.get(t) ?? "a word"} (near "${t.slice(1)}")` : t.replaceAll("_", " "),
+        ),
     };
   }
 }
