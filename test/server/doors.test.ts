@@ -17,7 +17,6 @@ import {
   type Execute,
   executor,
   ok,
-  type TestUser,
 } from "../kit.ts";
 
 let app: App;
