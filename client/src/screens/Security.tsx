@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { ApiScope } from "../../gql/graphql.ts";
@@ -127,8 +127,7 @@ export function SecurityScreen() {
 /** My sessions; with `allInTenant`, every member's (tenant admins, who may revoke them too). */
 export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
-  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant }, context: ctx });
+  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant } });
   const [revoking, revoke] = useMutation(RevokeSessionMutation);
   const confirm = useConfirm();
   return (
@@ -201,8 +200,7 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
 
 function ApiKeys() {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["ApiKey"] }), []);
-  const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 }, context: ctx });
+  const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 } });
   const [created, create] = useMutation(CreateApiKeyMutation);
   const [revoking, revoke] = useMutation(RevokeApiKeyMutation);
   const confirm = useConfirm();

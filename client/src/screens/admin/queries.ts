@@ -112,11 +112,20 @@ export const CreateAgentMutation = graphql(`
   }
 `);
 
-// urql's document cache refetches every query holding the returned type, so the id is enough.
+// The changed fields come back so the cache updates the catalogue wherever it is shown.
 export const UpdateAgentMutation = graphql(`
   mutation UpdateAgent($id: ID!, $input: AgentInput!) {
     updateAgent(id: $id, input: $input) {
       id
+      name
+      description
+      category
+      model
+      temperature
+      maxTokens
+      color
+      systemPrompt
+      isActive
     }
   }
 `);

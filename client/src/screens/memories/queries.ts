@@ -77,5 +77,3 @@ export function scorePercent(score: number): number {
 }
 
 export type MemoryItem = MemoryFieldsFragment;
-
-export const typenames = { additionalTypenames: ["Memory"] };
