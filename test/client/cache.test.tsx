@@ -4,11 +4,14 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { parse } from "graphql";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { isLiveQuery } from "../../client/src/lib/urql.ts";
 import { MemoriesScreen } from "../../client/src/screens/memories/MemoriesScreen.tsx";
 import { Sessions } from "../../client/src/screens/Security.tsx";
 import { mockApi, renderScreen, reply } from "./kit.tsx";
+import { wsFake } from "./ws-fake.ts";
+
+vi.mock("graphql-ws", () => import("./ws-fake.ts"));
 
 vi.mock("graphql-ws", () => import("./ws-fake.ts"));
 
@@ -48,6 +51,8 @@ async function revokeIn(region: HTMLElement, name: RegExp) {
   const dialog = await screen.findByRole("alertdialog");
   await userEvent.click(within(dialog).getByRole("button", { name: "Revoke session" }));
 }
+
+beforeEach(() => wsFake.reset());
 
 describe("normalized cache", () => {
   it("a revoked session leaves every list showing it, without asking the server again", async () => {
@@ -112,6 +117,21 @@ describe("normalized cache", () => {
     await waitFor(() => expect(screen.queryByText("Uses vim")).toBeNull());
     expect(screen.getByText("Works on Userplane")).toBeTruthy();
     expect(api.calls("Memories")).toHaveLength(reads);
+  });
+
+  it("a live screen shows what the server pushes, and every screen holding the same rows follows", async () => {
+    let mine = [session("s1", "Ada", true), session("s22", "Ada")];
+    const api = mockApi({ Sessions: reply(() => ({ data: { sessions: page(mine) } })) });
+    renderScreen(<Sessions />);
+    await screen.findByText("This session");
+    expect(screen.getAllByRole("row")).toHaveLength(3);
+    // Over the WebSocket, not HTTP.
+    expect(wsFake.active("Sessions")).toHaveLength(1);
+    expect(vi.mocked(fetch)).not.toHaveBeenCalled();
+    // Another device signed this session out: the server pushes the new list.
+    mine = [session("s1", "Ada", true)];
+    api.push("Sessions");
+    await waitFor(() => expect(screen.getAllByRole("row")).toHaveLength(2));
   });
 
   it("knows a live query by its @live directive", () => {

@@ -9,6 +9,7 @@ import { afterEach, vi } from "vitest";
 import { ConfirmProvider } from "../../client/src/components/ConfirmDialog.tsx";
 import { PreferencesProvider } from "../../client/src/lib/preferences.tsx";
 import { createUrqlClient } from "../../client/src/lib/urql.ts";
+import { type FakeSubscription, wsFake } from "./ws-fake.ts";
 
 export interface GqlRequest {
   operationName: string;
@@ -44,37 +45,51 @@ export function asServer(
   return { ...result, data: executed.data };
 }
 
-/** Stubs fetch: each operation name answers with its handler's result; unknown operations fail the test loudly. */
+/**
+ * Stubs the server: each operation name answers with its handler's result, over HTTP (fetch) or,
+ * for live queries, over the fake WebSocket (ws-fake.ts), where `push(name)` sends the handler's
+ * current answer again as the server does after a change. Unknown operations fail the test loudly.
+ */
 export function mockApi(handlers: Record<string, Answer>) {
   const requests: GqlRequest[] = [];
-  const fetchMock = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body ?? "{}"));
-    const operationName = body.operationName ?? /(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? "";
-    requests.push({
-      operationName,
-      query: body.query,
-      variables: body.variables ?? {},
-      headers: new Headers(init?.headers),
-    });
+  const answer = (query: string, variables: Record<string, unknown>, name: string | undefined, headers: Headers) => {
+    const operationName = name ?? /(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? "";
+    requests.push({ operationName, query, variables, headers });
     const handler = handlers[operationName];
     if (!handler) throw new Error(`mockApi: no handler for operation ${operationName}`);
-    const raw = typeof handler === "function" ? handler(body.variables ?? {}) : handler;
-    let result: ReturnType<typeof asServer>;
+    const raw = typeof handler === "function" ? handler(variables) : handler;
     try {
-      result = asServer(body.query, body.variables ?? {}, raw);
+      return asServer(query, variables, raw);
     } catch (e) {
       console.error(e);
       throw e;
     }
+  };
+  const fetchMock = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
+    const body = JSON.parse(String(init?.body ?? "{}"));
+    const result = answer(body.query, body.variables ?? {}, body.operationName, new Headers(init?.headers));
     return new Response(JSON.stringify(result), { status: 200, headers: { "content-type": "application/json" } });
   });
   vi.stubGlobal("fetch", fetchMock);
+  const sendLive = (sub: FakeSubscription) => {
+    const { query, variables, operationName } = sub.payload;
+    try {
+      sub.sink.next(answer(query, variables ?? {}, operationName ?? undefined, new Headers()) as never);
+    } catch (e) {
+      sub.sink.error(e);
+    }
+  };
+  wsFake.onLive = (sub) => queueMicrotask(() => sub.active && sendLive(sub));
   return {
     requests,
     /** Requests of one operation, oldest first. */
     calls: (name: string) => requests.filter((r) => r.operationName === name),
     set(name: string, answer: Answer) {
       handlers[name] = answer;
+    },
+    /** The server saw a change: every live query of this name gets its handler's answer again. */
+    push(name: string) {
+      for (const sub of wsFake.active(name)) if (/@live\b/.test(sub.payload.query)) sendLive(sub);
     },
   };
 }
@@ -106,6 +121,7 @@ export function setLocation(path: string) {
 }
 
 afterEach(() => {
+  wsFake.onLive = null;
   cleanup();
   vi.unstubAllGlobals();
   localStorage.clear();

@@ -151,7 +151,6 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
         if (token && hasCode(error, "UNAUTHENTICATED")) sessionEnded();
       },
     }),
-    fetchExchange,
   ];
 
   // The WebSocket opens on start() (or on the first subscription) and closes on dispose(), and may
@@ -220,6 +219,8 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   } else {
     live.set("connected");
   }
+  // Last: what the WebSocket did not take (queries without @live, mutations) goes over HTTP.
+  exchanges.push(fetchExchange);
   // Signed out there is no live connection to signal the way back: the browser's own does.
   const onOnline = () => retryFailed();
 

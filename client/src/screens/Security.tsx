@@ -12,7 +12,7 @@ import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 
 const SessionsQuery = graphql(`
-  query Sessions($first: Int, $allInTenant: Boolean) {
+  query Sessions($first: Int, $allInTenant: Boolean) @live {
     sessions(first: $first, activeOnly: true, allInTenant: $allInTenant) {
       edges {
         node {
@@ -47,7 +47,7 @@ const RevokeSessionMutation = graphql(`
 `);
 
 const ApiKeysQuery = graphql(`
-  query ApiKeys($first: Int) {
+  query ApiKeys($first: Int) @live {
     apiKeys(first: $first) {
       edges {
         node {

@@ -1,7 +1,7 @@
 import { graphql } from "../../../gql/index.ts";
 
 export const CatalogueQuery = graphql(`
-  query Catalogue($search: String) {
+  query Catalogue($search: String) @live {
     agents(first: 100, search: $search) {
       edges {
         node {
@@ -54,7 +54,7 @@ export const MyAgentFields = graphql(`
 `);
 
 export const MyAgentsQueryDoc = graphql(`
-  query MyAgents($folder: String, $tag: String, $favoritesOnly: Boolean, $includeArchived: Boolean) {
+  query MyAgents($folder: String, $tag: String, $favoritesOnly: Boolean, $includeArchived: Boolean) @live {
     myAgents(
       first: 100
       folder: $folder
@@ -100,7 +100,7 @@ export const RemoveUserAgentMutation = graphql(`
 `);
 
 export const RatingsQuery = graphql(`
-  query AgentRatings($itemId: ID!) {
+  query AgentRatings($itemId: ID!) @live {
     ratingSummary(itemType: "agent", itemId: $itemId) {
       average
       count
