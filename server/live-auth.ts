@@ -164,9 +164,12 @@ export function liveAuthorizationPlugin(
       ctx.viewer,
       () => resolveViewer(ctx.bearer),
       (viewer) => {
+        // Another credential of the user changed (a key revoked while this is a session): same
+        // rights, nothing to run again.
+        const same = JSON.stringify(viewer) === JSON.stringify(ctx.viewer);
         ctx.viewer = viewer;
         Object.assign(ctx, initContextCache());
-        if (isSignedIn(viewer)) return onStillSignedIn();
+        if (isSignedIn(viewer)) return same ? undefined : onStillSignedIn();
         stream?.end(
           new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
         );

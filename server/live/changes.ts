@@ -5,7 +5,7 @@
 // holds whose results could contain the row: the row itself (`Memory:<id>`, collected from every
 // `id` a result selected) or a list of its owner's or tenant's rows that a list field watches
 // (`Memory@user:<userId>`, `Memory@tenant:<tenantId>`, see watch() in queries.ts).
-import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
 
 /** GraphQL type names of the rows the screens show. */
@@ -86,3 +86,21 @@ export const announce =
     publishChange(prisma, changeOf(type, op, row));
     return row;
   };
+
+/**
+ * Runs `work` in one transaction and publishes the changes it noted once it has committed; a
+ * rolled-back transaction publishes nothing.
+ */
+export async function transact<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient, note: (...changes: (Change | null)[]) => void) => Promise<T>,
+  options?: { maxWait?: number; timeout?: number },
+): Promise<T> {
+  const noted: Change[] = [];
+  const note = (...changes: (Change | null)[]) => {
+    for (const c of changes) if (c) noted.push(c);
+  };
+  const result = await prisma.$transaction((tx) => work(tx, note), options);
+  publishChange(prisma, ...noted);
+  return result;
+}

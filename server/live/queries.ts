@@ -19,7 +19,7 @@ import type { Context } from "../context.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import { isSignedIn } from "../viewer.ts";
-import { keysOf } from "./changes.ts";
+import { keysOf, type LiveType, tenantKey, userKey } from "./changes.ts";
 
 /** The most a client's `@live(throttle:)` may ask for; longer would look like a dead screen. */
 const MAX_THROTTLE_MS = 60_000;
@@ -33,6 +33,11 @@ const running = new WeakMap<object, { add: (keys: string[]) => void; own: string
  */
 export function watch(ctx: object, ...keys: string[]): void {
   running.get(ctx)?.add(keys);
+}
+
+/** Called by list resolvers: the rows of `type` they read are one user's or one tenant's. */
+export function watchRows(ctx: object, type: LiveType, scope: { userId: string } | { tenantId: string }): void {
+  watch(ctx, "userId" in scope ? userKey(type, scope.userId) : tenantKey(type, scope.tenantId));
 }
 
 /** Re-runs one live query now (its viewer changed: live-auth.ts). */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { watchRows } from "../live/queries.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -31,7 +32,10 @@ export const AgentRef = builder.prismaNode("Agent", {
       type: RatingSummary,
       description: "Average, count and distribution of the tenant's ratings of this agent.",
       authScopes: { apiScope: "read:ratings" },
-      resolve: (a, _args, ctx) => ratings.agentSummary(ctx, a.tenantId, a.id),
+      resolve: (a, _args, ctx) => {
+        watchRows(ctx, "Rating", { tenantId: a.tenantId });
+        return ratings.agentSummary(ctx, a.tenantId, a.id);
+      },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -214,6 +218,7 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "Agent", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.agent.findMany({
         ...query,
         where: {
@@ -239,6 +244,7 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "UserAgent", { userId: ctx.viewer.userId });
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {
@@ -260,6 +266,7 @@ builder.queryFields((t) => ({
     authScopes: { apiScope: "read:agents" },
     resolve: (query, _r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "UserAgent", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { watchRows } from "../live/queries.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 
@@ -28,6 +29,7 @@ builder.queryField("auditLog", (t) =>
     args: { action: t.arg.string({ required: false, validate: z.string().max(100) }) },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "AuditLog", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.auditLog.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, ...(args.action ? { action: args.action } : {}) },

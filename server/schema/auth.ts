@@ -2,6 +2,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { watchRows } from "../live/queries.ts";
 import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
 import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
@@ -270,6 +271,7 @@ builder.queryFields((t) => ({
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.allInTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "Session", scope);
       return ctx.prisma.session.findMany({
         ...query,
         where: { ...scope, ...(args.activeOnly ? { revokedAt: null, expiresAt: { gt: new Date() } } : {}) },
@@ -283,6 +285,7 @@ builder.queryFields((t) => ({
     authScopes: access.ApiKey.door,
     resolve: (query, _r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "ApiKey", { userId: ctx.viewer.userId });
       return ctx.prisma.apiKey.findMany({
         ...query,
         where: { userId: ctx.viewer.userId },
@@ -296,6 +299,7 @@ builder.queryFields((t) => ({
     authScopes: access.Invite.door,
     resolve: (query, _r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "Invite", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.invite.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },

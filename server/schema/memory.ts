@@ -2,8 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
-import { userKey } from "../live/changes.ts";
-import { watch } from "../live/queries.ts";
+import { watchRows } from "../live/queries.ts";
 import * as memories from "../services/memories.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
@@ -73,7 +72,7 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      watch(ctx, userKey("Memory", ctx.viewer.userId));
+      watchRows(ctx, "Memory", { userId: ctx.viewer.userId });
       return ctx.prisma.memory.findMany({
         ...query,
         where: {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { watchRows } from "../live/queries.ts";
 import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -49,6 +50,7 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.rating.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: toUuid(args.itemId) },
@@ -65,6 +67,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
       return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, toUuid(args.itemId));
     },
   }),

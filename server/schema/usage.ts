@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { watchRows } from "../live/queries.ts";
 import * as quotas from "../services/quota.ts";
 import * as usage from "../services/usage.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -103,6 +104,7 @@ builder.queryFields((t) => ({
     description: "The tenant's standing limits, one per type, with usage in the period in course.",
     resolve: (query, _r, _args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      watchRows(ctx, "Quota", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.quota.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },
@@ -121,6 +123,7 @@ builder.queryFields((t) => ({
     resolve: (_r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "UsageLog", scope);
       return usage.report(ctx.prisma, scope, args.months ?? 12);
     },
   }),
@@ -132,6 +135,7 @@ builder.queryFields((t) => ({
     resolve: (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "UsageLog", scope);
       return ctx.prisma.usageLog.findMany({ ...query, where: scope, orderBy: { createdAt: "desc" } });
     },
   }),

@@ -2,6 +2,7 @@ import { hash, verify } from "@node-rs/argon2";
 import UAParser from "ua-parser-js";
 import { AppError, badInput, forbidden, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
+import { changeOf, publishChange, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
@@ -136,7 +137,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignUp(request);
       const passwordHash = await hash(input.password, ARGON2);
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         if (await tx.user.findUnique({ where: { email }, select: { id: true } }))
           throw new AppError("CONFLICT", "An account with this email already exists.", { field: "email" });
         let tenantId: string;
@@ -167,21 +168,29 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         });
         // effectiveFrom is today in UTC, as every role check reads it (not the database's CURRENT_DATE,
         // which follows the server's time zone and may still be yesterday or already tomorrow).
-        await tx.roleAssignment.create({
+        const membership = await tx.roleAssignment.create({
           data: { userId: user.id, tenantId, role, isPrimary: true, effectiveFrom: todayUtc() },
         });
         if (inviteId)
           await tx.invite.update({ where: { id: inviteId }, data: { acceptedAt: new Date(), acceptedById: user.id } });
         const { token, session } = await openSession(tx, user.id, tenantId, request, utm);
-        await audit(tx, {
-          action: "user.sign_up",
-          tenantId,
-          userId: user.id,
-          resource: "User",
-          resourceId: user.id,
-          request,
-          metadata: { invited: !!inviteId },
-        });
+        note(
+          changeOf("User", "create", { id: user.id, tenantId, userId: user.id }),
+          changeOf("RoleAssignment", "create", membership),
+          changeOf("Session", "create", session),
+          ...(inviteId ? [changeOf("Invite", "update", { id: inviteId, tenantId })] : []),
+        );
+        note(
+          await audit(tx, {
+            action: "user.sign_up",
+            tenantId,
+            userId: user.id,
+            resource: "User",
+            resourceId: user.id,
+            request,
+            metadata: { invited: !!inviteId },
+          }),
+        );
         return { token, user, session };
       });
     },
@@ -219,26 +228,30 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
               select: { tenantId: true },
             })
           : null;
-        await audit(prisma, {
+        const failed = await audit(prisma, {
           action: "user.sign_in_failed",
           userId: user?.id ?? null,
           tenantId: home?.tenantId ?? null,
           request,
           metadata: { email },
         });
+        publishChange(prisma, failed);
         throw unauthenticated("Email or password is incorrect.");
       }
       await throttle.signInSucceeded(email, request);
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const { token, session } = await openSession(tx, user.id, membership.tenantId, request, utm);
-        await audit(tx, {
-          action: "user.sign_in",
-          tenantId: membership.tenantId,
-          userId: user.id,
-          resource: "Session",
-          resourceId: session.id,
-          request,
-        });
+        note(changeOf("Session", "create", session));
+        note(
+          await audit(tx, {
+            action: "user.sign_in",
+            tenantId: membership.tenantId,
+            userId: user.id,
+            resource: "Session",
+            resourceId: session.id,
+            request,
+          }),
+        );
         const fresh = await tx.user.findUniqueOrThrow({ where: { id: user.id } });
         return { token, user: fresh, session };
       });
@@ -268,7 +281,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       if (input.scopes.includes("admin") && !isTenantAdmin(viewer))
         throw forbidden("Only tenant admins can create keys with the admin scope.");
       const secret = newSecret("upk");
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const apiKey = await tx.apiKey.create({
           data: {
             userId: viewer.userId,
@@ -280,34 +293,40 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
             expiresAt: input.expiresAt ?? null,
           },
         });
-        await audit(tx, {
-          action: "api_key.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: apiKey.id,
-          request,
-          metadata: { scopes: apiKey.scopes },
-        });
+        note(changeOf("ApiKey", "create", apiKey));
+        note(
+          await audit(tx, {
+            action: "api_key.created",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "ApiKey",
+            resourceId: apiKey.id,
+            request,
+            metadata: { scopes: apiKey.scopes },
+          }),
+        );
         return { apiKey, secret };
       });
     },
 
     async revokeApiKey(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (viewer.kind !== "session") throw forbidden("API keys are managed from a signed-in session.");
-      const revoked = await prisma.$transaction(async (tx) => {
+      const revoked = await transact(prisma, async (tx, note) => {
         const key = await tx.apiKey.findUnique({ where: { id } });
         if (!key || key.userId !== viewer.userId) throw notFound("API key");
         if (key.revokedAt) return key;
         const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-        await audit(tx, {
-          action: "api_key.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: id,
-          request,
-        });
+        note(changeOf("ApiKey", "update", updated));
+        note(
+          await audit(tx, {
+            action: "api_key.revoked",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "ApiKey",
+            resourceId: id,
+            request,
+          }),
+        );
         return updated;
       });
       viewerChanged(revoked.userId, "api key revoked");
@@ -323,7 +342,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
         throw forbidden("Only a superadmin can invite a superadmin.");
       const token = newSecret("upi");
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const invite = await tx.invite.create({
           data: {
             tenantId: viewer.tenantId,
@@ -334,15 +353,18 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
             expiresAt: new Date(Date.now() + input.expiresInDays * 86_400_000),
           },
         });
-        await audit(tx, {
-          action: "invite.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: invite.id,
-          request,
-          metadata: { role: input.role },
-        });
+        note(changeOf("Invite", "create", invite));
+        note(
+          await audit(tx, {
+            action: "invite.created",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "Invite",
+            resourceId: invite.id,
+            request,
+            metadata: { role: input.role },
+          }),
+        );
         return { invite, token };
       });
     },
@@ -350,19 +372,21 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
     /** Withdraws an invite of the admin's tenant that nobody has accepted yet. */
     async revokeInvite(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const invite = await tx.invite.findFirst({ where: { id, tenantId: viewer.tenantId } });
         if (!invite) throw notFound("Invite");
         if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
-        await tx.invite.delete({ where: { id } });
-        await audit(tx, {
-          action: "invite.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: id,
-          request,
-        });
+        note(changeOf("Invite", "delete", await tx.invite.delete({ where: { id } })));
+        note(
+          await audit(tx, {
+            action: "invite.revoked",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "Invite",
+            resourceId: id,
+            request,
+          }),
+        );
         return invite;
       });
     },
@@ -370,7 +394,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
     /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
     async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      const result = await prisma.$transaction(async (tx) => {
+      const result = await transact(prisma, async (tx, note) => {
         const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
         if (!ra) throw notFound("Role assignment");
         if (ra.userId === viewer.userId && ra.role !== "member")
@@ -384,15 +408,18 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         const dayBefore = new Date(from.getTime() - 86_400_000);
         const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
         const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
-        await audit(tx, {
-          action: "role.ended",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: id,
-          request,
-          metadata: { target: ra.userId, role: ra.role },
-        });
+        note(changeOf("RoleAssignment", "update", ended));
+        note(
+          await audit(tx, {
+            action: "role.ended",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "RoleAssignment",
+            resourceId: id,
+            request,
+            metadata: { target: ra.userId, role: ra.role },
+          }),
+        );
         return ended;
       });
       viewerChanged(result.userId, "role ended");
@@ -416,7 +443,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
       const from = input.effectiveFrom ?? todayUtc();
       if (input.effectiveTo && input.effectiveTo < from)
         throw badInput("effectiveTo", "effectiveTo must not be before effectiveFrom.");
-      const assigned = await prisma.$transaction(async (tx) => {
+      const assigned = await transact(prisma, async (tx, note) => {
         const member = await tx.roleAssignment.findFirst({
           where: { userId: input.userId, tenantId: viewer.tenantId },
         });
@@ -433,15 +460,18 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
             createdById: viewer.userId,
           },
         });
-        await audit(tx, {
-          action: "role.assigned",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: assignment.id,
-          request,
-          metadata: { target: input.userId, role: input.role },
-        });
+        note(changeOf("RoleAssignment", "create", assignment));
+        note(
+          await audit(tx, {
+            action: "role.assigned",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "RoleAssignment",
+            resourceId: assignment.id,
+            request,
+            metadata: { target: input.userId, role: input.role },
+          }),
+        );
         return assignment;
       });
       viewerChanged(assigned.userId, "role assigned");
@@ -455,7 +485,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
   }
 
   async function endSession(sessionId: string, viewer: SignedInViewer, request: RequestInfo, action: string) {
-    const updated = await prisma.$transaction(async (tx) => {
+    const updated = await transact(prisma, async (tx, note) => {
       const now = new Date();
       const s = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
       const row = await tx.session.update({
@@ -466,14 +496,17 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           durationSeconds: Math.round((now.getTime() - s.sessionStart.getTime()) / 1000),
         },
       });
-      await audit(tx, {
-        action,
-        tenantId: s.tenantId,
-        userId: viewer.userId,
-        resource: "Session",
-        resourceId: sessionId,
-        request,
-      });
+      note(changeOf("Session", "update", row));
+      note(
+        await audit(tx, {
+          action,
+          tenantId: s.tenantId,
+          userId: viewer.userId,
+          resource: "Session",
+          resourceId: sessionId,
+          request,
+        }),
+      );
       return row;
     });
     viewerChanged(updated.userId, "session ended");
