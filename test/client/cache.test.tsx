@@ -7,7 +7,7 @@ import { parse } from "graphql";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { isLiveQuery } from "../../client/src/lib/urql.ts";
 import { MemoriesScreen } from "../../client/src/screens/memories/MemoriesScreen.tsx";
-import { Sessions } from "../../client/src/screens/Security.tsx";
+import { ApiKeys, Sessions } from "../../client/src/screens/Security.tsx";
 import { mockApi, renderScreen, reply } from "./kit.tsx";
 import { wsFake } from "./ws-fake.ts";
 
@@ -132,6 +132,35 @@ describe("normalized cache", () => {
     mine = [session("s1", "Ada", true)];
     api.push("Sessions");
     await waitFor(() => expect(screen.getAllByRole("row")).toHaveLength(2));
+  });
+
+  it("a created API key makes the live list read itself again, over one live query, not two", async () => {
+    const key = (id: string, name: string) => ({
+      id,
+      name,
+      prefix: `upk_${id}`,
+      scopes: ["READ_PROFILE"],
+      createdAt: "2026-01-01T00:00:00Z",
+      lastUsedAt: null,
+      expiresAt: null,
+      revokedAt: null,
+    });
+    const keys = [key("k1", "laptop script")];
+    mockApi({
+      ApiKeys: reply(() => ({ data: { apiKeys: page(keys) } })),
+      CreateApiKey: reply(({ name }) => {
+        const k = key(`k${keys.length + 1}`, String(name));
+        keys.push(k);
+        return { data: { createApiKey: { secret: "upk_secret", apiKey: k } } };
+      }),
+    });
+    renderScreen(<ApiKeys />);
+    await screen.findByText("laptop script");
+    const form = screen.getByRole("form", { name: "Create an API key" });
+    await userEvent.type(within(form).getByLabelText("Name"), "backup job");
+    await userEvent.click(within(form).getByRole("button", { name: "Create key" }));
+    await within(screen.getByRole("region", { name: "API keys" })).findByText("backup job");
+    expect(wsFake.active("ApiKeys")).toHaveLength(1);
   });
 
   it("knows a live query by its @live directive", () => {

@@ -200,17 +200,30 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     return ws;
   };
 
+  // The running live query of each operation. urql's subscriptionExchange starts a new stream for
+  // every execution of an operation and ends none until the screen lets go of it; the cache
+  // re-executes a live query when its data went missing (a list marked stale), so the new stream
+  // replaces the old one here: one server-side live query per query on screen.
+  const liveStreams = new Map<number, () => void>();
   if (token) {
     exchanges.push(
       subscriptionExchange({
         // Live queries go over the WebSocket like subscriptions; other queries go over HTTP.
         isSubscriptionOperation: (op) => op.kind === "subscription" || isLiveQuery(op),
-        forwardSubscription(request) {
+        forwardSubscription(request, operation) {
           const input = { ...request, query: request.query || "" };
+          const live = isLiveQuery(operation);
           return {
             subscribe(sink) {
+              if (live) liveStreams.get(operation.key)?.();
               const unsubscribe = connect().subscribe(input, sink);
-              return { unsubscribe };
+              if (live) liveStreams.set(operation.key, unsubscribe);
+              return {
+                unsubscribe() {
+                  unsubscribe();
+                  if (liveStreams.get(operation.key) === unsubscribe) liveStreams.delete(operation.key);
+                },
+              };
             },
           };
         },

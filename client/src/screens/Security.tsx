@@ -198,7 +198,7 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   );
 }
 
-function ApiKeys() {
+export function ApiKeys() {
   const f = useFormat();
   const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 } });
   const [created, create] = useMutation(CreateApiKeyMutation);
