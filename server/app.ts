@@ -23,6 +23,8 @@ import {
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
+import { bindChanges } from "./live/changes.ts";
+import { createLiveQueries } from "./live/queries.ts";
 import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
@@ -34,6 +36,8 @@ export interface BuildOptions {
   /** In-memory PGlite instead of DATA_DIR (tests). */
   memoryDatabase?: boolean;
   onQuery?: (sql: string) => void;
+  /** Every execution of a live query (tests and benches count them). */
+  onLiveExecute?: (ctx: Context) => void;
   logger?: Logger;
 }
 
@@ -85,9 +89,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = createMetrics(config, db, logger);
   const { pubsub, close: closePubSub } = metrics.instrumentPubSub(createAppPubSub(config.REDIS_URL));
   const services = createServices({ config, db, logger, pubsub });
+  bindChanges(db.prisma, pubsub);
+  const live = createLiveQueries({
+    pubsub,
+    throttleMs: config.LIVE_THROTTLE_MS,
+    logger,
+    onExecute: options.onLiveExecute,
+  });
   let ready = true;
 
-  const makeContext = (viewer: Viewer, request: RequestInfo, bearer: string | null): Context => ({
+  const makeContext = (
+    viewer: Viewer,
+    request: RequestInfo,
+    bearer: string | null,
+    transport: Context["transport"],
+  ): Context => ({
     config,
     db,
     prisma: db.prisma,
@@ -96,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     viewer,
     request,
     bearer,
+    transport,
   });
 
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
@@ -111,7 +128,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
       errorCodesPlugin(),
-      liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer),
+      liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer, live.rerun),
+      ...live.plugins,
     ],
     // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
     cors: config.CORS_ORIGINS.length
@@ -144,7 +162,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const info = initial.req
         ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.proxyHops)
         : requestInfo(initial.request.headers, null, config.proxyHops);
-      return makeContext(await services.sessions.resolveViewer(token), info, token);
+      const transport = initial.connectionParams
+        ? "websocket"
+        : initial.request.headers.get("accept")?.includes("text/event-stream")
+          ? "sse"
+          : "http";
+      return makeContext(await services.sessions.resolveViewer(token), info, token, transport);
     },
   });
 
@@ -287,6 +310,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
+      live.close();
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

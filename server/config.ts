@@ -66,6 +66,8 @@ const schema = z
     LIMIT_DIRECTIVES: z.coerce.number().int().min(1).max(1000).default(20),
     /** Operations one WebSocket may have running at once. */
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
+    /** A live query re-executes at most once per this many ms, however many changes touch it. */
+    LIVE_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     /** Failed sign-ins for one account from one address before each try must wait, doubling. */
     SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     /** Failed sign-ins from one address per hour, across all accounts (password spraying). */

@@ -15,6 +15,8 @@ export interface Context {
   /** The token the viewer was resolved from, to resolve it again when rights change (live-auth.ts). */
   bearer: string | null;
   request: RequestInfo;
+  /** How the operation came: only a stream (WebSocket or server-sent events) may be live. */
+  transport: "http" | "sse" | "websocket";
 }
 
 /** The context of a field whose rule admits only signed-in viewers (`t.withAuth(...)`). */

@@ -1,5 +1,5 @@
-// Streams never outlive the right to them. A live operation (a subscription, over WebSocket or
-// server-sent events) keeps the viewer it started with only until that viewer changes: every change
+// Streams never outlive the right to them. A live operation (a subscription or an @live query, over
+// WebSocket or server-sent events) keeps the viewer it started with only until that viewer changes: every change
 // that can remove a right (sign-out, session or key revoked, role assigned or ended, membership
 // ended) publishes `viewer:changed` for the user, and time-bound rights (session and key expiry,
 // roles that end at midnight UTC) wake a timer. Then the viewer is resolved again from the same
@@ -11,6 +11,7 @@ import { initContextCache } from "@pothos/core";
 import { type ExecutionResult, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "./context.ts";
+import { isLiveOperation, type Rerun } from "./live/queries.ts";
 import type { PubSub } from "./pubsub.ts";
 import { isSignedIn, type Viewer } from "./viewer.ts";
 
@@ -147,36 +148,55 @@ class GuardedStream implements AsyncIterableIterator<ExecutionResult> {
 const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
   typeof x === "object" && x !== null && Symbol.asyncIterator in x;
 
-/** Re-authorizes every subscription on every transport (see the top of this file). */
+/**
+ * Re-authorizes every subscription and live query on every transport (see the top of this file).
+ * A live query whose viewer changed is re-run at once (`rerun`), so a right that ended shows now.
+ */
 export function liveAuthorizationPlugin(
   pubsub: PubSub,
   resolveViewer: (token: string | null) => Promise<Viewer>,
+  rerun: Rerun,
 ): Plugin {
+  const follow = (ctx: Context, onStillSignedIn: () => void) => {
+    let stream: GuardedStream | null = null;
+    const stop = watchViewer(
+      pubsub,
+      ctx.viewer,
+      () => resolveViewer(ctx.bearer),
+      (viewer) => {
+        // Another credential of the user changed (a key revoked while this is a session): same
+        // rights, nothing to run again.
+        const same = JSON.stringify(viewer) === JSON.stringify(ctx.viewer);
+        ctx.viewer = viewer;
+        Object.assign(ctx, initContextCache());
+        if (isSignedIn(viewer)) return same ? undefined : onStillSignedIn();
+        stream?.end(
+          new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
+        );
+      },
+    );
+    return {
+      stop,
+      guard: (result: unknown, setResult: (r: AsyncIterableIterator<ExecutionResult>) => void) => {
+        if (!isAsyncIterable(result)) return stop();
+        stream = new GuardedStream(result[Symbol.asyncIterator](), ctx, stop);
+        setResult(stream);
+      },
+    };
+  };
   return {
     onSubscribe: ({ args }) => {
-      const ctx = args.contextValue as unknown as Context;
-      let stream: GuardedStream | null = null;
-      const stop = watchViewer(
-        pubsub,
-        ctx.viewer,
-        () => resolveViewer(ctx.bearer),
-        (viewer) => {
-          ctx.viewer = viewer;
-          Object.assign(ctx, initContextCache());
-          if (!isSignedIn(viewer))
-            stream?.end(
-              new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
-            );
-        },
-      );
+      const live = follow(args.contextValue as unknown as Context, () => {});
       return {
-        onSubscribeResult: ({ result, setResult }) => {
-          if (!isAsyncIterable(result)) return stop();
-          stream = new GuardedStream(result[Symbol.asyncIterator](), ctx, stop);
-          setResult(stream);
-        },
-        onSubscribeError: () => stop(),
+        onSubscribeResult: ({ result, setResult }) => live.guard(result, setResult),
+        onSubscribeError: () => live.stop(),
       };
+    },
+    onExecute: ({ args }) => {
+      if (!isLiveOperation(args)) return;
+      const ctx = args.contextValue as unknown as Context;
+      const live = follow(ctx, () => rerun(ctx));
+      return { onExecuteDone: ({ result, setResult }) => live.guard(result, setResult) };
     },
   };
 }

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
+import type { Change } from "./live/changes.ts";
 
 export interface AnalysisEvent {
   runId: string;
@@ -27,6 +28,8 @@ export type PubSubTopics = {
   "viewer:changed": [userId: string, payload: { userId: string; reason: string }];
   /** The owner asked to cancel a run: whichever instance runs it stops at once. */
   "analysis:cancel": [runId: string, payload: { runId: string }];
+  /** Rows committed: every instance invalidates the live queries that read them (live/). */
+  "live:changes": [payload: { changes: Change[] }];
 };
 
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { inject } from "vitest";
-import { type App, buildApp } from "../server/app.ts";
+import { type App, type BuildOptions, buildApp } from "../server/app.ts";
 import { type Config, loadConfig } from "../server/config.ts";
 
 export const dbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres";
@@ -26,11 +26,16 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export interface TestAppOptions {
   config?: Record<string, string>;
   onQuery?: (sql: string) => void;
+  onLiveExecute?: BuildOptions["onLiveExecute"];
 }
 
 /** A fresh app: in-memory PGlite per call, or the shared migrated PostgreSQL. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<App> {
-  return buildApp(testConfig(options.config), { memoryDatabase: true, onQuery: options.onQuery });
+  return buildApp(testConfig(options.config), {
+    memoryDatabase: true,
+    onQuery: options.onQuery,
+    onLiveExecute: options.onLiveExecute,
+  });
 }
 
 export interface GraphQLResult<T = Record<string, unknown>> {

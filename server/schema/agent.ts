@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { access } from "./access.ts";
@@ -29,7 +30,10 @@ export const AgentRef = builder.prismaNode("Agent", {
       type: RatingSummary,
       description: "Average, count and distribution of the tenant's ratings of this agent.",
       authScopes: { apiScope: "read:ratings" },
-      resolve: (a, _args, ctx) => ratings.agentSummary(ctx, a.tenantId, a.id),
+      resolve: (a, _args, ctx) => {
+        watchRows(ctx, "Rating", { tenantId: a.tenantId });
+        return ratings.agentSummary(ctx, a.tenantId, a.id);
+      },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -210,6 +214,7 @@ builder.queryFields((t) => ({
       includeInactive: t.arg.boolean({ required: false }),
     },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "Agent", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.agent.findMany({
         ...query,
         where: {
@@ -233,6 +238,7 @@ builder.queryFields((t) => ({
       includeArchived: t.arg.boolean({ required: false }),
     },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "UserAgent", { userId: ctx.viewer.userId });
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {
@@ -252,6 +258,7 @@ builder.queryFields((t) => ({
     cursor: "id",
     description: "Agent copies other members of my tenant shared with me.",
     resolve: (query, _r, _a, ctx) => {
+      watchRows(ctx, "UserAgent", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.userAgent.findMany({
         ...query,
         where: {

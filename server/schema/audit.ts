@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import { access } from "./access.ts";
 
 /** The audit log is read by tenant admins only. */
@@ -24,6 +25,7 @@ builder.queryField("auditLog", (t) =>
     cursor: "id",
     args: { action: t.arg.string({ required: false, validate: z.string().max(100) }) },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "AuditLog", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.auditLog.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, ...(args.action ? { action: args.action } : {}) },

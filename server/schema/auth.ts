@@ -1,6 +1,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import { API_SCOPES, type ApiScope } from "../viewer.ts";
 import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
@@ -254,6 +255,7 @@ builder.queryFields((t) => ({
     },
     resolve: (query, _r, args, ctx) => {
       const scope = args.allInTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "Session", scope);
       return ctx.prisma.session.findMany({
         ...query,
         where: { ...scope, ...(args.activeOnly ? { revokedAt: null, expiresAt: { gt: new Date() } } : {}) },
@@ -265,6 +267,7 @@ builder.queryFields((t) => ({
     type: "ApiKey",
     cursor: "id",
     resolve: (query, _r, _a, ctx) => {
+      watchRows(ctx, "ApiKey", { userId: ctx.viewer.userId });
       return ctx.prisma.apiKey.findMany({
         ...query,
         where: { userId: ctx.viewer.userId },
@@ -276,6 +279,7 @@ builder.queryFields((t) => ({
     type: "Invite",
     cursor: "id",
     resolve: (query, _r, _a, ctx) => {
+      watchRows(ctx, "Invite", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.invite.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },

@@ -1,4 +1,5 @@
-import { lexicographicSortSchema } from "graphql";
+import { GraphQLLiveDirective } from "@n1ru4l/graphql-live-query";
+import { lexicographicSortSchema, specifiedDirectives } from "graphql";
 import { builder } from "../builder.ts";
 import "./user.ts";
 import "./auth.ts";
@@ -10,4 +11,8 @@ import "./agent-usage.ts";
 import "./audit.ts";
 import "./analysis.ts";
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+// @live is in the schema (and the printed client/schema.graphql) so documents using it validate
+// and the client's codegen and cache know it; live/queries.ts runs it.
+export const schema = lexicographicSortSchema(
+  builder.toSchema({ directives: [...specifiedDirectives, GraphQLLiveDirective] }),
+);

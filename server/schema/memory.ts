@@ -2,6 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { badInput } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
+import { watchRows } from "../live/queries.ts";
 import * as memories from "../services/memories.ts";
 import { access } from "./access.ts";
 
@@ -68,6 +69,7 @@ builder.queryFields((t) => ({
       minImportance: t.arg.float({ required: false, validate: importance }),
     },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "Memory", { userId: ctx.viewer.userId });
       return ctx.prisma.memory.findMany({
         ...query,
         where: {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -46,6 +47,7 @@ builder.queryFields((t) => ({
       itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
     },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.rating.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: toUuid(args.itemId) },
@@ -60,6 +62,7 @@ builder.queryFields((t) => ({
       itemId: t.arg.id({ required: true, validate: z.string().max(200) }),
     },
     resolve: (_r, args, ctx) => {
+      watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
       return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, toUuid(args.itemId));
     },
   }),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import * as quotas from "../services/quota.ts";
 import * as usage from "../services/usage.ts";
 import { access } from "./access.ts";
@@ -99,6 +100,7 @@ builder.queryFields((t) => ({
     cursor: "id",
     description: "The tenant's standing limits, one per type, with usage in the period in course.",
     resolve: (query, _r, _args, ctx) => {
+      watchRows(ctx, "Quota", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.quota.findMany({
         ...query,
         where: { tenantId: ctx.viewer.tenantId },
@@ -117,6 +119,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "UsageLog", scope);
       return usage.report(ctx.prisma, scope, args.months ?? 12);
     },
   }),
@@ -127,6 +130,7 @@ builder.queryFields((t) => ({
     args: { wholeTenant: t.arg.boolean({ required: false }) },
     resolve: (query, _r, args, ctx) => {
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
+      watchRows(ctx, "UsageLog", scope);
       return ctx.prisma.usageLog.findMany({ ...query, where: scope, orderBy: { createdAt: "desc" } });
     },
   }),

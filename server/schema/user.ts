@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { watchRows } from "../live/queries.ts";
 import { updateProfile } from "../services/profile.ts";
 import { inEffectOn, isInEffect, isSignedIn } from "../viewer.ts";
 import { access, ownerOnly as ownerRule } from "./access.ts";
@@ -27,12 +28,15 @@ export const UserRef = builder.prismaNode("User", {
       nullable: true,
       description: "Role assignments in the viewer's tenant, including past and future ones.",
       authScopes: (user) => ({ $any: { self: user.id, tenantAdmin: true } }),
-      query: (_args, ctx) => ({
-        // Anonymous viewers never get here (the rule above), but the query is planned before rules
-        // run: it must stay a valid query that matches nothing rather than compare a UUID with "".
-        where: isSignedIn(ctx.viewer) ? { tenantId: ctx.viewer.tenantId } : { id: { in: [] } },
-        orderBy: { effectiveFrom: "desc" },
-      }),
+      query: (_args, ctx) => {
+        if (isSignedIn(ctx.viewer)) watchRows(ctx, "RoleAssignment", { tenantId: ctx.viewer.tenantId });
+        return {
+          // Anonymous viewers never get here (the rule above), but the query is planned before rules
+          // run: it must stay a valid query that matches nothing rather than compare a UUID with "".
+          where: isSignedIn(ctx.viewer) ? { tenantId: ctx.viewer.tenantId } : { id: { in: [] } },
+          orderBy: { effectiveFrom: "desc" },
+        };
+      },
     }),
     tenant: t.prismaField({
       type: "Tenant",
@@ -92,8 +96,11 @@ export const TenantRef = builder.prismaNode("Tenant", {
       type: "User",
       cursor: "id",
       description: "Users with a role in this tenant in effect today.",
-      resolve: (query, tenant, _args, ctx) =>
-        ctx.prisma.user.findMany({
+      resolve: (query, tenant, _args, ctx) => {
+        // Membership is a role in effect: a role given or ended changes the list as a new user does.
+        watchRows(ctx, "User", { tenantId: tenant.id });
+        watchRows(ctx, "RoleAssignment", { tenantId: tenant.id });
+        return ctx.prisma.user.findMany({
           ...query,
           where: {
             deletedAt: null,
@@ -102,7 +109,8 @@ export const TenantRef = builder.prismaNode("Tenant", {
             },
           },
           orderBy: { createdAt: "asc" },
-        }),
+        });
+      },
     }),
   }),
 });

@@ -4,6 +4,7 @@
 // caller's idempotency key and a retry is answered from the first record, charged once.
 import { AppError, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient, UsageLog } from "../generated/prisma/client.ts";
+import { changeOf, transact } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { consumeQuota } from "./quota.ts";
 
@@ -46,9 +47,9 @@ export async function recordAgentUsage(
   const before = await earlier();
   if (before) return replay(before, input);
   try {
-    const usageLog = await prisma.$transaction(async (tx) => {
+    const usageLog = await transact(prisma, async (tx, note) => {
       // First, so a call over the quota writes nothing at all (the refusal rolls everything back).
-      await consumeQuota(tx, viewer.tenantId, "tokens", input.tokens, { now });
+      note(await consumeQuota(tx, viewer.tenantId, "tokens", input.tokens, { now }));
       const log = await tx.usageLog.create({
         data: {
           userId: viewer.userId,
@@ -83,6 +84,10 @@ export async function recordAgentUsage(
           last_used_at = GREATEST(last_used_at, ${now}::timestamptz),
           updated_at = now()
         WHERE id = ${ua.id}::uuid`;
+      note(
+        changeOf("UsageLog", "create", log),
+        changeOf("UserAgent", "update", { id: ua.id, tenantId: viewer.tenantId, userId: viewer.userId }),
+      );
       return log;
     });
     return { usageLog, replayed: false };

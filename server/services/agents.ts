@@ -1,6 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { announce } from "../live/changes.ts";
 import { inEffectOn, type SignedInViewer } from "../viewer.ts";
 
 type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -77,13 +78,17 @@ export async function createAgent(prisma: PrismaClient, viewer: SignedInViewer, 
   if (!input.name?.trim()) throw badInput("input.name", "name is required");
   return prisma.agent
     .create({ data: { ...agentData(input), name: input.name.trim(), tenantId: viewer.tenantId } })
-    .catch(uniqueName);
+    .catch(uniqueName)
+    .then(announce(prisma, "Agent", "create"));
 }
 
 export async function updateAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: AgentInput) {
   const agent = await prisma.agent.findFirst({ where: { id, tenantId: viewer.tenantId, deletedAt: null } });
   if (!agent) throw notFound("Agent");
-  return prisma.agent.update({ where: { id }, data: agentData(input) }).catch(uniqueName);
+  return prisma.agent
+    .update({ where: { id }, data: agentData(input) })
+    .catch(uniqueName)
+    .then(announce(prisma, "Agent", "update"));
 }
 
 function userAgentData(input: UserAgentInput): Prisma.UserAgentUpdateInput {
@@ -129,30 +134,32 @@ export async function addAgent(
   const agent = await prisma.agent.findFirst({ where: { id: agentId, tenantId: viewer.tenantId, deletedAt: null } });
   if (!agent) throw notFound("Agent");
   const data = userAgentData(input);
-  return prisma.$transaction(async (tx) => {
-    // A re-added agent keeps the star it had: the favourites table outlives the user's copy.
-    const starred = await tx.favorite.findUnique({
-      where: { userId_itemType_itemId: { userId: viewer.userId, itemType: "agent", itemId: agentId } },
-      select: { id: true },
-    });
-    // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
-    const ua = await tx.userAgent.upsert({
-      where: { userId_agentId: { userId: viewer.userId, agentId } },
-      create: {
-        ...(data as Prisma.UserAgentUncheckedCreateInput),
-        isFavorite: !!starred,
-        userId: viewer.userId,
-        tenantId: viewer.tenantId,
-        agentId,
-        originalAgentId: agentId,
-        source: source ?? "catalogue",
-      },
-      update: { ...data, isFavorite: !!starred, deletedAt: null, addedAt: new Date() },
-    });
-    if (input.isFavorite === true || input.isFavorite === false)
-      await writeFavorite(tx, viewer, agentId, input.isFavorite);
-    return ua;
-  });
+  return prisma
+    .$transaction(async (tx) => {
+      // A re-added agent keeps the star it had: the favourites table outlives the user's copy.
+      const starred = await tx.favorite.findUnique({
+        where: { userId_itemType_itemId: { userId: viewer.userId, itemType: "agent", itemId: agentId } },
+        select: { id: true },
+      });
+      // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
+      const ua = await tx.userAgent.upsert({
+        where: { userId_agentId: { userId: viewer.userId, agentId } },
+        create: {
+          ...(data as Prisma.UserAgentUncheckedCreateInput),
+          isFavorite: !!starred,
+          userId: viewer.userId,
+          tenantId: viewer.tenantId,
+          agentId,
+          originalAgentId: agentId,
+          source: source ?? "catalogue",
+        },
+        update: { ...data, isFavorite: !!starred, deletedAt: null, addedAt: new Date() },
+      });
+      if (input.isFavorite === true || input.isFavorite === false)
+        await writeFavorite(tx, viewer, agentId, input.isFavorite);
+      return ua;
+    })
+    .then(announce(prisma, "UserAgent", "create"));
 }
 
 async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
@@ -163,17 +170,21 @@ async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: st
 
 export async function updateUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: UserAgentInput) {
   const ua = await ownUserAgent(prisma, viewer, id);
-  return prisma.$transaction(async (tx) => {
-    const updated = await tx.userAgent.update({ where: { id }, data: userAgentData(input) });
-    if (input.isFavorite === true || input.isFavorite === false)
-      await writeFavorite(tx, viewer, ua.agentId, input.isFavorite);
-    return updated;
-  });
+  return prisma
+    .$transaction(async (tx) => {
+      const updated = await tx.userAgent.update({ where: { id }, data: userAgentData(input) });
+      if (input.isFavorite === true || input.isFavorite === false)
+        await writeFavorite(tx, viewer, ua.agentId, input.isFavorite);
+      return updated;
+    })
+    .then(announce(prisma, "UserAgent", "update"));
 }
 
 export async function removeUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
   await ownUserAgent(prisma, viewer, id);
-  await prisma.userAgent.update({ where: { id }, data: { deletedAt: new Date(), isShared: false, sharedWith: [] } });
+  await prisma.userAgent
+    .update({ where: { id }, data: { deletedAt: new Date(), isShared: false, sharedWith: [] } })
+    .then(announce(prisma, "UserAgent", "delete"));
 }
 
 export async function shareUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, userIds: string[]) {
@@ -186,10 +197,12 @@ export async function shareUserAgent(prisma: PrismaClient, viewer: SignedInViewe
     distinct: ["userId"],
   });
   if (members.length !== others.length) throw badInput("userIds", "You can only share with members of your tenant.");
-  return prisma.userAgent.update({
-    where: { id },
-    data: { isShared: others.length > 0, sharedWith: others, shareSettings: { sharedAt: new Date().toISOString() } },
-  });
+  return prisma.userAgent
+    .update({
+      where: { id },
+      data: { isShared: others.length > 0, sharedWith: others, shareSettings: { sharedAt: new Date().toISOString() } },
+    })
+    .then(announce(prisma, "UserAgent", "update"));
 }
 
 export async function setFavorite(

@@ -1,4 +1,5 @@
 import type { Prisma } from "../generated/prisma/client.ts";
+import { type Change, changeOf } from "../live/changes.ts";
 import type { RequestInfo } from "../viewer.ts";
 
 type Tx = Pick<Prisma.TransactionClient, "auditLog">;
@@ -13,9 +14,12 @@ export interface AuditEntry {
   request?: RequestInfo;
 }
 
-/** Append-only record of a security-relevant action; written in the caller's transaction. */
-export async function audit(tx: Tx, entry: AuditEntry): Promise<void> {
-  await tx.auditLog.create({
+/**
+ * Append-only record of a security-relevant action; written in the caller's transaction. Returns
+ * the change for the caller to publish once that transaction has committed (live/changes.ts).
+ */
+export async function audit(tx: Tx, entry: AuditEntry): Promise<Change> {
+  const row = await tx.auditLog.create({
     data: {
       action: entry.action,
       tenantId: entry.tenantId ?? null,
@@ -27,4 +31,5 @@ export async function audit(tx: Tx, entry: AuditEntry): Promise<void> {
       userAgent: entry.request?.userAgent ?? null,
     },
   });
+  return changeOf("AuditLog", "create", row);
 }

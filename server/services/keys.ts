@@ -1,5 +1,6 @@
 import { forbidden, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { changeOf, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
@@ -19,7 +20,7 @@ export function createKeyService(prisma: PrismaClient, pubsub: PubSub) {
       if (input.scopes.includes("admin") && !isTenantAdmin(viewer))
         throw forbidden("Only tenant admins can create keys with the admin scope.");
       const secret = newSecret("upk");
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const apiKey = await tx.apiKey.create({
           data: {
             userId: viewer.userId,
@@ -31,34 +32,40 @@ export function createKeyService(prisma: PrismaClient, pubsub: PubSub) {
             expiresAt: input.expiresAt ?? null,
           },
         });
-        await audit(tx, {
-          action: "api_key.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: apiKey.id,
-          request,
-          metadata: { scopes: apiKey.scopes },
-        });
+        note(changeOf("ApiKey", "create", apiKey));
+        note(
+          await audit(tx, {
+            action: "api_key.created",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "ApiKey",
+            resourceId: apiKey.id,
+            request,
+            metadata: { scopes: apiKey.scopes },
+          }),
+        );
         return { apiKey, secret };
       });
     },
 
     async revokeApiKey(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (viewer.kind !== "session") throw forbidden("API keys are managed from a signed-in session.");
-      const revoked = await prisma.$transaction(async (tx) => {
+      const revoked = await transact(prisma, async (tx, note) => {
         const key = await tx.apiKey.findUnique({ where: { id } });
         if (!key || key.userId !== viewer.userId) throw notFound("API key");
         if (key.revokedAt) return key;
         const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-        await audit(tx, {
-          action: "api_key.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "ApiKey",
-          resourceId: id,
-          request,
-        });
+        note(changeOf("ApiKey", "update", updated));
+        note(
+          await audit(tx, {
+            action: "api_key.revoked",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "ApiKey",
+            resourceId: id,
+            request,
+          }),
+        );
         return updated;
       });
       publishViewerChanged(pubsub, revoked.userId, "api key revoked");

@@ -1,5 +1,6 @@
 import { AppError, badInput, forbidden, notFound } from "../errors.ts";
 import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import { changeOf, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin, todayUtc } from "../viewer.ts";
@@ -19,7 +20,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
       if (input.role === "superadmin" && !viewer.roles.includes("superadmin"))
         throw forbidden("Only a superadmin can invite a superadmin.");
       const token = newSecret("upi");
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const invite = await tx.invite.create({
           data: {
             tenantId: viewer.tenantId,
@@ -30,15 +31,18 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
             expiresAt: new Date(Date.now() + input.expiresInDays * 86_400_000),
           },
         });
-        await audit(tx, {
-          action: "invite.created",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: invite.id,
-          request,
-          metadata: { role: input.role },
-        });
+        note(changeOf("Invite", "create", invite));
+        note(
+          await audit(tx, {
+            action: "invite.created",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "Invite",
+            resourceId: invite.id,
+            request,
+            metadata: { role: input.role },
+          }),
+        );
         return { invite, token };
       });
     },
@@ -46,19 +50,21 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
     /** Withdraws an invite of the admin's tenant that nobody has accepted yet. */
     async revokeInvite(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const invite = await tx.invite.findFirst({ where: { id, tenantId: viewer.tenantId } });
         if (!invite) throw notFound("Invite");
         if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
-        await tx.invite.delete({ where: { id } });
-        await audit(tx, {
-          action: "invite.revoked",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Invite",
-          resourceId: id,
-          request,
-        });
+        note(changeOf("Invite", "delete", await tx.invite.delete({ where: { id } })));
+        note(
+          await audit(tx, {
+            action: "invite.revoked",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "Invite",
+            resourceId: id,
+            request,
+          }),
+        );
         return invite;
       });
     },
@@ -66,7 +72,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
     /** Ends a role assignment of the admin's tenant now (or cancels one that has not started). */
     async endRoleAssignment(viewer: SignedInViewer, id: string, request: RequestInfo) {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      const result = await prisma.$transaction(async (tx) => {
+      const result = await transact(prisma, async (tx, note) => {
         const ra = await tx.roleAssignment.findFirst({ where: { id, tenantId: viewer.tenantId } });
         if (!ra) throw notFound("Role assignment");
         if (ra.userId === viewer.userId && ra.role !== "member")
@@ -80,15 +86,18 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         const dayBefore = new Date(from.getTime() - 86_400_000);
         const effectiveTo = ra.effectiveTo && ra.effectiveTo < dayBefore ? ra.effectiveTo : dayBefore;
         const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
-        await audit(tx, {
-          action: "role.ended",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: id,
-          request,
-          metadata: { target: ra.userId, role: ra.role },
-        });
+        note(changeOf("RoleAssignment", "update", ended));
+        note(
+          await audit(tx, {
+            action: "role.ended",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "RoleAssignment",
+            resourceId: id,
+            request,
+            metadata: { target: ra.userId, role: ra.role },
+          }),
+        );
         return ended;
       });
       publishViewerChanged(pubsub, result.userId, "role ended");
@@ -112,7 +121,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
       const from = input.effectiveFrom ?? todayUtc();
       if (input.effectiveTo && input.effectiveTo < from)
         throw badInput("effectiveTo", "effectiveTo must not be before effectiveFrom.");
-      const assigned = await prisma.$transaction(async (tx) => {
+      const assigned = await transact(prisma, async (tx, note) => {
         const member = await tx.roleAssignment.findFirst({
           where: { userId: input.userId, tenantId: viewer.tenantId },
         });
@@ -129,15 +138,18 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
             createdById: viewer.userId,
           },
         });
-        await audit(tx, {
-          action: "role.assigned",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "RoleAssignment",
-          resourceId: assignment.id,
-          request,
-          metadata: { target: input.userId, role: input.role },
-        });
+        note(changeOf("RoleAssignment", "create", assignment));
+        note(
+          await audit(tx, {
+            action: "role.assigned",
+            tenantId: viewer.tenantId,
+            userId: viewer.userId,
+            resource: "RoleAssignment",
+            resourceId: assignment.id,
+            request,
+            metadata: { target: input.userId, role: input.role },
+          }),
+        );
         return assignment;
       });
       publishViewerChanged(pubsub, assigned.userId, "role assigned");

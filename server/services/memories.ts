@@ -1,5 +1,6 @@
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { announce } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
 
@@ -65,7 +66,8 @@ export async function createMemory(
         embeddingModel: embedder.model,
       },
     })
-    .catch(duplicateKey);
+    .catch(duplicateKey)
+    .then(announce(prisma, "Memory", "create"));
 }
 
 async function ownMemory(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
@@ -100,12 +102,13 @@ export async function updateMemory(
         ...(embedding ? { embedding, embeddingModel: embedder.model } : {}),
       },
     })
-    .catch(duplicateKey);
+    .catch(duplicateKey)
+    .then(announce(prisma, "Memory", "update"));
 }
 
 export async function deleteMemory(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
   await ownMemory(prisma, viewer, id);
-  await prisma.memory.delete({ where: { id } });
+  await prisma.memory.delete({ where: { id } }).then(announce(prisma, "Memory", "delete"));
 }
 
 export interface SearchHit {

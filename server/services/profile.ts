@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
+import { changeOf, publishChange } from "../live/changes.ts";
 
 export interface ProfileUpdate {
   displayName?: string | null;
@@ -86,4 +87,6 @@ export async function updateProfile(prisma: PrismaClient, userId: string, input:
       },
     });
   });
+  // Profile rows are shown through their user (members list, me): the user's row key covers them.
+  publishChange(prisma, changeOf("User", "update", { id: userId, userId }));
 }

@@ -4,6 +4,7 @@
 // tenant with a quota never becomes unlimited; only a tenant without a quota row is unlimited.
 import { badInput, quotaExceeded } from "../errors.ts";
 import type { Prisma, PrismaClient, Quota, QuotaPeriod, QuotaType } from "../generated/prisma/client.ts";
+import { type Change, changeOf, transact } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
@@ -81,6 +82,7 @@ async function rollOver(tx: Prisma.TransactionClient, q: Quota, now: Date): Prom
  * Adds usage to the tenant's quota of a type in the period of `now`, atomically and only within
  * the limit: the conditional UPDATE is the check, so concurrent charges cannot overshoot together.
  * `capAtLimit` charges what is left instead of refusing (work already spent on a failed run).
+ * Returns the quota's change, for the caller to publish once its transaction has committed.
  */
 export async function consumeQuota(
   tx: Prisma.TransactionClient,
@@ -88,10 +90,10 @@ export async function consumeQuota(
   quotaType: QuotaType,
   amount: number | bigint,
   options: { now?: Date; capAtLimit?: boolean } = {},
-): Promise<void> {
+): Promise<Change | null> {
   const now = options.now ?? new Date();
   const quota = await tx.quota.findUnique({ where: { tenantId_quotaType: { tenantId, quotaType } } });
-  if (!quota) return;
+  if (!quota) return null;
   await rollOver(tx, quota, now);
   const n = BigInt(amount);
   if (options.capAtLimit) {
@@ -99,7 +101,7 @@ export async function consumeQuota(
       UPDATE quotas SET current_usage = LEAST(quota_limit, current_usage + ${n}::bigint),
         is_exceeded = current_usage + ${n}::bigint >= quota_limit, updated_at = now()
       WHERE id = ${quota.id}::uuid`;
-    return;
+    return changeOf("Quota", "update", quota);
   }
   const updated = await tx.$executeRaw`
     UPDATE quotas
@@ -111,6 +113,7 @@ export async function consumeQuota(
       `The ${quotaType} quota of this workspace is used up (${fresh.currentUsage} of ${fresh.quotaLimit} until ${until(fresh)}).`,
     );
   }
+  return changeOf("Quota", "update", quota);
 }
 
 /** Refuses before starting work when the quota cannot take `needed` more in the period of `now`. */
@@ -143,7 +146,7 @@ export async function setQuota(
   if (!Number.isSafeInteger(args.quotaLimit) || args.quotaLimit < 0)
     throw badInput("quotaLimit", "quotaLimit must be a whole number, 0 or more.");
   const limit = BigInt(args.quotaLimit);
-  return prisma.$transaction(async (tx) => {
+  return transact(prisma, async (tx, note) => {
     const stored = await tx.quota.findUnique({
       where: { tenantId_quotaType: { tenantId: viewer.tenantId, quotaType: args.quotaType } },
     });
@@ -165,14 +168,17 @@ export async function setQuota(
       update: data,
       create: { ...data, tenantId: viewer.tenantId, quotaType: args.quotaType },
     });
-    await audit(tx, {
-      action: "quota.set",
-      tenantId: viewer.tenantId,
-      userId: viewer.userId,
-      resource: "Quota",
-      resourceId: quota.id,
-      metadata: { quotaType: args.quotaType, limit: args.quotaLimit, period },
-    });
+    note(
+      changeOf("Quota", stored ? "update" : "create", quota),
+      await audit(tx, {
+        action: "quota.set",
+        tenantId: viewer.tenantId,
+        userId: viewer.userId,
+        resource: "Quota",
+        resourceId: quota.id,
+        metadata: { quotaType: args.quotaType, limit: args.quotaLimit, period },
+      }),
+    );
     return quota;
   });
 }

@@ -1,7 +1,9 @@
+import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
 import { badInput, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
+import { changeOf, publishChange } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 
 export interface RatingSummary {
@@ -27,13 +29,11 @@ export async function summary(
   return fromDistribution(itemType, itemId, distribution);
 }
 
-const agentSummaryLoaders = new WeakMap<Context, DataLoader<string, RatingSummary>>();
-
-/** Rating summaries of many agents in one query per request (a catalogue page asks for each). */
-export function agentSummary(ctx: Context, tenantId: string, agentId: string): Promise<RatingSummary> {
-  let loader = agentSummaryLoaders.get(ctx);
-  if (!loader) {
-    loader = new DataLoader(async (ids: readonly string[]) => {
+// Per Pothos request cache, not per context object: a live query's re-execution starts a new cache
+// and must not read the summaries its last run loaded.
+const agentSummaryLoader = createContextCache(
+  (ctx: Context, tenantId: string) =>
+    new DataLoader(async (ids: readonly string[]) => {
       const groups = await ctx.prisma.rating.groupBy({
         by: ["itemId", "rating"],
         where: { tenantId, itemType: "agent", itemId: { in: [...ids] } },
@@ -45,10 +45,12 @@ export function agentSummary(ctx: Context, tenantId: string, agentId: string): P
         );
         return fromDistribution("agent", itemId, distribution);
       });
-    });
-    agentSummaryLoaders.set(ctx, loader);
-  }
-  return loader.load(agentId);
+    }),
+);
+
+/** Rating summaries of many agents in one query per request (a catalogue page asks for each). */
+export function agentSummary(ctx: Context, tenantId: string, agentId: string): Promise<RatingSummary> {
+  return agentSummaryLoader(ctx, tenantId).load(agentId);
 }
 
 function fromDistribution(itemType: string, itemId: string, distribution: number[]): RatingSummary {
@@ -73,29 +75,45 @@ export async function rate(
 ) {
   await assertRateable(prisma, viewer, input.itemType, input.itemId);
   const review = input.review?.trim() || null;
-  return prisma.$transaction(async (tx) => {
-    const rating = await tx.rating.upsert({
-      where: { userId_itemType_itemId: { userId: viewer.userId, itemType: input.itemType, itemId: input.itemId } },
-      create: {
-        userId: viewer.userId,
-        tenantId: viewer.tenantId,
-        itemType: input.itemType,
-        itemId: input.itemId,
-        rating: input.rating,
-        review,
-      },
-      update: { rating: input.rating, review },
-    });
-    if (input.itemType === "agent") {
-      // The user's own copy mirrors their rating, as user_agents.user_rating does in the seed.
-      await tx.userAgent.updateMany({
-        where: { userId: viewer.userId, agentId: input.itemId },
-        data: { userRating: input.rating, lastRatingAt: new Date() },
+  return prisma
+    .$transaction(async (tx) => {
+      const rating = await tx.rating.upsert({
+        where: { userId_itemType_itemId: { userId: viewer.userId, itemType: input.itemType, itemId: input.itemId } },
+        create: {
+          userId: viewer.userId,
+          tenantId: viewer.tenantId,
+          itemType: input.itemType,
+          itemId: input.itemId,
+          rating: input.rating,
+          review,
+        },
+        update: { rating: input.rating, review },
       });
-    }
-    return rating;
-  });
+      if (input.itemType === "agent") {
+        // The user's own copy mirrors their rating, as user_agents.user_rating does in the seed.
+        await tx.userAgent.updateMany({
+          where: { userId: viewer.userId, agentId: input.itemId },
+          data: { userRating: input.rating, lastRatingAt: new Date() },
+        });
+      }
+      return rating;
+    })
+    .then(announceRating(prisma));
 }
+
+/** A rating changes its own row and, for an agent, what the catalogue shows of that agent. */
+const announceRating =
+  (prisma: PrismaClient) =>
+  <T extends { id: string; tenantId: string; userId: string; itemType: string; itemId: string }>(rating: T): T => {
+    publishChange(
+      prisma,
+      changeOf("Rating", "update", rating),
+      ...(rating.itemType === "agent"
+        ? [changeOf("Agent", "update", { id: rating.itemId, tenantId: rating.tenantId })]
+        : []),
+    );
+    return rating;
+  };
 
 export async function markHelpful(prisma: PrismaClient, viewer: SignedInViewer, ratingId: string) {
   const rating = await prisma.rating.findFirst({ where: { id: ratingId, tenantId: viewer.tenantId } });
@@ -109,5 +127,7 @@ export async function markHelpful(prisma: PrismaClient, viewer: SignedInViewer, 
   } catch (e) {
     // A second vote by the same user changes nothing.
     if (!isPrismaError(e, "P2002")) throw e;
+    return;
   }
+  publishChange(prisma, changeOf("Rating", "update", rating));
 }

@@ -1,6 +1,7 @@
 import UAParser from "ua-parser-js";
 import { AppError, badInput, notFound, unauthenticated } from "../errors.ts";
 import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import { changeOf, publishChange, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
@@ -136,7 +137,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignUp(request);
       const passwordHash = await passwords.hash(input.password);
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         if (await tx.user.findUnique({ where: { email }, select: { id: true } }))
           throw new AppError("CONFLICT", "An account with this email already exists.", { field: "email" });
         let tenantId: string;
@@ -167,21 +168,29 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         });
         // effectiveFrom is today in UTC, as every role check reads it (not the database's CURRENT_DATE,
         // which follows the server's time zone and may still be yesterday or already tomorrow).
-        await tx.roleAssignment.create({
+        const membership = await tx.roleAssignment.create({
           data: { userId: user.id, tenantId, role, isPrimary: true, effectiveFrom: todayUtc() },
         });
         if (inviteId)
           await tx.invite.update({ where: { id: inviteId }, data: { acceptedAt: new Date(), acceptedById: user.id } });
         const { token, session } = await openSession(tx, user.id, tenantId, request, utm);
-        await audit(tx, {
-          action: "user.sign_up",
-          tenantId,
-          userId: user.id,
-          resource: "User",
-          resourceId: user.id,
-          request,
-          metadata: { invited: !!inviteId },
-        });
+        note(
+          changeOf("User", "create", { id: user.id, tenantId, userId: user.id }),
+          changeOf("RoleAssignment", "create", membership),
+          changeOf("Session", "create", session),
+          ...(inviteId ? [changeOf("Invite", "update", { id: inviteId, tenantId })] : []),
+        );
+        note(
+          await audit(tx, {
+            action: "user.sign_up",
+            tenantId,
+            userId: user.id,
+            resource: "User",
+            resourceId: user.id,
+            request,
+            metadata: { invited: !!inviteId },
+          }),
+        );
         return { token, user, session };
       });
     },
@@ -217,26 +226,30 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
               select: { tenantId: true },
             })
           : null;
-        await audit(prisma, {
+        const failed = await audit(prisma, {
           action: "user.sign_in_failed",
           userId: user?.id ?? null,
           tenantId: home?.tenantId ?? null,
           request,
           metadata: { email },
         });
+        publishChange(prisma, failed);
         throw unauthenticated("Email or password is incorrect.");
       }
       await throttle.signInSucceeded(email, request);
-      return prisma.$transaction(async (tx) => {
+      return transact(prisma, async (tx, note) => {
         const { token, session } = await openSession(tx, user.id, membership.tenantId, request, utm);
-        await audit(tx, {
-          action: "user.sign_in",
-          tenantId: membership.tenantId,
-          userId: user.id,
-          resource: "Session",
-          resourceId: session.id,
-          request,
-        });
+        note(changeOf("Session", "create", session));
+        note(
+          await audit(tx, {
+            action: "user.sign_in",
+            tenantId: membership.tenantId,
+            userId: user.id,
+            resource: "Session",
+            resourceId: session.id,
+            request,
+          }),
+        );
         const fresh = await tx.user.findUniqueOrThrow({ where: { id: user.id } });
         return { token, user: fresh, session };
       });
@@ -259,7 +272,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
   };
 
   async function endSession(sessionId: string, viewer: SignedInViewer, request: RequestInfo, action: string) {
-    const updated = await prisma.$transaction(async (tx) => {
+    const updated = await transact(prisma, async (tx, note) => {
       const now = new Date();
       const s = await tx.session.findUniqueOrThrow({ where: { id: sessionId } });
       const row = await tx.session.update({
@@ -270,14 +283,17 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           durationSeconds: Math.round((now.getTime() - s.sessionStart.getTime()) / 1000),
         },
       });
-      await audit(tx, {
-        action,
-        tenantId: s.tenantId,
-        userId: viewer.userId,
-        resource: "Session",
-        resourceId: sessionId,
-        request,
-      });
+      note(
+        await audit(tx, {
+          action,
+          tenantId: s.tenantId,
+          userId: viewer.userId,
+          resource: "Session",
+          resourceId: sessionId,
+          request,
+        }),
+      );
+      note(changeOf("Session", "update", row));
       return row;
     });
     publishViewerChanged(pubsub, updated.userId, "session ended");

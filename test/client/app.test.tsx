@@ -12,7 +12,11 @@ const me = {
   id: "VXNlcjox",
   displayName: "Ada",
   email: "ada@example.com",
-  profile: { avatarUrl: null, preferences: { theme: "dark", language: "en", timezone: "UTC" } },
+  profile: {
+    avatarUrl: null,
+    preferences: { theme: "dark", language: "en", timezone: "UTC" },
+    updatedAt: "2026-01-01T00:00:00Z",
+  },
   roles: [{ id: "r1", role: "member", inEffect: true }],
   tenant: { id: "t1", name: "Ada's workspace", slug: "ada" },
 };
@@ -79,7 +83,7 @@ describe("session", () => {
   it("a WebSocket closed with 4401 (session revoked elsewhere) ends the session", async () => {
     session.set("tok");
     setLocation("/profile");
-    mockApi({ Viewer: { data: { me } }, Profile: { data: { me: null } } });
+    mockApi({ Viewer: { data: { me } }, Profile: { data: { me } } });
     render(<App />);
     await screen.findByRole("navigation", { name: "Main" });
     act(() => wsFake.last.on?.closed?.({ code: 4401, reason: "Session ended" } as never));
@@ -92,7 +96,7 @@ describe("session", () => {
     setLocation("/profile");
     const api = mockApi({
       Viewer: { data: { me } },
-      Profile: { data: { me: null } },
+      Profile: { data: { me } },
       // The server ends the session at once: its WebSocket closes before the answer arrives.
       SignOut: reply(() => {
         wsFake.last.on?.closed?.({ code: 4401, reason: "Session ended" } as never);
@@ -127,20 +131,28 @@ describe("shell", () => {
     expect(screen.getByRole("link", { name: "Analyses" }).getAttribute("aria-current")).toBe("page");
   });
 
-  it("shows a notice while the live connection is down, and hides it when it is back", async () => {
+  it("marks live updates paused while the connection is down, then re-reads the screen once and says so", async () => {
     session.set("tok");
     setLocation("/profile");
-    mockApi({ Viewer: { data: { me } }, Profile: { data: { me: null } } });
+    const api = mockApi({ Viewer: { data: { me } }, Profile: { data: { me } } });
     render(<App />);
     await screen.findByRole("navigation", { name: "Main" });
+    await screen.findByText("Signed in as ada@example.com");
     act(() => wsFake.last.on?.connected?.({} as never, {} as never, false));
-    expect(screen.queryByText(/live connection down/i)).toBeNull();
+    expect(screen.queryByText(/live updates paused/i)).toBeNull();
+    const before = api.calls("Profile").length;
     act(() => wsFake.last.on?.closed?.({ code: 1006, reason: "" } as never));
-    expect(screen.getByText(/live connection down/i)).toBeTruthy();
+    expect(screen.getByText(/live updates paused/i)).toBeTruthy();
     act(() => wsFake.last.on?.connecting?.(false));
-    expect(screen.getByText(/live connection down/i)).toBeTruthy();
+    expect(screen.getByText(/live updates paused/i)).toBeTruthy();
+    // Changed while the connection was down: the catch-up must show it.
+    api.set("Profile", { data: { me: { ...me, email: "ada@new.example.com" } } });
     act(() => wsFake.last.on?.connected?.({} as never, {} as never, true));
-    await waitFor(() => expect(screen.queryByText(/live connection down/i)).toBeNull());
+    await waitFor(() => expect(screen.queryByText(/live updates paused/i)).toBeNull());
+    await screen.findByText("Signed in as ada@new.example.com");
+    await screen.findByText(/live updates resumed: this screen is up to date/i);
+    // Each query on screen is read once more, no more.
+    expect(api.calls("Profile").length).toBe(before + 1);
     // It reconnects by itself, forever.
     expect(wsFake.last.lazy).toBe(false);
     expect(wsFake.last.retryAttempts).toBe(Number.POSITIVE_INFINITY);

@@ -329,6 +329,7 @@ describe("usage", () => {
             {
               id: "q1",
               quotaType: "tokens",
+              period: "month",
               quotaLimit: 1000,
               currentUsage: 1500,
               usagePercentage: 150,

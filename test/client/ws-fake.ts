@@ -11,6 +11,8 @@ export interface FakeSubscription {
 export const wsFake = {
   options: [] as ClientOptions[],
   subscriptions: [] as FakeSubscription[],
+  /** Answers a live query (`@live`) when it starts, as the server does at once (kit.tsx's mockApi). */
+  onLive: null as ((sub: FakeSubscription) => void) | null,
   reset() {
     this.options.length = 0;
     this.subscriptions.length = 0;
@@ -36,6 +38,7 @@ export function createClient(options: ClientOptions): Client {
     subscribe(payload: SubscribePayload, sink: Sink<ExecutionResult>) {
       const sub: FakeSubscription = { payload, sink, active: true };
       wsFake.subscriptions.push(sub);
+      if (/@live\b/.test(payload.query)) wsFake.onLive?.(sub);
       return () => {
         sub.active = false;
       };

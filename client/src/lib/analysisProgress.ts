@@ -3,7 +3,10 @@
 // through — queued, collecting, analyzing:<source> (sources in parallel), aggregating, then
 // complete | failed | cancelled — are derived for the per-stage progress display.
 
-export type RunStatus = "queued" | "running" | "complete" | "failed" | "cancelled";
+import type { AnalysisStatus } from "../../gql/graphql.ts";
+
+/** The schema's own enum: a status the server adds fails the type check, not the screen. */
+export type RunStatus = AnalysisStatus;
 
 export interface ProgressEvent {
   seq: number;

@@ -1,21 +1,17 @@
-// The one urql client module: document cache, HTTP for queries and mutations, graphql-ws for
-// subscriptions. The WebSocket connects eagerly and reconnects by itself, and reports its state
-// so the UI can say when live updates are down.
+// The one urql client module: normalized cache (lib/cache.ts), HTTP for queries and mutations,
+// graphql-ws for subscriptions and live queries (`@live`). The WebSocket connects eagerly and
+// reconnects by itself, reports its state so the UI can say when live updates are paused, and
+// after a reconnect re-reads every query on screen once, so nothing missed while down stays missing.
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
-import {
-  Client,
-  cacheExchange,
-  fetchExchange,
-  makeOperation,
-  mapExchange,
-  type Operation,
-  subscriptionExchange,
-} from "urql";
+import { Client, fetchExchange, makeOperation, mapExchange, type Operation, subscriptionExchange } from "urql";
+import { createCacheExchange } from "./cache.ts";
 
 export type LiveStatus = "connecting" | "connected" | "down";
 
 export interface LiveConnection {
   readonly status: LiveStatus;
+  /** How many times the screen caught up after a reconnect: every query on it answered again. */
+  readonly caughtUp: number;
   subscribe(listener: () => void): () => void;
 }
 
@@ -48,17 +44,38 @@ function defaultWsUrl(): string {
   return `${protocol === "https:" ? "wss:" : "ws:"}//${host}/graphql`;
 }
 
-function createLive(): LiveConnection & { set(s: LiveStatus): void } {
+/** A query marked `@live`: the server pushes its new result whenever what it read changes. */
+export function isLiveQuery(operation: Pick<Operation, "kind" | "query">): boolean {
+  return (
+    operation.kind === "query" &&
+    operation.query.definitions.some(
+      (d) => d.kind === "OperationDefinition" && d.directives?.some((x) => x.name.value === "live"),
+    )
+  );
+}
+
+function createLive(): LiveConnection & { set(s: LiveStatus): void; markCaughtUp(): void } {
   let status: LiveStatus = "connecting";
+  let caughtUp = 0;
   const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const l of listeners) l();
+  };
   return {
     get status() {
       return status;
     },
+    get caughtUp() {
+      return caughtUp;
+    },
     set(next) {
       if (next === status) return;
       status = next;
-      for (const l of listeners) l();
+      notify();
+    },
+    markCaughtUp() {
+      caughtUp++;
+      notify();
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -82,34 +99,58 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     onSessionEnded?.();
   };
 
-  // Queries on screen whose last answer was a network error, re-run when the server is reachable
-  // again (the live connection coming back is the signal), so a page reached during an outage
-  // fills in by itself instead of waiting for a click on "Try again".
+  // Queries on screen, and those whose last answer was a network error. When the server is
+  // reachable again (the live connection coming back is the signal) the failed ones re-run, so a
+  // page reached during an outage fills in by itself; after a reconnect every one re-runs, since
+  // pushes sent while the connection was down are lost. Live queries are restarted by graphql-ws
+  // itself (it subscribes again on the new socket) and answer with a whole new result.
+  const active = new Map<number, Operation>();
   const failed = new Map<number, Operation>();
+  const awaiting = new Set<number>();
   let client: Client | null = null;
+  const rerun = (op: Operation) =>
+    client?.reexecuteOperation(makeOperation(op.kind, op, { ...op.context, requestPolicy: "network-only" }));
   const retryFailed = () => {
     const ops = [...failed.values()];
     failed.clear();
-    for (const op of ops)
-      client?.reexecuteOperation(makeOperation(op.kind, op, { ...op.context, requestPolicy: "network-only" }));
+    for (const op of ops) rerun(op);
+  };
+  const catchUp = () => {
+    failed.clear();
+    awaiting.clear();
+    for (const op of active.values()) {
+      awaiting.add(op.key);
+      if (!isLiveQuery(op)) rerun(op);
+    }
+    if (awaiting.size === 0) live.markCaughtUp();
+  };
+  const answered = (key: number) => {
+    if (awaiting.delete(key) && awaiting.size === 0) live.markCaughtUp();
   };
 
   const exchanges = [
-    cacheExchange,
+    createCacheExchange(),
     mapExchange({
       onOperation(operation) {
-        if (operation.kind === "teardown") failed.delete(operation.key);
+        if (operation.kind === "query") active.set(operation.key, operation);
+        if (operation.kind === "teardown") {
+          active.delete(operation.key);
+          failed.delete(operation.key);
+          answered(operation.key);
+        }
       },
       onResult(result) {
         if (result.operation.kind !== "query") return;
         if (result.error?.networkError) failed.set(result.operation.key, result.operation);
-        else failed.delete(result.operation.key);
+        else {
+          failed.delete(result.operation.key);
+          answered(result.operation.key);
+        }
       },
       onError(error) {
         if (token && hasCode(error, "UNAUTHENTICATED")) sessionEnded();
       },
     }),
-    fetchExchange,
   ];
 
   // The WebSocket opens on start() (or on the first subscription) and closes on dispose(), and may
@@ -120,6 +161,8 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   const connect = (): WsClient => {
     if (ws) return ws;
     const gen = ++generation;
+    // The first connection of this socket finds nothing missed; a later one is a reconnect.
+    let connectedBefore = false;
     const current = () => gen === generation;
     ws = createWsClient({
       url: options.wsUrl ?? defaultWsUrl(),
@@ -136,7 +179,9 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
         connected: () => {
           if (!current()) return;
           live.set("connected");
-          retryFailed();
+          if (connectedBefore) catchUp();
+          else retryFailed();
+          connectedBefore = true;
         },
         closed: (event) => {
           if (!current() || ended) return;
@@ -155,15 +200,30 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     return ws;
   };
 
+  // The running live query of each operation. urql's subscriptionExchange starts a new stream for
+  // every execution of an operation and ends none until the screen lets go of it; the cache
+  // re-executes a live query when its data went missing (a list marked stale), so the new stream
+  // replaces the old one here: one server-side live query per query on screen.
+  const liveStreams = new Map<number, () => void>();
   if (token) {
     exchanges.push(
       subscriptionExchange({
-        forwardSubscription(request) {
+        // Live queries go over the WebSocket like subscriptions; other queries go over HTTP.
+        isSubscriptionOperation: (op) => op.kind === "subscription" || isLiveQuery(op),
+        forwardSubscription(request, operation) {
           const input = { ...request, query: request.query || "" };
+          const live = isLiveQuery(operation);
           return {
             subscribe(sink) {
+              if (live) liveStreams.get(operation.key)?.();
               const unsubscribe = connect().subscribe(input, sink);
-              return { unsubscribe };
+              if (live) liveStreams.set(operation.key, unsubscribe);
+              return {
+                unsubscribe() {
+                  unsubscribe();
+                  if (liveStreams.get(operation.key) === unsubscribe) liveStreams.delete(operation.key);
+                },
+              };
             },
           };
         },
@@ -172,6 +232,8 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
   } else {
     live.set("connected");
   }
+  // Last: what the WebSocket did not take (queries without @live, mutations) goes over HTTP.
+  exchanges.push(fetchExchange);
   // Signed out there is no live connection to signal the way back: the browser's own does.
   const onOnline = () => retryFailed();
 

@@ -1,43 +1,50 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import type { ProfileQuery as ProfileQueryData } from "../../gql/graphql.ts";
-import { graphql } from "../../gql/index.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../gql/index.ts";
 import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
 
-const ProfileQuery = graphql(`
-  query Profile {
-    me {
-      id
-      displayName
-      email
-      profile {
-        fullName
-        avatarUrl
-        jobTitle
-        department
-        organization
-        country
-        preferences
-        notificationSettings
-        twitter
-        linkedin
-        instagram
-        facebook
-        tiktok
-        updatedAt
-      }
+/** What the profile form reads and what saving it answers with, so the cache updates every screen. */
+export const ProfileFormFields = graphql(`
+  fragment ProfileFormFields on User {
+    id
+    displayName
+    email
+    profile {
+      fullName
+      avatarUrl
+      jobTitle
+      department
+      organization
+      country
+      preferences
+      notificationSettings
+      twitter
+      linkedin
+      instagram
+      facebook
+      tiktok
+      updatedAt
     }
   }
 `);
 
-// urql's document cache refetches every query holding the returned type, so the id is enough.
+const ProfileQuery = graphql(`
+  query Profile {
+    me {
+      id
+      ...ProfileFormFields
+    }
+  }
+`);
+
 const UpdateProfileMutation = graphql(`
   mutation UpdateProfile($input: UpdateProfileInput!) {
     updateProfile(input: $input) {
       id
+      ...ProfileFormFields
     }
   }
 `);
@@ -113,8 +120,6 @@ export function ProfileScreen() {
   );
 }
 
-type Me = NonNullable<ProfileQueryData["me"]>;
-
 /** The server's limits (server/schema/user.ts). */
 const PROFILE_LIMITS = {
   displayName: 100,
@@ -126,7 +131,8 @@ const PROFILE_LIMITS = {
   avatarUrl: 2000,
 } as const;
 
-export function ProfileForm({ me }: { me: Me }) {
+export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields> }) {
+  const me = getFragmentData(ProfileFormFields, props.me);
   const p = me.profile;
   const [identity, setIdentity] = useState({
     displayName: me.displayName,

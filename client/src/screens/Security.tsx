@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { ApiScope } from "../../gql/graphql.ts";
@@ -12,7 +12,7 @@ import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 
 const SessionsQuery = graphql(`
-  query Sessions($first: Int, $allInTenant: Boolean) {
+  query Sessions($first: Int, $allInTenant: Boolean) @live {
     sessions(first: $first, activeOnly: true, allInTenant: $allInTenant) {
       edges {
         node {
@@ -47,7 +47,7 @@ const RevokeSessionMutation = graphql(`
 `);
 
 const ApiKeysQuery = graphql(`
-  query ApiKeys($first: Int) {
+  query ApiKeys($first: Int) @live {
     apiKeys(first: $first) {
       edges {
         node {
@@ -127,8 +127,7 @@ export function SecurityScreen() {
 /** My sessions; with `allInTenant`, every member's (tenant admins, who may revoke them too). */
 export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["Session"] }), []);
-  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant }, context: ctx });
+  const [result, refetch] = useQuery({ query: SessionsQuery, variables: { first: 50, allInTenant } });
   const [revoking, revoke] = useMutation(RevokeSessionMutation);
   const confirm = useConfirm();
   return (
@@ -199,10 +198,9 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
   );
 }
 
-function ApiKeys() {
+export function ApiKeys() {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["ApiKey"] }), []);
-  const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 }, context: ctx });
+  const [result, refetch] = useQuery({ query: ApiKeysQuery, variables: { first: 50 } });
   const [created, create] = useMutation(CreateApiKeyMutation);
   const [revoking, revoke] = useMutation(RevokeApiKeyMutation);
   const confirm = useConfirm();

@@ -8,7 +8,7 @@ import { useFormat } from "../lib/preferences.tsx";
 import { setSearchParams, useSearchParam } from "../lib/router.tsx";
 
 const UsageQuery = graphql(`
-  query Usage($months: Int) {
+  query Usage($months: Int) @live {
     usage(months: $months) {
       totalTokens
       totalCost
@@ -29,7 +29,7 @@ const UsageQuery = graphql(`
 `);
 
 export const QuotasQuery = graphql(`
-  query Quotas {
+  query Quotas @live {
     quotas(first: 20) {
       edges {
         node {

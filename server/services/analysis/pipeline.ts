@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../../config.ts";
 import { AppError, quotaExceeded } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import { type Change, changeOf, transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import { consumeQuota, quotaCovering } from "../quota.ts";
@@ -292,31 +293,35 @@ class RunExecution {
     const { prisma } = this.deps;
     const { run } = this;
     return this.serial(async () => {
-      const event = await prisma.$transaction(async (tx) => {
-        const results = await tx.analysisResult.findMany({
-          where: { runId: run.id },
-          select: { riskScore: true, itemCount: true },
-        });
-        const o = overall(results);
-        const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
-          where: { id: run.id },
-          select: { tokensUsed: true },
-        });
-        await this.account(tx, "complete", tokensUsed);
-        const e = await transition(tx, run.id, this.attempt, {
-          status: "complete",
-          stage: "complete",
-          percent: 100,
-          overallScore: o.score,
-          overallGrade: o.grade,
-          finished: true,
-          itemsDone: this.total,
-          itemsTotal: this.total,
-          message: null,
-        });
-        if (!e) throw new RunInterrupted("lost");
-        return e;
-      }, TX);
+      const event = await transact(
+        prisma,
+        async (tx, note) => {
+          const results = await tx.analysisResult.findMany({
+            where: { runId: run.id },
+            select: { riskScore: true, itemCount: true },
+          });
+          const o = overall(results);
+          const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
+            where: { id: run.id },
+            select: { tokensUsed: true },
+          });
+          note(...(await this.account(tx, "complete", tokensUsed)));
+          const e = await transition(tx, run.id, this.attempt, {
+            status: "complete",
+            stage: "complete",
+            percent: 100,
+            overallScore: o.score,
+            overallGrade: o.grade,
+            finished: true,
+            itemsDone: this.total,
+            itemsTotal: this.total,
+            message: null,
+          });
+          if (!e) throw new RunInterrupted("lost");
+          return e;
+        },
+        TX,
+      );
       publish(this.deps.pubsub, event);
     });
   }
@@ -326,22 +331,26 @@ class RunExecution {
     const { prisma } = this.deps;
     const { run } = this;
     return this.serial(async () => {
-      const event = await prisma.$transaction(async (tx) => {
-        // Unpaid work is not handed out: results of a run refused by the quota go.
-        if (errorCode === "QUOTA_EXCEEDED") await tx.analysisResult.deleteMany({ where: { runId: run.id } });
-        const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
-          where: { id: run.id },
-          select: { tokensUsed: true },
-        });
-        await this.account(tx, status, tokensUsed);
-        return transition(tx, run.id, this.attempt, {
-          status,
-          stage: status,
-          message,
-          finished: true,
-          ...(errorCode ? { errorCode, errorMessage: message } : {}),
-        });
-      }, TX);
+      const event = await transact(
+        prisma,
+        async (tx, note) => {
+          // Unpaid work is not handed out: results of a run refused by the quota go.
+          if (errorCode === "QUOTA_EXCEEDED") await tx.analysisResult.deleteMany({ where: { runId: run.id } });
+          const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
+            where: { id: run.id },
+            select: { tokensUsed: true },
+          });
+          note(...(await this.account(tx, status, tokensUsed)));
+          return transition(tx, run.id, this.attempt, {
+            status,
+            stage: status,
+            message,
+            finished: true,
+            ...(errorCode ? { errorCode, errorMessage: message } : {}),
+          });
+        },
+        TX,
+      );
       if (event) publish(this.deps.pubsub, event);
     });
   }
@@ -349,19 +358,21 @@ class RunExecution {
   /**
    * The vital seed's agent usage flow (UserAgent counters, a UsageLog row, the tenant quota),
    * exactly once per run: usage_accounted_at is claimed in the same transaction, and the unique
-   * analysisRunId on UsageLog would refuse a second row anyway.
+   * analysisRunId on UsageLog would refuse a second row anyway. Returns the changes to publish
+   * once the caller's transaction has committed.
    */
-  private async account(tx: Prisma.TransactionClient, outcome: Outcome, tokens: number) {
+  private async account(tx: Prisma.TransactionClient, outcome: Outcome, tokens: number): Promise<(Change | null)[]> {
     const { run } = this;
     const claimedRows = await tx.$queryRaw<{ id: string }[]>`
       UPDATE analysis_runs SET usage_accounted_at = now()
       WHERE id = ${run.id}::uuid AND usage_accounted_at IS NULL RETURNING id`;
-    if (claimedRows.length === 0) return;
+    if (claimedRows.length === 0) return [];
+    const changes: (Change | null)[] = [];
     const scorer = this.scorer ?? this.deps.makeScorer(null);
     const cost = Math.round((tokens / 1000) * this.deps.config.SCORER_COST_PER_1K_TOKENS * 1e6) / 1e6;
     const now = new Date();
     if (tokens > 0) {
-      await tx.usageLog.create({
+      const log = await tx.usageLog.create({
         data: {
           userId: run.userId,
           tenantId: run.tenantId,
@@ -373,6 +384,7 @@ class RunExecution {
           cost,
         },
       });
+      changes.push(changeOf("UsageLog", "create", log));
     }
     if (run.userAgentId && (outcome !== "cancelled" || tokens > 0)) {
       await tx.userAgent.updateMany({
@@ -387,14 +399,16 @@ class RunExecution {
         },
       });
       await tx.userAgent.updateMany({ where: { id: run.userAgentId, firstUsedAt: null }, data: { firstUsedAt: now } });
+      changes.push(
+        changeOf("UserAgent", "update", { id: run.userAgentId, tenantId: run.tenantId, userId: run.userId }),
+      );
     }
-    if (tokens === 0) return;
-    if (outcome === "complete") {
-      // Refuses the whole transaction when the quota cannot take it; the caller then fails the run.
-      await consumeQuota(tx, run.tenantId, "tokens", tokens);
-    } else {
-      // Work spent on a failed or cancelled run is charged, but never past the limit.
-      await consumeQuota(tx, run.tenantId, "tokens", tokens, { capAtLimit: true });
-    }
+    if (tokens === 0) return changes;
+    // Refuses the whole transaction when the quota cannot take it (the caller then fails the run);
+    // work spent on a failed or cancelled run is charged, but never past the limit.
+    changes.push(
+      await consumeQuota(tx, run.tenantId, "tokens", tokens, outcome === "complete" ? {} : { capAtLimit: true }),
+    );
+    return changes;
   }
 }

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { AdminAgentsQuery } from "../../../gql/graphql.ts";
 import { CheckboxField, TextArea, TextField } from "../../components/Field.tsx";
@@ -9,8 +9,7 @@ import { AdminAgentsQueryDoc, CreateAgentMutation, UpdateAgentMutation } from ".
 type CatalogueAgent = AdminAgentsQuery["agents"]["edges"][number]["node"];
 
 export function Catalogue() {
-  const ctx = useMemo(() => ({ additionalTypenames: ["Agent"] }), []);
-  const [result, refetch] = useQuery({ query: AdminAgentsQueryDoc, context: ctx });
+  const [result, refetch] = useQuery({ query: AdminAgentsQueryDoc });
   const [editing, setEditing] = useState<string | null>(null);
   return (
     <div className="card" id="catalogue">
@@ -96,9 +95,7 @@ function AgentForm({ agent, onDone }: { agent?: CatalogueAgent; onDone?: () => v
       description: form.description.trim() || null,
       systemPrompt: form.systemPrompt.trim() || null,
     };
-    const r = agent
-      ? await update({ id: agent.id, input })
-      : await create({ input }, { additionalTypenames: ["Agent"] });
+    const r = agent ? await update({ id: agent.id, input }) : await create({ input });
     if (r.data) {
       if (agent) onDone?.();
       else {

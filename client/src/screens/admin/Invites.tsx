@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { Role } from "../../../gql/graphql.ts";
 import { CopyButton } from "../../components/CopyButton.tsx";
@@ -12,18 +12,14 @@ import { RoleSelect } from "./RoleSelect.tsx";
 
 export function Invites() {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["Invite"] }), []);
-  const [result, refetch] = useQuery({ query: InvitesQuery, context: ctx });
+  const [result, refetch] = useQuery({ query: InvitesQuery });
   const [created, create] = useMutation(CreateInviteMutation);
   const [form, setForm] = useState({ email: "", role: "member" as Role, expiresInDays: 7 });
   const [token, setToken] = useState<string | null>(null);
   const errors = fieldErrors(created.error);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await create(
-      { email: form.email.trim() || null, role: form.role, expiresInDays: form.expiresInDays },
-      ctx,
-    );
+    const r = await create({ email: form.email.trim() || null, role: form.role, expiresInDays: form.expiresInDays });
     if (r.data) {
       setToken(r.data.createInvite.token);
       setForm((s) => ({ ...s, email: "" }));

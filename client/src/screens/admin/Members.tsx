@@ -35,7 +35,6 @@ export function Members() {
     });
     if (r.data) {
       setDone("Role assigned.");
-      refetch({ requestPolicy: "network-only" });
     }
   };
   return (

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { QuotaPeriod, QuotaType } from "../../../gql/graphql.ts";
 import { SelectField, TextField } from "../../components/Field.tsx";
@@ -11,8 +11,7 @@ import { SetQuotaMutation } from "./queries.ts";
 
 export function Quotas() {
   const f = useFormat();
-  const ctx = useMemo(() => ({ additionalTypenames: ["Quota"] }), []);
-  const [result, refetch] = useQuery({ query: QuotasQuery, context: ctx });
+  const [result, refetch] = useQuery({ query: QuotasQuery });
   const [setting, setQuota] = useMutation(SetQuotaMutation);
   const [form, setForm] = useState({
     quotaType: "tokens" as QuotaType,
@@ -25,15 +24,12 @@ export function Quotas() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setDone(null);
-    const r = await setQuota(
-      {
-        quotaType: form.quotaType,
-        quotaLimit: Number(form.quotaLimit),
-        alertThresholdPercentage: Number(form.alert),
-        period: form.period,
-      },
-      ctx,
-    );
+    const r = await setQuota({
+      quotaType: form.quotaType,
+      quotaLimit: Number(form.quotaLimit),
+      alertThresholdPercentage: Number(form.alert),
+      period: form.period,
+    });
     if (r.data) setDone(`${QUOTA_LABELS[form.quotaType]} quota saved.`);
   };
   return (

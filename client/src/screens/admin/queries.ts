@@ -2,7 +2,7 @@ import type { Role } from "../../../gql/graphql.ts";
 import { graphql } from "../../../gql/index.ts";
 
 export const MembersQuery = graphql(`
-  query Members {
+  query Members @live {
     me {
       id
       tenant {
@@ -50,7 +50,7 @@ export const AssignRoleMutation = graphql(`
 `);
 
 export const InvitesQuery = graphql(`
-  query Invites {
+  query Invites @live {
     invites(first: 50) {
       edges {
         node {
@@ -83,7 +83,7 @@ export const CreateInviteMutation = graphql(`
 `);
 
 export const AdminAgentsQueryDoc = graphql(`
-  query AdminAgents {
+  query AdminAgents @live {
     agents(first: 100, includeInactive: true) {
       edges {
         node {
@@ -112,11 +112,20 @@ export const CreateAgentMutation = graphql(`
   }
 `);
 
-// urql's document cache refetches every query holding the returned type, so the id is enough.
+// The changed fields come back so the cache updates the catalogue wherever it is shown.
 export const UpdateAgentMutation = graphql(`
   mutation UpdateAgent($id: ID!, $input: AgentInput!) {
     updateAgent(id: $id, input: $input) {
       id
+      name
+      description
+      category
+      model
+      temperature
+      maxTokens
+      color
+      systemPrompt
+      isActive
     }
   }
 `);
@@ -142,7 +151,7 @@ export const SetQuotaMutation = graphql(`
 `);
 
 export const AuditLogQuery = graphql(`
-  query AuditLog($action: String, $after: String) {
+  query AuditLog($action: String, $after: String) @live {
     auditLog(first: 25, after: $after, action: $action) {
       edges {
         node {

@@ -1,4 +1,3 @@
-import { useMemo } from "react";
 import { useMutation, useQuery } from "urql";
 import { CheckboxField, TextField } from "../../components/Field.tsx";
 import { Empty, ErrorNotice, QueryState } from "../../components/status.tsx";
@@ -17,12 +16,9 @@ export function AgentsScreen() {
     favoritesOnly: useSearchParam("favourites") === "1",
     includeArchived: useSearchParam("archived") === "1",
   };
-  const ctx = useMemo(() => ({ additionalTypenames: ["UserAgent"] }), []);
-  const catalogueCtx = useMemo(() => ({ additionalTypenames: ["Agent"] }), []);
   const [catalogue, refetchCatalogue] = useQuery({
     query: CatalogueQuery,
     variables: { search: search.trim() || null },
-    context: catalogueCtx,
   });
   const [mine, refetchMine] = useQuery({
     query: MyAgentsQueryDoc,
@@ -32,7 +28,6 @@ export function AgentsScreen() {
       favoritesOnly: filters.favoritesOnly,
       includeArchived: filters.includeArchived,
     },
-    context: ctx,
   });
   const [adding, addAgent] = useMutation(AddAgentMutation);
   const owned = new Set(mine.data?.myAgents.edges.map((e) => e.node.agent.id));

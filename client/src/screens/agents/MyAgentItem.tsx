@@ -2,15 +2,17 @@ import { Pin, PinOff } from "lucide-react";
 import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation } from "urql";
-import type { UserAgentInput } from "../../../gql/graphql.ts";
+import type { MyAgentFieldsFragment, UserAgentInput } from "../../../gql/graphql.ts";
+import { type FragmentType, getFragmentData } from "../../../gql/index.ts";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
 import { CheckboxField, TextArea, TextField } from "../../components/Field.tsx";
 import { ErrorNotice, FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
-import { type MyAgent, parseTags, RemoveUserAgentMutation, UpdateUserAgentMutation } from "./queries.ts";
+import { MyAgentFields, parseTags, RemoveUserAgentMutation, UpdateUserAgentMutation } from "./queries.ts";
 
-export function MyAgentItem({ agent }: { agent: MyAgent }) {
+export function MyAgentItem(props: { agent: FragmentType<typeof MyAgentFields> }) {
+  const agent = getFragmentData(MyAgentFields, props.agent);
   const f = useFormat();
   const [editing, setEditing] = useState(false);
   const [updating, update] = useMutation(UpdateUserAgentMutation);
@@ -103,7 +105,7 @@ function UserAgentForm({
   onRemove,
   removing,
 }: {
-  agent: MyAgent;
+  agent: MyAgentFieldsFragment;
   saving: boolean;
   error: Parameters<typeof fieldErrors>[0];
   onSave: (input: UserAgentInput) => void;

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { TextArea } from "../../components/Field.tsx";
 import { Empty, ErrorNotice, FormStatus, QueryState } from "../../components/status.tsx";
@@ -16,12 +16,10 @@ export function AgentRatings({
   initialSummary?: { average?: number | null; count: number } | null;
 }) {
   const [open, setOpen] = useState(false);
-  const ctx = useMemo(() => ({ additionalTypenames: ["Rating"] }), []);
   // The catalogue brings every agent's summary in one request; reviews load when opened.
   const [result, refetch] = useQuery({
     query: RatingsQuery,
     variables: { itemId: agentId },
-    context: ctx,
     pause: !open,
   });
   const summary = result.data?.ratingSummary ?? initialSummary;

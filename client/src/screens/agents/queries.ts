@@ -1,8 +1,7 @@
-import type { MyAgentsQuery } from "../../../gql/graphql.ts";
 import { graphql } from "../../../gql/index.ts";
 
 export const CatalogueQuery = graphql(`
-  query Catalogue($search: String) {
+  query Catalogue($search: String) @live {
     agents(first: 100, search: $search) {
       edges {
         node {
@@ -23,8 +22,39 @@ export const CatalogueQuery = graphql(`
   }
 `);
 
+/** What one of my agents shows (MyAgentItem), and what changing it answers with. */
+export const MyAgentFields = graphql(`
+  fragment MyAgentFields on UserAgent {
+    id
+    name
+    customName
+    customDescription
+    customSystemPrompt
+    customTemperature
+    customMaxTokens
+    customColor
+    folder
+    tags
+    isFavorite
+    isPinned
+    isEnabled
+    archivedAt
+    notes
+    usageCount
+    totalTokensUsed
+    totalCostUsd
+    lastUsedAt
+    agent {
+      id
+      name
+      model
+      temperature
+    }
+  }
+`);
+
 export const MyAgentsQueryDoc = graphql(`
-  query MyAgents($folder: String, $tag: String, $favoritesOnly: Boolean, $includeArchived: Boolean) {
+  query MyAgents($folder: String, $tag: String, $favoritesOnly: Boolean, $includeArchived: Boolean) @live {
     myAgents(
       first: 100
       folder: $folder
@@ -35,30 +65,10 @@ export const MyAgentsQueryDoc = graphql(`
       edges {
         node {
           id
-          name
-          customName
-          customDescription
-          customSystemPrompt
-          customTemperature
-          customMaxTokens
-          customColor
-          folder
-          tags
-          isFavorite
-          isPinned
-          isEnabled
-          archivedAt
-          notes
-          usageCount
-          totalTokensUsed
-          totalCostUsd
-          lastUsedAt
           agent {
             id
-            name
-            model
-            temperature
           }
+          ...MyAgentFields
         }
       }
     }
@@ -74,11 +84,11 @@ export const AddAgentMutation = graphql(`
   }
 `);
 
-// urql's document cache refetches every query holding the returned type, so the id is enough.
 export const UpdateUserAgentMutation = graphql(`
   mutation UpdateUserAgent($id: ID!, $input: UserAgentInput!) {
     updateUserAgent(id: $id, input: $input) {
       id
+      ...MyAgentFields
     }
   }
 `);
@@ -90,7 +100,7 @@ export const RemoveUserAgentMutation = graphql(`
 `);
 
 export const RatingsQuery = graphql(`
-  query AgentRatings($itemId: ID!) {
+  query AgentRatings($itemId: ID!) @live {
     ratingSummary(itemType: "agent", itemId: $itemId) {
       average
       count
@@ -153,5 +163,3 @@ export function stars(avg: number | null | undefined): string {
   const full = Math.round(avg);
   return "★".repeat(full) + "☆".repeat(5 - full);
 }
-
-export type MyAgent = MyAgentsQuery["myAgents"]["edges"][number]["node"];

@@ -26,10 +26,7 @@ export function ImportContent() {
   const [state, setState] = useState<{ busy: boolean; done?: string; error?: string }>({ busy: false });
   const [, importContent] = useMutation(ImportContentMutation);
   const [deleting, deleteContent] = useMutation(DeleteContentMutation);
-  const [recent, refetchRecent] = useQuery({
-    query: ContentItemsQuery,
-    context: useMemo(() => ({ additionalTypenames: ["ContentItem"] }), []),
-  });
+  const [recent, refetchRecent] = useQuery({ query: ContentItemsQuery });
 
   const pasted = useMemo(() => parsePasted(text, split), [text, split]);
   const parsed = mode === "paste" ? pasted : file?.parsed;
@@ -56,7 +53,7 @@ export function ImportContent() {
     let imported = 0;
     let duplicates = 0;
     for (const batch of batches(items)) {
-      const r = await importContent({ source, items: batch }, { additionalTypenames: ["ContentItem"] });
+      const r = await importContent({ source, items: batch });
       if (r.error || !r.data) {
         setState({
           busy: false,
@@ -73,7 +70,6 @@ export function ImportContent() {
     });
     setText("");
     setFile(null);
-    refetchRecent({ requestPolicy: "network-only" });
   };
 
   return (
@@ -164,19 +160,14 @@ export function ImportContent() {
                     onClick={async () => {
                       const r = await deleteContent({ ids: [node.id] });
                       if (!r.data) return;
-                      refetchRecent({ requestPolicy: "network-only" });
                       // The item can be imported again as it was: offer that instead of asking first.
                       toast("Imported item deleted.", {
                         action: {
                           label: "Undo",
                           onClick: async () => {
                             const item = { text: node.text, externalId: node.externalId, postedAt: node.postedAt };
-                            const back = await importContent(
-                              { source: node.source, items: [item] },
-                              { additionalTypenames: ["ContentItem"] },
-                            );
+                            const back = await importContent({ source: node.source, items: [item] });
                             if (back.error) toast.error(errorMessage(back.error) ?? "The item could not be restored.");
-                            else refetchRecent({ requestPolicy: "network-only" });
                           },
                         },
                       });

@@ -1,14 +1,7 @@
-import { useEffect, useRef } from "react";
+import { useRef } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { ErrorNotice, Loading, QueryState } from "../../components/status.tsx";
-import {
-  applyEvent,
-  initialProgress,
-  isFinished,
-  type ProgressState,
-  type RunStatus,
-  stagesOf,
-} from "../../lib/analysisProgress.ts";
+import { applyEvent, initialProgress, isFinished, type ProgressState, stagesOf } from "../../lib/analysisProgress.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { Link } from "../../lib/router.tsx";
@@ -25,16 +18,12 @@ import { ProgressBar, Results } from "./Results.tsx";
 export function RunDetail({ id }: { id: string }) {
   const [result, refetch] = useQuery({ query: AnalysisRunDetailQueryDoc, variables: { id } });
   const run = result.data?.analysisRun;
-  const finished = run ? isFinished(run.status as RunStatus) : false;
+  const finished = run ? isFinished(run.status) : false;
   const [sub] = useSubscription(
     { query: AnalysisProgressSubscription, variables: { runId: id }, pause: !run || finished },
     (prev: ProgressState | undefined, data) => applyEvent(prev ?? null, data.analysisProgress),
   );
   const live = sub.data;
-  useEffect(() => {
-    // The last event: fetch the stored results once.
-    if (live?.done) refetch({ requestPolicy: "network-only" });
-  }, [live?.done, refetch]);
 
   return (
     <section>
@@ -69,7 +58,7 @@ function RunView({
   subscriptionError: string | null;
 }) {
   const f = useFormat();
-  const stored = initialProgress({ ...run, status: run.status as RunStatus });
+  const stored = initialProgress(run);
   const latest = live && live.seq > stored.seq ? live : stored;
   // After a server restart a resumed run may report less than was already shown: never go back.
   const highest = useRef({ id: run.id, percent: 0 });

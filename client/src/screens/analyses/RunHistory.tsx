@@ -1,8 +1,7 @@
-import { useEffect, useMemo } from "react";
 import { useQuery, useSubscription } from "urql";
 import { Empty, QueryState } from "../../components/status.tsx";
 import { TableScroll } from "../../components/TableScroll.tsx";
-import { applyEvent, isFinished, type ProgressState, type RunStatus } from "../../lib/analysisProgress.ts";
+import { applyEvent, isFinished, type ProgressState } from "../../lib/analysisProgress.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { Link } from "../../lib/router.tsx";
 import { AnalysisRunsQuery, MyAnalysisEventsSubscription, STATUS_LABEL, sourceLabel } from "./queries.ts";
@@ -18,8 +17,7 @@ export function Grade({ grade, label }: { grade: string | null | undefined; labe
 
 export function RunHistory() {
   const f = useFormat();
-  const context = useMemo(() => ({ additionalTypenames: ["AnalysisRun"] }), []);
-  const [runs, refetch] = useQuery({ query: AnalysisRunsQuery, context });
+  const [runs, refetch] = useQuery({ query: AnalysisRunsQuery });
   // Live state of any of my runs, by run id, from myAnalysisEvents.
   const [live] = useSubscription(
     { query: MyAnalysisEventsSubscription },
@@ -28,16 +26,7 @@ export function RunHistory() {
       return { ...prev, [e.runId]: applyEvent(prev[e.runId] ?? null, e) };
     },
   );
-  const known = new Set(runs.data?.analysisRuns.edges.map((e) => e.node.id));
   const events = live.data ?? {};
-  const needsRefetch = Object.entries(events).some(([id, s]) => s.done || !known.has(id));
-  const signature = Object.entries(events)
-    .filter(([id, s]) => s.done || !known.has(id))
-    .map(([id, s]) => `${id}:${s.seq}`)
-    .join(",");
-  useEffect(() => {
-    if (needsRefetch && signature) refetch({ requestPolicy: "network-only" });
-  }, [signature, needsRefetch, refetch]);
 
   return (
     <div className="card">
@@ -61,7 +50,7 @@ export function RunHistory() {
                   {data.analysisRuns.edges.map(({ node }) => {
                     const event = events[node.id];
                     const s = event && event.seq > node.seq ? event : null;
-                    const status = (s?.status ?? node.status) as RunStatus;
+                    const status = s?.status ?? node.status;
                     const percent = s?.percent ?? node.percent;
                     return (
                       <tr key={node.id}>

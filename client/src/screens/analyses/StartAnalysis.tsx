@@ -14,10 +14,7 @@ export function StartAnalysis() {
   const [result, start] = useMutation(StartAnalysisMutation);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await start(
-      { sources: sources.length ? sources : null, userAgentId: agentId || null },
-      { additionalTypenames: ["AnalysisRun"] },
-    );
+    const r = await start({ sources: sources.length ? sources : null, userAgentId: agentId || null });
     if (r.data) navigate(`/analyses/${encodeURIComponent(r.data.startAnalysis.id)}`);
   };
   return (

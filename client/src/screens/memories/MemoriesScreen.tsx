@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { useQuery } from "urql";
 import type { MemoryType } from "../../../gql/graphql.ts";
 import { getFragmentData } from "../../../gql/index.ts";
@@ -7,7 +7,7 @@ import { Empty, QueryState } from "../../components/status.tsx";
 import { setSearchParams, useSearchParam } from "../../lib/router.tsx";
 import { AddMemory } from "./MemoryForm.tsx";
 import { MemoryRow } from "./MemoryRow.tsx";
-import { MEMORY_TYPES, MemoriesQuery, MemoryFields, typenames } from "./queries.ts";
+import { MEMORY_TYPES, MemoriesQuery, MemoryFields } from "./queries.ts";
 import { SearchMemories } from "./SearchMemories.tsx";
 
 /** The type filter lives in the URL (?type=fact): it survives a reload, Back and a shared link. */
@@ -78,8 +78,7 @@ function MemoryPage({
   isLast: boolean;
   onLoadMore: (cursor: string) => void;
 }) {
-  const context = useMemo(() => typenames, []);
-  const [result, refetch] = useQuery({ query: MemoriesQuery, variables: { memoryType, after }, context });
+  const [result, refetch] = useQuery({ query: MemoriesQuery, variables: { memoryType, after } });
   return (
     <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
       {(data) => {

@@ -4,7 +4,7 @@ import type { MemoryType } from "../../../gql/graphql.ts";
 import { SelectField, TextArea, TextField } from "../../components/Field.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
-import { CreateMemoryMutation, MEMORY_TYPES, typenames } from "./queries.ts";
+import { CreateMemoryMutation, MEMORY_TYPES } from "./queries.ts";
 
 export function memoryInput(form: {
   memoryType: MemoryType;
@@ -31,7 +31,7 @@ export function AddMemory() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSaved(null);
-    const r = await create({ input: memoryInput(form) }, typenames);
+    const r = await create({ input: memoryInput(form) });
     if (r.data) {
       setSaved(`Memory "${form.memoryKey.trim()}" saved.`);
       setForm(empty);

@@ -10,7 +10,6 @@ import {
   DeleteMemoryMutation,
   type MemoryItem,
   scorePercent,
-  typenames,
   UpdateMemoryMutation,
 } from "./queries.ts";
 
@@ -86,13 +85,13 @@ export function MemoryRow({ memory, score }: { memory: MemoryItem; score?: numbe
           aria-label={`Delete ${memory.memoryKey}`}
           onClick={async () => {
             // Deleting at once with an Undo beats asking first: the memory can be written back.
-            const r = await del({ id: memory.id }, typenames);
+            const r = await del({ id: memory.id });
             if (r.error) return;
             toast(`Memory "${memory.memoryKey}" deleted.`, {
               action: {
                 label: "Undo",
                 onClick: async () => {
-                  const back = await restore({ input: restoreInput(memory) }, typenames);
+                  const back = await restore({ input: restoreInput(memory) });
                   if (back.error) toast.error(errorMessage(back.error) ?? "The memory could not be restored.");
                   else toast.success(`Memory "${memory.memoryKey}" restored.`);
                 },

@@ -16,7 +16,7 @@ export const MemoryFields = graphql(`
 `);
 
 export const MemoriesQuery = graphql(`
-  query Memories($memoryType: MemoryType, $after: String) {
+  query Memories($memoryType: MemoryType, $after: String) @live {
     memories(first: 25, after: $after, memoryType: $memoryType) {
       edges {
         node {
@@ -77,5 +77,3 @@ export function scorePercent(score: number): number {
 }
 
 export type MemoryItem = MemoryFieldsFragment;
-
-export const typenames = { additionalTypenames: ["Memory"] };

@@ -2,7 +2,7 @@
 // street slang of one idea, so a rule says {sell} ~3 {drug} once instead of listing every way
 // to say it. Regular-expression alternations over the normalised text (text.ts).
 
-const alt = (...words: string[]) => words.join("|");
+const _alt = (...words: string[]) => words.join("|");
 
 import { PEOPLE_WORDS } from "./words-people.ts";
 import { THING_WORDS } from "./words-things.ts";

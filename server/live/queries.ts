@@ -1,0 +1,127 @@
+// Live queries: `query @live { … }` over graphql-ws or server-sent events answers at once and
+// again whenever a change event (changes.ts) touches a row in its result or a list it read.
+// @envelop/live-query runs them on @n1ru4l/in-memory-live-query-store; this file adds what the
+// app needs around it:
+// - each re-execution starts with a fresh Pothos cache (scope results, loaded rows) on the
+//   subscriber's own context, whose viewer live-auth.ts keeps current, so every rule runs again;
+// - list fields name the owner- or tenant-scoped key they read (watch()), so a change reaches only
+//   the queries that could show it;
+// - re-executions are throttled per query (LIVE_THROTTLE_MS, the most a client may ask for too);
+// - @live is refused over plain HTTP and to anonymous viewers.
+import { useLiveQuery as liveQueryPlugin } from "@envelop/live-query";
+import { isLiveQueryOperationDefinitionNode } from "@n1ru4l/graphql-live-query";
+import { InMemoryLiveQueryStore } from "@n1ru4l/in-memory-live-query-store";
+import { initContextCache } from "@pothos/core";
+import { decodeGlobalID } from "@pothos/plugin-relay";
+import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.ts";
+import type { Logger } from "../logger.ts";
+import type { PubSub } from "../pubsub.ts";
+import { isSignedIn } from "../viewer.ts";
+import { keysOf, type LiveType, tenantKey, userKey } from "./changes.ts";
+
+/** The most a client's `@live(throttle:)` may ask for; longer would look like a dead screen. */
+const MAX_THROTTLE_MS = 60_000;
+
+/** Per live execution: where the keys its resolvers read go, and the key that re-runs it alone. */
+const running = new WeakMap<object, { add: (keys: string[]) => void; own: string }>();
+
+/**
+ * Called by list resolvers with the collection keys they read (userKey/tenantKey of changes.ts).
+ * Costs nothing outside a live query.
+ */
+export function watch(ctx: object, ...keys: string[]): void {
+  running.get(ctx)?.add(keys);
+}
+
+/** Called by list resolvers: the rows of `type` they read are one user's or one tenant's. */
+export function watchRows(ctx: object, type: LiveType, scope: { userId: string } | { tenantId: string }): void {
+  watch(ctx, "userId" in scope ? userKey(type, scope.userId) : tenantKey(type, scope.tenantId));
+}
+
+/** Re-runs one live query now (its viewer changed: live-auth.ts). */
+export type Rerun = (ctx: object) => void;
+
+/** The store's own execution context: the collector of resource keys for one run. */
+interface StoreContext {
+  addResourceIdentifier(values: string | readonly string[] | null | undefined): void;
+}
+
+export interface LiveQueries {
+  plugins: (Plugin | ReturnType<typeof liveQueryPlugin>)[];
+  rerun: Rerun;
+  close(): void;
+}
+
+export function isLiveOperation(args: Pick<ExecutionArgs, "document" | "operationName" | "variableValues">) {
+  const op = getOperationAST(args.document, args.operationName);
+  return !!op && isLiveQueryOperationDefinitionNode(op, args.variableValues as Record<string, unknown>);
+}
+
+const refuse = (message: string, code: string) => ({ errors: [new GraphQLError(message, { extensions: { code } })] });
+
+export function createLiveQueries(opts: {
+  pubsub: PubSub;
+  throttleMs: number;
+  logger: Logger;
+  /** Every execution of a live query, the first included (tests and benches count them). */
+  onExecute?: (ctx: Context) => void;
+}): LiveQueries {
+  const store = new InMemoryLiveQueryStore({
+    // Relay IDs name their type already; the key is the row's database id, as change events carry it.
+    buildResourceIdentifier: ({ typename, id }) => {
+      try {
+        const decoded = decodeGlobalID(id);
+        return `${decoded.typename}:${decoded.id}`;
+      } catch {
+        return `${typename}:${id}`;
+      }
+    },
+    validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, opts.throttleMs), MAX_THROTTLE_MS),
+    includeIdentifierExtension: false,
+  });
+
+  const changes = opts.pubsub.subscribe("live:changes");
+  void (async () => {
+    for await (const { changes: batch } of changes) {
+      store.invalidate(batch.flatMap(keysOf)).catch((err) => opts.logger.error({ err }, "live invalidation failed"));
+    }
+  })();
+
+  let seq = 0;
+  const prepare: Plugin = {
+    onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
+      if (!isLiveOperation(args)) return;
+      const ctx = args.contextValue as unknown as Context;
+      if (ctx.transport === "http")
+        return setResultAndStopExecution(
+          refuse("@live needs a WebSocket (graphql-ws) or server-sent events.", "LIVE_TRANSPORT_REQUIRED"),
+        );
+      if (!isSignedIn(ctx.viewer)) return setResultAndStopExecution(refuse("Sign in first.", "UNAUTHENTICATED"));
+      const own = `live:${++seq}`;
+      // The store calls this for the first run and every re-run, with its own context that
+      // collects resource keys; resolvers still get `ctx`.
+      setExecuteFn((runArgs: ExecutionArgs) => {
+        const collector = runArgs.contextValue as StoreContext;
+        collector.addResourceIdentifier(own);
+        running.set(ctx, { own, add: (keys) => collector.addResourceIdentifier(keys) });
+        Object.assign(ctx, initContextCache());
+        opts.onExecute?.(ctx);
+        // The store hands resolvers our context, but graphql-js also gives its own to isTypeOf,
+        // where Pothos runs type rules: a context that inherits ours serves both.
+        return executeFn({ ...runArgs, contextValue: Object.assign(Object.create(ctx), collector) });
+      });
+    },
+  };
+
+  return {
+    // Order matters: the live-query plugin wraps the execute function `prepare` set, so each run goes through it.
+    plugins: [prepare, liveQueryPlugin({ liveQueryStore: store })],
+    rerun: (ctx) => {
+      const r = running.get(ctx);
+      if (r) void store.invalidate(r.own);
+    },
+    close: () => void changes.return?.(),
+  };
+}
