@@ -310,7 +310,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
-      live.close();
+      await live.close();
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

@@ -158,3 +158,18 @@ export async function createApiKey(exec: Execute, user: TestUser, scopes: string
   );
   return d.createApiKey.secret;
 }
+
+/**
+ * Why a test of several instances cannot run here ("" when it can): they share a PostgreSQL (PGlite
+ * is one process's) and Redis.
+ */
+export function instancesSkipReason(name: string): string {
+  const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
+  const why = !databaseUrl
+    ? "skipped: two instances share a PostgreSQL; PGlite is one process's (see the postgres project)"
+    : !inject("redisUrl")
+      ? "SKIPPED: redis-server is not installed here (CI installs it); install it to run this test"
+      : "";
+  if (why && databaseUrl) console.warn(`${name}: ${why}`);
+  return why;
+}

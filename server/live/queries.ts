@@ -51,7 +51,7 @@ interface StoreContext {
 export interface LiveQueries {
   plugins: (Plugin | ReturnType<typeof liveQueryPlugin>)[];
   rerun: Rerun;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function isLiveOperation(args: Pick<ExecutionArgs, "document" | "operationName" | "variableValues">) {
@@ -122,6 +122,9 @@ export function createLiveQueries(opts: {
       const r = running.get(ctx);
       if (r) void store.invalidate(r.own);
     },
-    close: () => void changes.return?.(),
+    // Awaited before the pub/sub closes: with Redis, the unsubscribe must go out before QUIT.
+    close: async () => {
+      await changes.return?.();
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { App } from "../../server/app.ts";
-import { createOwner, createTestApp, dbId, dbKind, executor } from "../kit.ts";
+import { createOwner, createTestApp, dbId, executor, instancesSkipReason } from "../kit.ts";
 import {
   analysisConfig,
   connect,
@@ -12,13 +12,7 @@ import {
 } from "../support/analysis.ts";
 
 const redisUrl = inject("redisUrl");
-const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
-const why = !databaseUrl
-  ? "skipped: two instances share a PostgreSQL; PGlite is one process's (see the postgres project)"
-  : !redisUrl
-    ? "SKIPPED: redis-server is not installed here (CI installs it); install it to run this test"
-    : "";
-if (why && databaseUrl) console.warn(`analysis-instances: ${why}`);
+const why = instancesSkipReason("analysis-instances");
 
 describe.skipIf(why !== "")(`two instances over Redis pub/sub ${why}`, () => {
   let a: App;
