@@ -6,6 +6,7 @@ import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { claimSeats } from "./seats.ts";
 import { createThrottle, type ThrottleOptions } from "./throttle.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 
@@ -151,6 +152,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           tenantId = invite.tenantId;
           role = invite.role;
           inviteId = invite.id;
+          await claimSeats(tx, tenantId, { joining: 1 });
         } else {
           const name = input.tenantName?.trim() || `${input.displayName}'s workspace`;
           const tenant = await tx.tenant.create({ data: { name, slug: await uniqueSlug(tx, name) } });
@@ -324,6 +326,7 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
         throw forbidden("Only a superadmin can invite a superadmin.");
       const token = newSecret("upi");
       return prisma.$transaction(async (tx) => {
+        await claimSeats(tx, viewer.tenantId, { joining: 1, holdInvites: true });
         const invite = await tx.invite.create({
           data: {
             tenantId: viewer.tenantId,
@@ -421,6 +424,14 @@ export function createAuthService(prisma: PrismaClient, pubsub: PubSub, options:
           where: { userId: input.userId, tenantId: viewer.tenantId },
         });
         if (!member) throw notFound("Member");
+        // A member whose roles have all ended comes back and takes a seat again.
+        const today = todayUtc();
+        if (from <= today && (!input.effectiveTo || input.effectiveTo >= today)) {
+          const active = await tx.roleAssignment.count({
+            where: { userId: input.userId, tenantId: viewer.tenantId, ...inEffectOn(today) },
+          });
+          if (active === 0) await claimSeats(tx, viewer.tenantId, { joining: 1 });
+        }
         const assignment = await tx.roleAssignment.create({
           data: {
             userId: input.userId,

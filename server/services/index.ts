@@ -4,6 +4,7 @@ import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import { createAnalysisService } from "./analysis/index.ts";
+import { createApiMeter } from "./api-meter.ts";
 import { createAuthService } from "./auth.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 
@@ -28,6 +29,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     pubsub,
     embedder,
     jobs,
+    apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
     auth: createAuthService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
