@@ -97,6 +97,16 @@ export const access = {
   AnalysisResult: rule<{ userId: string }>({ apiScope: "analysis:read" }, (r) => owner(r.userId)),
 };
 
+/** Usage figures (reports, buckets): the door of every usage read. */
+export const USAGE_READER: Scopes = { apiScope: "read:usage" };
+
+/**
+ * Usage of the whole tenant is for its admins; anyone else asking for it is refused rather than
+ * quietly given their own figures, which the client could not tell apart.
+ */
+export const usageOf = (wholeTenant: boolean | null | undefined): Scopes =>
+  wholeTenant ? { $all: { ...USAGE_READER, tenantAdmin: true } } : USAGE_READER;
+
 /** The owner-only part of an object whose type is wider (results on a run, private profile fields). */
 export const ownerOnly = (row: { userId: string }): Scopes => owner(row.userId);
 
