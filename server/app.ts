@@ -10,7 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { apiMeterPlugin } from "./http/api-meter-plugin.ts";
+import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -113,7 +113,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       inputShapePlugin(),
       errorCodesPlugin(),
       liveAuthorizationPlugin(pubsub, services.auth.resolveViewer),
-      apiMeterPlugin(services.apiMeter),
+      apiMeterPlugin(services.apiMeter, services.rateLimits),
+      retryAfterPlugin(),
     ],
     // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
     cors: config.CORS_ORIGINS.length
@@ -292,6 +293,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await services.rateLimits.close();
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

@@ -69,6 +69,9 @@ export const access = {
   Session: rule<{ userId: string; tenantId: string }>(SESSION_ONLY, (s) => ownerOrAdmin(s.userId, s.tenantId)),
   ApiKey: rule<{ userId: string }>(SESSION_ONLY, (k) => owner(k.userId)),
   Invite: rule<{ tenantId: string }>(TENANT_ADMIN, (i) => ({ tenant: i.tenantId })),
+  /** Rate limits of the tenant, and the requests they refused: for its admins. Global rows (no tenant) are shown to every admin they bind. */
+  RateLimitConfig: rule<{ tenantId: string | null }>(TENANT_ADMIN, (r) => (r.tenantId ? { tenant: r.tenantId } : true)),
+  RateLimitViolation: rule<{ tenantId: string }>(TENANT_ADMIN, (v) => ({ tenant: v.tenantId })),
   AuditLog: rule<{ tenantId: string | null }>(TENANT_ADMIN, (a) => (a.tenantId ? { tenant: a.tenantId } : false)),
   Agent: rule<{ tenantId: string }>({ apiScope: "read:agents" }, (a) => ({ tenant: a.tenantId })),
   UserAgent: rule<{ userId: string; tenantId: string; isShared: boolean; sharedWith: string[] }>(

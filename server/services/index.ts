@@ -7,6 +7,7 @@ import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
 import { createAuthService } from "./auth.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+import { createRateLimits } from "./rate-limits.ts";
 
 export interface ServiceDeps {
   config: Config;
@@ -25,12 +26,21 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
+  const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   return {
     pubsub,
     embedder,
     jobs,
+    rateLimits,
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
-    analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
+    analysis: createAnalysisService({
+      config,
+      prisma: db.prisma,
+      logger,
+      pubsub,
+      jobs,
+      onRateLimited: rateLimits.recordViolation,
+    }),
     auth: createAuthService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
       throttle: {
