@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -130,6 +131,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       errorCodesPlugin(),
       liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer, live.rerun),
       ...live.plugins,
+      apiMeterPlugin(services.apiMeter, services.rateLimits),
+      retryAfterPlugin(),
     ],
     // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
     cors: config.CORS_ORIGINS.length
@@ -289,6 +292,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       });
       started = true;
       await metrics.start();
+      services.apiMeter.start();
       if (config.RUN_WORKER) await services.analysis.startWorker();
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -306,11 +310,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       timeout.unref();
       await closed;
       clearTimeout(timeout);
+      // Every request has finished: what the meter counted is added before the database closes.
+      await services.apiMeter.stop().catch((err: unknown) => logger.error({ err }, "api_calls not flushed"));
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
+      await services.rateLimits.close();
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

@@ -106,6 +106,10 @@ const schema = z
     JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     /** Fallback poll of the job queue; also how soon retried jobs are seen. */
     JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+    /** Count GraphQL operations made with API keys against the tenant's api_calls quota. */
+    API_METER: bool.default(true),
+    /** How often each instance adds its counted API calls to the database (and re-reads the quotas). */
+    API_METER_FLUSH_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
     /** Bearer token that /metrics requires; long enough not to be guessed. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the main one. */

@@ -193,7 +193,7 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
     case "/memories":
       return <MemoriesScreen />;
     case "/usage":
-      return <UsageScreen />;
+      return <UsageScreen admin={admin} />;
     case "/profile":
       return <ProfileScreen />;
     case "/security":

@@ -70,6 +70,9 @@ export const access = {
   Session: rule(SESSION_ONLY, (s: { userId: string; tenantId: string }) => ownerOrAdmin(s.userId, s.tenantId)),
   ApiKey: rule(SESSION_ONLY, (k: { userId: string }) => owner(k.userId)),
   Invite: rule(TENANT_ADMIN, (i: { tenantId: string }) => ({ tenant: i.tenantId })),
+  /** Rate limits of the tenant, and the requests they refused: for its admins. Global rows (no tenant) are shown to every admin they bind. */
+  RateLimitConfig: rule(TENANT_ADMIN, (r: { tenantId: string | null }) => (r.tenantId ? { tenant: r.tenantId } : true)),
+  RateLimitViolation: rule(TENANT_ADMIN, (v: { tenantId: string }) => ({ tenant: v.tenantId })),
   AuditLog: rule(TENANT_ADMIN, (a: { tenantId: string | null }) => (a.tenantId ? { tenant: a.tenantId } : false)),
   Agent: rule({ apiScope: "read:agents" }, (a: { tenantId: string }) => ({ tenant: a.tenantId })),
   UserAgent: rule(
@@ -97,6 +100,16 @@ export const access = {
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };
+
+/** Usage figures (reports, buckets): the door of every usage read. */
+export const USAGE_READER = { apiScope: "read:usage" } as const satisfies Scopes;
+
+/**
+ * Usage of the whole tenant is for its admins; anyone else asking for it is refused rather than
+ * quietly given their own figures, which the client could not tell apart.
+ */
+export const usageOf = (wholeTenant: boolean | null | undefined): Scopes =>
+  wholeTenant ? { $all: { ...USAGE_READER, tenantAdmin: true } } : USAGE_READER;
 
 /** The owner-only part of an object whose type is wider (results on a run, private profile fields). */
 export const ownerOnly = (row: { userId: string }): Scopes => owner(row.userId);

@@ -3,7 +3,7 @@ import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
 import * as quotas from "../services/quota.ts";
 import * as usage from "../services/usage.ts";
-import { access } from "./access.ts";
+import { access, USAGE_READER, usageOf } from "./access.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
   values: ["tokens", "api_calls", "storage_gb", "users"] as const,
@@ -47,6 +47,12 @@ builder.prismaNode("Quota", {
       resolve: (q) => quotas.percentage(current(q)) >= q.alertThresholdPercentage,
     }),
     isExceeded: t.boolean({ resolve: (q) => current(q).isExceeded }),
+    resetsOn: t.field({
+      type: "Date",
+      nullable: true,
+      description: "The day usage starts again from zero; null for levels (users, storage), which never reset.",
+      resolve: (q) => (quotas.isLevel(q.quotaType) ? null : new Date(current(q).periodEnd.getTime() + 86_400_000)),
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -66,36 +72,52 @@ builder.prismaNode("UsageLog", {
 });
 
 const UsageBucket = builder.objectRef<usage.UsageBucket>("UsageBucket").implement({
-  authScopes: { apiScope: "read:usage" },
+  authScopes: USAGE_READER,
   fields: (t) => ({
-    key: t.exposeString("key", { description: "The month (YYYY-MM) or the model name." }),
+    key: t.exposeString("key", {
+      description: "The month (YYYY-MM), day (YYYY-MM-DD), model name, user agent id or user id.",
+    }),
+    label: t.exposeString("label", { description: "The agent's or user's name; else the key." }),
     requests: t.exposeInt("requests"),
     tokens: t.exposeFloat("tokens"),
     cost: t.exposeFloat("cost"),
   }),
 });
 
+const ApiCallDay = builder.objectRef<usage.DayCount>("ApiCallDay").implement({
+  authScopes: USAGE_READER,
+  fields: (t) => ({
+    day: t.exposeString("day", { description: "YYYY-MM-DD (UTC)." }),
+    calls: t.exposeInt("calls"),
+  }),
+});
+
 const UsageReport = builder.objectRef<usage.UsageReport>("UsageReport").implement({
-  authScopes: { apiScope: "read:usage" },
+  authScopes: USAGE_READER,
   fields: (t) => ({
     totalTokens: t.exposeFloat("totalTokens"),
     totalCost: t.exposeFloat("totalCost"),
     byMonth: t.field({ type: [UsageBucket], resolve: (r) => r.byMonth }),
+    byDay: t.field({ type: [UsageBucket], description: "The last `days` days with usage.", resolve: (r) => r.byDay }),
     byModel: t.field({ type: [UsageBucket], description: "Most expensive first.", resolve: (r) => r.byModel }),
+    byAgent: t.field({
+      type: [UsageBucket],
+      description: "Per user agent, most tokens first; usage without an agent (analyses) has the key ''.",
+      resolve: (r) => r.byAgent,
+    }),
+    byUser: t.field({ type: [UsageBucket], description: "Per user, most tokens first.", resolve: (r) => r.byUser }),
+    apiCallsByDay: t.field({
+      type: [ApiCallDay],
+      description: "GraphQL operations made with API keys, per day (the api_calls meter, flushed in batches).",
+      resolve: (r) => r.apiCallsByDay,
+    }),
   }),
 });
 
-/**
- * Usage of the whole tenant is for its admins; anyone else asking for it is refused rather than
- * quietly given their own figures, which the client could not tell apart.
- */
-const wholeTenantRule = (_root: unknown, args: { wholeTenant?: boolean | null }) =>
-  args.wholeTenant
-    ? { $all: { apiScope: "read:usage" as const, tenantAdmin: true } }
-    : { apiScope: "read:usage" as const };
+const wholeTenantRule = (_root: unknown, args: { wholeTenant?: boolean | null }) => usageOf(args.wholeTenant);
 
 builder.queryFields((t) => ({
-  quotas: t.withAuth({ apiScope: "read:usage" }).prismaConnection({
+  quotas: t.withAuth(USAGE_READER).prismaConnection({
     type: "Quota",
     cursor: "id",
     description: "The tenant's standing limits, one per type, with usage in the period in course.",
@@ -108,22 +130,24 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  usage: t.withAuth({ apiScope: "read:usage" }).field({
+  usage: t.withAuth(USAGE_READER).field({
     // Narrower than the door when the whole tenant is asked for; it still implies the door.
     authScopes: wholeTenantRule,
     type: UsageReport,
-    description: "My usage by month and by model; tenant admins may ask for the whole tenant.",
+    description:
+      "My usage by month, day, model, agent and user, and my API calls by day; tenant admins may ask for the whole tenant.",
     args: {
       months: t.arg.int({ required: false, validate: z.number().int().min(1).max(36) }),
+      days: t.arg.int({ required: false, validate: z.number().int().min(1).max(366) }),
       wholeTenant: t.arg.boolean({ required: false }),
     },
     resolve: (_r, args, ctx) => {
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       watchRows(ctx, "UsageLog", scope);
-      return usage.report(ctx.prisma, scope, args.months ?? 12);
+      return usage.report(ctx.prisma, scope, args.months ?? 12, { days: args.days ?? 30 });
     },
   }),
-  usageLogs: t.withAuth({ apiScope: "read:usage" }).prismaConnection({
+  usageLogs: t.withAuth(USAGE_READER).prismaConnection({
     authScopes: wholeTenantRule,
     type: "UsageLog",
     cursor: "id",

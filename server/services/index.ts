@@ -4,9 +4,11 @@ import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import { createAnalysisService } from "./analysis/index.ts";
+import { createApiMeter } from "./api-meter.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
+import { createRateLimits } from "./rate-limits.ts";
 import { createSessionService } from "./sessions.ts";
 
 export interface ServiceDeps {
@@ -26,11 +28,21 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
+  const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   return {
     pubsub,
     embedder,
     jobs,
-    analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
+    rateLimits,
+    apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
+    analysis: createAnalysisService({
+      config,
+      prisma: db.prisma,
+      logger,
+      pubsub,
+      jobs,
+      onRateLimited: rateLimits.recordViolation,
+    }),
     sessions: createSessionService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
       passwordCost: config.NODE_ENV === "test" ? "test" : "standard",

@@ -3,8 +3,9 @@ import type { PrismaClient, Role } from "../generated/prisma/client.ts";
 import { changeOf, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../viewer.ts";
-import { isTenantAdmin, todayUtc } from "../viewer.ts";
+import { inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { claimSeats } from "./seats.ts";
 import { publishViewerChanged } from "./sessions.ts";
 import { hashSecret, newSecret } from "./tokens.ts";
 
@@ -21,6 +22,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         throw forbidden("Only a superadmin can invite a superadmin.");
       const token = newSecret("upi");
       return transact(prisma, async (tx, note) => {
+        await claimSeats(tx, viewer.tenantId, { joining: 1, holdInvites: true });
         const invite = await tx.invite.create({
           data: {
             tenantId: viewer.tenantId,
@@ -126,6 +128,14 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
           where: { userId: input.userId, tenantId: viewer.tenantId },
         });
         if (!member) throw notFound("Member");
+        // A member whose roles have all ended comes back and takes a seat again.
+        const today = todayUtc();
+        if (from <= today && (!input.effectiveTo || input.effectiveTo >= today)) {
+          const active = await tx.roleAssignment.count({
+            where: { userId: input.userId, tenantId: viewer.tenantId, ...inEffectOn(today) },
+          });
+          if (active === 0) await claimSeats(tx, viewer.tenantId, { joining: 1 });
+        }
         const assignment = await tx.roleAssignment.create({
           data: {
             userId: input.userId,

@@ -8,12 +8,19 @@ import { type Change, changeOf, transact } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { activeMembers } from "./seats.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
 export const QUOTA_PERIODS: readonly QuotaPeriod[] = ["day", "week", "month", "year"];
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Quota types that measure a level (members, stored bytes) rather than a flow: their usage is what
+ * exists now, so a new period does not start them from zero.
+ */
+export const isLevel = (t: QuotaType) => t === "users" || t === "storage_gb";
 
 /** The UTC period of `kind` holding `day`, both ends inclusive (period_end is a DATE). Weeks are ISO, Monday first. */
 export function periodCovering(kind: QuotaPeriod, day: Date): { start: Date; end: Date } {
@@ -39,6 +46,7 @@ export function periodCovering(kind: QuotaPeriod, day: Date): { start: Date; end
  * usage zero. Reads use this, so a quota shows a fresh period before anything is charged in it.
  */
 export function quotaAt(q: Quota, now: Date): Quota {
+  if (isLevel(q.quotaType)) return q;
   const { start, end } = periodCovering(q.period, now);
   if (q.periodStart.getTime() >= start.getTime()) return q;
   return { ...q, currentUsage: 0n, isExceeded: false, periodStart: start, periodEnd: end };
@@ -68,6 +76,7 @@ const until = (q: Quota) => ymd(q.periodEnd);
  * once: a concurrent charge waits on the row lock, then finds the period already moved.
  */
 async function rollOver(tx: Prisma.TransactionClient, q: Quota, now: Date): Promise<void> {
+  if (isLevel(q.quotaType)) return;
   const { start, end } = periodCovering(q.period, now);
   if (q.periodStart.getTime() >= start.getTime()) return;
   // Dates as YYYY-MM-DD text: a timestamp cast to date would follow the session's time zone.
@@ -153,7 +162,10 @@ export async function setQuota(
     const existing = stored && quotaAt(stored, now);
     const period = args.period ?? existing?.period ?? "month";
     const { start, end } = periodCovering(period, now);
-    const usage = existing?.currentUsage ?? 0n;
+    const usage =
+      args.quotaType === "users"
+        ? BigInt(await activeMembers(tx, viewer.tenantId, now))
+        : (existing?.currentUsage ?? 0n);
     const data = {
       period,
       quotaLimit: limit,

@@ -7,6 +7,7 @@ import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
 import { createPasswordHasher, type PasswordCost } from "./passwords.ts";
+import { claimSeats } from "./seats.ts";
 import { createThrottle, type ThrottleOptions } from "./throttle.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
 
@@ -152,6 +153,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           tenantId = invite.tenantId;
           role = invite.role;
           inviteId = invite.id;
+          await claimSeats(tx, tenantId, { joining: 1 });
         } else {
           const name = input.tenantName?.trim() || `${input.displayName}'s workspace`;
           const tenant = await tx.tenant.create({ data: { name, slug: await uniqueSlug(tx, name) } });

@@ -3,41 +3,87 @@ import { todayUtc } from "../viewer.ts";
 
 export interface UsageBucket {
   key: string;
+  /** What to show for the key: the agent's or user's name; the key itself for months, days, models. */
+  label: string;
   requests: number;
   tokens: number;
   cost: number;
+}
+
+export interface DayCount {
+  day: string;
+  calls: number;
 }
 
 export interface UsageReport {
   totalTokens: number;
   totalCost: number;
   byMonth: UsageBucket[];
+  byDay: UsageBucket[];
   byModel: UsageBucket[];
+  byAgent: UsageBucket[];
+  byUser: UsageBucket[];
+  apiCallsByDay: DayCount[];
 }
 
-/** The seed's two example queries: usage per month, and the most expensive models. */
+export type UsageScope = { userId: string } | { tenantId: string };
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Usage per month, per day (the last `days` days), per model, per agent and per user, from the
+ * usage rows of one user or of a whole tenant, with the API calls the api_calls meter counted.
+ */
 export async function report(
   prisma: PrismaClient,
-  scope: { userId: string } | { tenantId: string },
+  scope: UsageScope,
   months: number,
+  options: { days?: number; now?: Date } = {},
 ): Promise<UsageReport> {
-  const since = new Date(Date.UTC(todayUtc().getUTCFullYear(), todayUtc().getUTCMonth() - (months - 1), 1));
-  const where =
-    "userId" in scope ? Prisma.sql`user_id = ${scope.userId}::uuid` : Prisma.sql`tenant_id = ${scope.tenantId}::uuid`;
-  type Row = { key: string; requests: bigint; tokens: bigint | null; cost: Prisma.Decimal | null };
-  const [byMonth, byModel] = await Promise.all([
+  const today = todayUtc(options.now);
+  const since = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - (months - 1), 1));
+  const sinceDay = new Date(today.getTime() - ((options.days ?? 30) - 1) * DAY_MS);
+  const col = (table: string) =>
+    "userId" in scope
+      ? Prisma.sql`${Prisma.raw(`${table}.user_id`)} = ${scope.userId}::uuid`
+      : Prisma.sql`${Prisma.raw(`${table}.tenant_id`)} = ${scope.tenantId}::uuid`;
+  const where = col("u");
+  type Row = { key: string; label?: string; requests: bigint; tokens: bigint | null; cost: Prisma.Decimal | null };
+  const sums = Prisma.sql`count(*) AS requests, sum(u.tokens_used) AS tokens, sum(u.cost) AS cost`;
+  const [byMonth, byDay, byModel, byAgent, byUser, calls] = await Promise.all([
     prisma.$queryRaw<Row[]>`
-      SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS key,
-             count(*) AS requests, sum(tokens_used) AS tokens, sum(cost) AS cost
-      FROM usage_logs WHERE ${where} AND created_at >= ${since}
+      SELECT to_char(date_trunc('month', u.created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS key, ${sums}
+      FROM usage_logs u WHERE ${where} AND u.created_at >= ${since}
       GROUP BY 1 ORDER BY 1`,
     prisma.$queryRaw<Row[]>`
-      SELECT model AS key, count(*) AS requests, sum(tokens_used) AS tokens, sum(cost) AS cost
-      FROM usage_logs WHERE ${where} AND created_at >= ${since}
-      GROUP BY model ORDER BY sum(cost) DESC NULLS LAST, model`,
+      SELECT to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS key, ${sums}
+      FROM usage_logs u WHERE ${where} AND u.created_at >= ${sinceDay}
+      GROUP BY 1 ORDER BY 1`,
+    prisma.$queryRaw<Row[]>`
+      SELECT u.model AS key, ${sums}
+      FROM usage_logs u WHERE ${where} AND u.created_at >= ${since}
+      GROUP BY u.model ORDER BY sum(u.cost) DESC NULLS LAST, u.model`,
+    // Rows of analyses have no agent: they show as one bucket with an empty key.
+    prisma.$queryRaw<Row[]>`
+      SELECT coalesce(ua.id::text, '') AS key, coalesce(ua.custom_name, a.name, 'Analyses and other use') AS label, ${sums}
+      FROM usage_logs u
+      LEFT JOIN user_agents ua ON ua.id = u.user_agent_id
+      LEFT JOIN agents a ON a.id = ua.agent_id
+      WHERE ${where} AND u.created_at >= ${since}
+      GROUP BY 1, 2 ORDER BY sum(u.tokens_used) DESC NULLS LAST, 2`,
+    prisma.$queryRaw<Row[]>`
+      SELECT us.id::text AS key, us.display_name AS label, ${sums}
+      FROM usage_logs u JOIN users us ON us.id = u.user_id
+      WHERE ${where} AND u.created_at >= ${since}
+      GROUP BY 1, 2 ORDER BY sum(u.tokens_used) DESC NULLS LAST, 2`,
+    prisma.$queryRaw<{ day: string; calls: bigint }[]>`
+      SELECT to_char(c.day, 'YYYY-MM-DD') AS day, sum(c.calls) AS calls
+      FROM api_call_counts c WHERE ${col("c")} AND c.day >= ${sinceDay.toISOString().slice(0, 10)}::date
+      GROUP BY c.day ORDER BY c.day`,
   ]);
   const toBucket = (r: Row): UsageBucket => ({
     key: r.key,
+    label: r.label ?? r.key,
     requests: Number(r.requests),
     tokens: Number(r.tokens ?? 0),
     cost: Number(r.cost ?? 0),
@@ -45,7 +91,11 @@ export async function report(
   const monthBuckets = byMonth.map(toBucket);
   return {
     byMonth: monthBuckets,
+    byDay: byDay.map(toBucket),
     byModel: byModel.map(toBucket),
+    byAgent: byAgent.map(toBucket),
+    byUser: byUser.map(toBucket),
+    apiCallsByDay: calls.map((c) => ({ day: c.day, calls: Number(c.calls) })),
     totalTokens: monthBuckets.reduce((s, b) => s + b.tokens, 0),
     totalCost: Math.round(monthBuckets.reduce((s, b) => s + b.cost, 0) * 1e6) / 1e6,
   };

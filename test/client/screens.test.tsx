@@ -319,7 +319,11 @@ describe("usage", () => {
             totalTokens: 1500,
             totalCost: 0.25,
             byMonth: [],
+            byDay: [{ key: new Date().toISOString().slice(0, 10), tokens: 1500 }],
             byModel: [{ key: "lexicon-v1", tokens: 1500, cost: 0.25, requests: 3 }],
+            byAgent: [{ key: "ua1", label: "My support", tokens: 1500 }],
+            byUser: [{ key: "u1", label: "Mia", tokens: 1500 }],
+            apiCallsByDay: [{ day: new Date().toISOString().slice(0, 10), calls: 7 }],
           },
         },
       },
@@ -329,25 +333,36 @@ describe("usage", () => {
             {
               id: "q1",
               quotaType: "tokens",
-              period: "month",
               quotaLimit: 1000,
               currentUsage: 1500,
               usagePercentage: 150,
               alertThresholdPercentage: 80,
               alert: true,
               isExceeded: true,
+              period: "month",
               periodStart: "2026-01-01",
               periodEnd: "2026-01-31",
+              resetsOn: "2026-02-01",
             },
           ]),
         },
       },
     });
-    renderScreen(<UsageScreen />);
+    renderScreen(<UsageScreen admin />);
     await screen.findByRole("meter", { name: "Tokens" });
     expect(screen.getByText(/exceeded/)).toBeTruthy();
+    expect(screen.getByText(/resets/)).toBeTruthy();
     expect(screen.getByRole("figure", { name: "Cost by model (USD)" })).toBeTruthy();
+    expect(screen.getByRole("figure", { name: "Tokens by agent" })).toBeTruthy();
     expect(screen.getAllByRole("rowheader", { name: "lexicon-v1" }).length).toBeGreaterThan(0);
+    // The daily chart (recharts) carries its numbers as a table: today's tokens and API calls.
+    const daily = screen.getByRole("figure", { name: "Tokens and API calls, last 30 days" });
+    const today = within(daily).getByRole("rowheader", { name: new Date().toISOString().slice(0, 10) });
+    expect(today.parentElement?.textContent).toMatch(/1,500.*7/);
+    // Admins may switch to the whole workspace: the query asks for it and usage by user shows.
+    expect(screen.queryByRole("figure", { name: "Tokens by user" })).toBeNull();
+    await userEvent.click(screen.getByRole("checkbox", { name: "Whole workspace" }));
+    await screen.findByRole("figure", { name: "Tokens by user" });
   });
 });
 

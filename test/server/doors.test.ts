@@ -63,6 +63,8 @@ const LISTS: Record<string, string[]> = {
   ],
   ContentItem: [`{ contentItems(first: 100) { edges { node { id } } } }`],
   AuditLog: [`{ auditLog(first: 100) { edges { node { id } } } }`],
+  RateLimitConfig: [`{ rateLimits { edges { node { id } } } }`],
+  RateLimitViolation: [`{ rateLimitViolations { edges { node { id } } } }`],
 };
 
 const nodeTypes = () =>
@@ -134,6 +136,27 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       data: { userId, tenantId, provider: "test", model: "m", tokensUsed: 10 },
     });
     rows.UsageLog = Buffer.from(`UsageLog:${log.id}`).toString("base64");
+    const limit = (
+      await ok(
+        exec,
+        `mutation { setRateLimit(action: "api.request", limitType: requests_per_day, limitScope: tenant, limitValue: 100000) { id } }`,
+        {},
+        admin.token,
+      )
+    ).setRateLimit;
+    rows.RateLimitConfig = limit.id;
+    const violation = await app.db.prisma.rateLimitViolation.create({
+      data: {
+        tenantId,
+        userId,
+        action: "api.request",
+        limitType: "requests_per_day",
+        limitScope: "tenant",
+        limitValue: 1,
+        retryAfterSeconds: 1,
+      },
+    });
+    rows.RateLimitViolation = Buffer.from(`RateLimitViolation:${violation.id}`).toString("base64");
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;

@@ -1,6 +1,7 @@
 import { useQuery } from "urql";
 import { graphql } from "../../gql/index.ts";
 import { BarChart, Gauge } from "../components/charts.tsx";
+import { DailyChart, fillDays } from "../components/DailyChart.tsx";
 import { SelectField } from "../components/Field.tsx";
 import { Empty, QueryState } from "../components/status.tsx";
 import { TableScroll } from "../components/TableScroll.tsx";
@@ -8,8 +9,8 @@ import { useFormat } from "../lib/preferences.tsx";
 import { setSearchParams, useSearchParam } from "../lib/router.tsx";
 
 const UsageQuery = graphql(`
-  query Usage($months: Int) @live {
-    usage(months: $months) {
+  query Usage($months: Int, $days: Int, $wholeTenant: Boolean) @live {
+    usage(months: $months, days: $days, wholeTenant: $wholeTenant) {
       totalTokens
       totalCost
       byMonth {
@@ -18,15 +19,35 @@ const UsageQuery = graphql(`
         cost
         requests
       }
+      byDay {
+        key
+        tokens
+      }
       byModel {
         key
         tokens
         cost
         requests
       }
+      byAgent {
+        key
+        label
+        tokens
+      }
+      byUser {
+        key
+        label
+        tokens
+      }
+      apiCallsByDay {
+        day
+        calls
+      }
     }
   }
 `);
+
+const DAYS = 30;
 
 export const QuotasQuery = graphql(`
   query Quotas @live {
@@ -44,6 +65,7 @@ export const QuotasQuery = graphql(`
           isExceeded
           periodStart
           periodEnd
+          resetsOn
         }
       }
     }
@@ -80,13 +102,16 @@ export function fillMonths(buckets: { key: string; tokens: number }[], months: n
   return lastMonths(months, now).map((key) => ({ label: key, value: byKey.get(key) ?? 0 }));
 }
 
-export function UsageScreen() {
+export function UsageScreen({ admin = false }: { admin?: boolean }) {
   const f = useFormat();
   // The period is in the URL (?months=12) like every filter.
   const requested = Number(useSearchParam("months"));
   const months = [3, 6, 12].includes(requested) ? requested : 6;
   const setMonths = (m: number) => setSearchParams({ months: m === 6 ? null : String(m) });
-  const [usage, refetchUsage] = useQuery({ query: UsageQuery, variables: { months } });
+  const scope = useSearchParam("scope");
+  const wholeTenant = admin && scope === "workspace";
+  const setWholeTenant = (w: boolean) => setSearchParams({ scope: w ? "workspace" : null });
+  const [usage, refetchUsage] = useQuery({ query: UsageQuery, variables: { months, days: DAYS, wholeTenant } });
   const [quotas, refetchQuotas] = useQuery({ query: QuotasQuery });
   return (
     <section>
@@ -105,7 +130,7 @@ export function UsageScreen() {
                     label={QUOTA_LABELS[q.quotaType] ?? q.quotaType}
                     percent={q.usagePercentage}
                     threshold={q.alertThresholdPercentage}
-                    detail={`${f.number(q.currentUsage, 2)} of ${f.number(q.quotaLimit, 2)}, ${f.date(q.periodStart)} – ${f.date(q.periodEnd)}${q.isExceeded ? " · exceeded" : q.alert ? " · over alert threshold" : ""}`}
+                    detail={`${f.number(q.currentUsage, 2)} of ${f.number(q.quotaLimit, 2)} ${PERIOD_LABELS[q.period] ?? ""}, ${f.date(q.periodStart)} – ${f.date(q.periodEnd)}${q.resetsOn ? ` · resets ${f.date(q.resetsOn)}` : ""}${q.isExceeded ? " · exceeded" : q.alert ? " · over alert threshold" : ""}`}
                   />
                 ))}
               </div>
@@ -115,8 +140,14 @@ export function UsageScreen() {
       </div>
       <div className="card">
         <div className="row">
-          <h2>My usage</h2>
+          <h2>{wholeTenant ? "Workspace usage" : "My usage"}</h2>
           <span className="spacer" />
+          {admin && (
+            <label className="row">
+              <input type="checkbox" checked={wholeTenant} onChange={(e) => setWholeTenant(e.target.checked)} />
+              Whole workspace
+            </label>
+          )}
           <SelectField label="Period" value={months} onChange={(e) => setMonths(Number(e.target.value))}>
             <option value={3}>Last 3 months</option>
             <option value={6}>Last 6 months</option>
@@ -130,6 +161,11 @@ export function UsageScreen() {
                 <strong>{f.number(data.usage.totalTokens)}</strong> tokens ·{" "}
                 <strong>{f.money(data.usage.totalCost)}</strong>
               </p>
+              <DailyChart
+                title={`Tokens and API calls, last ${DAYS} days`}
+                points={fillDays(data.usage.byDay, data.usage.apiCallsByDay, DAYS)}
+                format={(v) => f.number(v)}
+              />
               <BarChart
                 title="Tokens by month"
                 bars={fillMonths(data.usage.byMonth, months)}
@@ -139,6 +175,18 @@ export function UsageScreen() {
                 <Empty>No usage by model yet: run an analysis or use an agent.</Empty>
               ) : (
                 <>
+                  <BarChart
+                    title="Tokens by agent"
+                    bars={data.usage.byAgent.map((b) => ({ label: b.label, value: b.tokens }))}
+                    format={(v) => f.number(v)}
+                  />
+                  {wholeTenant && (
+                    <BarChart
+                      title="Tokens by user"
+                      bars={data.usage.byUser.map((b) => ({ label: b.label, value: b.tokens }))}
+                      format={(v) => f.number(v)}
+                    />
+                  )}
                   <BarChart
                     title="Cost by model (USD)"
                     bars={data.usage.byModel.map((b) => ({ label: b.key, value: b.cost }))}

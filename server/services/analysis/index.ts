@@ -24,6 +24,8 @@ export interface AnalysisDeps {
   logger: Logger;
   pubsub: PubSub;
   jobs: Jobs;
+  /** Records a start refused by a configured rate limit. */
+  onRateLimited?: Parameters<typeof createStartLimiter>[2];
 }
 
 interface RunJob {
@@ -52,8 +54,8 @@ export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "ten
   return viewer.userId === run.userId || (isTenantAdmin(viewer) && viewer.tenantId === run.tenantId);
 }
 
-export function createAnalysisService({ config, prisma, logger, pubsub, jobs }: AnalysisDeps) {
-  const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR);
+export function createAnalysisService({ config, prisma, logger, pubsub, jobs, onRateLimited }: AnalysisDeps) {
+  const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR, onRateLimited);
   const local: LocalRuns = new Map();
   const makeScorer = (instructions: string | null): Scorer =>
     config.SCORER_PROVIDER === "openai" && config.SCORER_URL

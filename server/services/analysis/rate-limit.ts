@@ -16,7 +16,12 @@ const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests">, numb
  * user / agent scopes), with windows counted in rate_limit_usage by rate-limiter-flexible so every
  * instance shares them. `defaultPerHour` applies per user when no row limits the user.
  */
-export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number) {
+export function createStartLimiter(
+  prisma: PrismaClient,
+  defaultPerHour: number,
+  /** Records a refusal by a configured limit (rate_limit_violations). */
+  onRefused: (c: RateLimitConfig, viewer: SignedInViewer, retryAfterSeconds: number) => Promise<void> = async () => {},
+) {
   const limiters = new Map<string, RateLimiterPrisma>();
   const limiter = (points: number, duration: number) => {
     const k = `${points}:${duration}`;
@@ -35,7 +40,11 @@ export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number)
     return l;
   };
 
-  function scopeKey(c: Pick<RateLimitConfig, "limitScope" | "id">, viewer: SignedInViewer, agentId: string | null) {
+  function scopeKey(
+    c: Pick<RateLimitConfig, "limitScope" | "id" | "apiKeyId">,
+    viewer: SignedInViewer,
+    agentId: string | null,
+  ) {
     switch (c.limitScope) {
       case "global":
         return `${c.id}:global`;
@@ -45,6 +54,10 @@ export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number)
         return `${c.id}:user:${viewer.userId}`;
       case "agent":
         return agentId ? `${c.id}:agent:${agentId}` : null;
+      case "api_key":
+        return viewer.kind === "apiKey" && (!c.apiKeyId || c.apiKeyId === viewer.apiKeyId)
+          ? `${c.id}:key:${viewer.apiKeyId}`
+          : null;
     }
   }
 
@@ -59,6 +72,8 @@ export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number)
         return prisma.analysisRun.count({ where: { ...active, userId: viewer.userId } });
       case "agent":
         return agentId ? prisma.analysisRun.count({ where: { ...active, userAgent: { agentId } } }) : 0;
+      case "api_key":
+        return 0; // runs do not record the key that started them
     }
   }
 
@@ -77,27 +92,35 @@ export function createStartLimiter(prisma: PrismaClient, defaultPerHour: number)
         },
         orderBy: { createdAt: "asc" },
       });
-      const windows: { key: string; points: number; duration: number }[] = [];
+      const windows: { key: string; points: number; duration: number; config?: RateLimitConfig }[] = [];
+      const refuse = async (w: (typeof windows)[number], ms: number): Promise<never> => {
+        const seconds = Math.max(1, Math.ceil(ms / 1000));
+        if (w.config) await onRefused(w.config, viewer, seconds);
+        throw rateLimited(seconds);
+      };
       for (const c of configs) {
         if (c.limitType === "concurrent_requests") {
-          if ((await running(c, viewer, agentId)) >= c.limitValue) throw rateLimited(5);
+          if ((await running(c, viewer, agentId)) >= c.limitValue) {
+            await onRefused(c, viewer, 5);
+            throw rateLimited(5);
+          }
           continue;
         }
         const key = scopeKey(c, viewer, agentId);
-        if (key) windows.push({ key, points: c.limitValue, duration: WINDOW_SECONDS[c.limitType] });
+        if (key) windows.push({ key, points: c.limitValue, duration: WINDOW_SECONDS[c.limitType], config: c });
       }
       if (defaultPerHour > 0 && !configs.some((c) => c.limitScope === "user" && c.limitType !== "concurrent_requests"))
         windows.push({ key: `default:user:${viewer.userId}`, points: defaultPerHour, duration: 3_600 });
       // Checked before anything is counted, so a start refused by one limit does not use up the others.
       for (const w of windows) {
         const res = await limiter(w.points, w.duration).get(w.key);
-        if (res && res.remainingPoints <= 0) throw rateLimited(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+        if (res && res.remainingPoints <= 0) await refuse(w, res.msBeforeNext);
       }
       for (const w of windows) {
         try {
           await limiter(w.points, w.duration).consume(w.key, 1);
         } catch (e) {
-          if (e instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(e.msBeforeNext / 1000)));
+          if (e instanceof RateLimiterRes) await refuse(w, e.msBeforeNext);
           throw e;
         }
       }

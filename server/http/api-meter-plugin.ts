@@ -1,0 +1,46 @@
+// Every operation made with an API key passes its rate limits (RATE_LIMITED) and then the api_calls
+// meter (QUOTA_EXCEEDED) before it runs: queries and mutations at execute, subscriptions when they
+// start. Operations refused earlier (parse, validation, limits) are not counted.
+import { GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.ts";
+import type { ApiMeter } from "../services/api-meter.ts";
+import type { RateLimits } from "../services/rate-limits.ts";
+
+export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
+  const check = async ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: { contextValue: unknown };
+    setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
+  }) => {
+    const { viewer } = args.contextValue as Context;
+    if (viewer.kind !== "apiKey") return;
+    try {
+      await limits.admitRequest(viewer);
+      await meter.admit({ apiKeyId: viewer.apiKeyId, tenantId: viewer.tenantId, userId: viewer.userId });
+    } catch (e) {
+      if (!(e instanceof GraphQLError)) throw e;
+      setResultAndStopExecution({ errors: [e] });
+    }
+  };
+  return { onExecute: check, onSubscribe: check };
+}
+
+/** HTTP answers refused with RATE_LIMITED carry a Retry-After header with the same seconds. */
+export function retryAfterPlugin(): Plugin {
+  const waits = new WeakMap<Request, number>();
+  return {
+    onResultProcess: ({ request, result }) => {
+      if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result)) return;
+      const errors = (result.errors ?? []) as readonly GraphQLError[];
+      const seconds = errors.find((e) => e.extensions?.code === "RATE_LIMITED")?.extensions?.retryAfterSeconds;
+      if (typeof seconds === "number") waits.set(request, seconds);
+    },
+    onResponse: ({ request, response }) => {
+      const seconds = waits.get(request);
+      if (seconds !== undefined) response.headers.set("Retry-After", String(seconds));
+    },
+  };
+}

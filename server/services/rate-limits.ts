@@ -1,0 +1,231 @@
+// Rate limits as data: tenant admins keep RateLimitConfig rows (scope global/tenant/user/agent/
+// api_key, per minute/hour/day or concurrent) for two actions: `api.request` (every GraphQL
+// operation made with an API key) and `analysis.start` (analysis/rate-limit.ts). Windows are
+// counted by rate-limiter-flexible, in Redis when REDIS_URL is set and else in rate_limit_usage,
+// so all instances share them. Every refusal is recorded in rate_limit_violations for admins.
+import { Redis } from "ioredis";
+import { type RateLimiterAbstract, RateLimiterPrisma, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { badInput, forbidden, notFound, rateLimited } from "../errors.ts";
+import type { PrismaClient, RateLimitConfig, RateLimitScope, RateLimitType } from "../generated/prisma/client.ts";
+import type { SignedInViewer } from "../viewer.ts";
+import { isTenantAdmin } from "../viewer.ts";
+import { audit } from "./audit.ts";
+
+export const RATE_LIMIT_ACTIONS = ["api.request", "analysis.start"] as const;
+export type RateLimitAction = (typeof RATE_LIMIT_ACTIONS)[number];
+
+export const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests">, number> = {
+  requests_per_minute: 60,
+  requests_per_hour: 3_600,
+  requests_per_day: 86_400,
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How long API-request limits are kept in memory before they are read again (other instances' changes). */
+const CONFIG_TTL_MS = 5_000;
+
+export interface RateLimitInput {
+  action: string;
+  limitType: RateLimitType;
+  limitScope: RateLimitScope;
+  limitValue: number;
+  userId?: string | null;
+  agentId?: string | null;
+  apiKeyId?: string | null;
+  isActive?: boolean | null;
+}
+
+export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined }) {
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true }) : null;
+  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiter = (prefix: string, points: number, duration: number) => {
+    const k = `${prefix}:${points}:${duration}`;
+    let l = limiters.get(k);
+    if (!l) {
+      l = redis
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: prefix, points, duration })
+        : new RateLimiterPrisma({
+            storeClient: prisma,
+            tableName: "rateLimitUsage",
+            keyPrefix: prefix,
+            points,
+            duration,
+            clearExpiredByTimeout: false,
+          });
+      limiters.set(k, l);
+    }
+    return l;
+  };
+
+  const cache = new Map<string, { rows: RateLimitConfig[]; readAt: number }>();
+  async function apiConfigs(tenantId: string): Promise<RateLimitConfig[]> {
+    const hit = cache.get(tenantId);
+    if (hit && Date.now() - hit.readAt < CONFIG_TTL_MS) return hit.rows;
+    const rows = await prisma.rateLimitConfig.findMany({
+      where: {
+        action: "api.request",
+        isActive: true,
+        limitType: { not: "concurrent_requests" },
+        OR: [{ tenantId: null }, { tenantId }],
+      },
+      orderBy: { createdAt: "asc" },
+    });
+    cache.set(tenantId, { rows, readAt: Date.now() });
+    return rows;
+  }
+
+  async function violation(c: RateLimitConfig, viewer: SignedInViewer, retryAfterSeconds: number) {
+    await prisma.rateLimitViolation.create({
+      data: {
+        configId: c.id,
+        tenantId: viewer.tenantId,
+        userId: viewer.userId,
+        apiKeyId: viewer.kind === "apiKey" ? viewer.apiKeyId : null,
+        action: c.action,
+        limitType: c.limitType,
+        limitScope: c.limitScope,
+        limitValue: c.limitValue,
+        retryAfterSeconds,
+      },
+    });
+  }
+
+  const key = (c: RateLimitConfig, viewer: SignedInViewer & { kind: "apiKey" }): string | null => {
+    switch (c.limitScope) {
+      case "global":
+        return `${c.id}:global`;
+      case "tenant":
+        return `${c.id}:tenant:${viewer.tenantId}`;
+      case "user":
+        return c.userId && c.userId !== viewer.userId ? null : `${c.id}:user:${viewer.userId}`;
+      case "api_key":
+        return c.apiKeyId && c.apiKeyId !== viewer.apiKeyId ? null : `${c.id}:key:${viewer.apiKeyId}`;
+      case "agent":
+        return null; // a request names no agent; agent limits bind analyses
+    }
+  };
+
+  async function refuse(c: RateLimitConfig, viewer: SignedInViewer, msBeforeNext: number): Promise<never> {
+    const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    await violation(c, viewer, seconds);
+    throw rateLimited(seconds);
+  }
+
+  return {
+    /**
+     * Counts one API-key request against every `api.request` limit that applies, or throws
+     * RATE_LIMITED (recorded) when one is used up. Tenants without such limits cost nothing here.
+     */
+    async admitRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<void> {
+      const configs = await apiConfigs(viewer.tenantId);
+      const windows = configs.flatMap((c) => {
+        const k = key(c, viewer);
+        return k && c.limitType !== "concurrent_requests" ? [{ c, k, duration: WINDOW_SECONDS[c.limitType] }] : [];
+      });
+      // Checked before anything is counted, so a request refused by one limit does not use up the others.
+      for (const w of windows) {
+        const res = await limiter("api", w.c.limitValue, w.duration).get(w.k);
+        if (res && res.remainingPoints <= 0) await refuse(w.c, viewer, res.msBeforeNext);
+      }
+      for (const w of windows) {
+        try {
+          await limiter("api", w.c.limitValue, w.duration).consume(w.k, 1);
+        } catch (e) {
+          if (e instanceof RateLimiterRes) await refuse(w.c, viewer, e.msBeforeNext);
+          throw e;
+        }
+      }
+    },
+
+    recordViolation: violation,
+
+    async set(viewer: SignedInViewer, input: RateLimitInput & { id?: string | null }): Promise<RateLimitConfig> {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      for (const field of ["id", "userId", "agentId", "apiKeyId"] as const) {
+        const v = input[field];
+        if (v && !UUID.test(v)) throw badInput(field, `${field} is not an id of this API.`);
+      }
+      if (!(RATE_LIMIT_ACTIONS as readonly string[]).includes(input.action))
+        throw badInput("action", `action must be one of ${RATE_LIMIT_ACTIONS.join(", ")}.`);
+      if (input.limitScope === "global" && !viewer.roles.includes("superadmin"))
+        throw forbidden("Only a superadmin can set a limit for every tenant.");
+      const needs: [RateLimitScope, keyof RateLimitInput][] = [
+        ["user", "userId"],
+        ["agent", "agentId"],
+        ["api_key", "apiKeyId"],
+      ];
+      for (const [scope, field] of needs)
+        if (input.limitScope === scope && !input[field]) throw badInput(field, `A ${scope} limit names its ${field}.`);
+      const tenantId = input.limitScope === "global" ? null : viewer.tenantId;
+      if (
+        input.userId &&
+        !(await prisma.roleAssignment.findFirst({ where: { userId: input.userId, tenantId: viewer.tenantId } }))
+      )
+        throw notFound("Member");
+      if (input.agentId && !(await prisma.agent.findFirst({ where: { id: input.agentId, tenantId: viewer.tenantId } })))
+        throw notFound("Agent");
+      if (
+        input.apiKeyId &&
+        !(await prisma.apiKey.findFirst({ where: { id: input.apiKeyId, tenantId: viewer.tenantId } }))
+      )
+        throw notFound("API key");
+      const data = {
+        tenantId,
+        action: input.action,
+        limitType: input.limitType,
+        limitScope: input.limitScope,
+        limitValue: input.limitValue,
+        userId: input.userId ?? null,
+        agentId: input.agentId ?? null,
+        apiKeyId: input.apiKeyId ?? null,
+        isActive: input.isActive ?? true,
+      };
+      const row = await prisma.$transaction(async (tx) => {
+        if (input.id) {
+          const old = await tx.rateLimitConfig.findFirst({ where: { id: input.id, tenantId: viewer.tenantId } });
+          if (!old) throw notFound("Rate limit");
+        }
+        const saved = input.id
+          ? await tx.rateLimitConfig.update({ where: { id: input.id }, data })
+          : await tx.rateLimitConfig.create({ data });
+        await audit(tx, {
+          action: "rate_limit.set",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "RateLimitConfig",
+          resourceId: saved.id,
+          metadata: { ...data },
+        });
+        return saved;
+      });
+      cache.delete(viewer.tenantId);
+      return row;
+    },
+
+    async remove(viewer: SignedInViewer, id: string): Promise<RateLimitConfig> {
+      if (!isTenantAdmin(viewer)) throw forbidden();
+      if (!UUID.test(id)) throw notFound("Rate limit");
+      const row = await prisma.rateLimitConfig.findFirst({ where: { id, tenantId: viewer.tenantId } });
+      if (!row) throw notFound("Rate limit");
+      await prisma.$transaction(async (tx) => {
+        await tx.rateLimitConfig.delete({ where: { id } });
+        await audit(tx, {
+          action: "rate_limit.deleted",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "RateLimitConfig",
+          resourceId: id,
+        });
+      });
+      cache.delete(viewer.tenantId);
+      return row;
+    },
+
+    async close() {
+      if (redis) redis.disconnect();
+    },
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
