@@ -250,6 +250,30 @@ describe(`live queries (${dbKind})`, () => {
     expect(["UNAUTHENTICATED", "close 4401"]).toContain(await byKey.ended);
   });
 
+  it("over server-sent events too, a new API key arrives on the open stream", async () => {
+    const a = await createOwner(exec, "A");
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${a.token}` },
+      body: JSON.stringify({ query: `query Keys @live { apiKeys(first: 10) { edges { node { name } } } }` }),
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil(/"apiKeys"/);
+    await ok(exec, `mutation { createApiKey(name: "over-sse", scopes: [READ_MEMORIES]) { secret } }`, {}, a.token);
+    await readUntil(/over-sse/);
+    expect(text).toMatch(/over-sse/);
+    await reader.cancel();
+  });
+
   it("refuses @live over plain HTTP and to anonymous viewers, with a code", async () => {
     const a = await createOwner(exec);
     expect(codeOf(await exec(MEMORIES, {}, a.token))).toBe("LIVE_TRANSPORT_REQUIRED");
