@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import { createDownloadHandler } from "./http/downloads.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -21,6 +22,7 @@ import {
   withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { streamingMultipartPlugin } from "./http/multipart.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
 import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
@@ -48,6 +50,9 @@ export interface App {
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
 }
+
+/** Largest `operations` or `map` field of a multipart request. */
+const MULTIPART_FIELD_BYTES = 256 * 1024;
 
 const clientDist = fileURLToPath(new URL("../client/dist", import.meta.url));
 
@@ -107,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Browsers send forms and multipart without a preflight; a request the API accepts must
       // carry JSON, a bearer token or the CSRF header, none of which a cross-site form can send.
       csrfPreventionPlugin({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      streamingMultipartPlugin({ maxFieldBytes: MULTIPART_FIELD_BYTES, maxFileBytes: config.UPLOAD_MAX_BYTES }),
       armorPlugin(config),
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
@@ -148,6 +154,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  const download = createDownloadHandler({
+    prisma: db.prisma,
+    storage: services.files.storage,
+    secret: config.fileUrlSecret,
+    logger,
+  });
   const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -160,8 +172,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return;
     }
     if (metrics.handle(req, res)) return;
+    if (url.startsWith("/files/")) {
+      download(req, res).catch((err) => {
+        logger.error({ err }, "download failed");
+        if (!res.headersSent) json(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+      return;
+    }
     if (url.startsWith("/graphql")) {
-      if (refuseLargeBody(req, res, config.MAX_BODY_BYTES)) return;
+      // Uploads have their own, larger ceiling; each tenant's lower limit is enforced while the file streams.
+      const multipart = /^multipart\/form-data/i.test(req.headers["content-type"] ?? "");
+      const maxBytes = multipart ? config.UPLOAD_MAX_BYTES + 2 * MULTIPART_FIELD_BYTES + 65_536 : config.MAX_BODY_BYTES;
+      if (refuseLargeBody(req, res, maxBytes)) return;
       return yoga(req, res, { req });
     }
     if (serveClient) return serveClient(req, res, () => json(res, 404, { error: "not found" }));
@@ -266,7 +289,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       });
       started = true;
       await metrics.start();
-      if (config.RUN_WORKER) await services.analysis.startWorker();
+      if (config.RUN_WORKER) {
+        await services.analysis.startWorker();
+        await services.files.startCleanupWorker();
+      }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
       logger.info({ port, url }, "userplane listening");
@@ -288,6 +314,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await closePubSub();
+      services.files.storage.close();
       await db.close();
       logger.info("userplane stopped");
     },

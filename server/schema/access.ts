@@ -93,6 +93,9 @@ export const access = {
   AnalysisRun: rule<{ userId: string; tenantId: string }>({ apiScope: "analysis:read" }, (r, ctx) =>
     canSeeRun(ctx.viewer, r),
   ),
+  /** Files and work sessions are their owner's alone; admins see storage totals only (tenantStorageStats). */
+  File: rule<{ userId: string }>({ apiScope: "read:files" }, (f) => owner(f.userId)),
+  Workspace: rule<{ userId: string }>({ apiScope: "read:files" }, (w) => owner(w.userId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule<{ userId: string }>({ apiScope: "analysis:read" }, (r) => owner(r.userId)),
 };

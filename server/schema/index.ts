@@ -9,5 +9,6 @@ import "./usage.ts";
 import "./agent-usage.ts";
 import "./audit.ts";
 import "./analysis.ts";
+import "./files.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

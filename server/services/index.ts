@@ -6,6 +6,8 @@ import type { PubSub } from "../pubsub.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createAuthService } from "./auth.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+import { createFileService } from "./files/index.ts";
+import { createStorage } from "./files/storage.ts";
 
 export interface ServiceDeps {
   config: Config;
@@ -24,7 +26,9 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
+  const storage = createStorage(config);
   return {
+    files: createFileService({ config, prisma: db.prisma, storage, logger, jobs }),
     pubsub,
     embedder,
     jobs,

@@ -14,6 +14,12 @@ export const QUOTA_PERIODS: readonly QuotaPeriod[] = ["day", "week", "month", "y
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Storage is a level (bytes held now), not a sum per period: its usage never starts again from
+ * zero. The file service raises and lowers it; setting the quota measures it afresh.
+ */
+export const isLevel = (t: QuotaType) => t === "storage_gb";
+
 /** The UTC period of `kind` holding `day`, both ends inclusive (period_end is a DATE). Weeks are ISO, Monday first. */
 export function periodCovering(kind: QuotaPeriod, day: Date): { start: Date; end: Date } {
   const d = todayUtc(day);
@@ -38,6 +44,7 @@ export function periodCovering(kind: QuotaPeriod, day: Date): { start: Date; end
  * usage zero. Reads use this, so a quota shows a fresh period before anything is charged in it.
  */
 export function quotaAt(q: Quota, now: Date): Quota {
+  if (isLevel(q.quotaType)) return q;
   const { start, end } = periodCovering(q.period, now);
   if (q.periodStart.getTime() >= start.getTime()) return q;
   return { ...q, currentUsage: 0n, isExceeded: false, periodStart: start, periodEnd: end };
@@ -67,6 +74,7 @@ const until = (q: Quota) => ymd(q.periodEnd);
  * once: a concurrent charge waits on the row lock, then finds the period already moved.
  */
 async function rollOver(tx: Prisma.TransactionClient, q: Quota, now: Date): Promise<void> {
+  if (isLevel(q.quotaType)) return;
   const { start, end } = periodCovering(q.period, now);
   if (q.periodStart.getTime() >= start.getTime()) return;
   // Dates as YYYY-MM-DD text: a timestamp cast to date would follow the session's time zone.
@@ -150,7 +158,9 @@ export async function setQuota(
     const existing = stored && quotaAt(stored, now);
     const period = args.period ?? existing?.period ?? "month";
     const { start, end } = periodCovering(period, now);
-    const usage = existing?.currentUsage ?? 0n;
+    const usage = isLevel(args.quotaType)
+      ? ((await tx.file.aggregate({ where: { tenantId: viewer.tenantId }, _sum: { size: true } }))._sum.size ?? 0n)
+      : (existing?.currentUsage ?? 0n);
     const data = {
       period,
       quotaLimit: limit,
