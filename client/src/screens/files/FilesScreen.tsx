@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { toast } from "sonner";
 import { useClient, useMutation, useQuery } from "urql";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
@@ -30,7 +30,12 @@ export function FilesScreen() {
   const [stats, refetchStats] = useQuery({ query: StorageStatsQuery, context });
   const [type, setType] = useState("");
   const [name, setName] = useState("");
-  const refresh = () => refetchStats({ requestPolicy: "network-only" });
+  // Uploads go around urql (for their progress), so the list and the gauge are told to fetch again.
+  const [version, setVersion] = useState(0);
+  const refresh = () => {
+    refetchStats({ requestPolicy: "network-only" });
+    setVersion((v) => v + 1);
+  };
   return (
     <section>
       <h1>Files</h1>
@@ -56,7 +61,12 @@ export function FilesScreen() {
           </SelectField>
           <TextField label="Name contains" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
         </div>
-        <FileList mimeTypePrefix={type || null} nameContains={name.trim() || null} onChange={refresh} />
+        <FileList
+          mimeTypePrefix={type || null}
+          nameContains={name.trim() || null}
+          version={version}
+          onChange={refresh}
+        />
       </div>
     </section>
   );
@@ -135,14 +145,19 @@ function Uploader({ maxBytes, types, onDone }: { maxBytes: number; types: readon
 function FileList({
   mimeTypePrefix,
   nameContains,
+  version,
   onChange,
 }: {
   mimeTypePrefix: string | null;
   nameContains: string | null;
+  version: number;
   onChange: () => void;
 }) {
   const context = useMemo(() => typenames, []);
   const [result, refetch] = useQuery({ query: FilesQuery, variables: { mimeTypePrefix, nameContains }, context });
+  useEffect(() => {
+    if (version > 0) refetch({ requestPolicy: "network-only" });
+  }, [version, refetch]);
   return (
     <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
       {(d) => (
