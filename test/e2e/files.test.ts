@@ -66,6 +66,7 @@ describe("the Files screen", () => {
     await page.getByLabel("Name contains").fill("nothing-like-it");
     await page.getByText("No files match.").waitFor();
     await page.getByLabel("Name contains").fill("");
+    await page.getByLabel("Type").selectOption("");
   });
 
   it("downloads the same bytes through a signed link", async () => {
