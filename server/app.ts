@@ -106,6 +106,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
+    // Yoga's own body limit (25 MB by default) would refuse every large upload; the HTTP handler
+    // bounds each kind of body before yoga sees it (refuseLargeBody), and this is the same ceiling.
+    maxRequestBodySize: config.UPLOAD_MAX_BYTES + 2 * MULTIPART_FIELD_BYTES + 65_536,
     plugins: [
       requestIdPlugin(logger, { trustIncoming: config.proxyHops > 0 }),
       metrics.plugin,

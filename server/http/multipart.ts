@@ -73,14 +73,14 @@ export interface MultipartOptions {
   maxFileBytes: number;
 }
 
-function parse(request: Request, req: IncomingMessage | undefined, opts: MultipartOptions) {
+function parse(request: Request, opts: MultipartOptions) {
   const contentType = request.headers.get("content-type") ?? "";
   const length = Number(request.headers.get("content-length"));
-  const source: Readable | null = req
-    ? req
-    : request.body
-      ? Readable.from(request.body as unknown as AsyncIterable<Uint8Array>)
-      : null;
+  // The request's own body stream, not the Node request under it: a second reader of the socket
+  // would leave the body stream buffering every byte nobody reads from it.
+  const source: Readable | null = request.body
+    ? Readable.from(request.body as unknown as AsyncIterable<Uint8Array>, { objectMode: false })
+    : null;
   if (!source) throw bad("The multipart request has no body.");
   return new Promise<Record<string, unknown>>((resolve, reject) => {
     let settled = false;
@@ -157,10 +157,10 @@ const uploadsOf = new WeakMap<Request, IncomingUpload>();
 /** Replaces yoga's buffering multipart parser; the CSRF rule (a plugin's onRequest) has run before. */
 export function streamingMultipartPlugin(opts: MultipartOptions): Plugin<{ req?: IncomingMessage }> {
   return {
-    onRequestParse({ request, serverContext, setRequestParser }) {
+    onRequestParse({ request, setRequestParser }) {
       if (request.method !== "POST" || !/^multipart\/form-data/i.test(request.headers.get("content-type") ?? ""))
         return;
-      setRequestParser((r) => parse(r, (serverContext as { req?: IncomingMessage } | undefined)?.req, opts));
+      setRequestParser((r) => parse(r, opts));
     },
     // An operation refused before its resolver read the file still has to read the body to its end.
     onResultProcess({ request }) {
