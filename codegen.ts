@@ -14,7 +14,7 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: "string", Date: "string", JSON: "unknown" },
+        scalars: { DateTime: "string", Date: "string", JSON: "unknown", Upload: "File" },
       },
     },
     // The schema, minified, for the normalized cache (client/src/lib/cache.ts): it knows types,

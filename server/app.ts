@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
+import { createDownloadHandler } from "./http/downloads.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -22,6 +23,7 @@ import {
   withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { streamingMultipartPlugin } from "./http/multipart.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
 import { bindChanges } from "./live/changes.ts";
@@ -53,6 +55,9 @@ export interface App {
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
 }
+
+/** Largest `operations` or `map` field of a multipart request. */
+const MULTIPART_FIELD_BYTES = 256 * 1024;
 
 const clientDist = fileURLToPath(new URL("../client/dist", import.meta.url));
 
@@ -119,12 +124,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
+    // Yoga's own body limit (25 MB by default) would refuse every large upload; the HTTP handler
+    // bounds each kind of body before yoga sees it (refuseLargeBody), and this is the same ceiling.
+    maxRequestBodySize: config.UPLOAD_MAX_BYTES + 2 * MULTIPART_FIELD_BYTES + 65_536,
     plugins: [
       requestIdPlugin(logger, { trustIncoming: config.proxyHops > 0 }),
       metrics.plugin,
       // Browsers send forms and multipart without a preflight; a request the API accepts must
       // carry JSON, a bearer token or the CSRF header, none of which a cross-site form can send.
       csrfPreventionPlugin({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
+      streamingMultipartPlugin({ maxFieldBytes: MULTIPART_FIELD_BYTES, maxFileBytes: config.UPLOAD_MAX_BYTES }),
       armorPlugin(config),
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
@@ -174,6 +183,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  const download = createDownloadHandler({
+    prisma: db.prisma,
+    storage: services.files.storage,
+    secret: config.fileUrlSecret,
+    logger,
+  });
   const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -186,8 +201,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return;
     }
     if (metrics.handle(req, res)) return;
+    if (url.startsWith("/files/")) {
+      download(req, res).catch((err) => {
+        logger.error({ err }, "download failed");
+        if (!res.headersSent) json(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+      return;
+    }
     if (url.startsWith("/graphql")) {
-      if (refuseLargeBody(req, res, config.MAX_BODY_BYTES)) return;
+      // Uploads have their own, larger ceiling; each tenant's lower limit is enforced while the file streams.
+      const multipart = /^multipart\/form-data/i.test(req.headers["content-type"] ?? "");
+      const maxBytes = multipart ? config.UPLOAD_MAX_BYTES + 2 * MULTIPART_FIELD_BYTES + 65_536 : config.MAX_BODY_BYTES;
+      if (refuseLargeBody(req, res, maxBytes)) return;
       return yoga(req, res, { req });
     }
     if (serveClient) return serveClient(req, res, () => json(res, 404, { error: "not found" }));
@@ -293,7 +319,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       started = true;
       await metrics.start();
       services.apiMeter.start();
-      if (config.RUN_WORKER) await services.analysis.startWorker();
+      if (config.RUN_WORKER) {
+        await services.analysis.startWorker();
+        await services.files.startCleanupWorker();
+      }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
       logger.info({ port, url }, "userplane listening");
@@ -319,6 +348,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await live.close();
       await services.rateLimits.close();
       await closePubSub();
+      services.files.storage.close();
       await db.close();
       logger.info("userplane stopped");
     },

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { fieldComplexity } from "./complexity.ts";
 import type { Context, SessionContext, SignedInContext } from "./context.ts";
 import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from "./errors.ts";
-import { BoundedJSON } from "./scalars.ts";
+import type { IncomingUpload } from "./http/multipart.ts";
+import { BoundedJSON, UploadScalar } from "./scalars.ts";
 import "./input-errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
@@ -55,6 +56,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     Date: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    Upload: { Input: IncomingUpload; Output: never };
   };
 }>({
   defaultFieldNullability: false,
@@ -169,6 +171,7 @@ function loadNode(ctx: Context, info: GraphQLResolveInfo, id: { id: string; type
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("Date", DateResolver);
 builder.addScalarType("JSON", BoundedJSON);
+builder.addScalarType("Upload", UploadScalar);
 
 builder.queryType({});
 builder.mutationType({});

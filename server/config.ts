@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
 const bool = z
@@ -116,6 +117,74 @@ const schema = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Serve /metrics at all; by default on outside production, and in production when a token or port is set. */
     METRICS: bool.optional(),
+    /** Where file bytes live: `local` (DATA_DIR/files) or `s3` (any S3-compatible store). */
+    STORAGE_BACKEND: z.enum(["local", "s3"]).default("local"),
+    S3_URL: optionalUrl(["http", "https"]),
+    S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
+      .optional(),
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    /** Path-style URLs (http://host/bucket/key), which MinIO and most S3-compatible stores need. */
+    S3_FORCE_PATH_STYLE: bool.default(true),
+    /** Largest file a tenant may upload unless its own limit says otherwise. */
+    FILE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 50)
+      .default(100 * 1024 * 1024),
+    /** Ceiling of any multipart request, before its tenant is known (a tenant's limit cannot pass it). */
+    UPLOAD_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 50)
+      .default(2 * 1024 * 1024 * 1024),
+    /** MIME types (sniffed from content) uploads may have unless the tenant sets its own. */
+    FILE_MIME_TYPES: z
+      .string()
+      .default("application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((t) => t.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/, "must be MIME types like image/png")).min(1)),
+    /** Per-user storage of each tenant plan in GB (1e9 bytes); the `unlimited` plan has none. */
+    STORAGE_TIER_GB: z
+      .string()
+      .default("free=1,standard=10,professional=100")
+      .transform((v, ctx) => {
+        const tiers: Record<string, number> = {};
+        for (const part of v.split(",")) {
+          const [plan, gb] = part.split("=").map((x) => x.trim());
+          const n = Number(gb);
+          if (!plan || !["free", "standard", "professional"].includes(plan) || !(n >= 0)) {
+            ctx.addIssue({ code: "custom", message: "must be like free=1,standard=10,professional=100" });
+            return z.NEVER;
+          }
+          tiers[plan] = n;
+        }
+        return { free: 1, standard: 10, professional: 100, ...tiers } as Record<
+          "free" | "standard" | "professional",
+          number
+        >;
+      }),
+    /** Key of download URL signatures (HMAC-SHA256); required in production, generated per process elsewhere. */
+    FILE_URL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    FILE_URL_DEFAULT_SECONDS: z.coerce.number().int().min(1).max(604_800).default(300),
+    FILE_URL_MAX_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+    /** Storage objects younger than this are never called orphans: their upload may still be committing. */
+    /** When the storage clean-up runs (cron, UTC); `off`: only when queued. */
+    STORAGE_CLEANUP_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
+      .default("17 3 * * *"),
+    STORAGE_ORPHAN_GRACE_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
@@ -126,9 +195,22 @@ const schema = z
       });
     if (c.SCORER_PROVIDER === "openai" && !c.SCORER_URL)
       ctx.addIssue({ code: "custom", path: ["SCORER_URL"], message: "is required when SCORER_PROVIDER=openai" });
+    if (c.STORAGE_BACKEND === "s3")
+      for (const key of ["S3_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const)
+        if (!c[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when STORAGE_BACKEND=s3" });
+    if (c.NODE_ENV === "production" && !c.FILE_URL_SECRET)
+      ctx.addIssue({ code: "custom", path: ["FILE_URL_SECRET"], message: "is required in production" });
+    if (c.FILE_URL_DEFAULT_SECONDS > c.FILE_URL_MAX_SECONDS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["FILE_URL_DEFAULT_SECONDS"],
+        message: "must not exceed FILE_URL_MAX_SECONDS",
+      });
   });
 
 export type Config = z.infer<typeof schema> & {
+  /** FILE_URL_SECRET, or outside production a random key for this process. */
+  fileUrlSecret: string;
   graphiql: boolean;
   metrics: boolean;
   introspection: "on" | "signed-in" | "off";
@@ -156,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: c.GRAPHIQL ?? !production,
     introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
     proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
+    fileUrlSecret: c.FILE_URL_SECRET ?? randomBytes(32).toString("base64url"),
     limits: { depth: c.LIMIT_DEPTH, breadth: c.LIMIT_BREADTH, complexity: c.LIMIT_COMPLEXITY },
     // Metrics name operations and counts; production exposes them only behind a token or on their own port.
     metrics: c.METRICS ?? (!production || c.METRICS_TOKEN !== undefined || c.METRICS_PORT !== undefined),

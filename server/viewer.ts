@@ -16,6 +16,8 @@ export type ApiScope =
   | "write:usage"
   | "analysis:read"
   | "analysis:run"
+  | "read:files"
+  | "write:files"
   | "admin";
 
 export const API_SCOPES: readonly ApiScope[] = [
@@ -31,6 +33,8 @@ export const API_SCOPES: readonly ApiScope[] = [
   "write:usage",
   "analysis:read",
   "analysis:run",
+  "read:files",
+  "write:files",
   "admin",
 ];
 

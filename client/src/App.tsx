@@ -15,6 +15,7 @@ import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
+import { FilesScreen } from "./screens/files/FilesScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
 import { SecurityScreen } from "./screens/Security.tsx";
@@ -100,6 +101,7 @@ const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: "/analyses", label: "Analyses" },
   { to: "/agents", label: "Agents" },
   { to: "/memories", label: "Memories" },
+  { to: "/files", label: "Files" },
   { to: "/usage", label: "Usage & quotas" },
   { to: "/profile", label: "Profile" },
   { to: "/security", label: "Security" },
@@ -192,6 +194,8 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
       return <AgentsScreen />;
     case "/memories":
       return <MemoriesScreen />;
+    case "/files":
+      return <FilesScreen />;
     case "/usage":
       return <UsageScreen admin={admin} />;
     case "/profile":

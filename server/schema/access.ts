@@ -97,6 +97,9 @@ export const access = {
   AnalysisRun: rule({ apiScope: "analysis:read" }, (r: { userId: string; tenantId: string }, ctx) =>
     canSeeRun(ctx.viewer, r),
   ),
+  /** Files and work sessions are their owner's alone; admins see storage totals only (tenantStorageStats). */
+  File: rule<{ userId: string }>({ apiScope: "read:files" }, (f) => owner(f.userId)),
+  Workspace: rule<{ userId: string }>({ apiScope: "read:files" }, (w) => owner(w.userId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

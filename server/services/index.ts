@@ -6,6 +6,8 @@ import type { PubSub } from "../pubsub.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+import { createFileService } from "./files/index.ts";
+import { createStorage } from "./files/storage.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
 import { createRateLimits } from "./rate-limits.ts";
@@ -29,7 +31,9 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
+  const storage = createStorage(config);
   return {
+    files: createFileService({ config, prisma: db.prisma, storage, logger, jobs }),
     pubsub,
     embedder,
     jobs,

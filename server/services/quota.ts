@@ -18,7 +18,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Quota types that measure a level (members, stored bytes) rather than a flow: their usage is what
- * exists now, so a new period does not start them from zero.
+ * exists now, so a new period does not start them from zero. The file service raises and lowers
+ * storage; setting a level quota measures it afresh.
  */
 export const isLevel = (t: QuotaType) => t === "users" || t === "storage_gb";
 
@@ -165,7 +166,9 @@ export async function setQuota(
     const usage =
       args.quotaType === "users"
         ? BigInt(await activeMembers(tx, viewer.tenantId, now))
-        : (existing?.currentUsage ?? 0n);
+        : args.quotaType === "storage_gb"
+          ? ((await tx.file.aggregate({ where: { tenantId: viewer.tenantId }, _sum: { size: true } }))._sum.size ?? 0n)
+          : (existing?.currentUsage ?? 0n);
     const data = {
       period,
       quotaLimit: limit,

@@ -91,6 +91,16 @@ describe("docker-compose.yml", () => {
       expect(api.depends_on.redis.condition).toBe("service_healthy");
       expect(api.environment).toMatchObject({ NODE_ENV: "production", REDIS_URL: "redis://redis:6379" });
       expect(api.environment.DATABASE_URL).toBe(migrate?.environment.DATABASE_URL);
+      // Files go to the MinIO service, whose bucket exists before any instance starts.
+      expect(api.environment).toMatchObject({
+        STORAGE_BACKEND: "s3",
+        S3_URL: "http://minio:9000",
+        S3_BUCKET: "userplane",
+      });
+      expect(api.depends_on["minio-bucket"].condition).toBe("service_completed_successfully");
     }
+    expect(others.minio?.healthcheck).toBeDefined();
+    expect(others["minio-bucket"]?.depends_on.minio.condition).toBe("service_healthy");
+    expect(others["minio-bucket"]?.command.join(" ")).toContain("mc mb --ignore-existing local/userplane");
   });
 });

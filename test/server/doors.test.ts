@@ -65,6 +65,8 @@ const LISTS: Record<string, string[]> = {
   AuditLog: [`{ auditLog(first: 100) { edges { node { id } } } }`],
   RateLimitConfig: [`{ rateLimits { edges { node { id } } } }`],
   RateLimitViolation: [`{ rateLimitViolations { edges { node { id } } } }`],
+  File: [`{ files(first: 100) { edges { node { id } } } }`],
+  Workspace: [`{ workspaces(first: 100) { edges { node { id } } } }`],
 };
 
 const nodeTypes = () =>
@@ -157,6 +159,22 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       },
     });
     rows.RateLimitViolation = Buffer.from(`RateLimitViolation:${violation.id}`).toString("base64");
+    rows.Workspace = (
+      await ok(exec, `mutation { createWorkspace(name: "W") { id } }`, {}, owner.token)
+    ).createWorkspace.id;
+    // A row as an upload leaves it (uploads need a multipart request; files.test.ts covers them).
+    const file = await app.db.prisma.file.create({
+      data: {
+        userId,
+        tenantId,
+        name: "f.txt",
+        size: 1n,
+        mimeType: "text/plain",
+        sha256: "0",
+        storageKey: `t/${userId}`,
+      },
+    });
+    rows.File = Buffer.from(`File:${file.id}`).toString("base64");
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;

@@ -1,0 +1,262 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import { toast } from "sonner";
+import { useClient, useMutation, useQuery } from "urql";
+import { useConfirm } from "../../components/ConfirmDialog.tsx";
+import { SelectField, TextField } from "../../components/Field.tsx";
+import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
+import { errorMessage } from "../../lib/errors.ts";
+import { useFormat } from "../../lib/preferences.tsx";
+import { session } from "../../lib/session.ts";
+import {
+  DeleteFileMutation,
+  DownloadUrlQuery,
+  FilesQuery,
+  formatBytes,
+  RenameFileMutation,
+  StorageStatsQuery,
+  typenames,
+} from "./queries.ts";
+import { uploadFile } from "./upload.ts";
+
+const TYPES = [
+  { value: "", label: "All types" },
+  { value: "image/", label: "Images" },
+  { value: "application/pdf", label: "PDFs" },
+  { value: "text/", label: "Text" },
+];
+
+export function FilesScreen() {
+  const context = useMemo(() => typenames, []);
+  const [stats, refetchStats] = useQuery({ query: StorageStatsQuery, context });
+  const [type, setType] = useState("");
+  const [name, setName] = useState("");
+  // Uploads go around urql (for their progress), so the list and the gauge are told to fetch again.
+  const [version, setVersion] = useState(0);
+  const refresh = () => {
+    refetchStats({ requestPolicy: "network-only" });
+    setVersion((v) => v + 1);
+  };
+  return (
+    <section>
+      <h1>Files</h1>
+      <p className="muted">Your uploads. Only you can see them; download links last five minutes.</p>
+      <QueryState result={stats} retry={refresh}>
+        {(d) => (
+          <div className="card">
+            <h2>Storage</h2>
+            <StorageGauge bytes={d.storageStats.bytes} limit={d.storageStats.limitBytes} files={d.storageStats.files} />
+            <Uploader maxBytes={d.storageStats.maxFileBytes} types={d.storageStats.allowedTypes} onDone={refresh} />
+          </div>
+        )}
+      </QueryState>
+      <div className="card">
+        <h2>All files</h2>
+        <div className="row">
+          <SelectField label="Type" value={type} onChange={(e) => setType(e.target.value)}>
+            {TYPES.map((t) => (
+              <option key={t.value} value={t.value}>
+                {t.label}
+              </option>
+            ))}
+          </SelectField>
+          <TextField label="Name contains" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <FileList
+          mimeTypePrefix={type || null}
+          nameContains={name.trim() || null}
+          version={version}
+          onChange={refresh}
+        />
+      </div>
+    </section>
+  );
+}
+
+function StorageGauge({ bytes, limit, files }: { bytes: number; limit: number | null; files: number }) {
+  const label =
+    limit === null ? `${formatBytes(bytes)} used (no limit)` : `${formatBytes(bytes)} of ${formatBytes(limit)} used`;
+  return (
+    <div className="field">
+      <span id="storage-gauge-label">
+        {label}, {files} {files === 1 ? "file" : "files"}
+      </span>
+      {limit !== null && (
+        <meter aria-labelledby="storage-gauge-label" min={0} max={limit} value={bytes} high={limit * 0.8} optimum={0} />
+      )}
+    </div>
+  );
+}
+
+function Uploader({ maxBytes, types, onDone }: { maxBytes: number; types: readonly string[]; onDone: () => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const start = async (file: File | undefined) => {
+    if (!file) return;
+    setError(null);
+    if (file.size > maxBytes) return setError(`${file.name} is larger than ${formatBytes(maxBytes)}.`);
+    setProgress(0);
+    const r = await uploadFile(file, session.token, setProgress).done;
+    setProgress(null);
+    if (input.current) input.current.value = "";
+    if (!r.ok) return setError(r.message ?? "The upload failed.");
+    toast.success(`Uploaded ${file.name}`);
+    onDone();
+  };
+  return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target only; the file input beside it is the accessible way in.
+    <div
+      className={`subform${dragging ? " dragging" : ""}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        void start(e.dataTransfer.files[0]);
+      }}
+    >
+      <div className="field">
+        <label htmlFor="file-upload">Upload a file (or drop it here)</label>
+        <input
+          id="file-upload"
+          ref={input}
+          type="file"
+          disabled={progress !== null}
+          onChange={(e) => void start(e.target.files?.[0])}
+        />
+        <small className="muted">
+          Up to {formatBytes(maxBytes)}; {types.join(", ")}.
+        </small>
+      </div>
+      {progress !== null && (
+        <progress aria-label="Upload progress" max={1} value={progress}>
+          {Math.round(progress * 100)}%
+        </progress>
+      )}
+      <FormStatus error={error} />
+    </div>
+  );
+}
+
+function FileList({
+  mimeTypePrefix,
+  nameContains,
+  version,
+  onChange,
+}: {
+  mimeTypePrefix: string | null;
+  nameContains: string | null;
+  version: number;
+  onChange: () => void;
+}) {
+  const context = useMemo(() => typenames, []);
+  const [result, refetch] = useQuery({ query: FilesQuery, variables: { mimeTypePrefix, nameContains }, context });
+  useEffect(() => {
+    if (version > 0) refetch({ requestPolicy: "network-only" });
+  }, [version, refetch]);
+  return (
+    <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      {(d) => (
+        <ul className="list" aria-label="Files">
+          {d.files.edges.length === 0 && (
+            <li>
+              <Empty>{mimeTypePrefix || nameContains ? "No files match." : "No files yet. Upload one above."}</Empty>
+            </li>
+          )}
+          {d.files.edges.map(({ node }) => (
+            <li key={node.id}>
+              <FileRow file={node} onChange={onChange} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </QueryState>
+  );
+}
+
+interface FileItem {
+  id: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  createdAt: string;
+}
+
+function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
+  const f = useFormat();
+  const client = useClient();
+  const confirm = useConfirm();
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(file.name);
+  const [renamed, rename] = useMutation(RenameFileMutation);
+  const [, del] = useMutation(DeleteFileMutation);
+  const context = useMemo(() => typenames, []);
+
+  const download = async () => {
+    const r = await client.query(DownloadUrlQuery, { id: file.id }, { requestPolicy: "network-only" }).toPromise();
+    const url = r.data?.node && "downloadUrl" in r.data.node ? r.data.node.downloadUrl : null;
+    if (!url) return toast.error(errorMessage(r.error) ?? "The file could not be downloaded.");
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = file.name;
+    a.click();
+  };
+
+  if (renaming)
+    return (
+      <form
+        className="subform"
+        aria-label={`Rename ${file.name}`}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const r = await rename({ id: file.id, name }, context);
+          if (r.data) setRenaming(false);
+        }}
+      >
+        <TextField label="Name" value={name} maxLength={200} required onChange={(e) => setName(e.target.value)} />
+        <FormStatus error={errorMessage(renamed.error)} />
+        <div className="row">
+          <button type="submit" className="primary" disabled={renamed.fetching}>
+            Save
+          </button>
+          <button type="button" onClick={() => setRenaming(false)}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    );
+  return (
+    <article aria-label={file.name}>
+      <strong>{file.name}</strong>
+      <p className="muted">
+        {formatBytes(file.size)} · {file.mimeType} · {f.dateTime(file.createdAt)}
+      </p>
+      <div className="row">
+        <button type="button" onClick={() => void download()}>
+          Download
+        </button>
+        <button type="button" onClick={() => setRenaming(true)}>
+          Rename
+        </button>
+        <button
+          type="button"
+          className="danger"
+          onClick={async () => {
+            const sure = await confirm({ title: `Delete ${file.name}?`, confirmLabel: "Delete", danger: true });
+            if (!sure) return;
+            const r = await del({ id: file.id }, context);
+            if (r.error) return toast.error(errorMessage(r.error) ?? "The file could not be deleted.");
+            toast.success(`Deleted ${file.name}`);
+            onChange();
+          }}
+        >
+          Delete
+        </button>
+      </div>
+    </article>
+  );
+}

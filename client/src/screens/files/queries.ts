@@ -1,0 +1,72 @@
+import { graphql } from "../../../gql/index.ts";
+
+export const FilesQuery = graphql(`
+  query Files($mimeTypePrefix: String, $nameContains: String) {
+    files(first: 50, mimeTypePrefix: $mimeTypePrefix, nameContains: $nameContains) {
+      edges {
+        node {
+          id
+          name
+          size
+          mimeType
+          createdAt
+        }
+      }
+    }
+  }
+`);
+
+export const StorageStatsQuery = graphql(`
+  query StorageStats {
+    storageStats {
+      files
+      bytes
+      limitBytes
+      maxFileBytes
+      allowedTypes
+    }
+  }
+`);
+
+export const DownloadUrlQuery = graphql(`
+  query DownloadUrl($id: ID!) {
+    node(id: $id) {
+      ... on File {
+        id
+        downloadUrl
+      }
+    }
+  }
+`);
+
+export const RenameFileMutation = graphql(`
+  mutation RenameFile($id: ID!, $name: String!) {
+    renameFile(id: $id, name: $name) {
+      id
+      name
+    }
+  }
+`);
+
+export const DeleteFileMutation = graphql(`
+  mutation DeleteFile($id: ID!) {
+    deleteFile(id: $id)
+  }
+`);
+
+/** Sent by XMLHttpRequest (fetch reports no upload progress), so written out here rather than through urql. */
+export const UPLOAD_DOCUMENT = `mutation UploadFile($file: Upload!) { uploadFile(file: $file) { id name } }`;
+
+export const typenames = { additionalTypenames: ["File"] };
+
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}

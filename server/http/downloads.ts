@@ -1,0 +1,59 @@
+// GET /files/<id>?expires=…&signature=… : a signed download (services/files/signing.ts). The
+// signature is the authority, as with S3's presigned URLs; a tampered or expired URL is 403.
+// The stored type was sniffed at upload, and the browser is told not to sniff again, to save the
+// file rather than show it, and to run nothing in it should it be opened.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import { create as contentDisposition } from "content-disposition";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+import { verifySigned } from "../services/files/signing.ts";
+import type { Storage } from "../services/files/storage.ts";
+
+export function createDownloadHandler(deps: {
+  prisma: PrismaClient;
+  storage: Storage;
+  secret: string;
+  logger: Logger;
+}) {
+  const { prisma, storage, secret, logger } = deps;
+  const refuse = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+    res.end(message);
+  };
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return refuse(res, 405, "method not allowed");
+    }
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const verdict = verifySigned(secret, url, Date.now());
+    if (!verdict.ok) {
+      logger.info({ event: "security", kind: "download_refused", reason: verdict.reason }, "download refused");
+      return refuse(res, 403, verdict.reason === "expired" ? "this link has expired" : "invalid link");
+    }
+    const file = await prisma.file.findUnique({
+      where: { id: verdict.fileId },
+      select: { name: true, mimeType: true, storageKey: true },
+    });
+    const object = file && (await storage.get(file.storageKey));
+    if (!file || !object) return refuse(res, 404, "not found");
+    res.writeHead(200, {
+      "content-type": file.mimeType,
+      "content-length": String(object.size),
+      "content-disposition": contentDisposition(file.name, { type: "attachment" }),
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+      "cache-control": "private, no-store",
+    });
+    if (req.method === "HEAD") {
+      object.body.destroy();
+      return void res.end();
+    }
+    try {
+      await pipeline(object.body, res);
+    } catch (err) {
+      logger.warn({ err, fileId: verdict.fileId }, "download interrupted");
+    }
+  };
+}

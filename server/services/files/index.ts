@@ -1,0 +1,233 @@
+// Files: upload within the tenant's limits, rename, delete, signed downloads and storage
+// statistics. Storage use is a level (bytes held now), not a sum per period: each user's level is
+// checked against the tier of the tenant's plan, and the tenant's level is kept in its
+// `storage_gb` quota (bytes) when it has one, raised by uploads and lowered by deletions.
+import { randomUUID } from "node:crypto";
+import type { Config } from "../../config.ts";
+import { AppError, badInput, notFound, quotaExceeded } from "../../errors.ts";
+import type { File, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import type { IncomingUpload } from "../../http/multipart.ts";
+import type { Jobs } from "../../jobs/jobs.ts";
+import type { Logger } from "../../logger.ts";
+import type { SignedInViewer } from "../../viewer.ts";
+import { cleanStorage } from "./cleanup.ts";
+import { storageKey } from "./keys.ts";
+import { cleanName, MAX_FOLDER_CHARS } from "./names.ts";
+import { type Limit, receive } from "./receive.ts";
+import { signedPath } from "./signing.ts";
+import type { Storage } from "./storage.ts";
+
+const GB = 1_000_000_000;
+
+export interface UploadLimits {
+  maxFileBytes: number;
+  allowedTypes: readonly string[];
+  /** The user's tier in bytes; null: unlimited. */
+  userLimitBytes: number | null;
+  userUsedBytes: number;
+  /** The tenant's storage quota in bytes; null: none set. */
+  tenantLimitBytes: number | null;
+  tenantUsedBytes: number;
+}
+
+/** Bytes the tenant holds now: the level its storage quota meters. */
+export async function tenantStorageLevel(db: Prisma.TransactionClient | PrismaClient, tenantId: string) {
+  const r = await db.file.aggregate({ where: { tenantId }, _sum: { size: true } });
+  return r._sum.size ?? 0n;
+}
+
+export const CLEANUP_QUEUE = "storage-cleanup";
+
+export function createFileService(deps: {
+  config: Config;
+  prisma: PrismaClient;
+  storage: Storage;
+  logger: Logger;
+  jobs: Jobs;
+}) {
+  const { config, prisma, storage, logger, jobs } = deps;
+  let working = false;
+
+  async function limitsFor(tenantId: string, userId: string): Promise<UploadLimits> {
+    const [tenant, used, quota] = await Promise.all([
+      prisma.tenant.findUniqueOrThrow({
+        where: { id: tenantId },
+        select: { plan: true, fileMaxBytes: true, fileMimeTypes: true },
+      }),
+      prisma.file.aggregate({ where: { tenantId, userId }, _sum: { size: true } }),
+      prisma.quota.findUnique({ where: { tenantId_quotaType: { tenantId, quotaType: "storage_gb" } } }),
+    ]);
+    return {
+      maxFileBytes: Math.min(Number(tenant.fileMaxBytes ?? config.FILE_MAX_BYTES), config.UPLOAD_MAX_BYTES),
+      allowedTypes: tenant.fileMimeTypes.length ? tenant.fileMimeTypes : config.FILE_MIME_TYPES,
+      userLimitBytes: tenant.plan === "unlimited" ? null : Math.round(config.STORAGE_TIER_GB[tenant.plan] * GB),
+      userUsedBytes: Number(used._sum.size ?? 0n),
+      tenantLimitBytes: quota ? Number(quota.quotaLimit) : null,
+      tenantUsedBytes: quota ? Number(quota.currentUsage) : 0,
+    };
+  }
+
+  /** The tightest of the file size limit and what is left of the user's tier and the tenant's quota. */
+  function streamLimit(l: UploadLimits): Limit {
+    const userLeft = l.userLimitBytes === null ? Infinity : l.userLimitBytes - l.userUsedBytes;
+    const tenantLeft = l.tenantLimitBytes === null ? Infinity : l.tenantLimitBytes - l.tenantUsedBytes;
+    const left = Math.max(0, Math.min(userLeft, tenantLeft));
+    if (l.maxFileBytes <= left)
+      return {
+        bytes: l.maxFileBytes,
+        error: () =>
+          new AppError("PAYLOAD_TOO_LARGE", `Files may be at most ${l.maxFileBytes} bytes.`, {
+            field: "file",
+            limit: l.maxFileBytes,
+          }),
+      };
+    return {
+      bytes: left,
+      error: () =>
+        quotaExceeded(
+          userLeft <= tenantLeft
+            ? `This file does not fit in your storage (${left} bytes left of ${l.userLimitBytes}).`
+            : `This file does not fit in the workspace's storage quota (${left} bytes left of ${l.tenantLimitBytes}).`,
+        ),
+    };
+  }
+
+  /** Takes the row's place in the user's and tenant's storage, or refuses; concurrent uploads queue on the user's row. */
+  async function commit(tx: Prisma.TransactionClient, l: UploadLimits, row: Prisma.FileUncheckedCreateInput) {
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${row.userId}::uuid FOR UPDATE`;
+    const size = BigInt(row.size);
+    if (l.userLimitBytes !== null) {
+      const used = await tx.file.aggregate({
+        where: { tenantId: row.tenantId, userId: row.userId },
+        _sum: { size: true },
+      });
+      if ((used._sum.size ?? 0n) + size > BigInt(l.userLimitBytes))
+        throw quotaExceeded(`This file does not fit in your storage (${l.userLimitBytes} bytes).`);
+    }
+    const updated = await tx.$executeRaw`
+      UPDATE quotas SET current_usage = current_usage + ${size}::bigint,
+        is_exceeded = current_usage + ${size}::bigint >= quota_limit, updated_at = now()
+      WHERE tenant_id = ${row.tenantId}::uuid AND quota_type = 'storage_gb'
+        AND current_usage + ${size}::bigint <= quota_limit`;
+    if (updated === 0 && l.tenantLimitBytes !== null)
+      throw quotaExceeded("This file does not fit in the workspace's storage quota.");
+    return tx.file.create({ data: row });
+  }
+
+  return {
+    storage,
+    limitsFor,
+
+    async upload(
+      viewer: SignedInViewer,
+      upload: IncomingUpload,
+      args: { folder?: string | null; workspaceId?: string | null },
+    ): Promise<File> {
+      try {
+        const name = cleanName(upload.filename) || "file";
+        const folder = cleanName(args.folder ?? "", MAX_FOLDER_CHARS);
+        if (args.workspaceId) {
+          const ws = await prisma.workspace.findFirst({
+            where: { id: args.workspaceId, userId: viewer.userId, tenantId: viewer.tenantId },
+            select: { id: true },
+          });
+          if (!ws) throw notFound("Workspace");
+        }
+        const limits = await limitsFor(viewer.tenantId, viewer.userId);
+        const limit = streamLimit(limits);
+        // The declared size (the request's length less its other fields and a margin for the part's
+        // own headers) refuses an upload that cannot fit before a byte of it is read.
+        const slack = 4096 + Buffer.byteLength(upload.filename) * 3;
+        if (upload.declaredMaxBytes !== null && upload.declaredMaxBytes - slack > limit.bytes) throw limit.error();
+        const id = randomUUID();
+        const key = storageKey({
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          workspaceId: args.workspaceId ?? null,
+          fileId: id,
+        });
+        const got = await receive(upload.chunks(), {
+          storage,
+          key,
+          limit,
+          allowedTypes: limits.allowedTypes,
+        });
+        try {
+          return await prisma.$transaction((tx) =>
+            commit(tx, limits, {
+              id,
+              userId: viewer.userId,
+              tenantId: viewer.tenantId,
+              workspaceId: args.workspaceId ?? null,
+              folder,
+              name,
+              size: BigInt(got.size),
+              mimeType: got.mimeType,
+              sha256: got.sha256,
+              storageKey: key,
+            }),
+          );
+        } catch (e) {
+          await storage.delete(key).catch((err) => logger.warn({ err, key }, "could not remove a refused upload"));
+          throw e;
+        }
+      } finally {
+        if (!upload.wasRead) upload.discard();
+      }
+    },
+
+    async rename(viewer: SignedInViewer, id: string, rawName: string): Promise<void> {
+      const name = cleanName(rawName);
+      if (!name) throw badInput("name", "name must not be empty");
+      const r = await prisma.file.updateMany({ where: { id, userId: viewer.userId }, data: { name } });
+      if (r.count === 0) throw notFound("File");
+    },
+
+    /** Removes the row (and its share of the tenant's level), then the object; a failed removal leaves an orphan the clean-up finds. */
+    async delete(viewer: SignedInViewer, id: string): Promise<void> {
+      const file = await prisma.$transaction(async (tx) => {
+        const f = await tx.file.findFirst({ where: { id, userId: viewer.userId } });
+        if (!f) throw notFound("File");
+        await tx.file.delete({ where: { id } });
+        await tx.$executeRaw`
+          UPDATE quotas SET current_usage = GREATEST(0, current_usage - ${f.size}::bigint),
+            is_exceeded = GREATEST(0, current_usage - ${f.size}::bigint) >= quota_limit, updated_at = now()
+          WHERE tenant_id = ${f.tenantId}::uuid AND quota_type = 'storage_gb'`;
+        return f;
+      });
+      await storage
+        .delete(file.storageKey)
+        .catch((err) => logger.warn({ err, id }, "could not remove a deleted file's object"));
+    },
+
+    /** One pass of the clean-up, here and now (the scheduled job runs the same). */
+    cleanup: (now?: Date) =>
+      cleanStorage(prisma, storage, logger, { graceMinutes: config.STORAGE_ORPHAN_GRACE_MINUTES, now }),
+
+    /** Queues a clean-up pass; one at a time (the singleton key), run by whichever worker takes it. */
+    async enqueueCleanup(): Promise<string | null> {
+      const queue = await jobs.queue();
+      await queue.ensureQueue(CLEANUP_QUEUE);
+      return queue.send(CLEANUP_QUEUE, {}, { singletonKey: "storage-cleanup", retryLimit: 2 });
+    },
+
+    /** Works the clean-up queue and schedules it (STORAGE_CLEANUP_CRON, UTC) in the job queue, once for all instances. */
+    async startCleanupWorker(): Promise<void> {
+      if (working) return;
+      working = true;
+      const queue = await jobs.queue();
+      await queue.ensureQueue(CLEANUP_QUEUE);
+      await queue.work(CLEANUP_QUEUE, () =>
+        cleanStorage(prisma, storage, logger, { graceMinutes: config.STORAGE_ORPHAN_GRACE_MINUTES }),
+      );
+      if (config.STORAGE_CLEANUP_CRON !== "off")
+        await queue.boss.schedule(CLEANUP_QUEUE, config.STORAGE_CLEANUP_CRON, {}, { tz: "UTC" });
+    },
+
+    downloadPath(fileId: string, expiresInSeconds: number, now = Date.now()): string {
+      return signedPath(config.fileUrlSecret, fileId, Math.floor(now / 1000) + expiresInSeconds);
+    },
+  };
+}
+
+export type FileService = ReturnType<typeof createFileService>;

@@ -1,0 +1,28 @@
+// Download URLs as S3's presigned URLs work: the path names the file, the query carries an expiry
+// and an HMAC-SHA256 of both under a server secret. Whoever holds the URL may download until it
+// expires; only the file's owner can have one made (File's read rule).
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+const mac = (secret: string, fileId: string, expires: number) =>
+  createHmac("sha256", secret).update(`file:${fileId}:${expires}`).digest("base64url");
+
+export function signedPath(secret: string, fileId: string, expires: number): string {
+  return `/files/${fileId}?expires=${expires}&signature=${mac(secret, fileId, expires)}`;
+}
+
+export type Verdict = { ok: true; fileId: string } | { ok: false; reason: "malformed" | "signature" | "expired" };
+
+const PATH = /^\/files\/([0-9a-f-]{36})$/;
+
+/** Checks a download URL's path and query at `now` (ms). */
+export function verifySigned(secret: string, url: URL, now: number): Verdict {
+  const m = PATH.exec(url.pathname);
+  const expires = Number(url.searchParams.get("expires"));
+  const signature = url.searchParams.get("signature") ?? "";
+  if (!m?.[1] || !Number.isSafeInteger(expires) || !/^[A-Za-z0-9_-]{43}$/.test(signature))
+    return { ok: false, reason: "malformed" };
+  const expected = Buffer.from(mac(secret, m[1], expires));
+  if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: "signature" };
+  if (expires * 1000 <= now) return { ok: false, reason: "expired" };
+  return { ok: true, fileId: m[1] };
+}

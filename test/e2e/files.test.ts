@@ -1,0 +1,98 @@
+// The Files screen in a browser, on a desk and on a phone: upload with progress, the storage gauge,
+// filters, a signed download whose bytes match, rename and delete.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakePng } from "../support/files.ts";
+import { type RunningServer, startProduct } from "./server.ts";
+
+const SHOTS = resolve("test-results/e2e-files");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+const png = fakePng(250_000);
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startProduct();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.on("pageerror", (e) => errors.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe("the Files screen", () => {
+  it("uploads a file with progress and shows it in the list and the gauge", async () => {
+    await page.goto(`${server.url}/signup`);
+    await page.getByLabel("Your name").fill("Grace Hopper");
+    await page.getByLabel("Email").fill(`grace.${Date.now()}@example.com`);
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("link", { name: "Files" }).first().click();
+    await page.getByRole("heading", { name: "Files", exact: true }).waitFor();
+    await page.getByText("No files yet. Upload one above.").waitFor();
+
+    await page.getByLabel("Upload a file (or drop it here)").setInputFiles({
+      name: "chart.png",
+      mimeType: "application/octet-stream",
+      buffer: png,
+    });
+    await page.getByText("Uploaded chart.png").waitFor();
+    const list = page.getByRole("list", { name: "Files" });
+    await list.getByText("chart.png").waitFor();
+    await list.getByText(/250 kB · image\/png/).waitFor();
+    await page.getByText(/250 kB of 1\.0 GB used, 1 file/).waitFor();
+    await page.screenshot({ path: join(SHOTS, "01-uploaded.png"), fullPage: true });
+  });
+
+  it("filters by type and name", async () => {
+    await page.getByLabel("Type").selectOption("text/");
+    await page.getByText("No files match.").waitFor();
+    await page.getByLabel("Type").selectOption("image/");
+    await page.getByRole("list", { name: "Files" }).getByText("chart.png").waitFor();
+    await page.getByLabel("Name contains").fill("nothing-like-it");
+    await page.getByText("No files match.").waitFor();
+    await page.getByLabel("Name contains").fill("");
+    await page.getByLabel("Type").selectOption("");
+  });
+
+  it("downloads the same bytes through a signed link", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("article", { name: "chart.png" }).getByRole("button", { name: "Download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("chart.png");
+    const path = await download.path();
+    expect(sha(readFileSync(path))).toBe(sha(png));
+  });
+
+  it("renames and deletes", async () => {
+    await page.getByRole("article", { name: "chart.png" }).getByRole("button", { name: "Rename" }).click();
+    const form = page.getByRole("form", { name: "Rename chart.png" });
+    await form.getByLabel("Name").fill("scan 2024.png");
+    await form.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("article", { name: "scan 2024.png" }).waitFor();
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByLabel("Upload a file (or drop it here)").waitFor();
+    await page.screenshot({ path: join(SHOTS, "02-phone.png"), fullPage: true });
+    await page.getByRole("article", { name: "scan 2024.png" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No files yet. Upload one above.").waitFor();
+    await page.getByText(/0 B of 1\.0 GB used, 0 files/).waitFor();
+    expect(errors).toEqual([]);
+  });
+});
