@@ -100,7 +100,9 @@ describe("Userplane in a browser", () => {
       await add.getByLabel("Key").fill(key);
       await add.getByLabel("Content").fill(content);
       await add.getByRole("button", { name: "Add memory" }).click();
-      await page.getByText(`Memory "${key}" saved.`).waitFor();
+      // The first memory loads the embedding model on the server: on a busy shared machine that
+      // took longer than the default 30 s here.
+      await page.getByText(`Memory "${key}" saved.`).waitFor({ timeout: 120_000 });
     };
     await addMemory("preference", "favourite_language", "I love writing programs in the Rust programming language");
     await addMemory("fact", "home_city", "I live in Oslo with my two cats");
