@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
+import { createDevMailHandler } from "./http/dev-mail.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -27,6 +28,7 @@ import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
+import { assertMailConfigured } from "./services/account/mail.ts";
 import { createServices, type Services } from "./services/index.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
@@ -80,6 +82,7 @@ function requestInfo(
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  assertMailConfigured(config);
   const logger = options.logger ?? createLogger(config);
   const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
   const metrics = createMetrics(config, db, logger);
@@ -148,6 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  const devMail = createDevMailHandler(services.mailer, db.prisma);
   const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -160,6 +164,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return;
     }
     if (metrics.handle(req, res)) return;
+    if (devMail(req, res)) return;
     if (url.startsWith("/graphql")) {
       if (refuseLargeBody(req, res, config.MAX_BODY_BYTES)) return;
       return yoga(req, res, { req });
@@ -287,6 +292,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await services.mailer.close();
       await closePubSub();
       await db.close();
       logger.info("userplane stopped");

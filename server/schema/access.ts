@@ -58,6 +58,10 @@ const ownerOrAdmin = (userId: string, tenantId: string): Scopes => ({
 export const SESSION_ONLY: Scopes = { session: true };
 /** Tenant admins; an API key needs the `admin` scope (see isTenantAdmin). */
 export const TENANT_ADMIN: Scopes = { tenantAdmin: true };
+/** Tenant admins in an interactive session: changes to how the tenant's members sign in. */
+export const TENANT_ADMIN_SESSION: Scopes = { $all: { session: true, tenantAdmin: true } };
+/** A user's account state (email verified, second factor): the user and their tenant's admins. */
+export const accountStateOf = (user: { id: string }): Scopes => ({ $any: { self: user.id, tenantAdmin: true } });
 
 export const access = {
   User: rule<{ id: string }>({ apiScope: "read:profile" }, (u, ctx) => member(ctx, u.id)),

@@ -2,12 +2,13 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
+import { passwordPolicy } from "../services/account/password-policy.ts";
 import { API_SCOPES, type ApiScope, isSignedIn } from "../viewer.ts";
 import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
-const password = z.string().min(10, "must be at least 10 characters").max(200, "must be at most 200 characters");
+const password = passwordPolicy;
 
 export const ApiScopeEnum = builder.enumType("ApiScope", {
   values: Object.fromEntries(API_SCOPES.map((s) => [s.replace(":", "_").toUpperCase(), { value: s }])) as Record<
@@ -132,6 +133,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, args, ctx) => {
       const { token, user } = await ctx.services.sessions.signUp(args, ctx.request, args.attribution ?? {});
+      await ctx.services.account.sendVerification(user.id);
       ctx.viewer = await ctx.services.sessions.resolveViewer(token);
       return { token, userId: user.id };
     },

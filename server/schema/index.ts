@@ -2,6 +2,7 @@ import { lexicographicSortSchema } from "graphql";
 import { builder } from "../builder.ts";
 import "./user.ts";
 import "./auth.ts";
+import "./account.ts";
 import "./agent.ts";
 import "./rating.ts";
 import "./memory.ts";

@@ -3,6 +3,8 @@ import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { createAccountService } from "./account/index.ts";
+import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 import { createKeyService } from "./keys.ts";
@@ -26,6 +28,12 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
+  const mailer = createMailer(config, db.prisma, logger);
+  const throttle = {
+    freeFailures: config.SIGNIN_FREE_FAILURES,
+    failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
+    signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
+  };
   return {
     pubsub,
     embedder,
@@ -33,14 +41,12 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
     sessions: createSessionService(db.prisma, pubsub, {
       sessionTtlHours: config.SESSION_TTL_HOURS,
-      throttle: {
-        freeFailures: config.SIGNIN_FREE_FAILURES,
-        failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
-        signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
-      },
+      throttle,
     }),
     keys: createKeyService(db.prisma, pubsub),
     membership: createMembershipService(db.prisma, pubsub),
+    mailer,
+    account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle }),
   };
 }
 

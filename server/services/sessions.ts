@@ -15,6 +15,14 @@ const DUMMY_HASH_PROMISE = hash("userplane-timing-equaliser", ARGON2);
 /** Sliding renewal is written at most this often per session, not on every request. */
 const RENEW_EVERY_MS = 60_000;
 
+export const hashPassword = (password: string) => hash(password, ARGON2);
+/** Checks a password; without a hash (no such account) spends the same time on a dummy one. */
+export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {
+  if (passwordHash) return verify(passwordHash, password);
+  await verify(await DUMMY_HASH_PROMISE, password);
+  return false;
+}
+
 export interface SessionOptions {
   sessionTtlHours: number;
   throttle: ThrottleOptions;
@@ -136,7 +144,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
     ) {
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignUp(request);
-      const passwordHash = await hash(input.password, ARGON2);
+      const passwordHash = await hashPassword(input.password);
       return prisma.$transaction(async (tx) => {
         if (await tx.user.findUnique({ where: { email }, select: { id: true } }))
           throw new AppError("CONFLICT", "An account with this email already exists.", { field: "email" });
@@ -202,7 +210,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         user && ok
           ? await prisma.roleAssignment.findMany({
               where: { userId: user.id, ...inEffectOn() },
-              include: { tenant: { select: { slug: true } } },
+              include: { tenant: { select: { slug: true, requireEmailVerification: true } } },
               orderBy: [{ isPrimary: "desc" }, { createdAt: "asc" }],
             })
           : [];
@@ -230,6 +238,9 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         throw unauthenticated("Email or password is incorrect.");
       }
       await throttle.signInSucceeded(email, request);
+      // Told only to whoever knows the password, so it reveals nothing about who has an account.
+      if (membership.tenant.requireEmailVerification && !user.emailVerifiedAt)
+        throw new AppError("EMAIL_NOT_VERIFIED", "Verify your email address before signing in.");
       return prisma.$transaction(async (tx) => {
         const { token, session } = await openSession(tx, user.id, membership.tenantId, request, utm);
         await audit(tx, {

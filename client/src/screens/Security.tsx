@@ -10,6 +10,7 @@ import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status
 import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
+import { ChangePasswordSection } from "./account/ChangePassword.tsx";
 
 const SessionsQuery = graphql(`
   query Sessions($first: Int, $allInTenant: Boolean) {
@@ -119,6 +120,7 @@ export function SecurityScreen() {
     <section>
       <h1>Security</h1>
       <Sessions />
+      <ChangePasswordSection />
       <ApiKeys />
     </section>
   );

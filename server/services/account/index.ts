@@ -1,0 +1,29 @@
+// The account lifecycle beyond signing in and out: mail, email verification, password reset and
+// change (passwords.ts); multi-factor sign-in lives in mfa.ts.
+import type { Config } from "../../config.ts";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { PubSub } from "../../pubsub.ts";
+import { createThrottle, type ThrottleOptions } from "../throttle.ts";
+import type { Mailer } from "./mail.ts";
+import { createPasswordFlows } from "./passwords.ts";
+import { updateTenantSecurity } from "./tenant-security.ts";
+
+export interface AccountDeps {
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  mailer: Mailer;
+  config: Config;
+  throttle: ThrottleOptions;
+}
+
+export function createAccountService(deps: AccountDeps) {
+  const throttle = createThrottle(deps.prisma, deps.throttle);
+  return {
+    ...createPasswordFlows({ ...deps, throttle }),
+    updateTenantSecurity: (
+      ...args: Parameters<typeof updateTenantSecurity> extends [unknown, ...infer R] ? R : never
+    ) => updateTenantSecurity(deps.prisma, ...args),
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
