@@ -6,10 +6,22 @@ import { unauthenticated } from "../errors.ts";
 import { passwordPolicy } from "../services/account/password-policy.ts";
 import { isSignedIn } from "../viewer.ts";
 import { accountStateOf, SESSION_ONLY, TENANT_ADMIN_SESSION } from "./access.ts";
+import { AuthPayload } from "./auth.ts";
 import { TenantRef, UserRef } from "./user.ts";
 
 const token = z.string().trim().min(10).max(200);
 const email = z.string().trim().max(254);
+/** A 6-digit TOTP code or a recovery code like "a1b2c-3d4e5". */
+const code = z.string().trim().min(6).max(20);
+
+const TotpEnrollment = builder.objectRef<{ secret: string; uri: string }>("TotpEnrollment").implement({
+  description: "Returned once by enrollTotp: add it to an authenticator app, then confirmTotp with a code.",
+  authScopes: SESSION_ONLY,
+  fields: (t) => ({
+    secret: t.exposeString("secret", { description: "Base32 secret, for typing in by hand." }),
+    uri: t.exposeString("uri", { description: "otpauth:// URI, for a QR code." }),
+  }),
+});
 
 builder.objectFields(UserRef, (t) => ({
   emailVerifiedAt: t.expose("emailVerifiedAt", {
@@ -18,11 +30,25 @@ builder.objectFields(UserRef, (t) => ({
     description: "When the user proved the address; null while unverified.",
     authScopes: accountStateOf,
   }),
+  totpEnabled: t.boolean({
+    description: "Whether sign-in asks this user for a TOTP code.",
+    authScopes: accountStateOf,
+    resolve: (u) => u.totpEnabledAt !== null,
+  }),
+  recoveryCodesLeft: t.int({
+    nullable: true,
+    description: "Unused recovery codes; null while two-factor sign-in is off.",
+    authScopes: accountStateOf,
+    resolve: (u, _a, ctx) => (u.totpEnabledAt ? ctx.services.account.recoveryCodesLeft(u.id) : null),
+  }),
 }));
 
 builder.objectFields(TenantRef, (t) => ({
   requireEmailVerification: t.exposeBoolean("requireEmailVerification", {
     description: "Members must verify their email before they can sign in.",
+  }),
+  requireMfa: t.exposeBoolean("requireMfa", {
+    description: "Members may not turn two-factor sign-in off.",
   }),
 }));
 
@@ -75,11 +101,59 @@ builder.mutationFields((t) => ({
     type: "Tenant",
     authScopes: TENANT_ADMIN_SESSION,
     description: "Sign-in requirements of the admin's tenant.",
-    args: { requireEmailVerification: t.arg.boolean({ required: false }) },
+    args: {
+      requireEmailVerification: t.arg.boolean({ required: false }),
+      requireMfa: t.arg.boolean({ required: false }),
+    },
     resolve: async (query, _r, args, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       const tenant = await ctx.services.account.updateTenantSecurity(ctx.viewer, args, ctx.request);
       return ctx.prisma.tenant.findUniqueOrThrow({ ...query, where: { id: tenant.id } });
+    },
+  }),
+  enrollTotp: t.field({
+    type: TotpEnrollment,
+    authScopes: SESSION_ONLY,
+    description: "Starts two-factor set-up; the secret is shown this once.",
+    resolve: (_r, _a, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.services.account.enrollTotp(ctx.viewer);
+    },
+  }),
+  confirmTotp: t.stringList({
+    authScopes: SESSION_ONLY,
+    description: "Turns two-factor sign-in on with a first code; returns recovery codes, shown this once.",
+    args: { code: t.arg.string({ required: true, validate: code }) },
+    resolve: (_r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.services.account.confirmTotp(ctx.viewer, args.code, ctx.request);
+    },
+  }),
+  disableTotp: t.boolean({
+    authScopes: SESSION_ONLY,
+    description: "Turns two-factor sign-in off; needs a current code or a recovery code.",
+    args: { code: t.arg.string({ required: true, validate: code }) },
+    resolve: (_r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.services.account.disableTotp(ctx.viewer, args.code, ctx.request);
+    },
+  }),
+  completeSignIn: t.field({
+    type: AuthPayload,
+    authScopes: { public: true },
+    description: "Answers a sign-in challenge with a TOTP or recovery code and opens the session.",
+    args: {
+      challengeToken: t.arg.string({ required: true, validate: token }),
+      code: t.arg.string({ required: true, validate: code }),
+    },
+    resolve: async (_r, args, ctx) => {
+      const { token: session, user } = await ctx.services.account.completeSignIn(
+        args.challengeToken,
+        args.code,
+        ctx.request,
+      );
+      ctx.viewer = await ctx.services.sessions.resolveViewer(session);
+      return { token: session, userId: user.id };
     },
   }),
 }));

@@ -72,7 +72,7 @@ export const InviteRef = builder.prismaNode("Invite", {
   }),
 });
 
-const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPayload").implement({
+export const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPayload").implement({
   description: "A new session. Send the token as `Authorization: Bearer <token>`.",
   authScopes: { public: true },
   fields: (t) => ({
@@ -81,6 +81,32 @@ const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPa
       type: "User",
       resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }),
     }),
+  }),
+});
+
+type SignInResult = { token: string; userId: string } | { challenge: string; expiresAt: Date };
+
+const MfaChallenge = builder.objectRef<{ challenge: string; expiresAt: Date }>("MfaChallenge").implement({
+  description: "Sign-in needs a second factor: answer with completeSignIn(challengeToken, code).",
+  authScopes: { public: true },
+  fields: (t) => ({
+    challengeToken: t.exposeString("challenge"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+  }),
+});
+
+const SignInPayload = builder.objectRef<SignInResult>("SignInPayload").implement({
+  description: "A new session (token and user), or, for a user with a second factor, a challenge instead.",
+  authScopes: { public: true },
+  fields: (t) => ({
+    token: t.string({ nullable: true, resolve: (p) => ("token" in p ? p.token : null) }),
+    user: t.prismaField({
+      type: "User",
+      nullable: true,
+      resolve: (query, p, _a, ctx) =>
+        "userId" in p ? ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }) : null,
+    }),
+    mfaChallenge: t.field({ type: MfaChallenge, nullable: true, resolve: (p) => ("challenge" in p ? p : null) }),
   }),
 });
 
@@ -139,7 +165,7 @@ builder.mutationFields((t) => ({
     },
   }),
   signIn: t.field({
-    type: AuthPayload,
+    type: SignInPayload,
     authScopes: { public: true },
     args: {
       email: t.arg.string({ required: true, validate: z.string().trim().max(254) }),
@@ -147,10 +173,11 @@ builder.mutationFields((t) => ({
       tenantSlug: t.arg.string({ required: false, validate: z.string().max(100) }),
       attribution: t.arg({ type: Attribution, required: false }),
     },
-    resolve: async (_r, args, ctx) => {
-      const { token, user } = await ctx.services.sessions.signIn(args, ctx.request, args.attribution ?? {});
-      ctx.viewer = await ctx.services.sessions.resolveViewer(token);
-      return { token, userId: user.id };
+    resolve: async (_r, args, ctx): Promise<SignInResult> => {
+      const result = await ctx.services.sessions.signIn(args, ctx.request, args.attribution ?? {});
+      if ("challenge" in result) return result;
+      ctx.viewer = await ctx.services.sessions.resolveViewer(result.token);
+      return { token: result.token, userId: result.user.id };
     },
   }),
   signOut: t.boolean({

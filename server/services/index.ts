@@ -34,19 +34,17 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
     signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
   };
+  const sessions = createSessionService(db.prisma, pubsub, { sessionTtlHours: config.SESSION_TTL_HOURS, throttle });
   return {
     pubsub,
     embedder,
     jobs,
     analysis: createAnalysisService({ config, prisma: db.prisma, logger, pubsub, jobs }),
-    sessions: createSessionService(db.prisma, pubsub, {
-      sessionTtlHours: config.SESSION_TTL_HOURS,
-      throttle,
-    }),
+    sessions,
     keys: createKeyService(db.prisma, pubsub),
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
-    account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle }),
+    account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),
   };
 }
 

@@ -11,6 +11,7 @@ import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 import { ChangePasswordSection } from "./account/ChangePassword.tsx";
+import { TwoFactorSection } from "./account/TwoFactor.tsx";
 
 const SessionsQuery = graphql(`
   query Sessions($first: Int, $allInTenant: Boolean) {
@@ -121,6 +122,7 @@ export function SecurityScreen() {
       <h1>Security</h1>
       <Sessions />
       <ChangePasswordSection />
+      <TwoFactorSection />
       <ApiKeys />
     </section>
   );

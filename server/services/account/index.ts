@@ -3,8 +3,10 @@
 import type { Config } from "../../config.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { PubSub } from "../../pubsub.ts";
+import type { SessionService } from "../sessions.ts";
 import { createThrottle, type ThrottleOptions } from "../throttle.ts";
 import type { Mailer } from "./mail.ts";
+import { createMfaFlows } from "./mfa.ts";
 import { createPasswordFlows } from "./passwords.ts";
 import { updateTenantSecurity } from "./tenant-security.ts";
 
@@ -14,12 +16,14 @@ export interface AccountDeps {
   mailer: Mailer;
   config: Config;
   throttle: ThrottleOptions;
+  sessions: SessionService;
 }
 
 export function createAccountService(deps: AccountDeps) {
   const throttle = createThrottle(deps.prisma, deps.throttle);
   return {
     ...createPasswordFlows({ ...deps, throttle }),
+    ...createMfaFlows({ ...deps, throttle }),
     updateTenantSecurity: (
       ...args: Parameters<typeof updateTenantSecurity> extends [unknown, ...infer R] ? R : never
     ) => updateTenantSecurity(deps.prisma, ...args),
