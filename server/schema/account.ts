@@ -31,6 +31,7 @@ builder.objectFields(UserRef, (t) => ({
     authScopes: accountStateOf,
   }),
   totpEnabled: t.boolean({
+    nullable: true,
     description: "Whether sign-in asks this user for a TOTP code.",
     authScopes: accountStateOf,
     resolve: (u) => u.totpEnabledAt !== null,

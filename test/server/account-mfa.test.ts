@@ -3,7 +3,17 @@
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
-import { codeOf, createApiKey, createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import {
+  codeOf,
+  createApiKey,
+  createMember,
+  createOwner,
+  createTestApp,
+  dbKind,
+  type Execute,
+  executor,
+  ok,
+} from "../kit.ts";
 
 let app: App;
 let exec: Execute;
@@ -98,5 +108,19 @@ describe(`TOTP (${dbKind})`, () => {
     expect(await ok(exec, STATE, {}, owner.token)).toEqual({ me: { totpEnabled: false, recoveryCodesLeft: null } });
     const plain = await ok(exec, SIGN_IN, { email: owner.email, password: owner.password });
     expect(plain.signIn.token).toMatch(/^ups_/);
+  });
+
+  it("account state is readable by the user and their tenant's admins only", async () => {
+    const admin = await createOwner(exec, "Watcher");
+    const member = await createMember(exec, admin, "Watched");
+    const peer = await createMember(exec, admin, "Peer");
+    const q = `query($id: ID!) { node(id: $id) { ... on User { emailVerifiedAt totpEnabled recoveryCodesLeft } } }`;
+    const asPeer = await exec(q, { id: member.id }, peer.token);
+    expect(asPeer.data?.node).toEqual({ emailVerifiedAt: null, totpEnabled: null, recoveryCodesLeft: null });
+    expect(asPeer.errors?.length).toBe(3);
+    for (const t of [admin.token, member.token]) {
+      const r = await ok(exec, q, { id: member.id }, t);
+      expect(r.node).toEqual({ emailVerifiedAt: null, totpEnabled: false, recoveryCodesLeft: null });
+    }
   });
 });
