@@ -5,7 +5,7 @@ import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { passwordPolicy } from "../services/account/password-policy.ts";
 import { isSignedIn } from "../viewer.ts";
-import { accountStateOf, SESSION_ONLY, TENANT_ADMIN_SESSION } from "./access.ts";
+import { accountStateOf, ownerOnly, SESSION_ONLY, TENANT_ADMIN_SESSION } from "./access.ts";
 import { AuthPayload } from "./auth.ts";
 import { TenantRef, UserRef } from "./user.ts";
 
@@ -41,6 +41,36 @@ builder.objectFields(UserRef, (t) => ({
     description: "Unused recovery codes; null while two-factor sign-in is off.",
     authScopes: accountStateOf,
     resolve: (u, _a, ctx) => (u.totpEnabledAt ? ctx.services.account.recoveryCodesLeft(u.id) : null),
+  }),
+}));
+
+const PrivacyPreferences = builder
+  .objectRef<{
+    consentGiven: boolean;
+    consentGivenAt: Date | null;
+    dataRetentionDays: number | null;
+    marketingEmails: boolean;
+  }>("PrivacyPreferences")
+  .implement({
+    description: "The user's privacy choices; read through Profile.privacy, which only the owner may.",
+    authScopes: { signedIn: true },
+    fields: (t) => ({
+      consentGiven: t.exposeBoolean("consentGiven"),
+      consentGivenAt: t.expose("consentGivenAt", { type: "DateTime", nullable: true }),
+      dataRetentionDays: t.exposeInt("dataRetentionDays", {
+        nullable: true,
+        description: "How long the user asks for their data to be kept; null: the product's default.",
+      }),
+      marketingEmails: t.exposeBoolean("marketingEmails"),
+    }),
+  });
+
+builder.prismaObjectFields("Profile", (t) => ({
+  privacy: t.field({
+    type: PrivacyPreferences,
+    nullable: true,
+    authScopes: ownerOnly,
+    resolve: (p) => p,
   }),
 }));
 
@@ -155,6 +185,21 @@ builder.mutationFields((t) => ({
       );
       ctx.viewer = await ctx.services.sessions.resolveViewer(session);
       return { token: session, userId: user.id };
+    },
+  }),
+  updatePrivacyPreferences: t.field({
+    type: PrivacyPreferences,
+    authScopes: SESSION_ONLY,
+    description: "Changes the signed-in user's privacy preferences; unset arguments keep their value.",
+    args: {
+      consentGiven: t.arg.boolean({ required: false }),
+      dataRetentionDays: t.arg.int({ required: false, validate: z.number().int().min(1).max(3650) }),
+      clearRetention: t.arg.boolean({ required: false, description: "Back to the product's default retention." }),
+      marketingEmails: t.arg.boolean({ required: false }),
+    },
+    resolve: (_r, args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+      return ctx.services.account.updatePrivacyPreferences(ctx.viewer, args, ctx.request);
     },
   }),
 }));

@@ -6,6 +6,7 @@ import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
+import { PrivacySection } from "./account/Privacy.tsx";
 
 const ProfileQuery = graphql(`
   query Profile {
@@ -109,6 +110,7 @@ export function ProfileScreen() {
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
         {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
       </QueryState>
+      <PrivacySection />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { createThrottle, type ThrottleOptions } from "../throttle.ts";
 import type { Mailer } from "./mail.ts";
 import { createMfaFlows } from "./mfa.ts";
 import { createPasswordFlows } from "./passwords.ts";
+import { updatePrivacyPreferences } from "./privacy.ts";
 import { updateTenantSecurity } from "./tenant-security.ts";
 
 export interface AccountDeps {
@@ -24,6 +25,9 @@ export function createAccountService(deps: AccountDeps) {
   return {
     ...createPasswordFlows({ ...deps, throttle }),
     ...createMfaFlows({ ...deps, throttle }),
+    updatePrivacyPreferences: (
+      ...args: Parameters<typeof updatePrivacyPreferences> extends [unknown, ...infer R] ? R : never
+    ) => updatePrivacyPreferences(deps.prisma, ...args),
     updateTenantSecurity: (
       ...args: Parameters<typeof updateTenantSecurity> extends [unknown, ...infer R] ? R : never
     ) => updateTenantSecurity(deps.prisma, ...args),
