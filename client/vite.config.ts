@@ -18,6 +18,9 @@ export default defineConfig({
   build: { outDir: "dist", emptyOutDir: true, sourcemap: "hidden" },
   server: {
     port: 5173,
-    proxy: { "/graphql": { target: api, ws: true, changeOrigin: true } },
+    proxy: {
+      "/graphql": { target: api, ws: true, changeOrigin: true },
+      "/dev/mail.json": { target: api, changeOrigin: true },
+    },
   },
 });

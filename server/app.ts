@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
+import { createDevMailHandler } from "./http/dev-mail.ts";
 import { createDownloadHandler } from "./http/downloads.ts";
 import {
   armorPlugin,
@@ -32,6 +33,7 @@ import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
+import { assertMailConfigured } from "./services/account/mail.ts";
 import { createServices, type Services } from "./services/index.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
@@ -90,6 +92,7 @@ function requestInfo(
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  assertMailConfigured(config);
   const logger = options.logger ?? createLogger(config);
   const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
   const metrics = createMetrics(config, db, logger);
@@ -189,6 +192,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     secret: config.fileUrlSecret,
     logger,
   });
+  const devMail = createDevMailHandler(services.mailer, db.prisma);
   const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -201,6 +205,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return;
     }
     if (metrics.handle(req, res)) return;
+    if (devMail(req, res)) return;
     if (url.startsWith("/files/")) {
       download(req, res).catch((err) => {
         logger.error({ err }, "download failed");
@@ -347,6 +352,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
       await services.rateLimits.close();
+      await services.mailer.close();
       await closePubSub();
       services.files.storage.close();
       await db.close();

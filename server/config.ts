@@ -115,6 +115,15 @@ const schema = z
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the main one. */
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Mail server, e.g. smtp://user:password@mail:587 (smtps:// for TLS); required in production. */
+    SMTP_URL: optionalUrl(["smtp", "smtps"]),
+    MAIL_FROM: z.string().min(3).max(200).default("Userplane <no-reply@localhost>"),
+    /** Where the client is reached, for links in mail (verify email, reset password). */
+    APP_URL: z
+      .string()
+      .url()
+      .transform((u) => u.replace(/\/+$/, ""))
+      .default("http://localhost:5173"),
     /** Serve /metrics at all; by default on outside production, and in production when a token or port is set. */
     METRICS: bool.optional(),
     /** Where file bytes live: `local` (DATA_DIR/files) or `s3` (any S3-compatible store). */

@@ -9,6 +9,10 @@ export type ErrorCode =
   | "RATE_LIMITED"
   | "QUOTA_EXCEEDED"
   | "CONFLICT"
+  /** An account link or challenge token that is unknown, expired or already used. */
+  | "INVALID_TOKEN"
+  /** The tenant lets only members with a verified email sign in. */
+  | "EMAIL_NOT_VERIFIED"
   /** Depth, breadth, cost, aliases, tokens, directives or subscriptions over their limit. */
   | "QUERY_TOO_COMPLEX"
   | "PAYLOAD_TOO_LARGE";

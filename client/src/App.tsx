@@ -12,6 +12,11 @@ import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/route
 import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
+import { DevMailScreen } from "./screens/account/DevMail.tsx";
+import { VerifyEmailBanner } from "./screens/account/EmailVerification.tsx";
+import { ForgotPasswordScreen } from "./screens/account/ForgotPassword.tsx";
+import { ResetPasswordScreen } from "./screens/account/ResetPassword.tsx";
+import { VerifyEmailScreen } from "./screens/account/VerifyEmail.tsx";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
@@ -85,17 +90,27 @@ export function App() {
 function Routes({ token, live }: { token: string | null; live: LiveConnection }) {
   const path = usePathname();
   const location = useLocation();
-  const isPublic = path === "/signin" || path === "/signup";
+  const Public = PUBLIC_SCREENS[path];
+  const isPublic = Public !== undefined;
 
   useEffect(() => {
     if (!token && !isPublic) navigate(signInPath(location), { replace: true });
   }, [token, isPublic, location]);
 
-  if (path === "/signin") return <SignInScreen />;
-  if (path === "/signup") return <SignUpScreen />;
+  if (Public) return <Public />;
   if (!token) return null;
   return <SignedIn live={live} />;
 }
+
+/** Screens anyone may open: signing in, account links from mail, and the dev outbox. */
+const PUBLIC_SCREENS: Record<string, (() => ReactNode) | undefined> = {
+  "/signin": SignInScreen,
+  "/signup": SignUpScreen,
+  "/forgot-password": ForgotPasswordScreen,
+  "/reset-password": ResetPasswordScreen,
+  "/verify-email": VerifyEmailScreen,
+  "/dev/mail": DevMailScreen,
+};
 
 const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: "/analyses", label: "Analyses" },
@@ -177,6 +192,7 @@ function SignedIn({ live }: { live: LiveConnection }) {
         <MainNav id={navId} items={NAV.filter((n) => !n.admin || admin)} path={path} open={menu.open} />
         <main id="main" className="content" tabIndex={-1}>
           <LiveNotice live={live} />
+          <VerifyEmailBanner />
           <Screen path={path} admin={admin} />
         </main>
       </div>

@@ -59,6 +59,10 @@ const ownerOrAdmin = (userId: string, tenantId: string): Scopes => ({
 export const SESSION_ONLY = { session: true } as const satisfies Scopes;
 /** Tenant admins; an API key needs the `admin` scope (see isTenantAdmin). */
 export const TENANT_ADMIN = { tenantAdmin: true } as const satisfies Scopes;
+/** Tenant admins in an interactive session: changes to how the tenant's members sign in. */
+export const TENANT_ADMIN_SESSION: Scopes = { $all: { session: true, tenantAdmin: true } };
+/** A user's account state (email verified, second factor): the user and their tenant's admins. */
+export const accountStateOf = (user: { id: string }): Scopes => ({ $any: { self: user.id, tenantAdmin: true } });
 
 export const access = {
   User: rule({ apiScope: "read:profile" }, (u: { id: string }, ctx) => member(ctx, u.id)),

@@ -2,12 +2,13 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
+import { passwordPolicy } from "../services/account/password-policy.ts";
 import { API_SCOPES, type ApiScope } from "../viewer.ts";
 import { access, SESSION_ONLY } from "./access.ts";
 import { RoleAssignmentRef, RoleEnum, UserRef } from "./user.ts";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
-const password = z.string().min(10, "must be at least 10 characters").max(200, "must be at most 200 characters");
+const password = passwordPolicy;
 
 export const ApiScopeEnum = builder.enumType("ApiScope", {
   values: Object.fromEntries(API_SCOPES.map((s) => [s.replace(":", "_").toUpperCase(), { value: s }])) as Record<
@@ -71,7 +72,7 @@ export const InviteRef = builder.prismaNode("Invite", {
   }),
 });
 
-const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPayload").implement({
+export const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPayload").implement({
   description: "A new session. Send the token as `Authorization: Bearer <token>`.",
   authScopes: { public: true },
   fields: (t) => ({
@@ -80,6 +81,32 @@ const AuthPayload = builder.objectRef<{ token: string; userId: string }>("AuthPa
       type: "User",
       resolve: (query, p, _a, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }),
     }),
+  }),
+});
+
+type SignInResult = { token: string; userId: string } | { challenge: string; expiresAt: Date };
+
+const MfaChallenge = builder.objectRef<{ challenge: string; expiresAt: Date }>("MfaChallenge").implement({
+  description: "Sign-in needs a second factor: answer with completeSignIn(challengeToken, code).",
+  authScopes: { public: true },
+  fields: (t) => ({
+    challengeToken: t.exposeString("challenge"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+  }),
+});
+
+const SignInPayload = builder.objectRef<SignInResult>("SignInPayload").implement({
+  description: "A new session (token and user), or, for a user with a second factor, a challenge instead.",
+  authScopes: { public: true },
+  fields: (t) => ({
+    token: t.string({ nullable: true, resolve: (p) => ("token" in p ? p.token : null) }),
+    user: t.prismaField({
+      type: "User",
+      nullable: true,
+      resolve: (query, p, _a, ctx) =>
+        "userId" in p ? ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }) : null,
+    }),
+    mfaChallenge: t.field({ type: MfaChallenge, nullable: true, resolve: (p) => ("challenge" in p ? p : null) }),
   }),
 });
 
@@ -132,12 +159,13 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_r, args, ctx) => {
       const { token, user } = await ctx.services.sessions.signUp(args, ctx.request, args.attribution ?? {});
+      await ctx.services.account.sendVerification(user.id);
       ctx.viewer = await ctx.services.sessions.resolveViewer(token);
       return { token, userId: user.id };
     },
   }),
   signIn: t.field({
-    type: AuthPayload,
+    type: SignInPayload,
     authScopes: { public: true },
     args: {
       email: t.arg.string({ required: true, validate: z.string().trim().max(254) }),
@@ -145,10 +173,11 @@ builder.mutationFields((t) => ({
       tenantSlug: t.arg.string({ required: false, validate: z.string().max(100) }),
       attribution: t.arg({ type: Attribution, required: false }),
     },
-    resolve: async (_r, args, ctx) => {
-      const { token, user } = await ctx.services.sessions.signIn(args, ctx.request, args.attribution ?? {});
-      ctx.viewer = await ctx.services.sessions.resolveViewer(token);
-      return { token, userId: user.id };
+    resolve: async (_r, args, ctx): Promise<SignInResult> => {
+      const result = await ctx.services.sessions.signIn(args, ctx.request, args.attribution ?? {});
+      if ("challenge" in result) return result;
+      ctx.viewer = await ctx.services.sessions.resolveViewer(result.token);
+      return { token: result.token, userId: result.user.id };
     },
   }),
   signOut: t.boolean({

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, specifiedDirectives } from "graphql";
 import { builder } from "../builder.ts";
 import "./user.ts";
 import "./auth.ts";
+import "./account.ts";
 import "./agent.ts";
 import "./rating.ts";
 import "./memory.ts";

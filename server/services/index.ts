@@ -3,6 +3,8 @@ import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { createAccountService } from "./account/index.ts";
+import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
@@ -32,6 +34,17 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
   const jobs = createJobs(config, db, logger);
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);
+  const mailer = createMailer(config, db.prisma, logger);
+  const throttle = {
+    freeFailures: config.SIGNIN_FREE_FAILURES,
+    failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
+    signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
+  };
+  const sessions = createSessionService(db.prisma, pubsub, {
+    sessionTtlHours: config.SESSION_TTL_HOURS,
+    passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
+    throttle,
+  });
   return {
     files: createFileService({ config, prisma: db.prisma, storage, logger, jobs }),
     pubsub,
@@ -47,17 +60,11 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
       jobs,
       onRateLimited: rateLimits.recordViolation,
     }),
-    sessions: createSessionService(db.prisma, pubsub, {
-      sessionTtlHours: config.SESSION_TTL_HOURS,
-      passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
-      throttle: {
-        freeFailures: config.SIGNIN_FREE_FAILURES,
-        failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
-        signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
-      },
-    }),
+    sessions,
     keys: createKeyService(db.prisma, pubsub),
     membership: createMembershipService(db.prisma, pubsub),
+    mailer,
+    account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),
   };
 }
 

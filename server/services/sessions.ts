@@ -1,10 +1,11 @@
 import UAParser from "ua-parser-js";
 import { AppError, badInput, notFound, unauthenticated } from "../errors.ts";
-import type { PrismaClient, Role } from "../generated/prisma/client.ts";
+import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
 import { changeOf, publishChange, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
+import { issueToken, TOKEN_TTL_MS } from "./account/tokens.ts";
 import { audit } from "./audit.ts";
 import { createPasswordHasher, type PasswordCost } from "./passwords.ts";
 import { claimSeats } from "./seats.ts";
@@ -77,6 +78,32 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
     await tx.user.update({ where: { id: userId }, data: { lastSignInAt: now } });
     await tx.profile.update({ where: { userId }, data: { lastSeenAt: now } });
     return { token, session };
+  }
+
+  async function startSession(
+    userId: string,
+    tenantId: string,
+    request: RequestInfo,
+    utm?: UtmInput,
+    metadata: Prisma.InputJsonValue = {},
+  ) {
+    return transact(prisma, async (tx, note) => {
+      const { token, session } = await openSession(tx, userId, tenantId, request, utm);
+      note(changeOf("Session", "create", session));
+      note(
+        await audit(tx, {
+          action: "user.sign_in",
+          tenantId,
+          userId,
+          resource: "Session",
+          resourceId: session.id,
+          request,
+          metadata,
+        }),
+      );
+      const fresh = await tx.user.findUniqueOrThrow({ where: { id: userId } });
+      return { token, user: fresh, session };
+    });
   }
 
   return {
@@ -210,7 +237,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         user && ok
           ? await prisma.roleAssignment.findMany({
               where: { userId: user.id, ...inEffectOn() },
-              include: { tenant: { select: { slug: true } } },
+              include: { tenant: { select: { slug: true, requireEmailVerification: true } } },
               orderBy: [{ isPrimary: "desc" }, { createdAt: "asc" }],
             })
           : [];
@@ -239,23 +266,22 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         throw unauthenticated("Email or password is incorrect.");
       }
       await throttle.signInSucceeded(email, request);
-      return transact(prisma, async (tx, note) => {
-        const { token, session } = await openSession(tx, user.id, membership.tenantId, request, utm);
-        note(changeOf("Session", "create", session));
-        note(
-          await audit(tx, {
-            action: "user.sign_in",
-            tenantId: membership.tenantId,
-            userId: user.id,
-            resource: "Session",
-            resourceId: session.id,
-            request,
-          }),
-        );
-        const fresh = await tx.user.findUniqueOrThrow({ where: { id: user.id } });
-        return { token, user: fresh, session };
-      });
+      // Told only to whoever knows the password, so it reveals nothing about who has an account.
+      if (membership.tenant.requireEmailVerification && !user.emailVerifiedAt)
+        throw new AppError("EMAIL_NOT_VERIFIED", "Verify your email address before signing in.");
+      // A second factor is enrolled: no session yet, only a short-lived challenge (account/mfa.ts).
+      if (user.totpEnabledAt) {
+        const challenge = await issueToken(prisma, user.id, "mfa_challenge", membership.tenantId);
+        return { challenge, expiresAt: new Date(Date.now() + TOKEN_TTL_MS.mfa_challenge) } as const;
+      }
+      return startSession(user.id, membership.tenantId, request, utm);
     },
+
+    /** Opens a session after every factor has been checked (sign-in, or a completed challenge). */
+    startSession,
+
+    /** The password hasher, at the cost this deployment uses (account flows share it). */
+    passwords,
 
     async signOut(viewer: Viewer, request: RequestInfo) {
       if (viewer.kind !== "session") throw unauthenticated();

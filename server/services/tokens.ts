@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** 256-bit random secrets; only their SHA-256 is stored (they are not guessable, so no slow hash is needed). */
-export function newSecret(prefix: "ups" | "upk" | "upi"): string {
+/** ups session, upk API key, upi invite, upa account link or sign-in challenge (account/tokens.ts). */
+export function newSecret(prefix: "ups" | "upk" | "upi" | "upa"): string {
   return `${prefix}_${randomBytes(32).toString("base64url")}`;
 }
 

@@ -13,7 +13,9 @@ let prodExec: Execute;
 beforeAll(async () => {
   app = await createTestApp({ config: { RUN_WORKER: "false" } });
   exec = executor(app);
-  prod = await createTestApp({ config: { RUN_WORKER: "false", NODE_ENV: "production" } });
+  prod = await createTestApp({
+    config: { RUN_WORKER: "false", NODE_ENV: "production", SMTP_URL: "smtp://127.0.0.1:2525" },
+  });
   prodExec = executor(prod);
 });
 afterAll(async () => {

@@ -13,6 +13,8 @@ const codeMessages: Record<string, string> = {
   QUOTA_EXCEEDED: "Your tenant's quota is used up for this period.",
   CONFLICT: "That already exists.",
   BAD_USER_INPUT: "Please check what you entered.",
+  INVALID_TOKEN: "This link is invalid, has expired or was already used. Ask for a new one.",
+  EMAIL_NOT_VERIFIED: "Verify your email address first: open the link we mailed you.",
 };
 
 /** Field names as the forms label them, where splitting the camelCase name is not enough. */

@@ -5,6 +5,7 @@ import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
+import { PrivacySection } from "./account/Privacy.tsx";
 
 /** What the profile form reads and what saving it answers with, so the cache updates every screen. */
 export const ProfileFormFields = graphql(`
@@ -116,6 +117,7 @@ export function ProfileScreen() {
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
         {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
       </QueryState>
+      <PrivacySection />
     </section>
   );
 }

@@ -10,6 +10,8 @@ import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status
 import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
+import { ChangePasswordSection } from "./account/ChangePassword.tsx";
+import { TwoFactorSection } from "./account/TwoFactor.tsx";
 
 const SessionsQuery = graphql(`
   query Sessions($first: Int, $allInTenant: Boolean) @live {
@@ -119,6 +121,8 @@ export function SecurityScreen() {
     <section>
       <h1>Security</h1>
       <Sessions />
+      <ChangePasswordSection />
+      <TwoFactorSection />
       <ApiKeys />
     </section>
   );

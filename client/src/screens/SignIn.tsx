@@ -7,6 +7,7 @@ import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { attributionFrom, safeNext } from "../lib/next.ts";
 import { Link, navigate, useSearchParam } from "../lib/router.tsx";
 import { session } from "../lib/session.ts";
+import { CodeStep } from "./account/CodeStep.tsx";
 
 const SignInMutation = graphql(`
   mutation SignIn($email: String!, $password: String!, $tenantSlug: String, $attribution: AttributionInput) {
@@ -14,6 +15,10 @@ const SignInMutation = graphql(`
       token
       user {
         id
+      }
+      mfaChallenge {
+        challengeToken
+        expiresAt
       }
     }
   }
@@ -26,6 +31,7 @@ export function SignInScreen() {
   const [password, setPassword] = useState("");
   const [tenantSlug, setTenantSlug] = useState("");
   const [result, signIn] = useMutation(SignInMutation);
+  const [challenge, setChallenge] = useState<string | null>(null);
   const errors = fieldErrors(result.error);
 
   const submit = async (e: FormEvent) => {
@@ -36,11 +42,15 @@ export function SignInScreen() {
       tenantSlug: tenantSlug.trim() || null,
       attribution: attributionFrom(window.location.search, document.referrer),
     });
-    if (r.data?.signIn) {
-      session.set(r.data.signIn.token);
+    const payload = r.data?.signIn;
+    if (payload?.mfaChallenge) setChallenge(payload.mfaChallenge.challengeToken);
+    else if (payload?.token) {
+      session.set(payload.token);
       navigate(next, { replace: true });
     }
   };
+
+  if (challenge) return <CodeStep challengeToken={challenge} next={next} onRestart={() => setChallenge(null)} />;
 
   return (
     <main className="auth">
@@ -90,6 +100,9 @@ export function SignInScreen() {
           {result.fetching ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here?{" "}
         <Link to={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>

@@ -1,0 +1,67 @@
+import { type FormEvent, useState } from "react";
+import { toast } from "sonner";
+import { useMutation } from "urql";
+import { graphql } from "../../../gql/index.ts";
+import { TextField } from "../../components/Field.tsx";
+import { FormStatus } from "../../components/status.tsx";
+import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
+
+const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);
+
+/** Security screen section: a new password ends every other session. */
+export function ChangePasswordSection() {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [result, change] = useMutation(ChangePasswordMutation);
+  const errors = fieldErrors(result.error);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await change({ currentPassword: current, newPassword: next }, { additionalTypenames: ["Session"] });
+    if (r.data?.changePassword) {
+      setCurrent("");
+      setNext("");
+      toast.success("Password changed. Your other sessions were signed out.");
+    }
+  };
+
+  return (
+    <div className="card">
+      <h2>Password</h2>
+      <form onSubmit={submit}>
+        <TextField
+          label="Current password"
+          type="password"
+          name="current-password"
+          autoComplete="current-password"
+          maxLength={200}
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          error={errors.currentPassword}
+        />
+        <TextField
+          label="New password"
+          type="password"
+          name="new-password"
+          autoComplete="new-password"
+          minLength={10}
+          maxLength={200}
+          required
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          error={errors.newPassword}
+          hint="At least 10 characters, and not a common password. Your other sessions will be signed out."
+        />
+        <FormStatus error={formErrorMessage(result.error)} />
+        <button type="submit" disabled={result.fetching}>
+          {result.fetching ? "Changing…" : "Change password"}
+        </button>
+      </form>
+    </div>
+  );
+}
