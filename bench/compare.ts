@@ -1,8 +1,8 @@
 // Userplane beside PostGraphile v5 (amber preset) on one throwaway PostgreSQL 15, same data, same
 // query shapes, interleaved rounds: req/s and p50/p99 (autocannon), SQL statements per request
 // (pg_stat_statements, BEGIN/COMMIT included), server CPU per request (process.cpuUsage of each
-// server, a child process) and the ratio. BASELINE_DIR=<a Userplane checkout with node_modules>
-// adds that build as a third server, measured in the same rounds (before/after).
+// server, a child process) and the ratio. BASELINE_DIR=<Userplane checkouts with node_modules,
+// comma-separated> adds those builds as more servers, measured in the same rounds (before/after).
 import { type ChildProcess, spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -197,8 +197,8 @@ try {
     METRICS: "false",
   };
   await startServer("Userplane", root, "server/main.ts", userplaneEnv);
-  if (process.env.BASELINE_DIR)
-    await startServer("Userplane (baseline)", path.resolve(process.env.BASELINE_DIR), "server/main.ts", userplaneEnv);
+  for (const dir of process.env.BASELINE_DIR?.split(",").filter(Boolean) ?? [])
+    await startServer(`Userplane (${path.basename(dir)})`, path.resolve(dir), "server/main.ts", userplaneEnv);
   await startServer("PostGraphile 5", root, "bench/compare-postgraphile.mjs", { GRAPHILE_ENV: "production" });
 
   const cpu = (child: ChildProcess) =>

@@ -3,13 +3,16 @@ import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
 import { updateProfile } from "../services/profile.ts";
 import { inEffectOn, isSignedIn, todayUtc } from "../viewer.ts";
-import { access, ownerOnly as ownerRule } from "./access.ts";
+import { access, knownMembers, ownerOnly as ownerRule } from "./access.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
 
 /** Users: id and display name for anyone in the viewer's tenant; email and roles for self and admins. */
 export const UserRef = builder.prismaNode("User", {
   id: { field: "id" },
+  // Select mode: only the columns the query asks for (never password_hash), and `me { id }` or
+  // `me { tenant }` need no row at all (onlyId).
+  select: { id: true },
   authScopes: access.User.type,
   fields: (t) => ({
     displayName: t.exposeString("displayName"),
@@ -40,8 +43,13 @@ export const UserRef = builder.prismaNode("User", {
       nullable: true,
       description: "The tenant the viewer is signed in to (only on `me`).",
       authScopes: (user) => ({ self: user.id }),
-      resolve: (query, _user, _args, ctx) =>
-        isSignedIn(ctx.viewer) ? ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } }) : null,
+      resolve: (query, _user, _args, ctx) => {
+        if (!isSignedIn(ctx.viewer)) return null;
+        // The viewer's session or key references its tenant (a foreign key), so the id is all a
+        // selection of `members` alone needs.
+        if (onlyId(query)) return { id: ctx.viewer.tenantId } as never;
+        return ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } });
+      },
     }),
     myAgents: t.relatedConnection("userAgents", {
       cursor: "id",
@@ -57,6 +65,7 @@ export const UserRef = builder.prismaNode("User", {
 
 /** Public part for the tenant, private part (preferences, notifications, handles) for the owner only. */
 builder.prismaObject("Profile", {
+  select: { userId: true },
   authScopes: access.Profile.type,
   fields: (t) => {
     const ownerOnly = ownerRule;
@@ -85,6 +94,7 @@ builder.prismaObject("Profile", {
 
 export const TenantRef = builder.prismaNode("Tenant", {
   id: { field: "id" },
+  select: { id: true },
   authScopes: access.Tenant.type,
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -93,17 +103,23 @@ export const TenantRef = builder.prismaNode("Tenant", {
       type: "User",
       cursor: "id",
       description: "Users with a role in this tenant in effect today.",
-      resolve: (query, tenant, _args, ctx) =>
-        ctx.prisma.user.findMany({
+      resolve: async (query, tenant, _args, ctx) => {
+        const day = todayUtc();
+        const users = await ctx.prisma.user.findMany({
           ...query,
           where: {
             deletedAt: null,
             roleAssignments: {
-              some: { tenantId: tenant.id, ...inEffectOn() },
+              some: { tenantId: tenant.id, ...inEffectOn(day) },
             },
           },
           orderBy: { createdAt: "asc" },
-        }),
+        });
+        // These rows are members of this tenant today by the query's own filter: the User and
+        // Profile rules need not ask again.
+        knownMembers(ctx, tenant.id, day, users);
+        return users;
+      },
     }),
   }),
 });
@@ -200,10 +216,21 @@ builder.queryField("me", (t) =>
     nullable: true,
     description: "The signed-in user, or null for anonymous requests.",
     authScopes: { public: true },
-    resolve: (query, _root, _args, ctx) =>
-      isSignedIn(ctx.viewer) ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } }) : null,
+    resolve: (query, _root, _args, ctx) => {
+      if (!isSignedIn(ctx.viewer)) return null;
+      // The viewer was resolved with a role in effect, which findCredential only finds for a user
+      // who exists and is not deleted: nothing to read when only the id is asked for.
+      if (onlyId(query)) return { id: ctx.viewer.userId } as never;
+      return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+    },
   }),
 );
+
+/** A select-mode query that asks for the id alone (the id the resolver already knows). */
+function onlyId(query: { select?: Record<string, unknown> } | object): boolean {
+  const select = (query as { select?: Record<string, unknown> }).select;
+  return !!select && Object.keys(select).every((k) => k === "id");
+}
 
 builder.mutationField("updateProfile", (t) =>
   t.prismaField({
