@@ -44,10 +44,11 @@ export const UserRef = builder.prismaNode("User", {
       description: "The tenant the viewer is signed in to (only on `me`).",
       authScopes: (user) => ({ self: user.id }),
       resolve: (query, _user, _args, ctx) => {
+        const idOnly = onlyId(query);
         if (!isSignedIn(ctx.viewer)) return null;
         // The viewer's session or key references its tenant (a foreign key), so the id is all a
         // selection of `members` alone needs.
-        if (onlyId(query)) return { id: ctx.viewer.tenantId } as never;
+        if (idOnly) return { id: ctx.viewer.tenantId } as never;
         return ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } });
       },
     }),
@@ -217,10 +218,12 @@ builder.queryField("me", (t) =>
     description: "The signed-in user, or null for anonymous requests.",
     authScopes: { public: true },
     resolve: (query, _root, _args, ctx) => {
+      // Read first: a query left unread counts as a bug (onUnusedQuery), even when no row is wanted.
+      const idOnly = onlyId(query);
       if (!isSignedIn(ctx.viewer)) return null;
       // The viewer was resolved with a role in effect, which findCredential only finds for a user
       // who exists and is not deleted: nothing to read when only the id is asked for.
-      if (onlyId(query)) return { id: ctx.viewer.userId } as never;
+      if (idOnly) return { id: ctx.viewer.userId } as never;
       return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
     },
   }),
