@@ -9,7 +9,7 @@ import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
 import type { Context } from "../context.ts";
 import { canSeeRun } from "../services/analysis/index.ts";
-import { type ApiScope, inEffectOn } from "../viewer.ts";
+import { type ApiScope, inEffectOn, todayUtc } from "../viewer.ts";
 
 /** The builder's auth scopes, as a map a rule returns. */
 export interface Scopes {
@@ -134,6 +134,17 @@ const memberLoaders = createContextCache(
       return ids.map((id) => found.has(id));
     }),
 );
+
+/**
+ * Users a query has just found to be members of `tenantId` on `day`: when that is the viewer's
+ * tenant today, the membership loader starts with the answer instead of asking the database again.
+ */
+export function knownMembers(ctx: Context, tenantId: string, day: Date, users: readonly { id: string }[]) {
+  const viewer = ctx.viewer;
+  if (viewer.kind === "anonymous" || viewer.tenantId !== tenantId || day.getTime() !== todayUtc().getTime()) return;
+  const loader = memberLoaders(ctx);
+  for (const u of users) loader.prime(u.id, true);
+}
 
 /**
  * Whether a user belongs to the viewer's tenant today, batched per request: a list of N users

@@ -7,7 +7,6 @@ import { passwordPolicy } from "../services/account/password-policy.ts";
 import { isSignedIn } from "../viewer.ts";
 import { accountStateOf, ownerOnly, SESSION_ONLY, TENANT_ADMIN_SESSION } from "./access.ts";
 import { AuthPayload } from "./auth.ts";
-import { TenantRef, UserRef } from "./user.ts";
 
 const token = z.string().trim().min(10).max(200);
 const email = z.string().trim().max(254);
@@ -23,7 +22,7 @@ const TotpEnrollment = builder.objectRef<{ secret: string; uri: string }>("TotpE
   }),
 });
 
-builder.objectFields(UserRef, (t) => ({
+builder.prismaObjectFields("User", (t) => ({
   emailVerifiedAt: t.expose("emailVerifiedAt", {
     type: "DateTime",
     nullable: true,
@@ -34,12 +33,14 @@ builder.objectFields(UserRef, (t) => ({
     nullable: true,
     description: "Whether sign-in asks this user for a TOTP code.",
     authScopes: accountStateOf,
+    select: { totpEnabledAt: true },
     resolve: (u) => u.totpEnabledAt !== null,
   }),
   recoveryCodesLeft: t.int({
     nullable: true,
     description: "Unused recovery codes; null while two-factor sign-in is off.",
     authScopes: accountStateOf,
+    select: { totpEnabledAt: true },
     resolve: (u, _a, ctx) => (u.totpEnabledAt ? ctx.services.account.recoveryCodesLeft(u.id) : null),
   }),
 }));
@@ -70,11 +71,12 @@ builder.prismaObjectFields("Profile", (t) => ({
     type: PrivacyPreferences,
     nullable: true,
     authScopes: ownerOnly,
+    select: { consentGiven: true, consentGivenAt: true, dataRetentionDays: true, marketingEmails: true },
     resolve: (p) => p,
   }),
 }));
 
-builder.objectFields(TenantRef, (t) => ({
+builder.prismaObjectFields("Tenant", (t) => ({
   requireEmailVerification: t.exposeBoolean("requireEmailVerification", {
     description: "Members must verify their email before they can sign in.",
   }),

@@ -2,14 +2,17 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
 import { updateProfile } from "../services/profile.ts";
-import { inEffectOn, isInEffect, isSignedIn } from "../viewer.ts";
-import { access, ownerOnly as ownerRule } from "./access.ts";
+import { inEffectOn, isInEffect, isSignedIn, todayUtc } from "../viewer.ts";
+import { access, knownMembers, ownerOnly as ownerRule } from "./access.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
 
 /** Users: id and display name for anyone in the viewer's tenant; email and roles for self and admins. */
 export const UserRef = builder.prismaNode("User", {
   id: { field: "id" },
+  // Select mode: only the columns the query asks for (never password_hash), and `me { id }` or
+  // `me { tenant }` need no row at all (onlyId).
+  select: { id: true },
   authScopes: access.User.type,
   fields: (t) => ({
     displayName: t.exposeString("displayName"),
@@ -43,8 +46,14 @@ export const UserRef = builder.prismaNode("User", {
       nullable: true,
       description: "The tenant the viewer is signed in to (only on `me`).",
       authScopes: (user) => ({ self: user.id }),
-      resolve: (query, _user, _args, ctx) =>
-        isSignedIn(ctx.viewer) ? ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } }) : null,
+      resolve: (query, _user, _args, ctx) => {
+        const idOnly = onlyId(query);
+        if (!isSignedIn(ctx.viewer)) return null;
+        // The viewer's session or key references its tenant (a foreign key), so the id is all a
+        // selection of `members` alone needs.
+        if (idOnly) return { id: ctx.viewer.tenantId } as never;
+        return ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } });
+      },
     }),
     myAgents: t.relatedConnection("userAgents", {
       cursor: "id",
@@ -60,6 +69,7 @@ export const UserRef = builder.prismaNode("User", {
 
 /** Public part for the tenant, private part (preferences, notifications, handles) for the owner only. */
 builder.prismaObject("Profile", {
+  select: { userId: true },
   authScopes: access.Profile.type,
   fields: (t) => {
     const ownerOnly = ownerRule;
@@ -88,6 +98,7 @@ builder.prismaObject("Profile", {
 
 export const TenantRef = builder.prismaNode("Tenant", {
   id: { field: "id" },
+  select: { id: true },
   authScopes: access.Tenant.type,
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -96,20 +107,25 @@ export const TenantRef = builder.prismaNode("Tenant", {
       type: "User",
       cursor: "id",
       description: "Users with a role in this tenant in effect today.",
-      resolve: (query, tenant, _args, ctx) => {
+      resolve: async (query, tenant, _args, ctx) => {
         // Membership is a role in effect: a role given or ended changes the list as a new user does.
         watchRows(ctx, "User", { tenantId: tenant.id });
         watchRows(ctx, "RoleAssignment", { tenantId: tenant.id });
-        return ctx.prisma.user.findMany({
+        const day = todayUtc();
+        const users = await ctx.prisma.user.findMany({
           ...query,
           where: {
             deletedAt: null,
             roleAssignments: {
-              some: { tenantId: tenant.id, ...inEffectOn() },
+              some: { tenantId: tenant.id, ...inEffectOn(day) },
             },
           },
           orderBy: { createdAt: "asc" },
         });
+        // These rows are members of this tenant today by the query's own filter: the User and
+        // Profile rules need not ask again.
+        knownMembers(ctx, tenant.id, day, users);
+        return users;
       },
     }),
   }),
@@ -202,10 +218,23 @@ builder.queryField("me", (t) =>
     nullable: true,
     description: "The signed-in user, or null for anonymous requests.",
     authScopes: { public: true },
-    resolve: (query, _root, _args, ctx) =>
-      isSignedIn(ctx.viewer) ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } }) : null,
+    resolve: (query, _root, _args, ctx) => {
+      // Read first: a query left unread counts as a bug (onUnusedQuery), even when no row is wanted.
+      const idOnly = onlyId(query);
+      if (!isSignedIn(ctx.viewer)) return null;
+      // The viewer was resolved with a role in effect, which findCredential only finds for a user
+      // who exists and is not deleted: nothing to read when only the id is asked for.
+      if (idOnly) return { id: ctx.viewer.userId } as never;
+      return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+    },
   }),
 );
+
+/** A select-mode query that asks for the id alone (the id the resolver already knows). */
+function onlyId(query: { select?: Record<string, unknown> } | object): boolean {
+  const select = (query as { select?: Record<string, unknown> }).select;
+  return !!select && Object.keys(select).every((k) => k === "id");
+}
 
 builder.mutationField("updateProfile", (t) =>
   t.withAuth({ apiScope: "write:profile" }).prismaField({

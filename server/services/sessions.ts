@@ -7,6 +7,7 @@ import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { issueToken, TOKEN_TTL_MS } from "./account/tokens.ts";
 import { audit } from "./audit.ts";
+import { findCredential } from "./credential.ts";
 import { createPasswordHasher, type PasswordCost } from "./passwords.ts";
 import { claimSeats } from "./seats.ts";
 import { createThrottle, type ThrottleOptions } from "./throttle.ts";
@@ -107,36 +108,39 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
   }
 
   return {
-    /** Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. */
+    /**
+     * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. The
+     * credential and its roles come in one statement (credential.ts).
+     */
     async resolveViewer(token: string | null | undefined): Promise<Viewer> {
       if (!token) return { kind: "anonymous" };
       const kind = secretKind(token);
       const tokenHash = hashSecret(token);
       const now = new Date();
       if (kind === "session") {
-        const s = await prisma.session.findUnique({ where: { tokenHash } });
-        if (!s || s.revokedAt || s.expiresAt <= now) return { kind: "anonymous" };
+        const s = await findCredential(prisma, "session", tokenHash);
+        if (!s?.expiresAt || s.revokedAt || s.expiresAt <= now) return { kind: "anonymous" };
         let expiresAt = s.expiresAt;
-        if (now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
+        if (!s.lastSeenAt || now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
           expiresAt = new Date(now.getTime() + ttlMs);
           await prisma.$transaction([
             prisma.session.update({ where: { id: s.id }, data: { lastSeenAt: now, expiresAt } }),
             prisma.profile.update({ where: { userId: s.userId }, data: { lastSeenAt: now } }),
           ]);
         }
-        const roles = await rolesInEffect(prisma, s.userId, s.tenantId);
+        const roles = s.roles;
         // No role in effect today: the membership has ended (or not begun), so the session no
         // longer opens the tenant.
         if (roles.length === 0) return { kind: "anonymous" };
         return { kind: "session", userId: s.userId, tenantId: s.tenantId, sessionId: s.id, expiresAt, roles };
       }
       if (kind === "apiKey") {
-        const k = await prisma.apiKey.findUnique({ where: { keyHash: tokenHash } });
+        const k = await findCredential(prisma, "apiKey", tokenHash);
         if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now)) return { kind: "anonymous" };
-        if (!k.lastUsedAt || now.getTime() - k.lastUsedAt.getTime() > RENEW_EVERY_MS) {
+        if (!k.lastSeenAt || now.getTime() - k.lastSeenAt.getTime() > RENEW_EVERY_MS) {
           await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
         }
-        const roles = await rolesInEffect(prisma, k.userId, k.tenantId);
+        const roles = k.roles;
         if (roles.length === 0) return { kind: "anonymous" };
         return {
           kind: "apiKey",

@@ -39,6 +39,14 @@ describe(`nested lists load without N+1 (${dbKind})`, () => {
     expect(fifty.data.me.myAgents.edges).toHaveLength(50);
     expect(five.count).toBeGreaterThan(0);
     expect(fifty.count).toBe(five.count);
+    // The viewer (credential and roles), then the user with its agents joined.
+    expect(fifty.count).toBeLessThanOrEqual(2);
+  });
+
+  it("{ me { id } } costs one statement: the viewer's", async () => {
+    const { count, data } = await countStatements("{ me { id } }", {});
+    expect(data.me.id).toBe(owner.id);
+    expect(count).toBe(1);
   });
 
   it("tenant members with profiles runs the same statements for 5 and 50 members", async () => {
@@ -48,6 +56,8 @@ describe(`nested lists load without N+1 (${dbKind})`, () => {
     expect(five.data.me.tenant.members.edges).toHaveLength(5);
     expect(fifty.data.me.tenant.members.edges).toHaveLength(50);
     expect(fifty.count).toBe(five.count);
+    // The viewer, then the members with their profiles joined; membership is not asked twice.
+    expect(fifty.count).toBeLessThanOrEqual(2);
   });
 
   it("the agent catalogue with rating summaries runs the same statements for 5 and 50 agents", async () => {

@@ -41,7 +41,11 @@ function asPostgres(cmd: string, args: string[]) {
   return r.stdout;
 }
 
-export async function startPostgres(): Promise<Service> {
+/**
+ * A throwaway PostgreSQL; `settings` are extra server settings (`name=value`), e.g. the bench's
+ * `shared_preload_libraries=pg_stat_statements` to count statements.
+ */
+export async function startPostgres(options: { settings?: string[] } = {}): Promise<Service> {
   if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop: async () => {} };
   const bin = postgresBin();
   if (!bin) {
@@ -62,7 +66,7 @@ export async function startPostgres(): Promise<Service> {
     path.join(dir, "log"),
     "-w",
     "-o",
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300${(options.settings ?? []).map((x) => ` -c ${x}`).join("")}`,
     "start",
   ]);
   asPostgres(path.join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "userplane_test"]);
@@ -73,6 +77,17 @@ export async function startPostgres(): Promise<Service> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Migrates exactly as an operator would: `npm run db:migrate` against DATABASE_URL. */
+export function migrate(databaseUrl: string) {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const r = spawnSync(path.join(root, "node_modules/.bin/tsx"), ["server/scripts/migrate.ts"], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`db:migrate failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 export async function startRedis(): Promise<Service | null> {
