@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { productionEnv } from "./support.ts";
 
 const port = 4700 + Math.floor(Math.random() * 200);
 let server: ChildProcess | null = null;
@@ -19,7 +20,7 @@ async function startServer() {
   server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     env: {
       ...process.env,
-      NODE_ENV: "production",
+      ...(await productionEnv()),
       LOG_LEVEL: "error",
       PORT: String(port),
       HOST: "127.0.0.1",

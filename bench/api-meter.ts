@@ -11,6 +11,7 @@ import autocannon from "autocannon";
 import { type App, buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import { createApiKey, createOwner, executor } from "../test/kit.ts";
+import { productionEnv } from "./support.ts";
 
 const DURATION = Number(process.env.DURATION ?? 8);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
@@ -25,7 +26,7 @@ async function server(meter: boolean) {
   const app = await buildApp(
     loadConfig({
       ...process.env,
-      NODE_ENV: "production",
+      ...(await productionEnv()),
       LOG_LEVEL: "warn",
       PORT: "0",
       HOST: "127.0.0.1",

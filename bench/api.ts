@@ -5,6 +5,7 @@ import autocannon from "autocannon";
 import { buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import { createOwner, executor } from "../test/kit.ts";
+import { productionEnv } from "./support.ts";
 
 const MEMORIES = Number(process.env.MEMORIES ?? 10_000);
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -13,7 +14,7 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
 const app = await buildApp(
   loadConfig({
     ...process.env,
-    NODE_ENV: "production",
+    ...(await productionEnv()),
     LOG_LEVEL: "warn",
     PORT: "0",
     HOST: "127.0.0.1",

@@ -12,6 +12,7 @@ import { buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import { createMember, createOwner, dbId, executor, ok } from "../test/kit.ts";
 import { freePort, migrate, startPostgres } from "../test/support/services.ts";
+import { productionEnv } from "./support.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
@@ -43,7 +44,7 @@ try {
   // Filled through Userplane's API: one tenant, 50 members with profiles, 20 agents, one user with 20 user agents.
   const seeder = await buildApp(
     loadConfig({
-      NODE_ENV: "production",
+      ...(await productionEnv()),
       LOG_LEVEL: "warn",
       PORT: "0",
       HOST: "127.0.0.1",
@@ -189,7 +190,7 @@ try {
   }
 
   const userplaneEnv = {
-    NODE_ENV: "production",
+    ...(await productionEnv()),
     LOG_LEVEL: "warn",
     HOST: "127.0.0.1",
     SERVE_CLIENT: "false",

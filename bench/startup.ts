@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../test/support/services.ts";
+import { productionEnv } from "./support.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const runs = Number(process.env.RUNS ?? 3);
@@ -20,7 +21,7 @@ async function startOnce(dataDir: string) {
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
       LOG_LEVEL: "warn",
-      NODE_ENV: "production",
+      ...(await productionEnv()),
     },
     stdio: "ignore",
   });

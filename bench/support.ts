@@ -1,7 +1,19 @@
 // What the analysis benches share: timing helpers, an app configured for them, a workload of runs,
 // and the time each progress event was published. Server modules load lazily, because the
 // benches' client processes import this file too and must not start a server.
+import { randomBytes } from "node:crypto";
 import type { App } from "../server/app.ts";
+
+/**
+ * What production refuses to start without, for benches that measure a production build: a
+ * download-URL key for this run and a real SMTP server (test/support/smtp.ts) taking the mail
+ * that sign-ups send.
+ */
+export async function productionEnv(): Promise<Record<string, string>> {
+  const { startSmtp } = await import("../test/support/smtp.ts");
+  const smtp = await startSmtp();
+  return { NODE_ENV: "production", SMTP_URL: smtp.url, FILE_URL_SECRET: randomBytes(32).toString("hex") };
+}
 
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -31,7 +43,7 @@ export async function benchApp(opts: {
   return buildApp(
     loadConfig({
       ...process.env,
-      NODE_ENV: "production",
+      ...(await productionEnv()),
       LOG_LEVEL: "warn",
       PORT: "0",
       HOST: "127.0.0.1",

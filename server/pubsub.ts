@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
-import type { Change } from "./live/changes.ts";
+import type { Change } from "./live/change.ts";
 
 export interface AnalysisEvent {
   runId: string;

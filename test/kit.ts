@@ -8,6 +8,12 @@ import { type Config, loadConfig } from "../server/config.ts";
 
 export const dbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres";
 
+/** What production refuses to start without, for tests that build a production app or config. */
+export const PRODUCTION_SECRETS = {
+  SMTP_URL: "smtp://127.0.0.1:2525",
+  FILE_URL_SECRET: "test-only-download-url-signing-secret-0123456789",
+} as const;
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
   if (dbKind === "postgres" && !databaseUrl)

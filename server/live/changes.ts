@@ -7,43 +7,10 @@
 // (`Memory@user:<userId>`, `Memory@tenant:<tenantId>`, see watch() in queries.ts).
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
+import type { Change, LiveType } from "./change.ts";
 
-/** GraphQL type names of the rows the screens show. */
-export type LiveType =
-  | "Session"
-  | "ApiKey"
-  | "Quota"
-  | "UsageLog"
-  | "Memory"
-  | "UserAgent"
-  | "Agent"
-  | "Rating"
-  | "User"
-  | "RoleAssignment"
-  | "Invite"
-  | "AuditLog";
-
-export interface Change {
-  type: LiveType;
-  id: string;
-  /** The tenant whose lists show the row (null for rows of no tenant). */
-  tenantId: string | null;
-  /** The user whose own lists show the row (null when it belongs to the tenant only). */
-  ownerId: string | null;
-  op: "create" | "update" | "delete";
-}
-
-export const rowKey = (type: LiveType, id: string) => `${type}:${id}`;
-export const userKey = (type: LiveType, userId: string) => `${type}@user:${userId}`;
-export const tenantKey = (type: LiveType, tenantId: string) => `${type}@tenant:${tenantId}`;
-
-/** The resource keys a change invalidates: its row, and its owner's and tenant's lists of its type. */
-export function keysOf(change: Change): string[] {
-  const keys = [rowKey(change.type, change.id)];
-  if (change.ownerId) keys.push(userKey(change.type, change.ownerId));
-  if (change.tenantId) keys.push(tenantKey(change.type, change.tenantId));
-  return keys;
-}
+export type { Change, LiveType } from "./change.ts";
+export { keysOf, rowKey, tenantKey, userKey } from "./change.ts";
 
 // Services receive the Prisma client, not the app: the client an app opened names that app's
 // pub/sub, so a service publishes with what it already has and two apps in one process (tests,

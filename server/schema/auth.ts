@@ -100,11 +100,13 @@ const SignInPayload = builder.objectRef<SignInResult>("SignInPayload").implement
   authScopes: { public: true },
   fields: (t) => ({
     token: t.string({ nullable: true, resolve: (p) => ("token" in p ? p.token : null) }),
-    user: t.prismaField({
-      type: "User",
+    // Not a prismaField: a challenge has no user yet, and a Prisma query left unused is an error
+    // outside production. The row's other columns load as the selection needs them.
+    user: t.field({
+      type: UserRef,
       nullable: true,
-      resolve: (query, p, _a, ctx) =>
-        "userId" in p ? ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: p.userId } }) : null,
+      resolve: (p, _a, ctx) =>
+        "userId" in p ? ctx.prisma.user.findUniqueOrThrow({ where: { id: p.userId }, select: { id: true } }) : null,
     }),
     mfaChallenge: t.field({ type: MfaChallenge, nullable: true, resolve: (p) => ("challenge" in p ? p : null) }),
   }),

@@ -134,7 +134,22 @@ describe("shell", () => {
   it("marks live updates paused while the connection is down, then re-reads the screen once and says so", async () => {
     session.set("tok");
     setLocation("/profile");
-    const api = mockApi({ Viewer: { data: { me } }, Profile: { data: { me } } });
+    const api = mockApi({
+      Viewer: { data: { me } },
+      Profile: { data: { me } },
+      // The profile screen's account sections read their own slices of `me`.
+      EmailState: { data: { me: { id: me.id, email: me.email, emailVerifiedAt: "2026-01-01T00:00:00Z" } } },
+      Privacy: {
+        data: {
+          me: {
+            id: me.id,
+            profile: {
+              privacy: { consentGiven: true, consentGivenAt: null, dataRetentionDays: null, marketingEmails: false },
+            },
+          },
+        },
+      },
+    });
     render(<App />);
     await screen.findByRole("navigation", { name: "Main" });
     await screen.findByText("Signed in as ada@example.com");

@@ -13,6 +13,7 @@ import {
   type Execute,
   executor,
   ok,
+  PRODUCTION_SECRETS,
   testConfig,
   uniqueEmail,
 } from "../kit.ts";
@@ -174,8 +175,10 @@ describe(`dev outbox (${dbKind})`, () => {
   it("is absent when SMTP is configured, and production without SMTP_URL does not start", async () => {
     const { port } = await app.start();
     expect((await fetch(`http://127.0.0.1:${port}/dev/mail.json`)).status).toBe(404);
-    await expect(buildApp(testConfig({ NODE_ENV: "production" }), { memoryDatabase: true })).rejects.toThrow(
-      /SMTP_URL: is required in production/,
-    );
+    await expect(
+      buildApp(testConfig({ NODE_ENV: "production", FILE_URL_SECRET: PRODUCTION_SECRETS.FILE_URL_SECRET }), {
+        memoryDatabase: true,
+      }),
+    ).rejects.toThrow(/SMTP_URL: is required in production/);
   });
 });

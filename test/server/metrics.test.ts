@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, buildApp } from "../../server/app.ts";
 import { loadConfig } from "../../server/config.ts";
-import { createOwner, dbKind, type Execute, executor, ok, testConfig } from "../kit.ts";
+import { createOwner, dbKind, type Execute, executor, ok, PRODUCTION_SECRETS, testConfig } from "../kit.ts";
 import { analysisConfig, connect, PROGRESS, seedContent, startRun, waitFinished, watch } from "../support/analysis.ts";
 
 const TOKEN = "metrics-test-token-0123456789";
@@ -136,9 +136,9 @@ describe("metrics and request ids", () => {
 
 describe("where /metrics is served", () => {
   it("is off by default in production, on with a token or a port", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).metrics).toBe(false);
-    expect(loadConfig({ NODE_ENV: "production", METRICS_TOKEN: TOKEN }).metrics).toBe(true);
-    expect(loadConfig({ NODE_ENV: "production", METRICS_PORT: "9464" }).metrics).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", ...PRODUCTION_SECRETS }).metrics).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", ...PRODUCTION_SECRETS, METRICS_TOKEN: TOKEN }).metrics).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", ...PRODUCTION_SECRETS, METRICS_PORT: "9464" }).metrics).toBe(true);
     expect(loadConfig({ NODE_ENV: "development" }).metrics).toBe(true);
     expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
   });

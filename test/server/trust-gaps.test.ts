@@ -3,7 +3,17 @@
 // viewers and no field suggestions in production.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
-import { codeOf, createMember, createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import {
+  codeOf,
+  createMember,
+  createOwner,
+  createTestApp,
+  dbKind,
+  type Execute,
+  executor,
+  ok,
+  PRODUCTION_SECRETS,
+} from "../kit.ts";
 
 let app: App;
 let exec: Execute;
@@ -14,7 +24,7 @@ beforeAll(async () => {
   app = await createTestApp({ config: { RUN_WORKER: "false" } });
   exec = executor(app);
   prod = await createTestApp({
-    config: { RUN_WORKER: "false", NODE_ENV: "production", SMTP_URL: "smtp://127.0.0.1:2525" },
+    config: { RUN_WORKER: "false", NODE_ENV: "production", ...PRODUCTION_SECRETS },
   });
   prodExec = executor(prod);
 });

@@ -58,6 +58,8 @@ export async function startSmtp(): Promise<TestSmtp> {
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  // A sink never keeps a process alive by itself (benches end when their work does).
+  server.server.unref();
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,

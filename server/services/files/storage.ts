@@ -2,9 +2,6 @@
 // (embedded mode) or an S3-compatible bucket (scaled mode). Keys are made by keys.ts from hashed
 // ids only, so nothing a user typed ever becomes part of a path or an object name.
 import type { Readable } from "node:stream";
-import type { Config } from "../../config.ts";
-import { createLocalStorage } from "./local-storage.ts";
-import { createS3Storage } from "./s3-storage.ts";
 
 export interface StoredObject {
   key: string;
@@ -35,21 +32,4 @@ const KEY = /^[a-z0-9]+(\/[a-z0-9-]+)+$/;
 export function assertKey(key: string): string {
   if (!KEY.test(key) || key.length > 300) throw new Error(`invalid storage key: ${key}`);
   return key;
-}
-
-export function createStorage(config: Config): Storage {
-  if (config.STORAGE_BACKEND === "s3") {
-    const { S3_URL, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = config;
-    if (!S3_URL || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY)
-      throw new Error("STORAGE_BACKEND=s3 needs S3_URL, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
-    return createS3Storage({
-      url: S3_URL,
-      bucket: S3_BUCKET,
-      region: config.S3_REGION,
-      accessKeyId: S3_ACCESS_KEY_ID,
-      secretAccessKey: S3_SECRET_ACCESS_KEY,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    });
-  }
-  return createLocalStorage(config.DATA_DIR);
 }
