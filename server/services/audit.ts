@@ -1,6 +1,6 @@
 import type { Prisma } from "../generated/prisma/client.ts";
 import { type Change, changeOf } from "../live/changes.ts";
-import type { RequestInfo } from "../viewer.ts";
+import type { RequestInfo, SignedInViewer } from "../viewer.ts";
 
 type Tx = Pick<Prisma.TransactionClient, "auditLog">;
 
@@ -32,4 +32,14 @@ export async function audit(tx: Tx, entry: AuditEntry): Promise<Change> {
     },
   });
   return changeOf("AuditLog", "create", row);
+}
+
+/** An action a signed-in viewer took in their own tenant: the entry names them and their request. */
+export function auditAs(
+  tx: Tx,
+  viewer: SignedInViewer,
+  request: RequestInfo,
+  entry: Omit<AuditEntry, "tenantId" | "userId" | "request">,
+): Promise<Change> {
+  return audit(tx, { ...entry, tenantId: viewer.tenantId, userId: viewer.userId, request });
 }

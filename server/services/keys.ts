@@ -4,7 +4,7 @@ import { changeOf, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
-import { audit } from "./audit.ts";
+import { auditAs } from "./audit.ts";
 import { publishViewerChanged } from "./sessions.ts";
 import { hashSecret, newSecret } from "./tokens.ts";
 
@@ -34,13 +34,10 @@ export function createKeyService(prisma: PrismaClient, pubsub: PubSub) {
         });
         note(changeOf("ApiKey", "create", apiKey));
         note(
-          await audit(tx, {
+          await auditAs(tx, viewer, request, {
             action: "api_key.created",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
             resource: "ApiKey",
             resourceId: apiKey.id,
-            request,
             metadata: { scopes: apiKey.scopes },
           }),
         );
@@ -56,16 +53,7 @@ export function createKeyService(prisma: PrismaClient, pubsub: PubSub) {
         if (key.revokedAt) return key;
         const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
         note(changeOf("ApiKey", "update", updated));
-        note(
-          await audit(tx, {
-            action: "api_key.revoked",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
-            resource: "ApiKey",
-            resourceId: id,
-            request,
-          }),
-        );
+        note(await auditAs(tx, viewer, request, { action: "api_key.revoked", resource: "ApiKey", resourceId: id }));
         return updated;
       });
       publishViewerChanged(pubsub, revoked.userId, "api key revoked");

@@ -4,7 +4,7 @@ import { changeOf, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../viewer.ts";
 import { inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
-import { audit } from "./audit.ts";
+import { auditAs } from "./audit.ts";
 import { claimSeats } from "./seats.ts";
 import { publishViewerChanged } from "./sessions.ts";
 import { hashSecret, newSecret } from "./tokens.ts";
@@ -35,13 +35,10 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         });
         note(changeOf("Invite", "create", invite));
         note(
-          await audit(tx, {
+          await auditAs(tx, viewer, request, {
             action: "invite.created",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
             resource: "Invite",
             resourceId: invite.id,
-            request,
             metadata: { role: input.role },
           }),
         );
@@ -57,16 +54,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         if (!invite) throw notFound("Invite");
         if (invite.acceptedAt) throw new AppError("CONFLICT", "This invite has already been accepted.");
         note(changeOf("Invite", "delete", await tx.invite.delete({ where: { id } })));
-        note(
-          await audit(tx, {
-            action: "invite.revoked",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
-            resource: "Invite",
-            resourceId: id,
-            request,
-          }),
-        );
+        note(await auditAs(tx, viewer, request, { action: "invite.revoked", resource: "Invite", resourceId: id }));
         return invite;
       });
     },
@@ -90,13 +78,10 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         const ended = await tx.roleAssignment.update({ where: { id }, data: { effectiveTo } });
         note(changeOf("RoleAssignment", "update", ended));
         note(
-          await audit(tx, {
+          await auditAs(tx, viewer, request, {
             action: "role.ended",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
             resource: "RoleAssignment",
             resourceId: id,
-            request,
             metadata: { target: ra.userId, role: ra.role },
           }),
         );
@@ -150,13 +135,10 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         });
         note(changeOf("RoleAssignment", "create", assignment));
         note(
-          await audit(tx, {
+          await auditAs(tx, viewer, request, {
             action: "role.assigned",
-            tenantId: viewer.tenantId,
-            userId: viewer.userId,
             resource: "RoleAssignment",
             resourceId: assignment.id,
-            request,
             metadata: { target: input.userId, role: input.role },
           }),
         );
