@@ -29,7 +29,7 @@ import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
 import { bindChanges } from "./live/changes.ts";
 import { createLiveQueries } from "./live/queries.ts";
-import { liveAuthorizationPlugin, watchViewer } from "./live-auth.ts";
+import { createViewerWatches, liveAuthorizationPlugin } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
@@ -105,6 +105,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger,
     onExecute: options.onLiveExecute,
   });
+  const viewerWatches = createViewerWatches(pubsub, services.sessions.resolveViewer);
   let ready = true;
 
   const makeContext = (
@@ -141,7 +142,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       introspectionPlugin(config.introspection),
       inputShapePlugin(),
       errorCodesPlugin(),
-      liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer, live.rerun),
+      liveAuthorizationPlugin(viewerWatches, live.rerun),
       ...live.plugins,
       apiMeterPlugin(services.apiMeter, services.rateLimits),
       retryAfterPlugin(),
@@ -240,15 +241,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         ctx.extra.viewer = viewer;
         // A connection whose viewer is gone (signed out, session or key revoked or expired, membership
         // ended) closes; each operation on it re-authorizes itself (live-auth.ts).
-        ctx.extra.stopWatch = watchViewer(
-          pubsub,
-          viewer,
-          () => services.sessions.resolveViewer(token),
-          (v) => {
-            ctx.extra.viewer = v;
-            if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");
-          },
-        );
+        ctx.extra.stopWatch = viewerWatches.watch(token, viewer, (v) => {
+          ctx.extra.viewer = v;
+          if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");
+        });
         return true;
       },
       onClose: (ctx) => ctx.extra.stopWatch?.(),

@@ -23,44 +23,68 @@ function nextDeadline(viewer: Viewer, now = Date.now()): number | null {
   return Math.min(midnight.getTime(), viewer.expiresAt ? viewer.expiresAt.getTime() : Number.POSITIVE_INFINITY);
 }
 
-/**
- * Calls `onChange` with the viewer resolved again whenever the user's rights may have changed.
- * Returns the function that stops watching.
- */
-export function watchViewer(
-  pubsub: PubSub,
-  initial: Viewer,
-  resolve: () => Promise<Viewer>,
-  onChange: (viewer: Viewer) => void,
-): () => void {
-  if (!isSignedIn(initial)) return () => {};
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  const events = pubsub.subscribe("viewer:changed", initial.userId);
+type ViewerListener = (viewer: Viewer) => void;
 
-  const refresh = async () => {
-    if (stopped) return;
-    const viewer = await resolve().catch((): Viewer => ({ kind: "anonymous" }));
-    if (stopped) return;
-    onChange(viewer);
-    schedule(viewer);
+/**
+ * Calls each listener with the viewer resolved again whenever the user's rights may have changed.
+ * Every stream (and the socket) of one credential shares one watch: one `viewer:changed`
+ * subscription, one timer and one resolution per change, however many tabs and operations it has.
+ */
+export interface ViewerWatches {
+  /** Starts following `token`'s viewer (as it was resolved: `initial`); returns the function that stops. */
+  watch(token: string | null, initial: Viewer, onChange: ViewerListener): () => void;
+}
+
+export function createViewerWatches(pubsub: PubSub, resolve: (token: string | null) => Promise<Viewer>): ViewerWatches {
+  const watches = new Map<string, { listeners: Set<ViewerListener>; stop: () => void }>();
+
+  const start = (token: string, initial: Viewer & { userId: string }) => {
+    const listeners = new Set<ViewerListener>();
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    const events = pubsub.subscribe("viewer:changed", initial.userId);
+    const stop = () => {
+      stopped = true;
+      if (watches.get(token)?.listeners === listeners) watches.delete(token);
+      if (timer) clearTimeout(timer);
+      void events.return?.();
+    };
+    const refresh = async () => {
+      if (stopped) return;
+      const viewer = await resolve(token).catch((): Viewer => ({ kind: "anonymous" }));
+      if (stopped) return;
+      for (const listener of [...listeners]) listener(viewer);
+      // A credential that resolves to nobody never comes back: its streams have ended.
+      if (!isSignedIn(viewer)) return stop();
+      schedule(viewer);
+    };
+    const schedule = (viewer: Viewer) => {
+      if (timer) clearTimeout(timer);
+      const at = nextDeadline(viewer);
+      if (at === null) return;
+      // setTimeout holds at most ~24.8 days; a later deadline is looked at again then.
+      timer = setTimeout(() => void refresh(), Math.min(Math.max(0, at - Date.now() + 1000), 2 ** 31 - 1));
+      timer.unref();
+    };
+    schedule(initial);
+    void (async () => {
+      for await (const _ of events) await refresh();
+    })();
+    const entry = { listeners, stop };
+    watches.set(token, entry);
+    return entry;
   };
-  const schedule = (viewer: Viewer) => {
-    if (timer) clearTimeout(timer);
-    const at = nextDeadline(viewer);
-    if (at === null) return;
-    // setTimeout holds at most ~24.8 days; a later deadline is looked at again then.
-    timer = setTimeout(() => void refresh(), Math.min(Math.max(0, at - Date.now() + 1000), 2 ** 31 - 1));
-    timer.unref();
-  };
-  schedule(initial);
-  void (async () => {
-    for await (const _ of events) await refresh();
-  })();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    void events.return?.();
+
+  return {
+    watch(token, initial, onChange) {
+      if (!token || !isSignedIn(initial)) return () => {};
+      const entry = watches.get(token) ?? start(token, initial);
+      entry.listeners.add(onChange);
+      return () => {
+        entry.listeners.delete(onChange);
+        if (entry.listeners.size === 0) entry.stop();
+      };
+    },
   };
 }
 
@@ -152,29 +176,20 @@ const isAsyncIterable = (x: unknown): x is AsyncIterable<ExecutionResult> =>
  * Re-authorizes every subscription and live query on every transport (see the top of this file).
  * A live query whose viewer changed is re-run at once (`rerun`), so a right that ended shows now.
  */
-export function liveAuthorizationPlugin(
-  pubsub: PubSub,
-  resolveViewer: (token: string | null) => Promise<Viewer>,
-  rerun: Rerun,
-): Plugin {
+export function liveAuthorizationPlugin(watches: ViewerWatches, rerun: Rerun): Plugin {
   const follow = (ctx: Context, onStillSignedIn: () => void) => {
     let stream: GuardedStream | null = null;
-    const stop = watchViewer(
-      pubsub,
-      ctx.viewer,
-      () => resolveViewer(ctx.bearer),
-      (viewer) => {
-        // Another credential of the user changed (a key revoked while this is a session): same
-        // rights, nothing to run again.
-        const same = JSON.stringify(viewer) === JSON.stringify(ctx.viewer);
-        ctx.viewer = viewer;
-        Object.assign(ctx, initContextCache());
-        if (isSignedIn(viewer)) return same ? undefined : onStillSignedIn();
-        stream?.end(
-          new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
-        );
-      },
-    );
+    const stop = watches.watch(ctx.bearer, ctx.viewer, (viewer) => {
+      // Another credential of the user changed (a key revoked while this is a session): same
+      // rights, nothing to run again.
+      const same = JSON.stringify(viewer) === JSON.stringify(ctx.viewer);
+      ctx.viewer = viewer;
+      Object.assign(ctx, initContextCache());
+      if (isSignedIn(viewer)) return same ? undefined : onStillSignedIn();
+      stream?.end(
+        new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),
+      );
+    });
     return {
       stop,
       guard: (result: unknown, setResult: (r: AsyncIterableIterator<ExecutionResult>) => void) => {

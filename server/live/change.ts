@@ -10,6 +10,7 @@ export type LiveType =
   | "UsageLog"
   | "Memory"
   | "UserAgent"
+  | "Favorite"
   | "Agent"
   | "Rating"
   | "User"

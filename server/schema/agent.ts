@@ -276,6 +276,7 @@ builder.queryFields((t) => ({
     cursor: "id",
     args: { itemType: t.arg.string({ required: false, validate: str(50) }) },
     resolve: (query, _r, args, ctx) => {
+      watchRows(ctx, "Favorite", { userId: ctx.viewer.userId });
       return ctx.prisma.favorite.findMany({
         ...query,
         where: { userId: ctx.viewer.userId, ...(args.itemType ? { itemType: args.itemType } : {}) },

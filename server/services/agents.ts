@@ -1,7 +1,7 @@
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
-import { announce } from "../live/changes.ts";
+import { announce, type Change, changeOf, transact } from "../live/changes.ts";
 import { inEffectOn, type SignedInViewer } from "../viewer.ts";
 
 type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -134,32 +134,31 @@ export async function addAgent(
   const agent = await prisma.agent.findFirst({ where: { id: agentId, tenantId: viewer.tenantId, deletedAt: null } });
   if (!agent) throw notFound("Agent");
   const data = userAgentData(input);
-  return prisma
-    .$transaction(async (tx) => {
-      // A re-added agent keeps the star it had: the favourites table outlives the user's copy.
-      const starred = await tx.favorite.findUnique({
-        where: { userId_itemType_itemId: { userId: viewer.userId, itemType: "agent", itemId: agentId } },
-        select: { id: true },
-      });
-      // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
-      const ua = await tx.userAgent.upsert({
-        where: { userId_agentId: { userId: viewer.userId, agentId } },
-        create: {
-          ...(data as Prisma.UserAgentUncheckedCreateInput),
-          isFavorite: !!starred,
-          userId: viewer.userId,
-          tenantId: viewer.tenantId,
-          agentId,
-          originalAgentId: agentId,
-          source: source ?? "catalogue",
-        },
-        update: { ...data, isFavorite: !!starred, deletedAt: null, addedAt: new Date() },
-      });
-      if (input.isFavorite === true || input.isFavorite === false)
-        await writeFavorite(tx, viewer, agentId, input.isFavorite);
-      return ua;
-    })
-    .then(announce(prisma, "UserAgent", "create"));
+  return transact(prisma, async (tx, note) => {
+    // A re-added agent keeps the star it had: the favourites table outlives the user's copy.
+    const starred = await tx.favorite.findUnique({
+      where: { userId_itemType_itemId: { userId: viewer.userId, itemType: "agent", itemId: agentId } },
+      select: { id: true },
+    });
+    // Re-adding a removed agent restores the user's copy instead of violating unique(user, agent).
+    const ua = await tx.userAgent.upsert({
+      where: { userId_agentId: { userId: viewer.userId, agentId } },
+      create: {
+        ...(data as Prisma.UserAgentUncheckedCreateInput),
+        isFavorite: !!starred,
+        userId: viewer.userId,
+        tenantId: viewer.tenantId,
+        agentId,
+        originalAgentId: agentId,
+        source: source ?? "catalogue",
+      },
+      update: { ...data, isFavorite: !!starred, deletedAt: null, addedAt: new Date() },
+    });
+    note(changeOf("UserAgent", "create", ua));
+    if (input.isFavorite === true || input.isFavorite === false)
+      note(...(await writeFavorite(tx, viewer, agentId, input.isFavorite)));
+    return ua;
+  });
 }
 
 async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
@@ -170,14 +169,13 @@ async function ownUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: st
 
 export async function updateUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string, input: UserAgentInput) {
   const ua = await ownUserAgent(prisma, viewer, id);
-  return prisma
-    .$transaction(async (tx) => {
-      const updated = await tx.userAgent.update({ where: { id }, data: userAgentData(input) });
-      if (input.isFavorite === true || input.isFavorite === false)
-        await writeFavorite(tx, viewer, ua.agentId, input.isFavorite);
-      return updated;
-    })
-    .then(announce(prisma, "UserAgent", "update"));
+  return transact(prisma, async (tx, note) => {
+    const updated = await tx.userAgent.update({ where: { id }, data: userAgentData(input) });
+    note(changeOf("UserAgent", "update", updated));
+    if (input.isFavorite === true || input.isFavorite === false)
+      note(...(await writeFavorite(tx, viewer, ua.agentId, input.isFavorite)));
+    return updated;
+  });
 }
 
 export async function removeUserAgent(prisma: PrismaClient, viewer: SignedInViewer, id: string) {
@@ -218,14 +216,17 @@ export async function setFavorite(
     });
     if (!agent) throw notFound("Agent");
   }
-  await prisma.$transaction((tx) => writeFavorite(tx, viewer, itemId, args.favorite, args.notes, args.itemType));
+  await transact(prisma, async (tx, note) =>
+    note(...(await writeFavorite(tx, viewer, itemId, args.favorite, args.notes, args.itemType))),
+  );
   return args.favorite;
 }
 
 /**
  * The one way a favourite is written. The favourites table is the source of truth; the seed's
  * flag on the user's copy of an agent (kept for `myAgents(favoritesOnly)` and the star) changes
- * with it in the same transaction, whichever mutation the client used.
+ * with it in the same transaction, whichever mutation the client used. Returns the changes to
+ * announce once the transaction has committed.
  */
 async function writeFavorite(
   tx: Prisma.TransactionClient,
@@ -234,20 +235,30 @@ async function writeFavorite(
   favorite: boolean,
   notes?: string | null,
   itemType = "agent",
-): Promise<void> {
+): Promise<Change[]> {
   const key = { userId: viewer.userId, itemType, itemId };
-  if (favorite)
-    await tx.favorite.upsert({
+  const changes: Change[] = [];
+  if (favorite) {
+    const row = await tx.favorite.upsert({
       where: { userId_itemType_itemId: key },
       create: { ...key, tenantId: viewer.tenantId, notes: notes ?? null },
       update: { notes: notes ?? undefined },
     });
-  else await tx.favorite.deleteMany({ where: key });
-  if (itemType === "agent")
-    await tx.userAgent.updateMany({
+    changes.push(changeOf("Favorite", "update", row));
+  } else {
+    const rows = await tx.favorite.findMany({ where: key, select: { id: true, userId: true, tenantId: true } });
+    await tx.favorite.deleteMany({ where: key });
+    changes.push(...rows.map((r) => changeOf("Favorite", "delete", r)));
+  }
+  if (itemType === "agent") {
+    const copies = await tx.userAgent.findMany({
       where: { userId: viewer.userId, agentId: itemId },
-      data: { isFavorite: favorite },
+      select: { id: true, userId: true, tenantId: true },
     });
+    await tx.userAgent.updateMany({ where: { id: { in: copies.map((c) => c.id) } }, data: { isFavorite: favorite } });
+    changes.push(...copies.map((c) => changeOf("UserAgent", "update", c)));
+  }
+  return changes;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -127,6 +127,13 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
             prisma.session.update({ where: { id: s.id }, data: { lastSeenAt: now, expiresAt } }),
             prisma.profile.update({ where: { userId: s.userId }, data: { lastSeenAt: now } }),
           ]);
+          // At most once a minute per session: screens showing "last seen" move with it.
+          const row = { id: s.id, userId: s.userId, tenantId: s.tenantId };
+          publishChange(
+            prisma,
+            changeOf("Session", "update", row),
+            changeOf("User", "update", { ...row, id: s.userId }),
+          );
         }
         const roles = s.roles;
         // No role in effect today: the membership has ended (or not begun), so the session no
@@ -139,6 +146,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now)) return { kind: "anonymous" };
         if (!k.lastSeenAt || now.getTime() - k.lastSeenAt.getTime() > RENEW_EVERY_MS) {
           await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
+          publishChange(prisma, changeOf("ApiKey", "update", { id: k.id, userId: k.userId, tenantId: k.tenantId }));
         }
         const roles = k.roles;
         if (roles.length === 0) return { kind: "anonymous" };

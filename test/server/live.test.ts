@@ -171,6 +171,31 @@ describe(`live queries (${dbKind})`, () => {
     expect(q.results.flatMap((d) => nodes(d.agents).map((a: { name: string }) => a.name))).not.toContain("Elsewhere");
   });
 
+  it("favourites: a star from another device reaches the favourites list and the user's copy of the agent", async () => {
+    const a = await createOwner(exec, "A");
+    const agent = (await ok(exec, `mutation { createAgent(input: { name: "Star" }) { id } }`, {}, a.token)).createAgent
+      .id;
+    await ok(exec, `mutation($a: ID!) { addAgent(agentId: $a) { id } }`, { a: agent }, a.token);
+    const q = live(
+      connect(url, a.token),
+      `query Stars @live {
+        favorites(first: 10) { edges { node { id itemId } } }
+        myAgents(first: 10) { edges { node { id isFavorite } } }
+      }`,
+    );
+    await q.until((d) => d.favorites.edges.length === 0 && d.myAgents.edges.length === 1);
+    const device = await signIn(a);
+    const star = `mutation($a: ID!, $f: Boolean!) { setFavorite(itemType: "agent", itemId: $a, favorite: $f) }`;
+    await ok(exec, star, { a: agent, f: true }, device);
+    await q.until(
+      (d) => d.favorites.edges.length === 1 && nodes<{ isFavorite: boolean }>(d.myAgents)[0]?.isFavorite === true,
+    );
+    await ok(exec, star, { a: agent, f: false }, device);
+    await q.until(
+      (d) => d.favorites.edges.length === 0 && nodes<{ isFavorite: boolean }>(d.myAgents)[0]?.isFavorite === false,
+    );
+  });
+
   it("members, roles, invites and audit log: another admin's changes reach the admin", async () => {
     const admin = await createOwner(exec, "Admin");
     const deputy = await createMember(exec, admin, "Deputy", "admin");
