@@ -17,7 +17,6 @@ export function executionCounter() {
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: results are read loosely, like `ok`'s.
 type Data = any;
 
 export interface Live {
