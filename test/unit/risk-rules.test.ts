@@ -210,6 +210,11 @@ describe("offline risk scorer", () => {
   it("reads slang and contractions the way the rules are written", () => {
     expect(normalize("Imma sell ur zaza, DON'T tell!!")).toBe("| i am going to sell your zaza | do not tell");
     expect(normalize("blew a .12 at the checkpoint")).toBe("| blew a .12 at the checkpoint");
+    // Leetspeak, spelt-out and stretched words read as the word; numbers with units stay numbers.
+    expect(normalize("s3lling w33d n c0ke, gonna k.i.l.l him, stabbbed")).toBe(
+      "| selling weed n coke | going to kill him | stabbed",
+    );
+    expect(normalize("b4 3am: 50k, mp3, 2fa, pin 4821, $400")).toBe("| before 3am | 50k | mp3 | 2fa | pin 4821 | $400");
   });
 
   it("says why: the rule, the words, and what weakened it", () => {
