@@ -256,7 +256,7 @@ describe("offline risk scorer", () => {
   it("reads words it never saw through their kin in the word vectors, and negated words as their own", () => {
     // "revolver" lends the evidence of "pistol", its nearest dev word in the shipped vectors.
     expect(modelTokens("picked up a revolver")).toContain("~pistol");
-    const stashed = assess("Stashed two kilos of heroin in the van for the run up north").reasons[0];
+    const stashed = assess("stashed the kilos in the van for the run up north, cash on delivery").reasons[0];
     expect(stashed).toMatchObject({ rule: "model.drugs", category: "drugs" });
     expect(stashed?.term).toMatch(/stashed \(near "\w+"\)/);
     // In a negation's scope a word is its own token and lends no kin: no evidence of the act.
@@ -265,8 +265,8 @@ describe("offline risk scorer", () => {
     expect(never).not.toContain("cheat");
     const model = riskModel();
     const run = "stashed two kilos of heroin in the van for the run up north";
-    expect(model?.judge(run)).not.toBeNull();
-    expect(model?.judge(`Never ${run}`)).toBeNull();
+    expect(model?.judge(run, undefined, 0)?.evidence).toContain('stashed (near "hid")');
+    expect(model?.lead(`Never ${run}`)).toBeLessThan((model?.lead(run) ?? 0) - 3);
   });
 
   it("weakens a rule's flag that the learned model reads as plainly harmless, and says so", () => {
