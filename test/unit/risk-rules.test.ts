@@ -210,6 +210,11 @@ describe("offline risk scorer", () => {
   it("reads slang and contractions the way the rules are written", () => {
     expect(normalize("Imma sell ur zaza, DON'T tell!!")).toBe("| i am going to sell your zaza | do not tell");
     expect(normalize("blew a .12 at the checkpoint")).toBe("| blew a .12 at the checkpoint");
+    // Leetspeak, spelt-out and stretched words read as the word; numbers with units stay numbers.
+    expect(normalize("s3lling w33d n c0ke, gonna k.i.l.l him, stabbbed")).toBe(
+      "| selling weed n coke | going to kill him | stabbed",
+    );
+    expect(normalize("b4 3am: 50k, mp3, 2fa, pin 4821, $400")).toBe("| before 3am | 50k | mp3 | 2fa | pin 4821 | $400");
   });
 
   it("says why: the rule, the words, and what weakened it", () => {
@@ -251,7 +256,7 @@ describe("offline risk scorer", () => {
   it("reads words it never saw through their kin in the word vectors, and negated words as their own", () => {
     // "revolver" lends the evidence of "pistol", its nearest dev word in the shipped vectors.
     expect(modelTokens("picked up a revolver")).toContain("~pistol");
-    const stashed = assess("Stashed two kilos of heroin in the van for the run up north").reasons[0];
+    const stashed = assess("stashed the kilos in the van for the run up north, cash on delivery").reasons[0];
     expect(stashed).toMatchObject({ rule: "model.drugs", category: "drugs" });
     expect(stashed?.term).toMatch(/stashed \(near "\w+"\)/);
     // In a negation's scope a word is its own token and lends no kin: no evidence of the act.
@@ -260,8 +265,8 @@ describe("offline risk scorer", () => {
     expect(never).not.toContain("cheat");
     const model = riskModel();
     const run = "stashed two kilos of heroin in the van for the run up north";
-    expect(model?.judge(run)).not.toBeNull();
-    expect(model?.judge(`Never ${run}`)).toBeNull();
+    expect(model?.judge(run, undefined, 0)?.evidence).toContain('stashed (near "hid")');
+    expect(model?.lead(`Never ${run}`)).toBeLessThan((model?.lead(run) ?? 0) - 3);
   });
 
   it("weakens a rule's flag that the learned model reads as plainly harmless, and says so", () => {

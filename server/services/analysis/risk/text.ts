@@ -65,10 +65,28 @@ const CONTRACTIONS: [RegExp, string][] = [
  */
 const QUOTED = /["“”]([^"“”]*?\s[^"“”]*?\s[^"“”]*?)["“”]/g;
 
+/** Digits and signs written for letters to slip past word filters ("w33d", "h4ck3d", "c0ke"). */
+const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
+/**
+ * A word is read as leetspeak only when letters surround its digits and it is no number with a
+ * unit or ordinal ("3am", "50k", "10th", "mp3", "2fa"): those stay as written.
+ */
+const LEETISH =
+  /^(?=.*[a-z].*[013457@$]|.*[013457@$].*[a-z])(?=[a-z@$013457]*$)(?![0-9]+[a-z]{1,3}$)(?![a-z]{1,3}[0-9]+$)/;
+function unleet(word: string): string {
+  if (!LEETISH.test(word) || !/[a-z].*[a-z]/.test(word)) return word;
+  return word.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
+}
+/** Letters spelt out one by one to dodge filters ("k.i.l.l", "w-e-e-d", "c o k e" stays: too ambiguous). */
+const SPELT_OUT = /\b(?:[a-z][.\-*_]){2,}[a-z]\b/g;
+
 export function normalize(text: string): string {
   let s = text
     .toLowerCase()
     .replace(/[’‘`´]/g, "'")
+    .replace(SPELT_OUT, (m) => m.replace(/[.\-*_]/g, ""))
+    // Stretched words ("killlll", "stabbbed") read as spelt: three or more of a letter become two.
+    .replace(/([a-z])\1{2,}/g, "$1$1")
     .replace(QUOTED, " | quoted | ");
   for (const [re, to] of CONTRACTIONS) s = s.replace(re, to);
   // Clause punctuation becomes a boundary token; dots inside numbers (".12", "0.05") stay.
@@ -83,7 +101,7 @@ export function normalize(text: string): string {
   for (const raw of s.split(/\s+/)) {
     const w = raw.replace(/^[-/+]+|^\.(?!\d)|[-/+.]+$/g, "");
     if (!w) continue;
-    const mapped = SLANG[w] ?? w;
+    const mapped = SLANG[w] ?? unleet(w);
     if (mapped === "|" && out[out.length - 1] === "|") continue;
     out.push(mapped);
   }
