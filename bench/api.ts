@@ -1,6 +1,7 @@
 // Requests per second and latency (p50/p99) for two hot paths, measured with autocannon against
 // a real server on loopback: the nested `me → myAgents → agent` query, and `searchMemories` over
 // 10,000 memories of one user. Embedded PGlite by default; set DATABASE_URL for PostgreSQL.
+import os from "node:os";
 import autocannon from "autocannon";
 import { buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
@@ -95,12 +96,10 @@ await run(
   `query($q: String!) { searchMemories(query: $q, first: 5) { score memory { memoryKey } } }`,
   { q: "what food does the user like" },
 );
-if (app.db.hasPgvector) {
-  Object.assign(app.db, { hasPgvector: false });
-  await run(
-    `searchMemories over ${MEMORIES} memories, portable SQL path`,
-    `query($q: String!) { searchMemories(query: $q, first: 5) { score memory { memoryKey } } }`,
-    { q: "what food does the user like" },
-  );
-}
+console.log(
+  `memory index holds ${app.services.memoryIndex.size()} vectors; load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 await app.stop();

@@ -347,6 +347,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       services.analysis.interruptRuns();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
+      await services.memoryIndex.close();
       await services.rateLimits.close();
       await services.mailer.close();
       await closePubSub();

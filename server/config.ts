@@ -69,6 +69,8 @@ const schema = z
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
     /** A live query re-executes at most once per this many ms, however many changes touch it. */
     LIVE_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    /** Memory vectors held for search across all users (100-d: 800 bytes each); least recent users go first. */
+    MEMORY_INDEX_MAX_VECTORS: z.coerce.number().int().min(0).max(50_000_000).default(100_000),
     /** Failed sign-ins for one account from one address before each try must wait, doubling. */
     SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     /** Failed sign-ins from one address per hour, across all accounts (password spraying). */

@@ -96,7 +96,7 @@ builder.queryFields((t) => ({
       return memories.searchMemories(
         ctx.prisma,
         ctx.services.embedder,
-        ctx.db.hasPgvector,
+        ctx.services.memoryIndex,
         ctx.viewer,
         args.query,
         args.first ?? 5,

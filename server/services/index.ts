@@ -12,6 +12,7 @@ import { createStorage } from "./files/backends.ts";
 import { createFileService } from "./files/index.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
+import { createMemoryIndex } from "./memory-index.ts";
 import { createRateLimits } from "./rate-limits.ts";
 import { createSessionService } from "./sessions.ts";
 
@@ -49,6 +50,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     files: createFileService({ config, prisma: db.prisma, storage, logger, jobs }),
     pubsub,
     embedder,
+    memoryIndex: createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS, pubsub }),
     jobs,
     rateLimits,
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),

@@ -3,6 +3,7 @@ import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/pris
 import { announce } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
+import type { MemoryIndex } from "./memory-index.ts";
 
 export interface MemoryInput {
   memoryType?: MemoryType | null;
@@ -117,42 +118,20 @@ export interface SearchHit {
 }
 
 /**
- * Nearest memories of one user by cosine similarity. Vectors are unit length, so similarity is the
- * dot product: pgvector computes it where installed, otherwise plain SQL over float8[] does the
- * same exact computation. Reading a memory counts as an access (the seed's retrieval flow).
+ * Nearest memories of one user by cosine similarity, computed exactly over the user's vectors held
+ * in memory (memory-index.ts). Reading a memory counts as an access (the seed's retrieval flow).
  */
 export async function searchMemories(
   prisma: PrismaClient,
   embedder: Embedder,
-  hasPgvector: boolean,
+  index: MemoryIndex,
   viewer: SignedInViewer,
   query: string,
   first: number,
   memoryType?: MemoryType | null,
 ): Promise<SearchHit[]> {
   const [q] = await embedder.embed([query]);
-  const typeFilter = memoryType ?? null;
-  const rows = hasPgvector
-    ? await prisma.$queryRaw<{ id: string; score: number }[]>`
-        SELECT id, 1 - distance AS score
-        FROM (
-          SELECT id, importance_score, embedding::vector <=> ${q}::float8[]::vector AS distance
-          FROM memories
-          WHERE user_id = ${viewer.userId}::uuid AND embedding_model = ${embedder.model}
-            AND (expires_at IS NULL OR expires_at > now())
-            AND (${typeFilter}::text IS NULL OR memory_type::text = ${typeFilter}::text)
-        ) AS candidates
-        ORDER BY distance, importance_score DESC
-        LIMIT ${first}`
-    : await prisma.$queryRaw<{ id: string; score: number }[]>`
-        SELECT m.id, s.score
-        FROM memories m,
-          LATERAL (SELECT sum(a * b) AS score FROM unnest(m.embedding, ${q}::float8[]) AS v(a, b)) s
-        WHERE m.user_id = ${viewer.userId}::uuid AND m.embedding_model = ${embedder.model}
-          AND (m.expires_at IS NULL OR m.expires_at > now())
-          AND (${typeFilter}::text IS NULL OR m.memory_type::text = ${typeFilter}::text)
-        ORDER BY s.score DESC, m.importance_score DESC
-        LIMIT ${first}`;
+  const rows = await index.search(viewer.userId, embedder.model, q ?? [], first, memoryType);
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   // Concurrent searches hit the same rows: lock them in id order, so two searches can never

@@ -93,7 +93,7 @@ describe(`database (${dbKind})`, () => {
 describe(`vector search (${dbKind})`, () => {
   const SEARCH = `query($q: String!) { searchMemories(query: $q, first: 3) { score memory { memoryKey } } }`;
 
-  it("ranks the memory nearest in meaning first, on pgvector and on the portable path", async () => {
+  it("ranks the memory nearest in meaning first, exactly as the database computes it", async () => {
     const owner = await createOwner(exec);
     const memories = [
       ["style", "preference", "Prefers concise bullet point summaries"],
@@ -109,22 +109,58 @@ describe(`vector search (${dbKind})`, () => {
         owner.token,
       );
     }
-    const paths = app.db.hasPgvector ? [true, false] : [false];
-    const detected = app.db.hasPgvector;
-    try {
-      for (const hasPgvector of paths) {
-        Object.assign(app.db, { hasPgvector });
-        const food = await ok(exec, SEARCH, { q: "what dishes does the user enjoy eating" }, owner.token);
-        expect(food.searchMemories[0].memory.memoryKey).toBe("food");
-        const medicine = await ok(exec, SEARCH, { q: "medical research study with patients" }, owner.token);
-        expect(medicine.searchMemories[0].memory.memoryKey).toBe("trial");
-        const scores = food.searchMemories.map((h: { score: number }) => h.score);
-        expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-      }
-    } finally {
-      // Later tests in this file share the app: they must see the database as it is.
-      Object.assign(app.db, { hasPgvector: detected });
-    }
+    const food = await ok(exec, SEARCH, { q: "what dishes does the user enjoy eating" }, owner.token);
+    expect(food.searchMemories[0].memory.memoryKey).toBe("food");
+    const medicine = await ok(exec, SEARCH, { q: "medical research study with patients" }, owner.token);
+    expect(medicine.searchMemories[0].memory.memoryKey).toBe("trial");
+    const scores = food.searchMemories.map((h: { score: number }) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+
+    // The ranking is the exact one: the dot product computed by the database itself agrees.
+    const [q] = await app.services.embedder.embed(["what dishes does the user enjoy eating"]);
+    const exact = await app.db.prisma.$queryRaw<{ memory_key: string; score: number }[]>`
+      SELECT m.memory_key, s.score FROM memories m,
+        LATERAL (SELECT sum(a * b) AS score FROM unnest(m.embedding, ${q}::float8[]) AS v(a, b)) s
+      WHERE m.user_id = ${owner.userId}::uuid ORDER BY s.score DESC, m.importance_score DESC LIMIT 3`;
+    expect(food.searchMemories.map((h: { memory: { memoryKey: string } }) => h.memory.memoryKey)).toEqual(
+      exact.map((r) => r.memory_key),
+    );
+    exact.forEach((r, i) => expect(food.searchMemories[i].score).toBeCloseTo(Number(r.score), 9));
+  });
+
+  it("sees every write before the next search, whoever made it: plain SQL, another instance, a job", async () => {
+    const owner = await createOwner(exec);
+    const search = async (q: string) =>
+      (await ok(exec, SEARCH, { q }, owner.token)).searchMemories.map(
+        (h: { memory: { memoryKey: string } }) => h.memory.memoryKey,
+      );
+    await ok(
+      exec,
+      `mutation($input: MemoryInput!) { createMemory(input: $input) { id } }`,
+      { input: { memoryKey: "pets", memoryType: "fact", content: "Has two cats and a dog" } },
+      owner.token,
+    );
+    expect(await search("animals at home")).toEqual(["pets"]);
+    // Written past the service: no change event is published, the index must see it anyway.
+    const [food] = await app.services.embedder.embed(["Loves Italian cuisine, pasta and pizza"]);
+    const row = await app.db.prisma.memory.create({
+      data: {
+        userId: owner.userId,
+        tenantId: owner.tenantId,
+        memoryType: "fact",
+        memoryKey: "food",
+        memoryValue: {},
+        content: "Loves Italian cuisine, pasta and pizza",
+        embedding: food ?? [],
+        embeddingModel: app.services.embedder.model,
+      },
+    });
+    expect((await search("favourite dishes"))[0]).toBe("food");
+    await app.db.prisma.$executeRaw`DELETE FROM memories WHERE id = ${row.id}::uuid`;
+    expect(await search("favourite dishes")).toEqual(["pets"]);
+    await app.db.prisma
+      .$executeRaw`UPDATE memories SET expires_at = now() - interval '1 minute' WHERE user_id = ${owner.userId}::uuid`;
+    expect(await search("animals at home")).toEqual([]);
   });
 });
 
