@@ -125,7 +125,7 @@ describe(`vector search (${dbKind})`, () => {
     expect(food.searchMemories.map((h: { memory: { memoryKey: string } }) => h.memory.memoryKey)).toEqual(
       exact.map((r) => r.memory_key),
     );
-    exact.forEach((r, i) => expect(food.searchMemories[i].score).toBeCloseTo(Number(r.score), 9));
+    for (const [i, r] of exact.entries()) expect(food.searchMemories[i].score).toBeCloseTo(Number(r.score), 9);
   });
 
   it("sees every write before the next search, whoever made it: plain SQL, another instance, a job", async () => {
