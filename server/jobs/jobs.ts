@@ -30,6 +30,7 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
         // The app's own engine: one process owns a PGlite directory, so pg-boss must share it.
         ...(db.pglite ? { pglite: db.pglite } : { connectionString: db.connectionString }),
         logger,
+        schema: config.JOB_SCHEMA,
         heartbeatSeconds,
         superviseIntervalSeconds: config.JOB_SUPERVISE_SECONDS,
         pollingIntervalSeconds: config.JOB_POLL_SECONDS,

@@ -268,3 +268,68 @@ describe(`retention (${dbKind})`, () => {
     });
   });
 });
+
+// In the same file as the passes above, after them: a scheduled pass covers every tenant of the
+// database, and must not run while those tests count what their own passes removed.
+describe(`the retention schedule (${dbKind})`, () => {
+  it("runs each occurrence once, on one instance of those sharing the database", async () => {
+    const schema = `pgboss_retention_${randomUUID().slice(0, 8)}`;
+    const config = {
+      RETENTION_CRON: "* * * * *",
+      STORAGE_CLEANUP_CRON: "off",
+      JOB_CRON_SECONDS: "1",
+      JOB_POLL_SECONDS: "1",
+      JOB_SCHEMA: schema,
+    };
+    // Two instances on one PostgreSQL; PGlite is one process's database, so there it is one instance
+    // (the embedded mode's scheduler must fire all the same).
+    const apps = await Promise.all(
+      Array.from({ length: dbKind === "postgres" ? 2 : 1 }, () => createTestApp({ config })),
+    );
+    const [first] = apps as [App];
+    try {
+      const owner = await createOwner(executor(first), "Scheduled");
+      await Promise.all(apps.map((a) => a.start()));
+      const q = first.db.prisma;
+      const until = async (what: string, test: () => Promise<boolean>) => {
+        for (let i = 0; i < 1200; i++) {
+          if (await test()) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`timed out waiting for ${what}`);
+      };
+      const schedRuns = () => q.retentionRun.findMany({ where: { tenantId: owner.tenantId, trigger: "schedule" } });
+      await until("a scheduled run", async () => (await schedRuns()).length > 0);
+      // Let several more cron passes go by (each instance tries every second) and the queue drain.
+      const cronOn = async () =>
+        String((await q.$queryRawUnsafe<{ c: Date }[]>(`SELECT cron_on AS c FROM ${schema}.version`))[0]?.c);
+      const seen = new Set([await cronOn()]);
+      await until("three more cron passes", async () => seen.add(await cronOn()).size > 3);
+      await until("an idle queue", async () => {
+        const [r] = await q.$queryRawUnsafe<{ n: bigint }[]>(
+          `SELECT count(*) AS n FROM ${schema}.job WHERE name IN ('retention-run', '__pgboss__send-it') AND state IN ('created', 'retry', 'active')`,
+        );
+        return Number(r?.n) === 0;
+      });
+      const slots = await q.$queryRawUnsafe<{ slot: string; n: bigint }[]>(
+        `SELECT data->>'slot' AS slot, count(*) AS n FROM ${schema}.job
+          WHERE name = '__pgboss__send-it' AND data->>'name' = 'retention-run' GROUP BY 1`,
+      );
+      const jobs = await q.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT id::text AS id FROM ${schema}.job WHERE name = 'retention-run'`,
+      );
+      const runs = await schedRuns();
+      expect(slots.length).toBeGreaterThan(0);
+      expect(slots.every((s) => Number(s.n) === 1)).toBe(true);
+      expect(jobs).toHaveLength(slots.length);
+      expect(runs.map((r) => r.jobKey).sort()).toEqual(jobs.map((j) => j.id).sort());
+    } finally {
+      await Promise.all(apps.map((a) => a.stop()));
+      if (dbKind === "postgres") {
+        const cleanup = await createTestApp();
+        await cleanup.db.prisma.$executeRawUnsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await cleanup.stop();
+      }
+    }
+  }, 180_000);
+});
