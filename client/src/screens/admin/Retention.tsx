@@ -36,31 +36,16 @@ export function Retention() {
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
         {(data) => (
           <>
-            <TableScroll label="Retention policies">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Data</th>
-                    <th scope="col">Kept</th>
-                    <th scope="col">Change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.retentionPolicies.map((p) => (
-                    <tr key={p.id}>
-                      <th scope="row">{KIND_LABELS[p.kind]}</th>
-                      <td>
-                        {days(p.keepDays)}
-                        {p.isDefault ? <span className="muted"> (default)</span> : null}
-                      </td>
-                      <td>
-                        <PolicyForm kind={p.kind} keepDays={p.keepDays ?? null} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
+            {/* One form per kind, not a table: a phone shows each whole, without sideways scrolling. */}
+            {data.retentionPolicies.map((p) => (
+              <div key={p.id} className="row wrap">
+                <p>
+                  <strong>{KIND_LABELS[p.kind]}</strong>: {days(p.keepDays)}
+                  {p.isDefault ? <span className="muted"> (default)</span> : null}
+                </p>
+                <PolicyForm kind={p.kind} keepDays={p.keepDays ?? null} />
+              </div>
+            ))}
             <h3>Recent passes</h3>
             {data.retentionRuns.edges.length === 0 ? (
               <Empty>No retention pass has run yet.</Empty>
