@@ -27,6 +27,7 @@ import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { streamingMultipartPlugin } from "./http/multipart.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
+import { startRetentionJobs } from "./jobs/retention.ts";
 import { bindChanges } from "./live/changes.ts";
 import { createLiveQueries } from "./live/queries.ts";
 import { createViewerWatches, liveAuthorizationPlugin } from "./live-auth.ts";
@@ -323,6 +324,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (config.RUN_WORKER) {
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
+        await startRetentionJobs(services.jobs, services.retention, config);
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;

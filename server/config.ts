@@ -196,6 +196,20 @@ const schema = z
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
       .default("17 3 * * *"),
     STORAGE_ORPHAN_GRACE_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
+    /** When the retention pass runs (cron, UTC); `off`: never by itself. */
+    RETENTION_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
+      .default("41 2 * * *"),
+    /** Memories a user keeps; beyond it the retention pass removes the least important and least used. */
+    MEMORY_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+    /** The job queue's PostgreSQL schema: instances sharing one are one fleet (queues, schedules). */
+    JOB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier")
+      .default("pgboss"),
+    /** How often an instance looks for due cron schedules (pg-boss; one instance per interval does the sending). */
+    JOB_CRON_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)

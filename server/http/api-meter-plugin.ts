@@ -8,24 +8,40 @@ import type { ApiMeter } from "../services/api-meter.ts";
 import type { RateLimits } from "../services/rate-limits.ts";
 
 export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
-  const check = async ({
-    args,
-    setResultAndStopExecution,
-  }: {
-    args: { contextValue: unknown };
-    setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
-  }) => {
+  const check = async (
+    {
+      args,
+      setResultAndStopExecution,
+    }: {
+      args: { contextValue: unknown };
+      setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
+    },
+    concurrent: boolean,
+  ): Promise<(() => void) | undefined> => {
     const { viewer } = args.contextValue as Context;
     if (viewer.kind !== "apiKey") return;
+    let release: (() => void) | undefined;
     try {
       await limits.admitRequest(viewer);
+      // Subscriptions last as long as the client wants; only operations that end hold a slot.
+      if (concurrent) release = await limits.enterRequest(viewer);
       await meter.admit({ apiKeyId: viewer.apiKeyId, tenantId: viewer.tenantId, userId: viewer.userId });
+      return release;
     } catch (e) {
+      release?.();
       if (!(e instanceof GraphQLError)) throw e;
       setResultAndStopExecution({ errors: [e] });
     }
   };
-  return { onExecute: check, onSubscribe: check };
+  return {
+    onExecute: async (payload) => {
+      const release = await check(payload, true);
+      return release ? { onExecuteDone: () => release() } : undefined;
+    },
+    onSubscribe: async (payload) => {
+      await check(payload, false);
+    },
+  };
 }
 
 /** HTTP answers refused with RATE_LIMITED carry a Retry-After header with the same seconds. */

@@ -30,10 +30,14 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
         // The app's own engine: one process owns a PGlite directory, so pg-boss must share it.
         ...(db.pglite ? { pglite: db.pglite } : { connectionString: db.connectionString }),
         logger,
+        schema: config.JOB_SCHEMA,
         heartbeatSeconds,
         superviseIntervalSeconds: config.JOB_SUPERVISE_SECONDS,
         pollingIntervalSeconds: config.JOB_POLL_SECONDS,
         maxConnections: Math.max(2, Math.min(10, config.WORKER_CONCURRENCY + 2)),
+        // Only workers send what schedules owe (retention, storage clean-up).
+        schedule: config.RUN_WORKER && (config.RETENTION_CRON !== "off" || config.STORAGE_CLEANUP_CRON !== "off"),
+        cronSeconds: config.JOB_CRON_SECONDS,
       });
       pending.then(
         (q) => {

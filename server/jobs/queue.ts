@@ -43,6 +43,13 @@ export interface JobQueueOptions extends JobQueuePolicy {
   pollingIntervalSeconds?: number;
   /** Pool size in scaled mode. */
   maxConnections?: number;
+  /**
+   * Runs pg-boss's cron passes in this instance, every cronSeconds: each pass is claimed by one
+   * instance per interval and files each due occurrence once (a singleton slot), so a schedule sends
+   * one job per occurrence however many instances run this. Off: schedules are stored, never sent.
+   */
+  schedule?: boolean;
+  cronSeconds?: number;
   /** Policy overrides per queue name, on top of the defaults above. */
   queues?: Record<string, JobQueuePolicy>;
 }
@@ -175,8 +182,9 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     // crash recovery as much as superviseIntervalSeconds does (pg-boss default: 60s).
     monitorIntervalSeconds: opts.superviseIntervalSeconds ?? DEFAULTS.superviseIntervalSeconds,
     useListenNotify: true,
-    // No cron jobs yet; skips the scheduler's polling, which on PGlite competes for the one connection.
-    schedule: false,
+    // Off unless asked: the scheduler polls, which on PGlite competes for the one connection.
+    schedule: opts.schedule ?? false,
+    ...(opts.cronSeconds ? { cronMonitorIntervalSeconds: opts.cronSeconds } : {}),
   };
   const boss = pglite
     ? new PgBoss({ ...base, db: pgliteDb(pglite), backend: "pglite" })

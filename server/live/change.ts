@@ -16,7 +16,9 @@ export type LiveType =
   | "User"
   | "RoleAssignment"
   | "Invite"
-  | "AuditLog";
+  | "AuditLog"
+  | "RetentionPolicy"
+  | "RetentionRun";
 
 export interface Change {
   type: LiveType;

@@ -77,6 +77,9 @@ export const access = {
   /** Rate limits of the tenant, and the requests they refused: for its admins. Global rows (no tenant) are shown to every admin they bind. */
   RateLimitConfig: rule(TENANT_ADMIN, (r: { tenantId: string | null }) => (r.tenantId ? { tenant: r.tenantId } : true)),
   RateLimitViolation: rule(TENANT_ADMIN, (v: { tenantId: string }) => ({ tenant: v.tenantId })),
+  /** Retention policies and what each pass removed: for the tenant's admins. */
+  RetentionPolicy: rule(TENANT_ADMIN, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
+  RetentionRun: rule(TENANT_ADMIN, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
   AuditLog: rule(TENANT_ADMIN, (a: { tenantId: string | null }) => (a.tenantId ? { tenant: a.tenantId } : false)),
   Agent: rule({ apiScope: "read:agents" }, (a: { tenantId: string }) => ({ tenant: a.tenantId })),
   UserAgent: rule(

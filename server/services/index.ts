@@ -14,6 +14,7 @@ import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
 import { createMemoryIndex } from "./memory-index.ts";
 import { createRateLimits } from "./rate-limits.ts";
+import { createRetentionService } from "./retention.ts";
 import { createSessionService } from "./sessions.ts";
 
 export interface ServiceDeps {
@@ -64,6 +65,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     }),
     sessions,
     keys: createKeyService(db.prisma, pubsub),
+    retention: createRetentionService(db.prisma, logger, { memoryMaxPerUser: config.MEMORY_MAX_PER_USER }),
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
     account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),

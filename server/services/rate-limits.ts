@@ -66,7 +66,6 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
       where: {
         action: "api.request",
         isActive: true,
-        limitType: { not: "concurrent_requests" },
         OR: [{ tenantId: null }, { tenantId }],
       },
       orderBy: { createdAt: "asc" },
@@ -106,6 +105,10 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     }
   };
 
+  // Operations in flight per limit key, in this instance: a concurrency limit binds each instance
+  // (what is in flight ends with its request, so it is not worth a round trip to share).
+  const inFlight = new Map<string, number>();
+
   async function refuse(c: RateLimitConfig, viewer: SignedInViewer, msBeforeNext: number): Promise<never> {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
     await violation(c, viewer, seconds);
@@ -136,6 +139,33 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
           throw e;
         }
       }
+    },
+
+    /**
+     * Takes one in-flight slot under every `concurrent_requests` limit of `api.request` that applies
+     * to this API-key request, or throws RATE_LIMITED (recorded, retry after 1 s) when one is full.
+     * The returned function gives the slots back; call it once the operation is done.
+     */
+    async enterRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<() => void> {
+      const configs = await apiConfigs(viewer.tenantId);
+      const slots = configs.flatMap((c) => {
+        const k = c.limitType === "concurrent_requests" ? key(c, viewer) : null;
+        return k ? [{ c, k }] : [];
+      });
+      if (slots.length === 0) return () => {};
+      const full = slots.find((s) => (inFlight.get(s.k) ?? 0) >= s.c.limitValue);
+      if (full) await refuse(full.c, viewer, 1000);
+      for (const s of slots) inFlight.set(s.k, (inFlight.get(s.k) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const s of slots) {
+          const n = (inFlight.get(s.k) ?? 1) - 1;
+          if (n <= 0) inFlight.delete(s.k);
+          else inFlight.set(s.k, n);
+        }
+      };
     },
 
     recordViolation: violation,

@@ -129,7 +129,7 @@ const SCREENS = [
   { path: "/profile", signedIn: true },
   { path: "/security", signedIn: true },
   { path: "/admin", signedIn: true },
-  ...["invites", "catalogue", "sessions", "quotas", "audit"].map((k) => ({
+  ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "audit"].map((k) => ({
     path: `/admin?section=${k}`,
     signedIn: true,
   })),

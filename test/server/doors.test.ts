@@ -65,6 +65,8 @@ const LISTS: Record<string, string[]> = {
   AuditLog: [`{ auditLog(first: 100) { edges { node { id } } } }`],
   RateLimitConfig: [`{ rateLimits { edges { node { id } } } }`],
   RateLimitViolation: [`{ rateLimitViolations { edges { node { id } } } }`],
+  RetentionPolicy: [`{ retentionPolicies { id } }`],
+  RetentionRun: [`{ retentionRuns(first: 100) { edges { node { id } } } }`],
   File: [`{ files(first: 100) { edges { node { id } } } }`],
   Workspace: [`{ workspaces(first: 100) { edges { node { id } } } }`],
 };
@@ -159,6 +161,11 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       },
     });
     rows.RateLimitViolation = Buffer.from(`RateLimitViolation:${violation.id}`).toString("base64");
+    rows.RetentionPolicy = (
+      await ok(exec, `mutation { setRetentionPolicy(kind: content, keepDays: 30) { id } }`, {}, admin.token)
+    ).setRetentionPolicy.id;
+    const [pass] = await app.services.retention.run({ tenantIds: [tenantId] });
+    rows.RetentionRun = Buffer.from(`RetentionRun:${pass?.id}`).toString("base64");
     rows.Workspace = (
       await ok(exec, `mutation { createWorkspace(name: "W") { id } }`, {}, owner.token)
     ).createWorkspace.id;

@@ -8,6 +8,8 @@ import { Catalogue } from "./Catalogue.tsx";
 import { Invites } from "./Invites.tsx";
 import { Members } from "./Members.tsx";
 import { Quotas } from "./Quotas.tsx";
+import { RateLimits } from "./RateLimits.tsx";
+import { Retention } from "./Retention.tsx";
 
 export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNode }[] = [
   { key: "members", label: "Members", render: () => <Members /> },
@@ -15,6 +17,8 @@ export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNo
   { key: "catalogue", label: "Agent catalogue", render: () => <Catalogue /> },
   { key: "sessions", label: "Sessions", render: () => <Sessions allInTenant /> },
   { key: "quotas", label: "Quotas", render: () => <Quotas /> },
+  { key: "limits", label: "Rate limits", render: () => <RateLimits /> },
+  { key: "retention", label: "Retention", render: () => <Retention /> },
   { key: "audit", label: "Audit log", render: () => <AuditLog /> },
 ];
 
