@@ -34,6 +34,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
+import { createSecretBox, sealLegacyTotpSecrets } from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
@@ -322,6 +323,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      const sealed = await sealLegacyTotpSecrets(db.prisma, createSecretBox(config.totpKey));
+      if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
       await metrics.start();
       services.apiMeter.start();
       if (config.RUN_WORKER) {
