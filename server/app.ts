@@ -24,6 +24,7 @@ import {
   withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { mfaEnrollmentPlugin } from "./http/mfa-enrollment.ts";
 import { streamingMultipartPlugin } from "./http/multipart.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       streamingMultipartPlugin({ maxFieldBytes: MULTIPART_FIELD_BYTES, maxFileBytes: config.UPLOAD_MAX_BYTES }),
       armorPlugin(config),
       introspectionPlugin(config.introspection),
+      mfaEnrollmentPlugin(),
       inputShapePlugin(),
       errorCodesPlugin(),
       liveAuthorizationPlugin(pubsub, services.sessions.resolveViewer, live.rerun),

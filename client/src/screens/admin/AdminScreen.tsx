@@ -8,6 +8,7 @@ import { Catalogue } from "./Catalogue.tsx";
 import { Invites } from "./Invites.tsx";
 import { Members } from "./Members.tsx";
 import { Quotas } from "./Quotas.tsx";
+import { SignInRules } from "./SignInRules.tsx";
 
 export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNode }[] = [
   { key: "members", label: "Members", render: () => <Members /> },
@@ -16,6 +17,7 @@ export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNo
   { key: "sessions", label: "Sessions", render: () => <Sessions allInTenant /> },
   { key: "quotas", label: "Quotas", render: () => <Quotas /> },
   { key: "audit", label: "Audit log", render: () => <AuditLog /> },
+  { key: "sign-in", label: "Sign-in rules", render: () => <SignInRules /> },
 ];
 
 export function AdminScreen() {
