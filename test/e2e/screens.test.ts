@@ -203,7 +203,8 @@ describe("every screen, on a phone and a desk", () => {
       }
       await context.close();
       expect(problems.join("\n")).toBe("");
-    });
+      // Twenty screens, each settled, screenshotted and checked by axe: minutes on a shared, loaded machine.
+    }, 900_000);
   }
 
   it("the phone's navigation is one row until opened", async () => {

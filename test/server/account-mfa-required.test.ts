@@ -1,8 +1,10 @@
 // A tenant that requires two-factor sign-in: its members without a second factor may read who
 // they are, enrol and sign out, and every other operation fails with MFA_ENROLLMENT_REQUIRED,
 // for sessions and API keys alike, until they have enrolled.
+import { createClient } from "graphql-ws";
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { App } from "../../server/app.ts";
 import {
   codeOf,
@@ -89,6 +91,34 @@ describe(`required two-factor sign-in (${dbKind})`, () => {
     expect((await exec(OTHER, { id: member.id }, key)).errors?.[0]?.extensions?.code).not.toBe(
       "MFA_ENROLLMENT_REQUIRED",
     );
+  });
+
+  it("over WebSocket too: a subscription of a member who must enrol is refused", async () => {
+    const admin = await createOwner(exec, "Socketeer");
+    const member = await createMember(exec, admin, "Socketed");
+    await enrol(admin.token);
+    await ok(exec, SET, { on: true }, admin.token);
+    const { port } = await app.start();
+    const client = createClient({
+      url: `ws://127.0.0.1:${port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${member.token}` },
+      retryAttempts: 0,
+    });
+    const code = await new Promise<unknown>((resolve) => {
+      const codeOfErrors = (errors: unknown) =>
+        (errors as { extensions?: { code?: string } }[] | undefined)?.[0]?.extensions?.code;
+      client.subscribe(
+        { query: "subscription { myAnalysisEvents { seq } }" },
+        {
+          next: (r) => resolve(codeOfErrors(r.errors)),
+          error: (e) => resolve(codeOfErrors(e)),
+          complete: () => resolve("complete"),
+        },
+      );
+    });
+    await client.dispose();
+    expect(code).toBe("MFA_ENROLLMENT_REQUIRED");
   });
 
   it("a tenant that does not require it limits nobody", async () => {
