@@ -12,7 +12,12 @@ import type { App } from "../server/app.ts";
 export async function productionEnv(): Promise<Record<string, string>> {
   const { startSmtp } = await import("../test/support/smtp.ts");
   const smtp = await startSmtp();
-  return { NODE_ENV: "production", SMTP_URL: smtp.url, FILE_URL_SECRET: randomBytes(32).toString("hex") };
+  return {
+    NODE_ENV: "production",
+    SMTP_URL: smtp.url,
+    FILE_URL_SECRET: randomBytes(32).toString("hex"),
+    TOTP_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+  };
 }
 
 export const now = () => performance.timeOrigin + performance.now();

@@ -24,6 +24,7 @@ import {
   withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
+import { mfaEnrollmentPlugin } from "./http/mfa-enrollment.ts";
 import { streamingMultipartPlugin } from "./http/multipart.ts";
 import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
 import { createClientHandler } from "./http/static.ts";
@@ -35,6 +36,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
+import { createSecretBox, sealLegacyTotpSecrets } from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
@@ -141,6 +143,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       streamingMultipartPlugin({ maxFieldBytes: MULTIPART_FIELD_BYTES, maxFileBytes: config.UPLOAD_MAX_BYTES }),
       armorPlugin(config),
       introspectionPlugin(config.introspection),
+      mfaEnrollmentPlugin(),
       inputShapePlugin(),
       errorCodesPlugin(),
       liveAuthorizationPlugin(viewerWatches, live.rerun),
@@ -319,6 +322,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      const sealed = await sealLegacyTotpSecrets(db.prisma, createSecretBox(config.totpKey));
+      if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
       await metrics.start();
       services.apiMeter.start();
       if (config.RUN_WORKER) {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
 const bool = z
@@ -187,6 +187,18 @@ const schema = z
       }),
     /** Key of download URL signatures (HMAC-SHA256); required in production, generated per process elsewhere. */
     FILE_URL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Key of TOTP secrets at rest (AES-256-GCM): 32 bytes as 64 hex digits or base64; required in production. */
+    TOTP_ENCRYPTION_KEY: z
+      .string()
+      .transform((v, ctx) => {
+        const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, "hex") : Buffer.from(v, "base64");
+        if (key.length !== 32) {
+          ctx.addIssue({ code: "custom", message: "must be 32 bytes: 64 hex digits or base64 (openssl rand -hex 32)" });
+          return z.NEVER;
+        }
+        return key;
+      })
+      .optional(),
     FILE_URL_DEFAULT_SECONDS: z.coerce.number().int().min(1).max(604_800).default(300),
     FILE_URL_MAX_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
     /** Storage objects younger than this are never called orphans: their upload may still be committing. */
@@ -225,6 +237,8 @@ const schema = z
         if (!c[key]) ctx.addIssue({ code: "custom", path: [key], message: "is required when STORAGE_BACKEND=s3" });
     if (c.NODE_ENV === "production" && !c.FILE_URL_SECRET)
       ctx.addIssue({ code: "custom", path: ["FILE_URL_SECRET"], message: "is required in production" });
+    if (c.NODE_ENV === "production" && !c.TOTP_ENCRYPTION_KEY)
+      ctx.addIssue({ code: "custom", path: ["TOTP_ENCRYPTION_KEY"], message: "is required in production" });
     if (c.FILE_URL_DEFAULT_SECONDS > c.FILE_URL_MAX_SECONDS)
       ctx.addIssue({
         code: "custom",
@@ -236,6 +250,8 @@ const schema = z
 export type Config = z.infer<typeof schema> & {
   /** FILE_URL_SECRET, or outside production a random key for this process. */
   fileUrlSecret: string;
+  /** TOTP_ENCRYPTION_KEY, or outside production a fixed development key (secrets must survive restarts of a dev database). */
+  totpKey: Buffer;
   graphiql: boolean;
   metrics: boolean;
   introspection: "on" | "signed-in" | "off";
@@ -264,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
     proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
     fileUrlSecret: c.FILE_URL_SECRET ?? randomBytes(32).toString("base64url"),
+    totpKey: c.TOTP_ENCRYPTION_KEY ?? createHash("sha256").update("userplane development TOTP key").digest(),
     limits: { depth: c.LIMIT_DEPTH, breadth: c.LIMIT_BREADTH, complexity: c.LIMIT_COMPLEXITY },
     // Metrics name operations and counts; production exposes them only behind a token or on their own port.
     metrics: c.METRICS ?? (!production || c.METRICS_TOKEN !== undefined || c.METRICS_PORT !== undefined),

@@ -13,6 +13,8 @@ export type ErrorCode =
   | "INVALID_TOKEN"
   /** The tenant lets only members with a verified email sign in. */
   | "EMAIL_NOT_VERIFIED"
+  /** The tenant requires a second factor and the viewer has none yet: only enrolment is open. */
+  | "MFA_ENROLLMENT_REQUIRED"
   /** Depth, breadth, cost, aliases, tokens, directives or subscriptions over their limit. */
   | "QUERY_TOO_COMPLEX"
   | "PAYLOAD_TOO_LARGE";

@@ -43,6 +43,11 @@ interface SignedIn {
   tenantId: string;
   /** Roles in `tenantId` in effect today. */
   roles: Role[];
+  /**
+   * The tenant requires a second factor and the user has not enrolled one: such a viewer may only
+   * enrol (http/mfa-enrollment.ts refuses everything else with MFA_ENROLLMENT_REQUIRED).
+   */
+  mfaEnrollmentRequired?: boolean;
 }
 
 export type Viewer =

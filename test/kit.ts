@@ -12,6 +12,7 @@ export const dbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres"
 export const PRODUCTION_SECRETS = {
   SMTP_URL: "smtp://127.0.0.1:2525",
   FILE_URL_SECRET: "test-only-download-url-signing-secret-0123456789",
+  TOTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 } as const;
 
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useMemo, useRef } from "react";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { Toaster } from "sonner";
 import { Provider, useMutation, useQuery } from "urql";
 import { graphql } from "../gql/index.ts";
@@ -15,6 +15,7 @@ import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { DevMailScreen } from "./screens/account/DevMail.tsx";
 import { VerifyEmailBanner } from "./screens/account/EmailVerification.tsx";
 import { ForgotPasswordScreen } from "./screens/account/ForgotPassword.tsx";
+import { RequiredEnrolmentScreen } from "./screens/account/RequiredEnrolment.tsx";
 import { ResetPasswordScreen } from "./screens/account/ResetPassword.tsx";
 import { VerifyEmailScreen } from "./screens/account/VerifyEmail.tsx";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
@@ -43,10 +44,12 @@ export const ViewerQuery = graphql(`
         role
         inEffect
       }
+      totpEnabled
       tenant {
         id
         name
         slug
+        requireMfa
       }
     }
   }
@@ -131,6 +134,12 @@ function SignedIn({ live }: { live: LiveConnection }) {
   const menu = useMenu(path);
   const navId = useNavId();
   useScrollRestoration(!!me);
+  // Once shown, the set-up screen stays until the user continues: the recovery codes are on it.
+  const [enrolling, setEnrolling] = useState(false);
+  const mustEnrol = !!me?.tenant?.requireMfa && me.totpEnabled === false;
+  useEffect(() => {
+    if (mustEnrol) setEnrolling(true);
+  }, [mustEnrol]);
 
   useEffect(() => {
     // A token the server no longer accepts reads as anonymous: `me` is null.
@@ -172,6 +181,16 @@ function SignedIn({ live }: { live: LiveConnection }) {
     session.clear();
     navigate("/signin");
   };
+
+  if (enrolling || mustEnrol)
+    return (
+      <RequiredEnrolmentScreen
+        tenantName={me.tenant?.name}
+        enrolled={!mustEnrol}
+        onContinue={() => setEnrolling(false)}
+        onSignOut={doSignOut}
+      />
+    );
 
   return (
     <PreferencesProvider preferences={me.profile?.preferences}>

@@ -81,7 +81,8 @@ builder.prismaObjectFields("Tenant", (t) => ({
     description: "Members must verify their email before they can sign in.",
   }),
   requireMfa: t.exposeBoolean("requireMfa", {
-    description: "Members may not turn two-factor sign-in off.",
+    description:
+      "Members must use two-factor sign-in: one without it may only enrol (other operations fail with MFA_ENROLLMENT_REQUIRED) and none may turn it off.",
   }),
 }));
 

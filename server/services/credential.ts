@@ -15,6 +15,8 @@ export interface Credential {
   scopes: string[];
   /** Roles in effect today (UTC) in the credential's tenant; none for a deleted user. */
   roles: Role[];
+  /** The tenant requires a second factor and the user has none yet (forced enrolment). */
+  mfaPending: boolean;
 }
 
 interface Row {
@@ -26,6 +28,7 @@ interface Row {
   lastSeenAt: Date | string | null;
   scopes: string[] | null;
   roles: string[] | null;
+  mfaPending: boolean | null;
 }
 
 const date = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -43,7 +46,9 @@ export async function findCredential(
     SELECT DISTINCT r.role::text FROM role_assignments r JOIN users u ON u.id = r.user_id
     WHERE r.user_id = c.user_id AND r.tenant_id = c.tenant_id AND u.deleted_at IS NULL
       AND r.effective_from <= ${today}::date AND (r.effective_to IS NULL OR r.effective_to >= ${today}::date)
-  ) AS roles`;
+  ) AS roles,
+  (SELECT t.require_mfa AND u.totp_enabled_at IS NULL FROM tenants t, users u
+    WHERE t.id = c.tenant_id AND u.id = c.user_id) AS "mfaPending"`;
   const rows =
     kind === "session"
       ? await prisma.$queryRaw<Row[]>`
@@ -65,5 +70,6 @@ export async function findCredential(
     lastSeenAt: date(r.lastSeenAt),
     scopes: r.scopes ?? [],
     roles: (r.roles ?? []) as Role[],
+    mfaPending: r.mfaPending === true,
   };
 }

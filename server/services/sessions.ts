@@ -139,7 +139,15 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
         // No role in effect today: the membership has ended (or not begun), so the session no
         // longer opens the tenant.
         if (roles.length === 0) return { kind: "anonymous" };
-        return { kind: "session", userId: s.userId, tenantId: s.tenantId, sessionId: s.id, expiresAt, roles };
+        return {
+          kind: "session",
+          userId: s.userId,
+          tenantId: s.tenantId,
+          sessionId: s.id,
+          expiresAt,
+          roles,
+          ...(s.mfaPending ? { mfaEnrollmentRequired: true } : {}),
+        };
       }
       if (kind === "apiKey") {
         const k = await findCredential(prisma, "apiKey", tokenHash);
@@ -158,6 +166,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           expiresAt: k.expiresAt,
           scopes: k.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
           roles,
+          ...(k.mfaPending ? { mfaEnrollmentRequired: true } : {}),
         };
       }
       return { kind: "anonymous" };

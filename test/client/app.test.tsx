@@ -18,7 +18,8 @@ const me = {
     updatedAt: "2026-01-01T00:00:00Z",
   },
   roles: [{ id: "r1", role: "member", inEffect: true }],
-  tenant: { id: "t1", name: "Ada's workspace", slug: "ada" },
+  totpEnabled: false,
+  tenant: { id: "t1", name: "Ada's workspace", slug: "ada", requireMfa: false },
 };
 
 const emptyConnection = { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
@@ -171,5 +172,22 @@ describe("shell", () => {
     // It reconnects by itself, forever.
     expect(wsFake.last.lazy).toBe(false);
     expect(wsFake.last.retryAttempts).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("a member who must set up two-factor sign-in sees only the set-up screen, until they continue", async () => {
+    session.set("tok-2");
+    setLocation("/memories");
+    const must = { ...me, tenant: { ...me.tenant, requireMfa: true } };
+    const api = mockApi({
+      Viewer: { data: { me: must } },
+      TwoFactorState: { data: { me: { id: me.id, totpEnabled: false, recoveryCodesLeft: null } } },
+    });
+    render(<App />);
+    await screen.findByRole("heading", { name: "Set up two-factor sign-in", level: 1 });
+    expect(screen.getByText(/Ada's workspace requires a code/)).toBeTruthy();
+    expect(screen.queryByRole("navigation", { name: "Main" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Continue" })).toBeNull();
+    expect(api.calls("Memories")).toHaveLength(0);
+    expect(screen.getByRole("button", { name: "Set up two-factor sign-in" })).toBeTruthy();
   });
 });

@@ -53,7 +53,11 @@ describe("forgot password, reset, sign-in with TOTP", () => {
     const token = up.signUp.token as string;
     const { enrollTotp } = await gql(`mutation { enrollTotp { secret } }`, {}, token);
     const totp = new TOTP({ secret: Secret.fromBase32(enrollTotp.secret) });
-    await gql(`mutation($c: String!) { confirmTotp(code: $c) }`, { c: totp.generate() }, token);
+    await gql(
+      `mutation($c: String!) { confirmTotp(code: $c) }`,
+      { c: totp.generate({ timestamp: Date.now() - 30_000 }) },
+      token,
+    );
 
     await page.goto(`${server.url}/signin`);
     await page.getByRole("link", { name: "Forgot your password?" }).click();

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
+import { Secret, TOTP } from "otpauth";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startProduct } from "./server.ts";
@@ -22,6 +23,8 @@ let server: RunningServer;
 let browser: Browser;
 let token: string;
 let runId: string;
+/** A member of a tenant that requires two-factor sign-in, who has not set it up. */
+let enrollingToken: string;
 
 async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const r = await fetch(`${server.url}/graphql`, {
@@ -34,14 +37,53 @@ async function gql<T = Record<string, unknown>>(query: string, variables: Record
   return body.data as T;
 }
 
+async function gqlAs<T = Record<string, unknown>>(
+  bearer: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const saved = token;
+  token = bearer as string;
+  try {
+    return await gql<T>(query, variables);
+  } finally {
+    token = saved;
+  }
+}
+
+/** A tenant whose admin (enrolled) requires two-factor sign-in, and a new member without it. */
+async function memberWhoMustEnrol(): Promise<string> {
+  const admin = await gqlAs<{ signUp: { token: string } }>(
+    null,
+    `mutation($e: String!) { signUp(displayName: "Ada Lovelace", email: $e, password: "correct horse battery staple", tenantName: "Analytical Engines") { token } }`,
+    { e: `ada.${Date.now()}@example.com` },
+  );
+  const a = admin.signUp.token;
+  const { enrollTotp } = await gqlAs<{ enrollTotp: { secret: string } }>(a, `mutation { enrollTotp { secret } }`);
+  const code = new TOTP({ secret: Secret.fromBase32(enrollTotp.secret) }).generate();
+  await gqlAs(a, `mutation($c: String!) { confirmTotp(code: $c) }`, { c: code });
+  await gqlAs(a, `mutation { updateTenantSecurity(requireMfa: true) { requireMfa } }`);
+  const invite = await gqlAs<{ createInvite: { token: string } }>(a, `mutation { createInvite { token } }`);
+  const member = await gqlAs<{ signUp: { token: string } }>(
+    null,
+    `mutation($e: String!, $i: String!) { signUp(displayName: "Charles Babbage", email: $e, password: "correct horse battery staple", inviteToken: $i) { token } }`,
+    { e: `charles.${Date.now()}@example.com`, i: invite.createInvite.token },
+  );
+  return member.signUp.token;
+}
+
 async function newContext(
   width: number,
-  signedIn = true,
+  signedIn: boolean | string = true,
   colorScheme: "light" | "dark" = "light",
 ): Promise<BrowserContext> {
   // bypassCSP: axe is injected as an inline script; the app's own CSP is checked in product.test.ts.
   const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme, bypassCSP: true });
-  if (signedIn) await context.addInitScript((t) => localStorage.setItem("userplane.token", t), token);
+  if (signedIn)
+    await context.addInitScript(
+      (t) => localStorage.setItem("userplane.token", t),
+      typeof signedIn === "string" ? signedIn : token,
+    );
   return context;
 }
 
@@ -84,6 +126,7 @@ beforeAll(async () => {
     { e: `grace.${Date.now()}@example.com` },
   );
   token = signUp.signUp.token;
+  enrollingToken = await memberWhoMustEnrol();
   await gql(
     `mutation { createMemory(input: { memoryType: fact, memoryKey: "home_city", content: "I live in Arlington, Virginia, and work on compilers for the navy's computers" }) { id } }`,
   );
@@ -129,10 +172,12 @@ const SCREENS = [
   { path: "/profile", signedIn: true },
   { path: "/security", signedIn: true },
   { path: "/admin", signedIn: true },
-  ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "audit"].map((k) => ({
+  ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "audit", "sign-in"].map((k) => ({
     path: `/admin?section=${k}`,
     signedIn: true,
   })),
+  // Any path shows only the set-up screen to a member who must enrol.
+  { path: "/analyses", signedIn: true, enrolling: true },
 ];
 
 describe("every screen, on a phone and a desk", () => {
@@ -143,19 +188,23 @@ describe("every screen, on a phone and a desk", () => {
       const problems: string[] = [];
       for (const s of SCREENS) {
         const path = s.path.replace(":run", runId);
-        const p = s.signedIn ? page : await (await newContext(width, false, scheme)).newPage();
+        const own = !s.signedIn || "enrolling" in s;
+        const p = own
+          ? await (await newContext(width, "enrolling" in s ? enrollingToken : false, scheme)).newPage()
+          : page;
         await p.goto(`${server.url}${path}`);
         await settled(p);
-        const name = `${width}-${scheme}-${s.path.replace(/[/:?=]/g, "_")}`;
+        const name = `${width}-${scheme}-${"enrolling" in s ? "enrolling" : ""}${s.path.replace(/[/:?=]/g, "_")}`;
         await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
         const o = await overflow(p);
         if (o.scrollWidth > o.innerWidth) problems.push(`${path}: ${o.scrollWidth} px wide in ${o.innerWidth} px`);
         for (const v of await seriousAxeViolations(p)) problems.push(`${path}: ${v}`);
-        if (!s.signedIn) await p.context().close();
+        if (own) await p.context().close();
       }
       await context.close();
       expect(problems.join("\n")).toBe("");
-    });
+      // Twenty screens, each settled, screenshotted and checked by axe: minutes on a shared, loaded machine.
+    }, 900_000);
   }
 
   it("the phone's navigation is one row until opened", async () => {

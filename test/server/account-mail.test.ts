@@ -176,9 +176,16 @@ describe(`dev outbox (${dbKind})`, () => {
     const { port } = await app.start();
     expect((await fetch(`http://127.0.0.1:${port}/dev/mail.json`)).status).toBe(404);
     await expect(
-      buildApp(testConfig({ NODE_ENV: "production", FILE_URL_SECRET: PRODUCTION_SECRETS.FILE_URL_SECRET }), {
-        memoryDatabase: true,
-      }),
+      buildApp(
+        testConfig({
+          NODE_ENV: "production",
+          FILE_URL_SECRET: PRODUCTION_SECRETS.FILE_URL_SECRET,
+          TOTP_ENCRYPTION_KEY: PRODUCTION_SECRETS.TOTP_ENCRYPTION_KEY,
+        }),
+        {
+          memoryDatabase: true,
+        },
+      ),
     ).rejects.toThrow(/SMTP_URL: is required in production/);
   });
 });

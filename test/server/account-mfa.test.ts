@@ -3,6 +3,8 @@
 import { Secret, TOTP } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
+import { loadConfig } from "../../server/config.ts";
+import { createSecretBox, sealLegacyTotpSecrets } from "../../server/services/account/secret-box.ts";
 import {
   codeOf,
   createApiKey,
@@ -13,6 +15,7 @@ import {
   type Execute,
   executor,
   ok,
+  PRODUCTION_SECRETS,
 } from "../kit.ts";
 
 let app: App;
@@ -40,7 +43,8 @@ async function enrolled(name: string) {
   const owner = await createOwner(exec, name);
   const { enrollTotp } = await ok(exec, ENROLL, {}, owner.token);
   expect(enrollTotp.uri).toMatch(/^otpauth:\/\/totp\/Userplane:.+\?.*secret=/);
-  const { confirmTotp } = await ok(exec, CONFIRM, { c: codeAt(enrollTotp.secret) }, owner.token);
+  // The previous step's code: the current one stays unspent for the test's next use.
+  const { confirmTotp } = await ok(exec, CONFIRM, { c: codeAt(enrollTotp.secret, -1) }, owner.token);
   return { owner, secret: enrollTotp.secret as string, recovery: confirmTotp as string[] };
 }
 
@@ -122,5 +126,80 @@ describe(`TOTP (${dbKind})`, () => {
       const r = await ok(exec, q, { id: member.id }, t);
       expect(r.node).toEqual({ emailVerifiedAt: null, totpEnabled: false, recoveryCodesLeft: null });
     }
+  });
+
+  it("a code is spent once: the same code, or an older one, is refused within its window", async () => {
+    const { owner, secret } = await enrolled("Replayed");
+    const challenge = async () =>
+      (await ok(exec, SIGN_IN, { email: owner.email, password: owner.password })).signIn.mfaChallenge
+        .challengeToken as string;
+    const stepOf = async () =>
+      (await app.db.prisma.user.findUniqueOrThrow({ where: { id: owner.userId } })).totpLastStep as number;
+    // Codes by time-step, counted from the enrolment's: the test does not care where a 30 s boundary falls.
+    const codeOfStep = (step: number) =>
+      new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: step * 30_000 });
+    const enrolledAt = await stepOf();
+    const c1 = await challenge();
+    expect(codeOf(await exec(COMPLETE, { t: c1, c: codeOfStep(enrolledAt) }))).toBe("BAD_USER_INPUT");
+    await ok(exec, COMPLETE, { t: c1, c: codeOfStep(enrolledAt + 1) });
+    const c2 = await challenge();
+    expect(codeOf(await exec(COMPLETE, { t: c2, c: codeOfStep(enrolledAt + 1) }))).toBe("BAD_USER_INPUT");
+    await ok(exec, COMPLETE, { t: c2, c: codeOfStep(enrolledAt + 2) });
+    expect(await stepOf()).toBe(enrolledAt + 2);
+    // An older code still inside the window is refused too.
+    const c3 = await challenge();
+    expect(codeOf(await exec(COMPLETE, { t: c3, c: codeOfStep(enrolledAt + 1) }))).toBe("BAD_USER_INPUT");
+  });
+
+  it("two requests racing with one code: exactly one opens a session", async () => {
+    const { owner, secret } = await enrolled("Racing");
+    const t = (await ok(exec, SIGN_IN, { email: owner.email, password: owner.password })).signIn.mfaChallenge
+      .challengeToken as string;
+    const before = await app.db.prisma.session.count({ where: { userId: owner.userId } });
+    const code = codeAt(secret);
+    const results = await Promise.all([exec(COMPLETE, { t, c: code }), exec(COMPLETE, { t, c: code })]);
+    expect(results.filter((r) => !r.errors).length).toBe(1);
+    expect(await app.db.prisma.session.count({ where: { userId: owner.userId } })).toBe(before + 1);
+  });
+
+  it("keeps the secret sealed at rest, bound to its user; a plain-text secret from before is sealed", async () => {
+    const { owner, secret } = await enrolled("Sealed");
+    const row = await app.db.prisma.user.findUniqueOrThrow({ where: { id: owner.userId } });
+    expect(row.totpSecret).toMatch(/^enc1:/);
+    expect(row.totpSecret).not.toContain(secret);
+    const box = createSecretBox(app.config.totpKey);
+    expect(box.open(row.totpSecret as string, owner.userId)).toBe(secret);
+    // Copied onto another user's row it does not open (the user id is associated data).
+    expect(() => box.open(row.totpSecret as string, crypto.randomUUID())).toThrow();
+    // Another key does not open it either.
+    expect(() => createSecretBox(Buffer.alloc(32, 7)).open(row.totpSecret as string, owner.userId)).toThrow();
+
+    // A secret stored in plain text before sealing existed: start-up seals it, and it still works.
+    const legacy = await enrolled("Legacy");
+    await app.db.prisma.user.update({ where: { id: legacy.owner.userId }, data: { totpSecret: legacy.secret } });
+    expect(await sealLegacyTotpSecrets(app.db.prisma, box)).toBeGreaterThanOrEqual(1);
+    const sealed = await app.db.prisma.user.findUniqueOrThrow({ where: { id: legacy.owner.userId } });
+    expect(sealed.totpSecret).toMatch(/^enc1:/);
+    expect(await sealLegacyTotpSecrets(app.db.prisma, box)).toBe(0);
+    const c = (await ok(exec, SIGN_IN, { email: legacy.owner.email, password: legacy.owner.password })).signIn
+      .mfaChallenge.challengeToken as string;
+    await ok(exec, COMPLETE, { t: c, c: codeAt(legacy.secret) });
+
+    // One still in plain text when it is next used is sealed then.
+    await app.db.prisma.user.update({ where: { id: owner.userId }, data: { totpSecret: secret } });
+    const c2 = (await ok(exec, SIGN_IN, { email: owner.email, password: owner.password })).signIn.mfaChallenge
+      .challengeToken as string;
+    await ok(exec, COMPLETE, { t: c2, c: codeAt(secret) });
+    const resealed = await app.db.prisma.user.findUniqueOrThrow({ where: { id: owner.userId } });
+    expect(resealed.totpSecret).toMatch(/^enc1:/);
+  });
+
+  it("production needs TOTP_ENCRYPTION_KEY of 32 bytes", () => {
+    const { TOTP_ENCRYPTION_KEY: _, ...rest } = PRODUCTION_SECRETS;
+    expect(() => loadConfig({ NODE_ENV: "production", ...rest })).toThrow(
+      /TOTP_ENCRYPTION_KEY: is required in production/,
+    );
+    expect(() => loadConfig({ TOTP_ENCRYPTION_KEY: "abcd" })).toThrow(/TOTP_ENCRYPTION_KEY: must be 32 bytes/);
+    expect(loadConfig({ NODE_ENV: "production", ...PRODUCTION_SECRETS }).totpKey).toHaveLength(32);
   });
 });

@@ -9,6 +9,7 @@ import type { Mailer } from "./mail.ts";
 import { createMfaFlows } from "./mfa.ts";
 import { createPasswordFlows } from "./passwords.ts";
 import { updatePrivacyPreferences } from "./privacy.ts";
+import { createSecretBox } from "./secret-box.ts";
 import { updateTenantSecurity } from "./tenant-security.ts";
 
 export interface AccountDeps {
@@ -24,7 +25,7 @@ export function createAccountService(deps: AccountDeps) {
   const throttle = createThrottle(deps.prisma, deps.throttle);
   return {
     ...createPasswordFlows({ ...deps, throttle, passwords: deps.sessions.passwords }),
-    ...createMfaFlows({ ...deps, throttle }),
+    ...createMfaFlows({ ...deps, throttle, box: createSecretBox(deps.config.totpKey) }),
     updatePrivacyPreferences: (
       ...args: Parameters<typeof updatePrivacyPreferences> extends [unknown, ...infer R] ? R : never
     ) => updatePrivacyPreferences(deps.prisma, ...args),

@@ -1,6 +1,7 @@
 // TOTP second factor (RFC 6238 through otpauth): enrol, confirm with a first code (which also
 // hands out recovery codes, shown once, kept as SHA-256), disable with a fresh code, and the
-// challenge step of sign-in. Code guesses are throttled per user like sign-in failures.
+// challenge step of sign-in. Code guesses are throttled per user like sign-in failures; a code
+// is spent once (the last accepted time-step is kept), and secrets are sealed at rest.
 import { randomBytes } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
 import { AppError, badInput, forbidden } from "../../errors.ts";
@@ -10,6 +11,7 @@ import { audit } from "../audit.ts";
 import type { SessionService } from "../sessions.ts";
 import type { createThrottle } from "../throttle.ts";
 import { hashSecret } from "../tokens.ts";
+import type { SecretBox } from "./secret-box.ts";
 import { consumeToken, peekToken } from "./tokens.ts";
 
 const ISSUER = "Userplane";
@@ -19,6 +21,7 @@ export interface MfaDeps {
   prisma: PrismaClient;
   sessions: SessionService;
   throttle: ReturnType<typeof createThrottle>;
+  box: SecretBox;
 }
 
 function totpFor(secret: string, label: string) {
@@ -45,7 +48,30 @@ const normaliseRecovery = (code: string) =>
 
 const wrongCode = () => badInput("code", "The code is incorrect.");
 
-export function createMfaFlows({ prisma, sessions, throttle }: MfaDeps) {
+export function createMfaFlows({ prisma, sessions, throttle, box }: MfaDeps) {
+  /**
+   * Claims a code's time-step: only a step later than the last accepted one, in one conditional
+   * update, so two requests racing with the same code cannot both pass.
+   */
+  async function claimStep(userId: string, step: number) {
+    const { count } = await prisma.user.updateMany({
+      where: { id: userId, OR: [{ totpLastStep: null }, { totpLastStep: { lt: step } }] },
+      data: { totpLastStep: step },
+    });
+    return count === 1;
+  }
+
+  /** The secret in clear; one stored before sealing existed is sealed now. */
+  async function secretOf(user: { id: string; totpSecret: string | null }) {
+    if (!user.totpSecret) return null;
+    if (!box.isSealed(user.totpSecret))
+      await prisma.user.updateMany({
+        where: { id: user.id, totpSecret: user.totpSecret },
+        data: { totpSecret: box.seal(user.totpSecret, user.id) },
+      });
+    return box.open(user.totpSecret, user.id);
+  }
+
   /**
    * Checks a TOTP code (one step of clock drift either way) or spends a recovery code. Guesses
    * count like failed sign-ins of the account, so a 6-digit code cannot be walked.
@@ -56,8 +82,12 @@ export function createMfaFlows({ prisma, sessions, throttle }: MfaDeps) {
     const user = await prisma.user.findUniqueOrThrow({ where: { id: userId } });
     let ok = false;
     const digits = code.replace(/\s+/g, "");
-    if (user.totpSecret && /^\d{6}$/.test(digits))
-      ok = totpFor(user.totpSecret, user.email).validate({ token: digits, window: 1 }) !== null;
+    const secret = await secretOf(user);
+    if (secret && /^\d{6}$/.test(digits)) {
+      const totp = totpFor(secret, user.email);
+      const delta = totp.validate({ token: digits, window: 1 });
+      ok = delta !== null && (await claimStep(userId, totp.counter() + delta));
+    }
     if (!ok && allowRecovery && user.totpEnabledAt) {
       const { count } = await prisma.recoveryCode.updateMany({
         where: { userId, codeHash: hashSecret(normaliseRecovery(code)), usedAt: null },
@@ -80,7 +110,10 @@ export function createMfaFlows({ prisma, sessions, throttle }: MfaDeps) {
       const user = await prisma.user.findUniqueOrThrow({ where: { id: viewer.userId } });
       if (user.totpEnabledAt) throw new AppError("CONFLICT", "Two-factor sign-in is already on; turn it off first.");
       const secret = new Secret({ size: 20 }).base32;
-      await prisma.user.update({ where: { id: user.id }, data: { totpSecret: secret } });
+      await prisma.user.update({
+        where: { id: user.id },
+        data: { totpSecret: box.seal(secret, user.id), totpLastStep: null },
+      });
       return { secret, uri: totpFor(secret, user.email).toString() };
     },
 
@@ -119,7 +152,10 @@ export function createMfaFlows({ prisma, sessions, throttle }: MfaDeps) {
       if (tenant.requireMfa) throw forbidden("This tenant requires two-factor sign-in.");
       await checkCode(viewer.userId, code, request, true);
       await prisma.$transaction(async (tx) => {
-        await tx.user.update({ where: { id: viewer.userId }, data: { totpSecret: null, totpEnabledAt: null } });
+        await tx.user.update({
+          where: { id: viewer.userId },
+          data: { totpSecret: null, totpEnabledAt: null, totpLastStep: null },
+        });
         await tx.recoveryCode.deleteMany({ where: { userId: viewer.userId } });
         await audit(tx, {
           action: "user.mfa_disabled",

@@ -10,6 +10,7 @@ import { Members } from "./Members.tsx";
 import { Quotas } from "./Quotas.tsx";
 import { RateLimits } from "./RateLimits.tsx";
 import { Retention } from "./Retention.tsx";
+import { SignInRules } from "./SignInRules.tsx";
 
 export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNode }[] = [
   { key: "members", label: "Members", render: () => <Members /> },
@@ -20,6 +21,7 @@ export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNo
   { key: "limits", label: "Rate limits", render: () => <RateLimits /> },
   { key: "retention", label: "Retention", render: () => <Retention /> },
   { key: "audit", label: "Audit log", render: () => <AuditLog /> },
+  { key: "sign-in", label: "Sign-in rules", render: () => <SignInRules /> },
 ];
 
 export function AdminScreen() {
