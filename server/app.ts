@@ -327,6 +327,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (config.RUN_WORKER) {
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
+        await services.workspaces.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
