@@ -83,6 +83,11 @@ builder.prismaObject("Profile", {
         select: { avatarUrl: true, avatarFileId: true },
         resolve: (p, _a, ctx) => (p.avatarFileId ? ctx.services.files.avatarPath(p.avatarFileId) : p.avatarUrl),
       }),
+      avatarUploaded: t.boolean({
+        description: "avatarUrl is an uploaded image (uploadAvatar), not a URL set with updateProfile.",
+        select: { avatarFileId: true },
+        resolve: (p) => p.avatarFileId !== null,
+      }),
       jobTitle: t.exposeString("jobTitle", { nullable: true }),
       department: t.exposeString("department", { nullable: true }),
       organization: t.exposeString("organization", { nullable: true }),

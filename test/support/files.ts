@@ -74,6 +74,13 @@ export function fakePdf(size: number): Buffer {
   return Buffer.concat([Buffer.from(body), Buffer.from(`%${"x".repeat(Math.max(0, size - body.length - 2))}\n`)]);
 }
 
+/** A real 2×2 PNG that a browser draws (fakePng's noise is not decodable). */
+export const tinyPng = (): Buffer =>
+  Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==",
+    "base64",
+  );
+
 /** A Windows executable's first bytes. */
 export function fakeExe(size: number): Buffer {
   const b = Buffer.alloc(size);
