@@ -120,7 +120,8 @@ describe("the Files screen", () => {
       /^\/files\/[0-9a-f-]{36}\?expires=\d+&disposition=inline&signature=/,
     );
     await page.screenshot({ path: join(SHOTS, "04-preview-pdf.png") });
-    await page.keyboard.press("Escape");
+    // Escape would go to the PDF viewer, which has the focus inside its frame.
+    await page.getByRole("dialog", { name: "report.pdf" }).getByRole("button", { name: "Close" }).click();
     await page.getByRole("dialog").waitFor({ state: "detached" });
     for (const name of ["dot.png", "report.pdf"]) {
       await page.getByRole("article", { name }).getByRole("button", { name: "Delete" }).click();
