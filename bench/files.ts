@@ -2,7 +2,8 @@
 // large file streams in (it must stay flat: the file is never held whole). The server runs in this
 // process; the client writes the multipart body from a small reused buffer, so the process's RSS is
 // the server's working set plus a constant.
-// SIZE_MB (256; 1024 for the issue's 1 GB), DATA_DIR (a throwaway folder).
+// RSS is printed at every eighth of the upload, so "flat" can be read off the line, not only the peak.
+// SIZE_MB (1024: the issue's 1 GB), DATA_DIR (a throwaway folder).
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
@@ -11,7 +12,7 @@ import path from "node:path";
 import { buildApp } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 
-const SIZE = Number(process.env.SIZE_MB ?? 256) * 1024 * 1024;
+const SIZE = Number(process.env.SIZE_MB ?? 1024) * 1024 * 1024;
 const dataDir = process.env.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "userplane-bench-files-"));
 const app = await buildApp(
   loadConfig({
@@ -59,6 +60,8 @@ const chunk = Buffer.from(
 ); // text, so it is accepted
 
 const rssBefore = process.memoryUsage().rss;
+/** RSS when each eighth of the file had been sent. */
+const rssAlong: number[] = [];
 let rssPeak = rssBefore;
 const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
@@ -90,6 +93,7 @@ const uploaded = await new Promise<any>((resolve, reject) => {
     while (sent < SIZE) {
       const part = chunk.subarray(0, Math.min(chunk.length, SIZE - sent));
       sent += part.length;
+      if (sent >= ((rssAlong.length + 1) * SIZE) / 8) rssAlong.push(process.memoryUsage().rss);
       if (!req.write(part)) return void req.once("drain", pump);
     }
     req.end(tail);
@@ -116,6 +120,7 @@ console.log(`download ${(mb / downSeconds).toFixed(1)} MB/s (${downSeconds.toFix
 console.log(
   `RSS before ${(rssBefore / 1e6).toFixed(0)} MB, peak ${(rssPeak / 1e6).toFixed(0)} MB (+${((rssPeak - rssBefore) / 1e6).toFixed(0)} MB for a ${mb} MB file)`,
 );
+console.log(`RSS along the upload (each 1/8): ${rssAlong.map((r) => (r / 1e6).toFixed(0)).join(", ")} MB`);
 console.log(
   `load average ${loadavg()
     .map((l) => l.toFixed(2))

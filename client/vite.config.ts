@@ -21,6 +21,8 @@ export default defineConfig({
     proxy: {
       "/graphql": { target: api, ws: true, changeOrigin: true },
       "/dev/mail.json": { target: api, changeOrigin: true },
+      // Signed downloads, previews and avatars.
+      "/files/": { target: api, changeOrigin: true },
     },
   },
 });

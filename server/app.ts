@@ -330,6 +330,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
         await startRetentionJobs(services.jobs, services.retention, config);
+        await services.workspaces.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;

@@ -222,6 +222,22 @@ const schema = z
       .default("pgboss"),
     /** How often an instance looks for due cron schedules (pg-boss; one instance per interval does the sending). */
     JOB_CRON_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
+    /** Largest avatar image (a tenant's lower file limit still applies). */
+    AVATAR_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
+    /** Incomplete workspaces idle this many days are stale (luminary's abandoned product sessions). */
+    WORKSPACE_STALE_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+    /** What happens to a stale workspace: `archive` (kept, read-only) or `delete` (with its files and their bytes). */
+    WORKSPACE_STALE_ACTION: z.enum(["archive", "delete"]).default("archive"),
+    /** When the stale-workspace job runs (cron, UTC); `off`: only when queued. */
+    WORKSPACE_STALE_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
+      .default("41 3 * * *"),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)

@@ -2,6 +2,7 @@ import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import { Toaster } from "sonner";
 import { Provider, useMutation, useQuery } from "urql";
 import { graphql } from "../gql/index.ts";
+import { Avatar } from "./components/Avatar.tsx";
 import { ConfirmProvider } from "./components/ConfirmDialog.tsx";
 import { LiveNotice } from "./components/LiveNotice.tsx";
 import { MainNav, MenuButton, useMenu, useNavId } from "./components/MainNav.tsx";
@@ -203,6 +204,7 @@ function SignedIn({ live }: { live: LiveConnection }) {
           <span className="brand">Userplane</span>
           <span className="muted tenant-name">{me.tenant?.name}</span>
           <span className="spacer" />
+          <Avatar url={me.profile?.avatarUrl} />
           <span className="user-name">{me.displayName}</span>
           <button type="button" onClick={doSignOut}>
             Sign out

@@ -1,14 +1,27 @@
 // GET /files/<id>?expires=…&signature=… : a signed download (services/files/signing.ts). The
 // signature is the authority, as with S3's presigned URLs; a tampered or expired URL is 403.
 // The stored type was sniffed at upload, and the browser is told not to sniff again, to save the
-// file rather than show it, and to run nothing in it should it be opened.
+// file rather than show it, and to run nothing in it should it be opened. A preview URL (signed for
+// it) shows an image or a PDF inline instead, in the app's own frames only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { create as contentDisposition } from "content-disposition";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
+import { previewable } from "../services/files/preview.ts";
 import { verifySigned } from "../services/files/signing.ts";
 import type { Storage } from "../services/files/storage.ts";
+
+/**
+ * Previews are shown in the app's own pages only (frame-ancestors 'self'). An image loads nothing
+ * and runs nothing (sandbox). A PDF is drawn by the browser's own viewer, which a sandboxed
+ * document may not start; it still may load nothing from anywhere.
+ */
+function previewPolicy(mimeType: string): string {
+  return mimeType === "application/pdf"
+    ? "default-src 'none'; frame-ancestors 'self'"
+    : "default-src 'none'; frame-ancestors 'self'; sandbox";
+}
 
 export function createDownloadHandler(deps: {
   prisma: PrismaClient;
@@ -38,12 +51,14 @@ export function createDownloadHandler(deps: {
     });
     const object = file && (await storage.get(file.storageKey));
     if (!file || !object) return refuse(res, 404, "not found");
+    const inline = verdict.disposition === "inline" && previewable(file.mimeType);
     res.writeHead(200, {
       "content-type": file.mimeType,
       "content-length": String(object.size),
-      "content-disposition": contentDisposition(file.name, { type: "attachment" }),
+      "content-disposition": contentDisposition(file.name, { type: inline ? "inline" : "attachment" }),
       "x-content-type-options": "nosniff",
-      "content-security-policy": "default-src 'none'; sandbox",
+      "content-security-policy": inline ? previewPolicy(file.mimeType) : "default-src 'none'; sandbox",
+      ...(inline ? { "x-frame-options": "SAMEORIGIN" } : {}),
       "cache-control": "private, no-store",
     });
     if (req.method === "HEAD") {

@@ -3,25 +3,15 @@ import { builder } from "../builder.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
 import { audit } from "../services/audit.ts";
-import { cleanName, MAX_FOLDER_CHARS, MAX_NAME_CHARS } from "../services/files/names.ts";
+import { MAX_FOLDER_CHARS, MAX_NAME_CHARS } from "../services/files/names.ts";
+import { previewable } from "../services/files/preview.ts";
 import * as stats from "../services/files/stats.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access, TENANT_ADMIN } from "./access.ts";
+import { WorkspaceRef } from "./workspaces.ts";
 
 const TenantPlanEnum = builder.enumType("TenantPlan", {
   values: ["free", "standard", "professional", "unlimited"] as const,
-});
-
-export const WorkspaceRef = builder.prismaNode("Workspace", {
-  id: { field: "id" },
-  authScopes: access.Workspace.type,
-  description: "A user's work session (a product session): files hang under it.",
-  fields: (t) => ({
-    name: t.exposeString("name"),
-    completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-  }),
 });
 
 export const FileRef = builder.prismaNode("File", {
@@ -38,20 +28,42 @@ export const FileRef = builder.prismaNode("File", {
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     owner: t.relation("user"),
     workspace: t.relation("workspace", { nullable: true }),
+    isAvatar: t.boolean({
+      description: "This file is its owner's avatar (deleting it takes the avatar off the profile).",
+      select: { avatarOf: { select: { userId: true } } },
+      resolve: (f) => f.avatarOf !== null,
+    }),
     downloadUrl: t.string({
       description: "A signed path (/files/…) that downloads the file until it expires; relative to the API's origin.",
       args: {
         expiresIn: t.arg.int({ required: false, description: "Seconds; default 300." }),
       },
+      resolve: (f, args, ctx) => ctx.services.files.downloadPath(f.id, urlSeconds(args.expiresIn, ctx.config)),
+    }),
+    previewUrl: t.string({
+      nullable: true,
+      description:
+        "A signed path that shows an image or PDF inline (in the app's own frames only) until it expires; null for other types.",
+      args: {
+        expiresIn: t.arg.int({ required: false, description: "Seconds; default 300." }),
+      },
       resolve: (f, args, ctx) => {
-        const seconds = args.expiresIn ?? ctx.config.FILE_URL_DEFAULT_SECONDS;
-        if (!Number.isInteger(seconds) || seconds < 1 || seconds > ctx.config.FILE_URL_MAX_SECONDS)
-          throw badInput("expiresIn", `expiresIn must be between 1 and ${ctx.config.FILE_URL_MAX_SECONDS} seconds`);
-        return ctx.services.files.downloadPath(f.id, seconds);
+        const seconds = urlSeconds(args.expiresIn, ctx.config);
+        return previewable(f.mimeType) ? ctx.services.files.downloadPath(f.id, seconds, Date.now(), "inline") : null;
       },
     }),
   }),
 });
+
+function urlSeconds(
+  asked: number | null | undefined,
+  config: { FILE_URL_DEFAULT_SECONDS: number; FILE_URL_MAX_SECONDS: number },
+) {
+  const seconds = asked ?? config.FILE_URL_DEFAULT_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > config.FILE_URL_MAX_SECONDS)
+    throw badInput("expiresIn", `expiresIn must be between 1 and ${config.FILE_URL_MAX_SECONDS} seconds`);
+  return seconds;
+}
 
 const Bucket = builder.objectRef<stats.Bucket>("StorageBucket").implement({
   authScopes: { signedIn: true },
@@ -111,19 +123,6 @@ builder.queryFields((t) => ({
       if (args.mimeTypePrefix) where.mimeType = { startsWith: args.mimeTypePrefix };
       if (args.nameContains) where.name = { contains: args.nameContains, mode: "insensitive" };
       return ctx.prisma.file.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
-    },
-  }),
-  workspaces: t.prismaConnection({
-    type: "Workspace",
-    cursor: "id",
-    authScopes: access.Workspace.door,
-    resolve: (query, _r, _a, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      return ctx.prisma.workspace.findMany({
-        ...query,
-        where: { userId: ctx.viewer.userId, tenantId: ctx.viewer.tenantId },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      });
     },
   }),
   storageStats: t.field({
@@ -188,20 +187,6 @@ builder.mutationFields((t) => ({
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
       await ctx.services.files.delete(ctx.viewer, args.id.id);
       return { type: "File", id: args.id.id };
-    },
-  }),
-  createWorkspace: t.prismaField({
-    type: "Workspace",
-    authScopes: { apiScope: "write:files" },
-    args: { name: t.arg.string({ required: true, validate: name }) },
-    resolve: async (query, _r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      const clean = cleanName(args.name);
-      if (!clean) throw badInput("name", "name must not be empty");
-      return ctx.prisma.workspace.create({
-        ...query,
-        data: { name: clean, userId: ctx.viewer.userId, tenantId: ctx.viewer.tenantId },
-      });
     },
   }),
   setStoragePolicy: t.field({

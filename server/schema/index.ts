@@ -12,8 +12,10 @@ import "./agent-usage.ts";
 import "./audit.ts";
 import "./analysis.ts";
 import "./rate-limits.ts";
+import "./workspaces.ts";
 import "./files.ts";
 import "./retention.ts";
+import "./avatars.ts";
 
 // @live is in the schema (and the printed client/schema.graphql) so documents using it validate
 // and the client's codegen and cache know it; live/queries.ts runs it.

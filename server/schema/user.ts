@@ -76,7 +76,18 @@ builder.prismaObject("Profile", {
     const ownerOrAdmin = (p: { userId: string }) => ({ $any: { self: p.userId, tenantAdmin: true } });
     return {
       fullName: t.exposeString("fullName", { nullable: true }),
-      avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
+      avatarUrl: t.string({
+        nullable: true,
+        description:
+          "The uploaded avatar as a signed, time-limited path (/files/…, 5 to 10 minutes), else the URL set with updateProfile.",
+        select: { avatarUrl: true, avatarFileId: true },
+        resolve: (p, _a, ctx) => (p.avatarFileId ? ctx.services.files.avatarPath(p.avatarFileId) : p.avatarUrl),
+      }),
+      avatarUploaded: t.boolean({
+        description: "avatarUrl is an uploaded image (uploadAvatar), not a URL set with updateProfile.",
+        select: { avatarFileId: true },
+        resolve: (p) => p.avatarFileId !== null,
+      }),
       jobTitle: t.exposeString("jobTitle", { nullable: true }),
       department: t.exposeString("department", { nullable: true }),
       organization: t.exposeString("organization", { nullable: true }),

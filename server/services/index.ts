@@ -8,8 +8,10 @@ import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
+import { createAvatarService } from "./files/avatars.ts";
 import { createStorage } from "./files/backends.ts";
 import { createFileService } from "./files/index.ts";
+import { createWorkspaceService } from "./files/workspaces.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
 import { createMemoryIndex } from "./memory-index.ts";
@@ -47,8 +49,11 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
     throttle,
   });
+  const files = createFileService({ config, prisma: db.prisma, storage, logger, jobs });
   return {
-    files: createFileService({ config, prisma: db.prisma, storage, logger, jobs }),
+    files,
+    workspaces: createWorkspaceService({ config, prisma: db.prisma, files, logger, jobs }),
+    avatars: createAvatarService({ prisma: db.prisma, files }),
     pubsub,
     embedder,
     memoryIndex: createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS, pubsub }),

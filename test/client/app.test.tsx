@@ -14,6 +14,7 @@ const me = {
   email: "ada@example.com",
   profile: {
     avatarUrl: null,
+    avatarUploaded: false,
     preferences: { theme: "dark", language: "en", timezone: "UTC" },
     updatedAt: "2026-01-01T00:00:00Z",
   },

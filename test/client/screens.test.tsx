@@ -253,6 +253,7 @@ describe("profile", () => {
       profile: {
         fullName: null,
         avatarUrl: null,
+        avatarUploaded: false,
         jobTitle: null,
         department: null,
         organization: null,

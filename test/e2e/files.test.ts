@@ -1,11 +1,12 @@
 // The Files screen in a browser, on a desk and on a phone: upload with progress, the storage gauge,
-// filters, a signed download whose bytes match, rename and delete.
+// filters, a signed download whose bytes match, previews of an image and a PDF, rename and delete;
+// and the avatar uploaded on the profile screen, shown in the header.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakePng } from "../support/files.ts";
+import { fakePdf, fakePng, tinyPng } from "../support/files.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-files");
@@ -77,6 +78,85 @@ describe("the Files screen", () => {
     expect(download.suggestedFilename()).toBe("chart.png");
     const path = await download.path();
     expect(sha(readFileSync(path))).toBe(sha(png));
+  });
+
+  it("previews an image and a PDF in a dialog, from inline signed URLs", async () => {
+    for (const [name, buffer] of [
+      ["dot.png", tinyPng()],
+      ["report.pdf", fakePdf(4000)],
+    ] as const)
+      await page.getByLabel("Upload a file (or drop it here)").setInputFiles({
+        name,
+        mimeType: "application/octet-stream",
+        buffer,
+      });
+    const dot = page.getByRole("article", { name: "dot.png" });
+    await dot.waitFor();
+    const [shown] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes("disposition=inline")),
+      dot.getByRole("button", { name: "Preview" }).click(),
+    ]);
+    expect(shown.headers()["content-disposition"]).toMatch(/^inline;/);
+    const dialog = page.getByRole("dialog", { name: "dot.png" });
+    const img = dialog.getByRole("img", { name: "Preview of dot.png" });
+    await img.waitFor();
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(2);
+    await page.screenshot({ path: join(SHOTS, "03-preview-image.png") });
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const pdf = page.getByRole("article", { name: "report.pdf" });
+    await pdf.waitFor();
+    const [framed] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes("disposition=inline")),
+      pdf.getByRole("button", { name: "Preview" }).click(),
+    ]);
+    expect(framed.status()).toBe(200);
+    expect(framed.headers()["content-type"]).toBe("application/pdf");
+    expect(framed.headers()["content-security-policy"]).toContain("frame-ancestors 'self'");
+    const frame = page.getByRole("dialog", { name: "report.pdf" }).locator("iframe");
+    expect(await frame.getAttribute("title")).toBe("Preview of report.pdf");
+    expect(await frame.getAttribute("src")).toMatch(
+      /^\/files\/[0-9a-f-]{36}\?expires=\d+&disposition=inline&signature=/,
+    );
+    await page.screenshot({ path: join(SHOTS, "04-preview-pdf.png") });
+    // Escape would go to the PDF viewer, which has the focus inside its frame.
+    await page.getByRole("dialog", { name: "report.pdf" }).getByRole("button", { name: "Close" }).click();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    for (const name of ["dot.png", "report.pdf"]) {
+      await page.getByRole("article", { name }).getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("article", { name }).waitFor({ state: "detached" });
+    }
+  });
+
+  it("uploads an avatar on the profile screen and shows it in the header", async () => {
+    await page.getByRole("link", { name: "Profile" }).first().click();
+    await page.getByRole("heading", { name: "Avatar" }).waitFor();
+    await page.getByText("No avatar uploaded.").waitFor();
+    await page
+      .getByLabel("Upload an image")
+      .setInputFiles({ name: "me.png", mimeType: "image/png", buffer: tinyPng() });
+    await page.getByText("Avatar updated").waitFor();
+    const mine = page.getByRole("img", { name: "Your avatar" });
+    await mine.waitFor();
+    await expect.poll(() => mine.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(2);
+    const header = page.locator("header.topbar img.avatar");
+    await header.waitFor();
+    await expect.poll(() => header.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(2);
+    await page.screenshot({ path: join(SHOTS, "05-avatar.png") });
+    // Not an image by its content: refused, the old avatar stays.
+    await page.getByLabel("Upload an image").setInputFiles({
+      name: "fake.png",
+      mimeType: "image/png",
+      buffer: Buffer.from("not really a picture"),
+    });
+    await page.getByText(/not accepted/).waitFor();
+    await page.getByRole("button", { name: "Remove avatar" }).click();
+    await page.getByText("No avatar uploaded.").waitFor();
+    await header.waitFor({ state: "detached" });
+    await page.getByRole("link", { name: "Files" }).first().click();
+    await page.getByRole("article", { name: "chart.png" }).waitFor();
   });
 
   it("renames and deletes", async () => {

@@ -170,6 +170,7 @@ const SCREENS = [
   { path: "/memories", signedIn: true },
   { path: "/usage", signedIn: true },
   { path: "/profile", signedIn: true },
+  { path: "/files", signedIn: true },
   { path: "/security", signedIn: true },
   { path: "/admin", signedIn: true },
   ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "audit", "sign-in"].map((k) => ({

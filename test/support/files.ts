@@ -14,6 +14,8 @@ export interface UploadOptions {
   folder?: string;
   workspaceId?: string;
   headers?: Record<string, string>;
+  /** Another operation taking `$file: Upload!` (uploadAvatar). */
+  query?: string;
 }
 
 export function multipartBody(bytes: Uint8Array, filename: string, o: UploadOptions = {}): FormData {
@@ -21,8 +23,10 @@ export function multipartBody(bytes: Uint8Array, filename: string, o: UploadOpti
   form.set(
     "operations",
     JSON.stringify({
-      query: UPLOAD,
-      variables: { file: null, folder: o.folder ?? null, workspaceId: o.workspaceId ?? null },
+      query: o.query ?? UPLOAD,
+      variables: o.query
+        ? { file: null }
+        : { file: null, folder: o.folder ?? null, workspaceId: o.workspaceId ?? null },
     }),
   );
   form.set("map", JSON.stringify({ 0: ["variables.file"] }));
@@ -55,6 +59,27 @@ export function fakePng(size: number): Buffer {
   const end = Buffer.from("0000000049454e44ae426082", "hex");
   return Buffer.concat([head, idat, randomBytes(n), Buffer.alloc(4), end]);
 }
+
+/** A one-page PDF padded to about `size` bytes with a comment (what file-type and a viewer need). */
+export function fakePdf(size: number): Buffer {
+  const body = [
+    "%PDF-1.4",
+    "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj",
+    "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj",
+    "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj",
+    "trailer << /Root 1 0 R >>",
+    "%%EOF",
+    "",
+  ].join("\n");
+  return Buffer.concat([Buffer.from(body), Buffer.from(`%${"x".repeat(Math.max(0, size - body.length - 2))}\n`)]);
+}
+
+/** A real 2×2 PNG that a browser draws (fakePng's noise is not decodable). */
+export const tinyPng = (): Buffer =>
+  Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==",
+    "base64",
+  );
 
 /** A Windows executable's first bytes. */
 export function fakeExe(size: number): Buffer {

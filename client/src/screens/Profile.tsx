@@ -5,6 +5,7 @@ import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
+import { AvatarSection } from "./account/AvatarSection.tsx";
 import { PrivacySection } from "./account/Privacy.tsx";
 
 /** What the profile form reads and what saving it answers with, so the cache updates every screen. */
@@ -16,6 +17,7 @@ export const ProfileFormFields = graphql(`
     profile {
       fullName
       avatarUrl
+      avatarUploaded
       jobTitle
       department
       organization
@@ -115,7 +117,15 @@ export function ProfileScreen() {
     <section>
       <h1>Profile & preferences</h1>
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
+        {(data) =>
+          data.me ? (
+            <ProfileForm
+              key={data.me.id}
+              me={data.me}
+              onAvatarChange={() => refetch({ requestPolicy: "network-only" })}
+            />
+          ) : null
+        }
       </QueryState>
       <PrivacySection />
     </section>
@@ -133,13 +143,15 @@ const PROFILE_LIMITS = {
   avatarUrl: 2000,
 } as const;
 
-export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields> }) {
+export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields>; onAvatarChange?: () => void }) {
   const me = getFragmentData(ProfileFormFields, props.me);
   const p = me.profile;
+  // An uploaded avatar's URL is a signed path of ours, not the URL this form edits.
+  const uploaded = p?.avatarUploaded ?? false;
   const [identity, setIdentity] = useState({
     displayName: me.displayName,
     fullName: p?.fullName ?? "",
-    avatarUrl: p?.avatarUrl ?? "",
+    avatarUrl: uploaded ? "" : (p?.avatarUrl ?? ""),
     jobTitle: p?.jobTitle ?? "",
     department: p?.department ?? "",
     organization: p?.organization ?? "",
@@ -171,7 +183,12 @@ export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields> 
   return (
     <>
       <FormStatus error={formErrorMessage(result.error, SHOWN_FIELDS)} success={saved} />
-      <form className="card" onSubmit={save(identity, "Profile")} aria-labelledby="profile-h">
+      <AvatarSection url={p?.avatarUrl} uploaded={uploaded} onChange={() => props.onAvatarChange?.()} />
+      <form
+        className="card"
+        onSubmit={save(uploaded ? { ...identity, avatarUrl: undefined } : identity, "Profile")}
+        aria-labelledby="profile-h"
+      >
         <h2 id="profile-h">About you</h2>
         <p className="muted">Signed in as {me.email}</p>
         <div className="grid2">
@@ -183,7 +200,7 @@ export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields> 
               ["department", "Department"],
               ["organization", "Organisation"],
               ["country", "Country"],
-              ["avatarUrl", "Avatar URL"],
+              ...(uploaded ? [] : ([["avatarUrl", "Avatar URL"]] as const)),
             ] as const
           ).map(([key, label]) => (
             <TextField

@@ -8,13 +8,14 @@ import { AppError, badInput, notFound, quotaExceeded } from "../../errors.ts";
 import type { File, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { IncomingUpload } from "../../http/multipart.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
+import { enqueueScheduled, workScheduled } from "../../jobs/scheduled.ts";
 import type { Logger } from "../../logger.ts";
 import type { SignedInViewer } from "../../viewer.ts";
 import { cleanStorage } from "./cleanup.ts";
 import { storageKey } from "./keys.ts";
 import { cleanName, MAX_FOLDER_CHARS } from "./names.ts";
 import { type Limit, receive } from "./receive.ts";
-import { signedPath } from "./signing.ts";
+import { type Disposition, signedPath } from "./signing.ts";
 import type { Storage } from "./storage.ts";
 
 const GB = 1_000_000_000;
@@ -37,6 +38,24 @@ export async function tenantStorageLevel(db: Prisma.TransactionClient | PrismaCl
 }
 
 export const CLEANUP_QUEUE = "storage-cleanup";
+
+/** Types an avatar may have (sniffed); SVG is not among them: it is a document that can run script. */
+export const AVATAR_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
+
+type Doomed = Pick<File, "id" | "tenantId" | "size" | "storageKey">;
+
+/** Deletes file rows and takes their bytes off their tenants' storage levels, in the caller's transaction. */
+export async function removeFileRows(tx: Prisma.TransactionClient, files: readonly Doomed[]): Promise<void> {
+  if (!files.length) return;
+  await tx.file.deleteMany({ where: { id: { in: files.map((f) => f.id) } } });
+  const byTenant = new Map<string, bigint>();
+  for (const f of files) byTenant.set(f.tenantId, (byTenant.get(f.tenantId) ?? 0n) + f.size);
+  for (const [tenantId, size] of byTenant)
+    await tx.$executeRaw`
+      UPDATE quotas SET current_usage = GREATEST(0, current_usage - ${size}::bigint),
+        is_exceeded = GREATEST(0, current_usage - ${size}::bigint) >= quota_limit, updated_at = now()
+      WHERE tenant_id = ${tenantId}::uuid AND quota_type = 'storage_gb'`;
+}
 
 export function createFileService(deps: {
   config: Config;
@@ -93,7 +112,12 @@ export function createFileService(deps: {
   }
 
   /** Takes the row's place in the user's and tenant's storage, or refuses; concurrent uploads queue on the user's row. */
-  async function commit(tx: Prisma.TransactionClient, l: UploadLimits, row: Prisma.FileUncheckedCreateInput) {
+  async function commit(
+    tx: Prisma.TransactionClient,
+    l: UploadLimits,
+    row: Prisma.FileUncheckedCreateInput,
+    alsoInTx?: (tx: Prisma.TransactionClient, file: File) => Promise<void>,
+  ) {
     await tx.$queryRaw`SELECT id FROM users WHERE id = ${row.userId}::uuid FOR UPDATE`;
     const size = BigInt(row.size);
     if (l.userLimitBytes !== null) {
@@ -111,7 +135,26 @@ export function createFileService(deps: {
         AND current_usage + ${size}::bigint <= quota_limit`;
     if (updated === 0 && l.tenantLimitBytes !== null)
       throw quotaExceeded("This file does not fit in the workspace's storage quota.");
-    return tx.file.create({ data: row });
+    // A workspace is active while files arrive: the stale-workspace job measures idleness from
+    // this. Checked again here, under the user's lock: it may have been archived or deleted meanwhile.
+    if (row.workspaceId) {
+      const touched = await tx.workspace.updateMany({
+        where: { id: row.workspaceId, archivedAt: null },
+        data: { updatedAt: new Date() },
+      });
+      if (touched.count === 0) throw notFound("Workspace");
+    }
+    const file = await tx.file.create({ data: row });
+    await alsoInTx?.(tx, file);
+    return file;
+  }
+
+  /** Removes objects whose rows are gone; a failure leaves an orphan that the clean-up finds. */
+  async function removeObjects(files: readonly Pick<File, "id" | "storageKey">[]) {
+    for (const f of files)
+      await storage
+        .delete(f.storageKey)
+        .catch((err) => logger.warn({ err, id: f.id }, "could not remove a deleted file's object"));
   }
 
   return {
@@ -122,6 +165,8 @@ export function createFileService(deps: {
       viewer: SignedInViewer,
       upload: IncomingUpload,
       args: { folder?: string | null; workspaceId?: string | null },
+      /** Avatars: images only, AVATAR_MAX_BYTES at most; `alsoInTx` runs in the row's transaction. */
+      o: { avatar?: boolean; alsoInTx?: (tx: Prisma.TransactionClient, file: File) => Promise<void> } = {},
     ): Promise<File> {
       try {
         const name = cleanName(upload.filename) || "file";
@@ -129,11 +174,19 @@ export function createFileService(deps: {
         if (args.workspaceId) {
           const ws = await prisma.workspace.findFirst({
             where: { id: args.workspaceId, userId: viewer.userId, tenantId: viewer.tenantId },
-            select: { id: true },
+            select: { id: true, archivedAt: true },
           });
           if (!ws) throw notFound("Workspace");
+          if (ws.archivedAt)
+            throw new AppError("CONFLICT", "This workspace is archived; restore it to add files.", {
+              field: "workspaceId",
+            });
         }
         const limits = await limitsFor(viewer.tenantId, viewer.userId);
+        if (o.avatar) {
+          limits.maxFileBytes = Math.min(limits.maxFileBytes, config.AVATAR_MAX_BYTES);
+          limits.allowedTypes = AVATAR_TYPES;
+        }
         const limit = streamLimit(limits);
         // The declared size (the request's length less its other fields and a margin for the part's
         // own headers) refuses an upload that cannot fit before a byte of it is read.
@@ -154,18 +207,23 @@ export function createFileService(deps: {
         });
         try {
           return await prisma.$transaction((tx) =>
-            commit(tx, limits, {
-              id,
-              userId: viewer.userId,
-              tenantId: viewer.tenantId,
-              workspaceId: args.workspaceId ?? null,
-              folder,
-              name,
-              size: BigInt(got.size),
-              mimeType: got.mimeType,
-              sha256: got.sha256,
-              storageKey: key,
-            }),
+            commit(
+              tx,
+              limits,
+              {
+                id,
+                userId: viewer.userId,
+                tenantId: viewer.tenantId,
+                workspaceId: args.workspaceId ?? null,
+                folder,
+                name,
+                size: BigInt(got.size),
+                mimeType: got.mimeType,
+                sha256: got.sha256,
+                storageKey: key,
+              },
+              o.alsoInTx,
+            ),
           );
         } catch (e) {
           await storage.delete(key).catch((err) => logger.warn({ err, key }, "could not remove a refused upload"));
@@ -188,44 +246,45 @@ export function createFileService(deps: {
       const file = await prisma.$transaction(async (tx) => {
         const f = await tx.file.findFirst({ where: { id, userId: viewer.userId } });
         if (!f) throw notFound("File");
-        await tx.file.delete({ where: { id } });
-        await tx.$executeRaw`
-          UPDATE quotas SET current_usage = GREATEST(0, current_usage - ${f.size}::bigint),
-            is_exceeded = GREATEST(0, current_usage - ${f.size}::bigint) >= quota_limit, updated_at = now()
-          WHERE tenant_id = ${f.tenantId}::uuid AND quota_type = 'storage_gb'`;
+        await removeFileRows(tx, [f]);
         return f;
       });
-      await storage
-        .delete(file.storageKey)
-        .catch((err) => logger.warn({ err, id }, "could not remove a deleted file's object"));
+      await removeObjects([file]);
     },
+
+    removeObjects,
 
     /** One pass of the clean-up, here and now (the scheduled job runs the same). */
     cleanup: (now?: Date) =>
       cleanStorage(prisma, storage, logger, { graceMinutes: config.STORAGE_ORPHAN_GRACE_MINUTES, now }),
 
     /** Queues a clean-up pass; one at a time (the singleton key), run by whichever worker takes it. */
-    async enqueueCleanup(): Promise<string | null> {
-      const queue = await jobs.queue();
-      await queue.ensureQueue(CLEANUP_QUEUE);
-      return queue.send(CLEANUP_QUEUE, {}, { singletonKey: "storage-cleanup", retryLimit: 2 });
-    },
+    enqueueCleanup: () => enqueueScheduled(jobs, CLEANUP_QUEUE),
 
     /** Works the clean-up queue and schedules it (STORAGE_CLEANUP_CRON, UTC) in the job queue, once for all instances. */
     async startCleanupWorker(): Promise<void> {
       if (working) return;
       working = true;
-      const queue = await jobs.queue();
-      await queue.ensureQueue(CLEANUP_QUEUE);
-      await queue.work(CLEANUP_QUEUE, () =>
-        cleanStorage(prisma, storage, logger, { graceMinutes: config.STORAGE_ORPHAN_GRACE_MINUTES }),
-      );
-      if (config.STORAGE_CLEANUP_CRON !== "off")
-        await queue.boss.schedule(CLEANUP_QUEUE, config.STORAGE_CLEANUP_CRON, {}, { tz: "UTC" });
+      await workScheduled(jobs, {
+        queue: CLEANUP_QUEUE,
+        cron: config.STORAGE_CLEANUP_CRON,
+        run: () => cleanStorage(prisma, storage, logger, { graceMinutes: config.STORAGE_ORPHAN_GRACE_MINUTES }),
+      });
     },
 
-    downloadPath(fileId: string, expiresInSeconds: number, now = Date.now()): string {
-      return signedPath(config.fileUrlSecret, fileId, Math.floor(now / 1000) + expiresInSeconds);
+    downloadPath(fileId: string, expiresInSeconds: number, now = Date.now(), disposition?: Disposition): string {
+      return signedPath(config.fileUrlSecret, fileId, Math.floor(now / 1000) + expiresInSeconds, disposition);
+    },
+
+    /**
+     * An avatar's URL: the expiry is rounded up to a window of FILE_URL_DEFAULT_SECONDS, so the URL
+     * stays the same for a while (an image a live query re-sends is not fetched again) and lives
+     * between one and two windows.
+     */
+    avatarPath(fileId: string, now = Date.now()): string {
+      const w = config.FILE_URL_DEFAULT_SECONDS;
+      const expires = (Math.floor(now / 1000 / w) + 2) * w;
+      return signedPath(config.fileUrlSecret, fileId, expires);
     },
   };
 }

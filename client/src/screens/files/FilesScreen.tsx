@@ -7,11 +7,13 @@ import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { errorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { session } from "../../lib/session.ts";
+import { PREVIEWABLE, type Preview, PreviewDialog } from "./PreviewDialog.tsx";
 import {
   DeleteFileMutation,
   DownloadUrlQuery,
   FilesQuery,
   formatBytes,
+  PreviewUrlQuery,
   RenameFileMutation,
   StorageStatsQuery,
   typenames,
@@ -195,6 +197,14 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
   const [renamed, rename] = useMutation(RenameFileMutation);
   const [, del] = useMutation(DeleteFileMutation);
   const context = useMemo(() => typenames, []);
+  const [preview, setPreview] = useState<Preview | null>(null);
+
+  const openPreview = async () => {
+    const r = await client.query(PreviewUrlQuery, { id: file.id }, { requestPolicy: "network-only" }).toPromise();
+    const url = r.data?.node && "previewUrl" in r.data.node ? r.data.node.previewUrl : null;
+    if (!url) return toast.error(errorMessage(r.error) ?? "This file cannot be previewed.");
+    setPreview({ name: file.name, mimeType: file.mimeType, url });
+  };
 
   const download = async () => {
     const r = await client.query(DownloadUrlQuery, { id: file.id }, { requestPolicy: "network-only" }).toPromise();
@@ -236,6 +246,11 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
         {formatBytes(file.size)} · {file.mimeType} · {f.dateTime(file.createdAt)}
       </p>
       <div className="row">
+        {PREVIEWABLE.includes(file.mimeType) && (
+          <button type="button" onClick={() => void openPreview()}>
+            Preview
+          </button>
+        )}
         <button type="button" onClick={() => void download()}>
           Download
         </button>
@@ -257,6 +272,7 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
           Delete
         </button>
       </div>
+      <PreviewDialog preview={preview} onClose={() => setPreview(null)} />
     </article>
   );
 }

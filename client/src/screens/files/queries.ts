@@ -39,6 +39,17 @@ export const DownloadUrlQuery = graphql(`
   }
 `);
 
+export const PreviewUrlQuery = graphql(`
+  query PreviewUrl($id: ID!) {
+    node(id: $id) {
+      ... on File {
+        id
+        previewUrl
+      }
+    }
+  }
+`);
+
 export const RenameFileMutation = graphql(`
   mutation RenameFile($id: ID!, $name: String!) {
     renameFile(id: $id, name: $name) {

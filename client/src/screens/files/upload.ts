@@ -12,10 +12,12 @@ export function uploadFile(
   token: string | null,
   onProgress: (fraction: number) => void,
   url = "/graphql",
+  /** Another mutation taking `$file: Upload!` (the avatar's). */
+  document = UPLOAD_DOCUMENT,
 ): { done: Promise<UploadResult>; abort: () => void } {
   const xhr = new XMLHttpRequest();
   const form = new FormData();
-  form.append("operations", JSON.stringify({ query: UPLOAD_DOCUMENT, variables: { file: null } }));
+  form.append("operations", JSON.stringify({ query: document, variables: { file: null } }));
   form.append("map", JSON.stringify({ 0: ["variables.file"] }));
   form.append("0", file, file.name);
   const done = new Promise<UploadResult>((resolve) => {

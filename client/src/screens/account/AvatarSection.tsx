@@ -1,0 +1,105 @@
+// The avatar on the profile screen: upload an image (through the files path, with progress) or
+// remove it. The server decides what is an image from the bytes; the picker only suggests.
+import { useRef, useState } from "react";
+import { toast } from "sonner";
+import { useClient, useMutation } from "urql";
+import { graphql } from "../../../gql/index.ts";
+import { ViewerQuery } from "../../App.tsx";
+import { Avatar } from "../../components/Avatar.tsx";
+import { FormStatus } from "../../components/status.tsx";
+import { errorMessage } from "../../lib/errors.ts";
+import { session } from "../../lib/session.ts";
+import { uploadFile } from "../files/upload.ts";
+
+const RemoveAvatarMutation = graphql(`
+  mutation RemoveAvatar {
+    removeAvatar {
+      id
+      profile {
+        avatarUrl
+        avatarUploaded
+      }
+    }
+  }
+`);
+
+const AVATAR_DOCUMENT = `mutation UploadAvatar($file: Upload!) { uploadAvatar(file: $file) { id } }`;
+const TYPES = "image/png,image/jpeg,image/gif,image/webp";
+
+export function AvatarSection({
+  url,
+  uploaded,
+  onChange,
+}: {
+  url: string | null | undefined;
+  uploaded: boolean;
+  onChange: () => void;
+}) {
+  const client = useClient();
+  const input = useRef<HTMLInputElement>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [removed, remove] = useMutation(RemoveAvatarMutation);
+
+  const refresh = () => {
+    // The header reads the viewer query; both it and the profile read the new URL.
+    void client.query(ViewerQuery, {}, { requestPolicy: "network-only" }).toPromise();
+    onChange();
+  };
+  const start = async (file: File | undefined) => {
+    if (!file) return;
+    setError(null);
+    setProgress(0);
+    const r = await uploadFile(file, session.token, setProgress, "/graphql", AVATAR_DOCUMENT).done;
+    setProgress(null);
+    if (input.current) input.current.value = "";
+    if (!r.ok) return setError(r.message ?? "The upload failed.");
+    toast.success("Avatar updated");
+    refresh();
+  };
+
+  return (
+    <section className="card" aria-labelledby="avatar-h">
+      <h2 id="avatar-h">Avatar</h2>
+      <div className="row avatar-row">
+        {uploaded ? (
+          <Avatar url={url} size={64} label="Your avatar" />
+        ) : (
+          <span className="muted">No avatar uploaded.</span>
+        )}
+        <div className="field">
+          <label htmlFor="avatar-upload">Upload an image</label>
+          <input
+            id="avatar-upload"
+            ref={input}
+            type="file"
+            accept={TYPES}
+            disabled={progress !== null}
+            onChange={(e) => void start(e.target.files?.[0])}
+          />
+          <small className="muted">PNG, JPEG, GIF or WebP. Your colleagues see it beside your name.</small>
+        </div>
+        {uploaded && (
+          <button
+            type="button"
+            disabled={removed.fetching}
+            onClick={async () => {
+              const r = await remove({});
+              if (r.error) return setError(errorMessage(r.error) ?? "The avatar could not be removed.");
+              toast.success("Avatar removed");
+              refresh();
+            }}
+          >
+            Remove avatar
+          </button>
+        )}
+      </div>
+      {progress !== null && (
+        <progress aria-label="Avatar upload progress" max={1} value={progress}>
+          {Math.round(progress * 100)}%
+        </progress>
+      )}
+      <FormStatus error={error} />
+    </section>
+  );
+}
