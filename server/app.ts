@@ -43,6 +43,8 @@ import type { RequestInfo, Viewer } from "./viewer.ts";
 export interface BuildOptions {
   /** In-memory PGlite instead of DATA_DIR (tests). */
   memoryDatabase?: boolean;
+  /** A migrated PGlite data directory the in-memory database starts from (tests; see openDatabase). */
+  pgliteTemplate?: Blob;
   onQuery?: (sql: string) => void;
   /** Every execution of a live query (tests and benches count them). */
   onLiveExecute?: (ctx: Context) => void;
@@ -97,7 +99,12 @@ function requestInfo(
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   assertMailConfigured(config);
   const logger = options.logger ?? createLogger(config);
-  const db = await openDatabase(config, { memory: options.memoryDatabase, onQuery: options.onQuery, logger });
+  const db = await openDatabase(config, {
+    memory: options.memoryDatabase,
+    pgliteTemplate: options.pgliteTemplate,
+    onQuery: options.onQuery,
+    logger,
+  });
   const metrics = createMetrics(config, db, logger);
   const { pubsub, close: closePubSub } = metrics.instrumentPubSub(createAppPubSub(config.REDIS_URL));
   const services = createServices({ config, db, logger, pubsub });

@@ -1,8 +1,11 @@
 // Typed test kit: a real app on a real database, operations through the real HTTP handler, and
 // seed builders that give every test its own tenant so tests never need to wipe tables.
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { inject } from "vitest";
+import { print } from "graphql";
+import { afterAll, test as baseTest, beforeAll, inject } from "vitest";
 import { type App, type BuildOptions, buildApp } from "../server/app.ts";
 import { type Config, loadConfig } from "../server/config.ts";
 
@@ -34,14 +37,28 @@ export interface TestAppOptions {
   config?: Record<string, string>;
   onQuery?: (sql: string) => void;
   onLiveExecute?: BuildOptions["onLiveExecute"];
+  logger?: BuildOptions["logger"];
 }
 
-/** A fresh app: in-memory PGlite per call, or the shared migrated PostgreSQL. */
+let template: Promise<Blob | undefined> | undefined;
+
+/** The run's migrated PGlite (test/support/pglite-template.ts), read once per test file. */
+function pgliteTemplate(): Promise<Blob | undefined> {
+  template ??= (async () => {
+    const file = dbKind === "pglite" ? inject("pgliteTemplate") : null;
+    return file ? new Blob([await readFile(file)]) : undefined;
+  })();
+  return template;
+}
+
+/** A fresh app: in-memory PGlite per call (a copy of the migrated template), or the shared migrated PostgreSQL. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<App> {
   return buildApp(testConfig(options.config), {
     memoryDatabase: true,
+    pgliteTemplate: await pgliteTemplate(),
     onQuery: options.onQuery,
     onLiveExecute: options.onLiveExecute,
+    logger: options.logger,
   });
 }
 
@@ -179,4 +196,71 @@ export function instancesSkipReason(name: string): string {
       : "";
   if (why && databaseUrl) console.warn(`${name}: ${why}`);
   return why;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kit as vitest fixtures. A test names what it needs and gets it typed:
+//
+//   const test = appTest();                      // one app for the file, built on first use
+//   test("…", async ({ execute, owner }) => {    // a fresh tenant's owner per test
+//     const r = await execute(ViewerDocument, {}, owner.token); // r.data is ViewerQuery
+//   });
+//
+// Every test gets its own tenant, so tests that assert only on their tenant can run concurrently
+// (`test.concurrent`, or `describe.concurrent` around them).
+
+/** Data typed by the document: the client's generated documents (client/gql) or a plain string. */
+export type TypedExecute = {
+  <R, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<R, V>,
+    variables?: V,
+    token?: string | null,
+  ): Promise<GraphQLResult<R>>;
+  <R = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<R>>;
+};
+
+/** `executor` over documents as well as strings. */
+export function typedExecutor(app: App): TypedExecute {
+  const exec = executor(app);
+  return ((
+    document: TypedDocumentNode<unknown, Record<string, unknown>> | string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ) => exec(typeof document === "string" ? document : print(document), variables, token)) as TypedExecute;
+}
+
+export interface AppFixtures {
+  /** The file's app, built on first use and stopped after the file. */
+  app: App;
+  /** The string executor the older tests use, over the same app. */
+  exec: Execute;
+  execute: TypedExecute;
+  /** The owner (admin) of a tenant made for this test alone. */
+  owner: TestUser;
+}
+
+/**
+ * A `test` whose fixtures share one app per file, built with `options`. The app is built in a
+ * beforeAll, as the older tests do, so building it counts against the hook timeout and not
+ * against the first test's.
+ */
+export function appTest(options: TestAppOptions = {}) {
+  let built: App | undefined;
+  beforeAll(async () => {
+    built = await createTestApp(options);
+  });
+  afterAll(async () => {
+    await built?.stop();
+  });
+  const app = (): App => {
+    if (!built) throw new Error("appTest: the app is not built (is this test inside the file that called appTest?)");
+    return built;
+  };
+  return baseTest.extend<AppFixtures>({
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixtures a fixture needs from this pattern.
+    app: [async ({}, use) => use(app()), { scope: "file" }],
+    exec: [async ({ app }, use) => use(executor(app)), { scope: "file" }],
+    execute: [async ({ app }, use) => use(typedExecutor(app)), { scope: "file" }],
+    owner: async ({ exec }, use) => use(await createOwner(exec)),
+  });
 }

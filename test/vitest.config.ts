@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // Every server test runs twice: on embedded PGlite and on a real PostgreSQL server; tests that
-// need no database (test/unit) run once.
+// need no database (test/unit) run once. PGlite apps start from one migrated copy (see
+// test/support/pglite-template.ts).
 export default defineConfig({
   resolve: {
     // graphql 16 ships ESM and CJS; Vite would pick the ESM build while CommonJS dependencies
@@ -9,21 +10,35 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }],
   },
   test: {
-    globalSetup: ["test/support/global-setup.ts"],
+    // Vitest's default on 2 cores is one worker (cores - 1), so test files ran one after another
+    // while a file waited on PostgreSQL, a spawned server or SMTP with a core idle. Two workers
+    // keep both cores busy; VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     env: { NODE_ENV: "test" },
     projects: [
       {
         extends: true,
-        test: { name: "pglite", include: ["test/server/**/*.test.ts"], env: { TEST_DB: "pglite" } },
+        test: {
+          name: "pglite",
+          include: ["test/server/**/*.test.ts"],
+          env: { TEST_DB: "pglite" },
+          // Per server project, not at the root: a run of the client or unit tests starts no database.
+          globalSetup: ["test/support/global-setup.ts"],
+        },
       },
       ...(process.env.TEST_SKIP_POSTGRES === "1"
         ? []
         : [
             {
               extends: true as const,
-              test: { name: "postgres", include: ["test/server/**/*.test.ts"], env: { TEST_DB: "postgres" } },
+              test: {
+                name: "postgres",
+                include: ["test/server/**/*.test.ts"],
+                env: { TEST_DB: "postgres" },
+                globalSetup: ["test/support/global-setup.ts"],
+              },
             },
           ]),
       {

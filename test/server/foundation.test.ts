@@ -1,13 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import { diffMigrationsToSchema } from "../../server/db/engine.ts";
 import { createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
-import { freePort } from "../support/services.ts";
 
 let app: App;
 let exec: Execute;
@@ -184,83 +181,6 @@ describe(`concurrent searches (${dbKind})`, () => {
     for (const r of results) expect(r.errors).toBeUndefined();
     const rows = await app.db.prisma.memory.findMany({ where: { userId: owner.userId } });
     expect(rows.map((m) => m.accessCount)).toEqual([12, 12, 12]);
-  });
-});
-
-describe("process", () => {
-  const root = path.resolve(import.meta.dirname, "../..");
-  const tsx = path.join(root, "node_modules/.bin/tsx");
-
-  it("refuses to start on bad configuration and names the variable", async () => {
-    const child = spawn(tsx, ["server/main.ts"], {
-      cwd: root,
-      env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "mysql://x" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const code = await new Promise((resolve) => child.on("exit", resolve));
-    expect(code).toBe(78);
-    expect(stderr).toMatch(/PORT/);
-    expect(stderr).toMatch(/DATABASE_URL/);
-  });
-
-  it.runIf(dbKind === "pglite")("drains in-flight requests on SIGTERM, then exits 0", async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), "userplane-drain-"));
-    const port = await freePort();
-    const child = spawn(tsx, ["server/main.ts"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATA_DIR: dataDir,
-        SERVE_CLIENT: "false",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let log = "";
-    child.stdout.on("data", (d) => {
-      log += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    while (!log.includes("userplane listening")) await new Promise((r) => setTimeout(r, 100));
-
-    // A request whose body is still arriving when the signal comes: it must still be answered.
-    const body = JSON.stringify({ query: "{ __typename }" });
-    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: "127.0.0.1",
-          port,
-          path: "/graphql",
-          method: "POST",
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (c) => {
-            text += c;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on("error", reject);
-      req.write(body.slice(0, 5));
-      setTimeout(() => {
-        child.kill("SIGTERM");
-        setTimeout(() => req.end(body.slice(5)), 300);
-      }, 100);
-    });
-    const res = await response;
-    expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ data: { __typename: "Query" } });
-    expect(await exited).toBe(0);
-    expect(log).toMatch(/userplane stopped/);
-    rmSync(dataDir, { recursive: true, force: true });
   });
 });
 

@@ -3,9 +3,9 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, buildApp } from "../../server/app.ts";
+import type { App } from "../../server/app.ts";
 import { loadConfig } from "../../server/config.ts";
-import { createOwner, dbKind, type Execute, executor, ok, PRODUCTION_SECRETS, testConfig } from "../kit.ts";
+import { createOwner, createTestApp, dbKind, type Execute, executor, ok, PRODUCTION_SECRETS } from "../kit.ts";
 import { analysisConfig, connect, PROGRESS, seedContent, startRun, waitFinished, watch } from "../support/analysis.ts";
 
 const TOKEN = "metrics-test-token-0123456789";
@@ -30,9 +30,11 @@ describe("metrics and request ids", () => {
         done();
       },
     });
-    const config = testConfig(analysisConfig({ RUN_WORKER: "false", METRICS_TOKEN: TOKEN }));
-    queue = config.ANALYSIS_QUEUE;
-    app = await buildApp(config, { memoryDatabase: true, logger: pino({ level: "info" }, sink) });
+    app = await createTestApp({
+      config: analysisConfig({ RUN_WORKER: "false", METRICS_TOKEN: TOKEN }),
+      logger: pino({ level: "info" }, sink),
+    });
+    queue = app.config.ANALYSIS_QUEUE;
     exec = executor(app);
     const { url } = await app.start();
     base = url.replace(/\/graphql$/, "");
@@ -144,7 +146,7 @@ describe("where /metrics is served", () => {
   });
 
   it("moves to METRICS_PORT, away from the public port", async () => {
-    const app = await buildApp(testConfig({ METRICS_PORT: "0", RUN_WORKER: "false" }), { memoryDatabase: true });
+    const app = await createTestApp({ config: { METRICS_PORT: "0", RUN_WORKER: "false" } });
     try {
       const { url } = await app.start();
       expect((await fetch(url.replace(/\/graphql$/, "/metrics"))).status).toBe(404);

@@ -1,27 +1,38 @@
 import type { TestProject } from "vitest/node";
+import { pgliteTemplate } from "./pglite-template.ts";
 import { migrate, type Service, startPostgres, startRedis } from "./services.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string | null;
     redisUrl: string | null;
+    /** A migrated PGlite data directory, dumped, that each pglite test app starts from. */
+    pgliteTemplate: string | null;
   }
 }
 
-/** One PostgreSQL (migrated once) and one Redis for the whole run; tests isolate by tenant. */
+/**
+ * Set up per server project (test/vitest.config.ts names it only there): the postgres project
+ * gets one PostgreSQL migrated once, the pglite project one migrated PGlite to clone; both a
+ * Redis. Tests isolate by tenant. Projects without a database start nothing.
+ */
 export default async function setup(project: TestProject) {
   const services: Service[] = [];
   let databaseUrl: string | null = null;
-  if (process.env.TEST_SKIP_POSTGRES !== "1") {
+  let template: string | null = null;
+  if (project.name === "postgres") {
     const pg = await startPostgres();
     services.push(pg);
     databaseUrl = pg.url;
     migrate(pg.url);
+  } else {
+    template = await pgliteTemplate();
   }
   const redis = await startRedis();
   if (redis) services.push(redis);
   project.provide("databaseUrl", databaseUrl);
   project.provide("redisUrl", redis?.url ?? null);
+  project.provide("pgliteTemplate", template);
   return async () => {
     for (const s of services.reverse()) await s.stop();
   };
