@@ -327,6 +327,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (config.RUN_WORKER) {
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
+        await services.notifications.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -349,6 +350,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
+      services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
       await services.rateLimits.close();

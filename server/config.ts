@@ -194,6 +194,14 @@ const schema = z
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
       .default("17 3 * * *"),
     STORAGE_ORPHAN_GRACE_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
+    /** Webhook endpoints may be private or loopback addresses; default: outside production only. */
+    WEBHOOK_ALLOW_PRIVATE: bool.optional(),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** The most of an endpoint's response that is read (the rest is dropped, the socket closed). */
+    WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(65_536),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+    /** Wait before the first retry; each later one doubles it (pg-boss back-off). */
+    WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
@@ -221,6 +229,7 @@ export type Config = z.infer<typeof schema> & {
   /** FILE_URL_SECRET, or outside production a random key for this process. */
   fileUrlSecret: string;
   graphiql: boolean;
+  webhookAllowPrivate: boolean;
   metrics: boolean;
   introspection: "on" | "signed-in" | "off";
   proxyHops: number;
@@ -245,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...c,
     graphiql: c.GRAPHIQL ?? !production,
+    webhookAllowPrivate: c.WEBHOOK_ALLOW_PRIVATE ?? !production,
     introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
     proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
     fileUrlSecret: c.FILE_URL_SECRET ?? randomBytes(32).toString("base64url"),

@@ -15,7 +15,10 @@ export type LiveType =
   | "User"
   | "RoleAssignment"
   | "Invite"
-  | "AuditLog";
+  | "AuditLog"
+  | "Notification"
+  | "WebhookEndpoint"
+  | "WebhookDelivery";
 
 export interface Change {
   type: LiveType;

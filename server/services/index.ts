@@ -12,6 +12,7 @@ import { createStorage } from "./files/backends.ts";
 import { createFileService } from "./files/index.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
+import { createNotificationService } from "./notifications/index.ts";
 import { createRateLimits } from "./rate-limits.ts";
 import { createSessionService } from "./sessions.ts";
 
@@ -64,6 +65,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     keys: createKeyService(db.prisma, pubsub),
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
+    notifications: createNotificationService({ config, prisma: db.prisma, pubsub, jobs, mailer, logger }),
     account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),
   };
 }
