@@ -29,7 +29,6 @@ let smtp: TestSmtp;
 let hooks: Server;
 let hookUrl: string;
 const hits: Hit[] = [];
-const waitHits: (() => void) | null = null;
 
 beforeAll(async () => {
   smtp = await startSmtp();

@@ -67,7 +67,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
 
   async function deliver(id: string): Promise<void> {
     const d = await prisma.webhookDelivery.findUnique({ where: { id }, include: { endpoint: true } });
-    if (!d || d.status !== "pending") return;
+    if (d?.status !== "pending") return;
     const publish = (status: "update") => publishChange(prisma, changeOf("WebhookDelivery", status, d));
     if (!d.endpoint.active) {
       await prisma.webhookDelivery.update({

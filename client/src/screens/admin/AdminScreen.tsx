@@ -8,6 +8,7 @@ import { Catalogue } from "./Catalogue.tsx";
 import { Invites } from "./Invites.tsx";
 import { Members } from "./Members.tsx";
 import { Quotas } from "./Quotas.tsx";
+import { Webhooks } from "./Webhooks.tsx";
 
 export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNode }[] = [
   { key: "members", label: "Members", render: () => <Members /> },
@@ -15,6 +16,7 @@ export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNo
   { key: "catalogue", label: "Agent catalogue", render: () => <Catalogue /> },
   { key: "sessions", label: "Sessions", render: () => <Sessions allInTenant /> },
   { key: "quotas", label: "Quotas", render: () => <Quotas /> },
+  { key: "webhooks", label: "Webhooks", render: () => <Webhooks /> },
   { key: "audit", label: "Audit log", render: () => <AuditLog /> },
 ];
 
