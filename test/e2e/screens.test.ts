@@ -102,6 +102,11 @@ beforeAll(async () => {
   await gql(`mutation($id: ID!) { updateUserAgent(id: $id, input: { isPinned: true }) { id } }`, {
     id: mine.addAgent.id,
   });
+  // An endpoint for finished analyses, so the webhooks section shows an endpoint and its delivery log
+  // (the address resolves nowhere: the delivery shows as failing and waiting for its retry).
+  await gql(
+    `mutation { createWebhookEndpoint(url: "https://hooks.example.test/userplane", eventTypes: [analysis_finished]) { secret } }`,
+  );
   const run = await gql<{ startAnalysis: { id: string } }>(`mutation { startAnalysis { id } }`);
   runId = run.startAnalysis.id;
   // Done before the screens are checked, so the run page shows its results.
@@ -128,8 +133,9 @@ const SCREENS = [
   { path: "/usage", signedIn: true },
   { path: "/profile", signedIn: true },
   { path: "/security", signedIn: true },
+  { path: "/notifications", signedIn: true },
   { path: "/admin", signedIn: true },
-  ...["invites", "catalogue", "sessions", "quotas", "audit"].map((k) => ({
+  ...["invites", "catalogue", "sessions", "quotas", "webhooks", "audit"].map((k) => ({
     path: `/admin?section=${k}`,
     signedIn: true,
   })),

@@ -70,7 +70,7 @@ const LISTS: Record<string, string[]> = {
   Notification: [`{ notifications(first: 100) { edges { node { id } } } }`],
   WebhookEndpoint: [`{ webhookEndpoints(first: 100) { edges { node { id } } } }`],
   WebhookDelivery: [
-    `{ webhookEndpoints(first: 100) { edges { node { deliveries(first: 100) { edges { node { id } } } } } } }`,
+    `{ webhookEndpoints(first: 10) { edges { node { deliveries(first: 10) { edges { node { id } } } } } } }`,
   ],
 };
 
