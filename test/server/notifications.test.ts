@@ -149,6 +149,34 @@ describe(`notifications and webhooks (${dbKind})`, () => {
     bell.stop();
   }, 120_000);
 
+  it("a finished analysis tells its owner alone, in the list and on the notifications subscription", async () => {
+    const admin = await createOwner(exec, "Boss");
+    const owner = await createMember(exec, admin, "Analyst");
+    const ownerWs = connect(url, owner.token);
+    const adminWs = connect(url, admin.token);
+    const mineLive = live(ownerWs, `subscription { notifications { id kind title data } }`);
+    const adminLive = live(adminWs, `subscription { notifications { id kind } }`);
+    // A live query sent after each subscription on the same socket: once it answers, the
+    // subscription before it is in place.
+    for (const ws of [ownerWs, adminWs])
+      await live(ws, `query @live { unreadNotificationCount }`).until((d) => d.unreadNotificationCount === 0);
+    await ok(
+      exec,
+      `mutation { importContent(source: text, items: [{ text: "A quiet day at the lab." }]) { __typename } }`,
+      {},
+      owner.token,
+    );
+    const run = (await ok(exec, `mutation { startAnalysis { id } }`, {}, owner.token)).startAnalysis.id;
+    const [event] = await mineLive.until((d) => d.notifications.length > 0).then((d) => d.notifications);
+    expect(event).toMatchObject({ kind: "analysis_finished", title: "Your analysis is ready", data: { runId: run } });
+    const list = await ok(exec, NOTIFICATIONS, {}, owner.token);
+    expect(list.notifications.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([event.id]);
+    expect(adminLive.results).toEqual([]);
+    expect((await ok(exec, NOTIFICATIONS, {}, admin.token)).notifications.edges).toEqual([]);
+    mineLive.stop();
+    adminLive.stop();
+  }, 120_000);
+
   it("the user's notification settings turn mail off; the app still shows it", async () => {
     const admin = await createOwner(exec, "Quiet");
     await app.db.prisma.profile.update({
