@@ -338,6 +338,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await services.files.startCleanupWorker();
         await startRetentionJobs(services.jobs, services.retention, config);
         await services.workspaces.startWorker();
+        await services.notifications.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -360,6 +361,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
+      services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
       await services.memoryIndex.close();

@@ -238,6 +238,14 @@ const schema = z
       .string()
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
       .default("41 3 * * *"),
+    /** Webhook endpoints may be private or loopback addresses; default: outside production only. */
+    WEBHOOK_ALLOW_PRIVATE: bool.optional(),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** The most of an endpoint's response that is read (the rest is dropped, the socket closed). */
+    WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(65_536),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+    /** Wait before the first retry; each later one doubles it (pg-boss back-off). */
+    WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)
@@ -269,6 +277,7 @@ export type Config = z.infer<typeof schema> & {
   /** TOTP_ENCRYPTION_KEY, or outside production a fixed development key (secrets must survive restarts of a dev database). */
   totpKey: Buffer;
   graphiql: boolean;
+  webhookAllowPrivate: boolean;
   metrics: boolean;
   introspection: "on" | "signed-in" | "off";
   proxyHops: number;
@@ -293,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...c,
     graphiql: c.GRAPHIQL ?? !production,
+    webhookAllowPrivate: c.WEBHOOK_ALLOW_PRIVATE ?? !production,
     introspection: c.INTROSPECTION ?? (production ? "signed-in" : "on"),
     proxyHops: c.TRUST_PROXY_HOPS || (c.TRUST_PROXY ? 1 : 0),
     fileUrlSecret: c.FILE_URL_SECRET ?? randomBytes(32).toString("base64url"),

@@ -24,6 +24,8 @@ import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
 import { FilesScreen } from "./screens/files/FilesScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
+import { NotificationBell } from "./screens/notifications/NotificationBell.tsx";
+import { NotificationsScreen } from "./screens/notifications/NotificationsScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
 import { SecurityScreen } from "./screens/Security.tsx";
 import { SignInScreen } from "./screens/SignIn.tsx";
@@ -205,6 +207,7 @@ function SignedIn({ live }: { live: LiveConnection }) {
           <span className="muted tenant-name">{me.tenant?.name}</span>
           <span className="spacer" />
           <Avatar url={me.profile?.avatarUrl} />
+          <NotificationBell />
           <span className="user-name">{me.displayName}</span>
           <button type="button" onClick={doSignOut}>
             Sign out
@@ -235,6 +238,8 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
       return <FilesScreen />;
     case "/usage":
       return <UsageScreen admin={admin} />;
+    case "/notifications":
+      return <NotificationsScreen />;
     case "/profile":
       return <ProfileScreen />;
     case "/security":

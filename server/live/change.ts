@@ -18,7 +18,10 @@ export type LiveType =
   | "Invite"
   | "AuditLog"
   | "RetentionPolicy"
-  | "RetentionRun";
+  | "RetentionRun"
+  | "Notification"
+  | "WebhookEndpoint"
+  | "WebhookDelivery";
 
 export interface Change {
   type: LiveType;

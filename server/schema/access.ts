@@ -107,6 +107,11 @@ export const access = {
   /** Files and work sessions are their owner's alone; admins see storage totals only (tenantStorageStats). */
   File: rule<{ userId: string }>({ apiScope: "read:files" }, (f) => owner(f.userId)),
   Workspace: rule<{ userId: string }>({ apiScope: "read:files" }, (w) => owner(w.userId)),
+  /** A notification is its recipient's alone (admins do not read each other's). */
+  Notification: rule({ apiScope: "read:profile" }, (n: { userId: string }) => owner(n.userId)),
+  /** Webhook endpoints and their delivery log: the tenant's admins. */
+  WebhookEndpoint: rule(TENANT_ADMIN, (e: { tenantId: string }) => ({ tenant: e.tenantId })),
+  WebhookDelivery: rule(TENANT_ADMIN, (d: { tenantId: string }) => ({ tenant: d.tenantId })),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

@@ -16,6 +16,8 @@ import "./workspaces.ts";
 import "./files.ts";
 import "./retention.ts";
 import "./avatars.ts";
+import "./notifications.ts";
+import "./webhooks.ts";
 
 // @live is in the schema (and the printed client/schema.graphql) so documents using it validate
 // and the client's codegen and cache know it; live/queries.ts runs it.

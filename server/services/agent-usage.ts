@@ -49,7 +49,7 @@ export async function recordAgentUsage(
   try {
     const usageLog = await transact(prisma, async (tx, note) => {
       // First, so a call over the quota writes nothing at all (the refusal rolls everything back).
-      note(await consumeQuota(tx, viewer.tenantId, "tokens", input.tokens, { now }));
+      note(...(await consumeQuota(tx, viewer.tenantId, "tokens", input.tokens, { now })));
       const log = await tx.usageLog.create({
         data: {
           userId: viewer.userId,

@@ -15,6 +15,7 @@ import { createWorkspaceService } from "./files/workspaces.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
 import { createMemoryIndex } from "./memory-index.ts";
+import { createNotificationService } from "./notifications/index.ts";
 import { createRateLimits } from "./rate-limits.ts";
 import { createRetentionService } from "./retention.ts";
 import { createSessionService } from "./sessions.ts";
@@ -73,6 +74,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     retention: createRetentionService(db.prisma, logger, { memoryMaxPerUser: config.MEMORY_MAX_PER_USER }),
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
+    notifications: createNotificationService({ config, prisma: db.prisma, pubsub, jobs, mailer, logger }),
     account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),
   };
 }

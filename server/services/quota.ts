@@ -8,6 +8,7 @@ import { type Change, changeOf, transact } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
+import { quotaCrossings } from "./notifications/events.ts";
 import { activeMembers } from "./seats.ts";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -92,7 +93,8 @@ async function rollOver(tx: Prisma.TransactionClient, q: Quota, now: Date): Prom
  * Adds usage to the tenant's quota of a type in the period of `now`, atomically and only within
  * the limit: the conditional UPDATE is the check, so concurrent charges cannot overshoot together.
  * `capAtLimit` charges what is left instead of refusing (work already spent on a failed run).
- * Returns the quota's change, for the caller to publish once its transaction has committed.
+ * Returns the quota's change and those of the alerts it raised, for the caller to publish once its
+ * transaction has committed.
  */
 export async function consumeQuota(
   tx: Prisma.TransactionClient,
@@ -100,30 +102,55 @@ export async function consumeQuota(
   quotaType: QuotaType,
   amount: number | bigint,
   options: { now?: Date; capAtLimit?: boolean } = {},
-): Promise<Change | null> {
+): Promise<Change[]> {
   const now = options.now ?? new Date();
   const quota = await tx.quota.findUnique({ where: { tenantId_quotaType: { tenantId, quotaType } } });
-  if (!quota) return null;
+  if (!quota) return [];
   await rollOver(tx, quota, now);
   const n = BigInt(amount);
-  if (options.capAtLimit) {
-    await tx.$executeRaw`
-      UPDATE quotas SET current_usage = LEAST(quota_limit, current_usage + ${n}::bigint),
-        is_exceeded = current_usage + ${n}::bigint >= quota_limit, updated_at = now()
-      WHERE id = ${quota.id}::uuid`;
-    return changeOf("Quota", "update", quota);
-  }
-  const updated = await tx.$executeRaw`
-    UPDATE quotas
-    SET current_usage = current_usage + ${n}::bigint, is_exceeded = current_usage + ${n}::bigint >= quota_limit, updated_at = now()
-    WHERE id = ${quota.id}::uuid AND current_usage + ${n}::bigint <= quota_limit`;
-  if (updated === 0) {
+  // RETURNING reads the row as this charge left it, under the row lock: the crossing check below
+  // sees exactly the usage before and after this charge, whatever charges concurrently.
+  const [charged] = options.capAtLimit
+    ? await tx.$queryRaw<Charged[]>`
+        UPDATE quotas SET current_usage = LEAST(quota_limit, current_usage + ${n}::bigint),
+          is_exceeded = current_usage + ${n}::bigint >= quota_limit, updated_at = now()
+        WHERE id = ${quota.id}::uuid
+        RETURNING current_usage, quota_limit, alert_threshold_percentage, period_start, period_end`
+    : await tx.$queryRaw<Charged[]>`
+        UPDATE quotas
+        SET current_usage = current_usage + ${n}::bigint, is_exceeded = current_usage + ${n}::bigint >= quota_limit, updated_at = now()
+        WHERE id = ${quota.id}::uuid AND current_usage + ${n}::bigint <= quota_limit
+        RETURNING current_usage, quota_limit, alert_threshold_percentage, period_start, period_end`;
+  if (!charged) {
     const fresh = await tx.quota.findUniqueOrThrow({ where: { id: quota.id } });
     throw quotaExceeded(
       `The ${quotaType} quota of this workspace is used up (${fresh.currentUsage} of ${fresh.quotaLimit} until ${until(fresh)}).`,
     );
   }
-  return changeOf("Quota", "update", quota);
+  const alerts = await quotaCrossings(
+    tx,
+    {
+      id: quota.id,
+      tenantId,
+      quotaType,
+      quotaLimit: BigInt(charged.quota_limit),
+      currentUsage: BigInt(charged.current_usage),
+      alertThresholdPercentage: Number(charged.alert_threshold_percentage),
+      periodStart: charged.period_start,
+      periodEnd: charged.period_end,
+    },
+    n,
+    now,
+  );
+  return [changeOf("Quota", "update", quota), ...alerts];
+}
+
+interface Charged {
+  current_usage: bigint;
+  quota_limit: bigint;
+  alert_threshold_percentage: number;
+  period_start: Date;
+  period_end: Date;
 }
 
 /** Refuses before starting work when the quota cannot take `needed` more in the period of `now`. */

@@ -37,6 +37,7 @@ describe("session", () => {
     const api = mockApi({
       SignIn: { data: { signIn: { token: "tok-1", user: { id: me.id } } } },
       Viewer: { data: { me } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
       Memories: { data: { memories: emptyConnection } },
     });
     render(<App />);
@@ -75,6 +76,7 @@ describe("session", () => {
     setLocation("/memories");
     mockApi({
       Viewer: { data: { me } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
       Memories: gqlError("UNAUTHENTICATED", "Sign in to do this."),
     });
     render(<App />);
@@ -85,7 +87,11 @@ describe("session", () => {
   it("a WebSocket closed with 4401 (session revoked elsewhere) ends the session", async () => {
     session.set("tok");
     setLocation("/profile");
-    mockApi({ Viewer: { data: { me } }, Profile: { data: { me } } });
+    mockApi({
+      Viewer: { data: { me } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
+      Profile: { data: { me } },
+    });
     render(<App />);
     await screen.findByRole("navigation", { name: "Main" });
     act(() => wsFake.last.on?.closed?.({ code: 4401, reason: "Session ended" } as never));
@@ -98,6 +104,7 @@ describe("session", () => {
     setLocation("/profile");
     const api = mockApi({
       Viewer: { data: { me } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
       Profile: { data: { me } },
       // The server ends the session at once: its WebSocket closes before the answer arrives.
       SignOut: reply(() => {
@@ -121,6 +128,7 @@ describe("shell", () => {
     setLocation("/");
     mockApi({
       Viewer: { data: { me: { ...me, profile: { avatarUrl: null, preferences: { theme: "dark" } } } } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
       ContentItems: { data: { contentItems: emptyConnection } },
       AgentChoices: { data: { myAgents: { edges: [] } } },
       AnalysisRuns: { data: { analysisRuns: { edges: [] } } },
@@ -138,6 +146,7 @@ describe("shell", () => {
     setLocation("/profile");
     const api = mockApi({
       Viewer: { data: { me } },
+      UnreadNotificationCount: { data: { unreadNotificationCount: 0 } },
       Profile: { data: { me } },
       // The profile screen's account sections read their own slices of `me`.
       EmailState: { data: { me: { id: me.id, email: me.email, emailVerifiedAt: "2026-01-01T00:00:00Z" } } },
@@ -165,6 +174,8 @@ describe("shell", () => {
     // Changed while the connection was down: the catch-up must show it.
     api.set("Profile", { data: { me: { ...me, email: "ada@new.example.com" } } });
     act(() => wsFake.last.on?.connected?.({} as never, {} as never, true));
+    // The bell's live query, subscribed again on the new socket, answers afresh (as the server does).
+    act(() => api.push("UnreadNotificationCount"));
     await waitFor(() => expect(screen.queryByText(/live updates paused/i)).toBeNull());
     await screen.findByText("Signed in as ada@new.example.com");
     await screen.findByText(/live updates resumed: this screen is up to date/i);

@@ -145,6 +145,11 @@ beforeAll(async () => {
   await gql(`mutation($id: ID!) { updateUserAgent(id: $id, input: { isPinned: true }) { id } }`, {
     id: mine.addAgent.id,
   });
+  // An endpoint for finished analyses, so the webhooks section shows an endpoint and its delivery log
+  // (the address resolves nowhere: the delivery shows as failing and waiting for its retry).
+  await gql(
+    `mutation { createWebhookEndpoint(url: "https://hooks.example.test/userplane", eventTypes: [analysis_finished]) { secret } }`,
+  );
   const run = await gql<{ startAnalysis: { id: string } }>(`mutation { startAnalysis { id } }`);
   runId = run.startAnalysis.id;
   // Done before the screens are checked, so the run page shows its results.
@@ -172,8 +177,9 @@ const SCREENS = [
   { path: "/profile", signedIn: true },
   { path: "/files", signedIn: true },
   { path: "/security", signedIn: true },
+  { path: "/notifications", signedIn: true },
   { path: "/admin", signedIn: true },
-  ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "audit", "sign-in"].map((k) => ({
+  ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "webhooks", "audit", "sign-in"].map((k) => ({
     path: `/admin?section=${k}`,
     signedIn: true,
   })),

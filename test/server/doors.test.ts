@@ -69,6 +69,11 @@ const LISTS: Record<string, string[]> = {
   RetentionRun: [`{ retentionRuns(first: 100) { edges { node { id } } } }`],
   File: [`{ files(first: 100) { edges { node { id } } } }`],
   Workspace: [`{ workspaces(first: 100) { edges { node { id } } } }`],
+  Notification: [`{ notifications(first: 100) { edges { node { id } } } }`],
+  WebhookEndpoint: [`{ webhookEndpoints(first: 100) { edges { node { id } } } }`],
+  WebhookDelivery: [
+    `{ webhookEndpoints(first: 10) { edges { node { deliveries(first: 10) { edges { node { id } } } } } } }`,
+  ],
 };
 
 const nodeTypes = () =>
@@ -182,6 +187,29 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       },
     });
     rows.File = Buffer.from(`File:${file.id}`).toString("base64");
+    // A notification of the owner and a delivery to the admin's endpoint, as an event leaves them.
+    const note = await app.db.prisma.notification.create({
+      data: { userId, tenantId, kind: "analysis_finished", title: "t", body: "b", dedupeKey: "doors" },
+    });
+    rows.Notification = Buffer.from(`Notification:${note.id}`).toString("base64");
+    rows.WebhookEndpoint = (
+      await ok(
+        exec,
+        `mutation { createWebhookEndpoint(url: "https://hooks.example.test/in", eventTypes: [analysis_finished]) { endpoint { id } } }`,
+        {},
+        admin.token,
+      )
+    ).createWebhookEndpoint.endpoint.id;
+    const delivery = await app.db.prisma.webhookDelivery.create({
+      data: {
+        endpointId: (await app.db.prisma.webhookEndpoint.findFirstOrThrow({ where: { tenantId } })).id,
+        tenantId,
+        event: "analysis_finished",
+        eventId: "doors",
+        payload: {},
+      },
+    });
+    rows.WebhookDelivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString("base64");
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;

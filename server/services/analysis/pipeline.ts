@@ -9,6 +9,7 @@ import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../gen
 import { type Change, changeOf, transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
+import { analysisFinished } from "../notifications/events.ts";
 import { consumeQuota, quotaCovering } from "../quota.ts";
 import { ScorerError } from "./openai-scorer.ts";
 import { claim, isTerminal, type Patch, publish, type RunEvent, toEvent, transition } from "./run-store.ts";
@@ -367,7 +368,8 @@ class RunExecution {
       UPDATE analysis_runs SET usage_accounted_at = now()
       WHERE id = ${run.id}::uuid AND usage_accounted_at IS NULL RETURNING id`;
     if (claimedRows.length === 0) return [];
-    const changes: (Change | null)[] = [];
+    const changes: (Change | null)[] =
+      outcome === "cancelled" ? [] : await analysisFinished(tx, run, outcome, new Date());
     const scorer = this.scorer ?? this.deps.makeScorer(null);
     const cost = Math.round((tokens / 1000) * this.deps.config.SCORER_COST_PER_1K_TOKENS * 1e6) / 1e6;
     const now = new Date();
@@ -407,7 +409,7 @@ class RunExecution {
     // Refuses the whole transaction when the quota cannot take it (the caller then fails the run);
     // work spent on a failed or cancelled run is charged, but never past the limit.
     changes.push(
-      await consumeQuota(tx, run.tenantId, "tokens", tokens, outcome === "complete" ? {} : { capAtLimit: true }),
+      ...(await consumeQuota(tx, run.tenantId, "tokens", tokens, outcome === "complete" ? {} : { capAtLimit: true })),
     );
     return changes;
   }

@@ -11,6 +11,7 @@ import { Quotas } from "./Quotas.tsx";
 import { RateLimits } from "./RateLimits.tsx";
 import { Retention } from "./Retention.tsx";
 import { SignInRules } from "./SignInRules.tsx";
+import { Webhooks } from "./Webhooks.tsx";
 
 export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNode }[] = [
   { key: "members", label: "Members", render: () => <Members /> },
@@ -20,6 +21,7 @@ export const ADMIN_SECTIONS: { key: string; label: string; render: () => ReactNo
   { key: "quotas", label: "Quotas", render: () => <Quotas /> },
   { key: "limits", label: "Rate limits", render: () => <RateLimits /> },
   { key: "retention", label: "Retention", render: () => <Retention /> },
+  { key: "webhooks", label: "Webhooks", render: () => <Webhooks /> },
   { key: "audit", label: "Audit log", render: () => <AuditLog /> },
   { key: "sign-in", label: "Sign-in rules", render: () => <SignInRules /> },
 ];

@@ -1,0 +1,221 @@
+// Notifications and webhooks: reading and marking a user's notifications, the tenant's webhook
+// endpoints, and the worker that mails notifications and delivers webhook events. Events are
+// written by the transaction that caused them (events.ts); once it has committed, its change
+// events (live/changes.ts) reach every instance, and a worker instance queues a durable job per
+// new notification (mail) and per new delivery (HTTP, retried with back-off by pg-boss). Each job
+// claims its row first, so a job queued twice (several instances heard the change) acts once.
+import { filter, map, pipe } from "graphql-yoga";
+import type { Config } from "../../config.ts";
+import { notFound } from "../../errors.ts";
+import type { Notification, PrismaClient } from "../../generated/prisma/client.ts";
+import type { Jobs } from "../../jobs/jobs.ts";
+import { type Change, changeOf, publishChange } from "../../live/changes.ts";
+import type { Logger } from "../../logger.ts";
+import type { PubSub } from "../../pubsub.ts";
+import type { SignedInViewer } from "../../viewer.ts";
+import type { Mailer } from "../account/mail.ts";
+import { postJson } from "./http-post.ts";
+import { SIGNATURE_HEADER, sign } from "./signing.ts";
+import { createWebhookAdmin } from "./webhooks.ts";
+
+export const MAIL_QUEUE = "notification-mail";
+export const WEBHOOK_QUEUE = "webhook-delivery";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface RowJob {
+  id: string;
+}
+
+export interface NotificationDeps {
+  config: Config;
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  jobs: Jobs;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+/** Whether the user's notification settings (Profile.notificationSettings) allow mail; on unless said off. */
+export function wantsMail(settings: unknown): boolean {
+  return !(settings && typeof settings === "object" && (settings as Record<string, unknown>).email === false);
+}
+
+export function createNotificationService({ config, prisma, pubsub, jobs, mailer, logger }: NotificationDeps) {
+  let working = false;
+  let stopKicks: (() => void) | null = null;
+
+  async function mail(id: string): Promise<void> {
+    // Claimed before sending: a second job for the same notification finds it taken.
+    const [claimed] = await prisma.$queryRaw<{ user_id: string; title: string; body: string }[]>`
+      UPDATE notifications SET mailed_at = now() WHERE id = ${id}::uuid AND mailed_at IS NULL
+      RETURNING user_id, title, body`;
+    if (!claimed) return;
+    const user = await prisma.user.findUnique({
+      where: { id: claimed.user_id },
+      select: { email: true, deletedAt: true, profile: { select: { notificationSettings: true } } },
+    });
+    if (!user || user.deletedAt || !wantsMail(user.profile?.notificationSettings)) return;
+    const link = new URL("/notifications", config.APP_URL).toString();
+    await mailer.send({
+      to: user.email,
+      subject: claimed.title,
+      text: `${claimed.body}\n\nSee your notifications: ${link}\n\nYou get these mails while email notifications are on in your profile.`,
+      links: [link],
+    });
+  }
+
+  async function deliver(id: string): Promise<void> {
+    const d = await prisma.webhookDelivery.findUnique({ where: { id }, include: { endpoint: true } });
+    if (d?.status !== "pending") return;
+    const publish = (status: "update") => publishChange(prisma, changeOf("WebhookDelivery", status, d));
+    if (!d.endpoint.active) {
+      await prisma.webhookDelivery.update({
+        where: { id },
+        data: { status: "failed", lastError: "The endpoint is turned off.", nextAttemptAt: null },
+      });
+      return publish("update");
+    }
+    const body = JSON.stringify({ id: d.id, ...(d.payload as object) });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const result = await postJson(
+      d.endpoint.url,
+      body,
+      {
+        "user-agent": "Userplane-Webhooks/1",
+        [SIGNATURE_HEADER]: sign(d.endpoint.secret, body, timestamp),
+        "userplane-event": d.event,
+        "userplane-delivery": d.id,
+      },
+      {
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES,
+        allowPrivate: config.webhookAllowPrivate,
+      },
+    );
+    const attempts = d.attempts + 1;
+    const now = new Date();
+    if (result.error === null) {
+      await prisma.webhookDelivery.update({
+        where: { id },
+        data: {
+          status: "delivered",
+          attempts,
+          lastStatusCode: result.status,
+          lastError: null,
+          deliveredAt: now,
+          nextAttemptAt: null,
+        },
+      });
+      return publish("update");
+    }
+    const last = attempts >= config.WEBHOOK_MAX_ATTEMPTS;
+    // pg-boss's back-off: the delay doubles with each retry.
+    const waitSeconds = config.WEBHOOK_RETRY_DELAY_SECONDS * 2 ** (attempts - 1);
+    await prisma.webhookDelivery.update({
+      where: { id },
+      data: {
+        attempts,
+        lastStatusCode: result.status,
+        lastError: result.error,
+        status: last ? "failed" : "pending",
+        nextAttemptAt: last ? null : new Date(now.getTime() + waitSeconds * 1000),
+      },
+    });
+    publish("update");
+    // Thrown so the queue retries it later; the last attempt ends quietly as failed.
+    if (!last) throw new Error(`webhook delivery ${id} failed: ${result.error}`);
+  }
+
+  async function enqueue(changes: readonly Change[]): Promise<void> {
+    const mails = changes.filter((c) => c.type === "Notification" && c.op === "create");
+    const deliveries = changes.filter((c) => c.type === "WebhookDelivery" && c.op === "create");
+    if (mails.length === 0 && deliveries.length === 0) return;
+    const queue = await jobs.queue();
+    for (const c of mails) await queue.send<RowJob>(MAIL_QUEUE, { id: c.id }, { singletonKey: c.id, retryLimit: 3 });
+    for (const c of deliveries)
+      await queue.send<RowJob>(
+        WEBHOOK_QUEUE,
+        { id: c.id },
+        {
+          singletonKey: c.id,
+          retryLimit: config.WEBHOOK_MAX_ATTEMPTS - 1,
+          retryDelay: config.WEBHOOK_RETRY_DELAY_SECONDS,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 60,
+        },
+      );
+  }
+
+  return {
+    webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate),
+
+    async markRead(viewer: SignedInViewer, id: string): Promise<Notification> {
+      const row = UUID.test(id) ? await prisma.notification.findUnique({ where: { id } }) : null;
+      if (!row || row.userId !== viewer.userId) throw notFound("Notification");
+      if (row.readAt) return row;
+      const updated = await prisma.notification.update({ where: { id }, data: { readAt: new Date() } });
+      publishChange(prisma, changeOf("Notification", "update", updated));
+      return updated;
+    },
+
+    /** Marks every unread notification of mine read; returns how many. */
+    async markAllRead(viewer: SignedInViewer): Promise<number> {
+      const rows = await prisma.notification.updateManyAndReturn({
+        where: { userId: viewer.userId, readAt: null },
+        data: { readAt: new Date() },
+        select: { id: true, userId: true, tenantId: true },
+      });
+      publishChange(prisma, ...rows.map((r) => changeOf("Notification", "update", r)));
+      return rows.length;
+    },
+
+    unreadCount: (viewer: SignedInViewer) =>
+      prisma.notification.count({ where: { userId: viewer.userId, readAt: null } }),
+
+    /** My notifications as they are created, each batch of one transaction together. */
+    stream(viewer: SignedInViewer) {
+      const mine = (changes: Change[]) =>
+        changes.filter((c) => c.type === "Notification" && c.op === "create" && c.ownerId === viewer.userId);
+      return pipe(
+        pubsub.subscribe("live:changes"),
+        filter(({ changes }: { changes: Change[] }) => mine(changes).length > 0),
+        map(({ changes }: { changes: Change[] }) =>
+          prisma.notification.findMany({
+            where: { id: { in: mine(changes).map((c) => c.id) }, userId: viewer.userId },
+            orderBy: { createdAt: "asc" },
+          }),
+        ),
+      );
+    },
+
+    /** Queues the jobs of committed notifications and deliveries (normally done on hearing their change). */
+    enqueue,
+
+    /** One delivery attempt now (the job's work). */
+    deliver,
+
+    /** Works the mail and webhook queues, and queues jobs for the changes this instance hears. */
+    async startWorker(): Promise<void> {
+      if (working) return;
+      working = true;
+      const queue = await jobs.queue();
+      await queue.ensureQueue(MAIL_QUEUE);
+      await queue.ensureQueue(WEBHOOK_QUEUE);
+      await queue.work<RowJob>(MAIL_QUEUE, (job) => mail(job.data.id), { concurrency: 2 });
+      await queue.work<RowJob>(WEBHOOK_QUEUE, (job) => deliver(job.data.id), { concurrency: 4 });
+      const changes = pubsub.subscribe("live:changes");
+      stopKicks = () => void changes.return?.();
+      void (async () => {
+        for await (const { changes: batch } of changes)
+          await enqueue(batch).catch((err: unknown) => logger.error({ err }, "could not queue notification jobs"));
+      })();
+    },
+
+    stop(): void {
+      stopKicks?.();
+    },
+  };
+}
+
+export type NotificationService = ReturnType<typeof createNotificationService>;
