@@ -15,7 +15,9 @@ export type LiveType =
   | "User"
   | "RoleAssignment"
   | "Invite"
-  | "AuditLog";
+  | "AuditLog"
+  | "Conversation"
+  | "Message";
 
 export interface Change {
   type: LiveType;

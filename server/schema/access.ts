@@ -104,6 +104,9 @@ export const access = {
   /** Files and work sessions are their owner's alone; admins see storage totals only (tenantStorageStats). */
   File: rule<{ userId: string }>({ apiScope: "read:files" }, (f) => owner(f.userId)),
   Workspace: rule<{ userId: string }>({ apiScope: "read:files" }, (w) => owner(w.userId)),
+  /** Conversations and their messages are their owner's alone (no admin, no sharing). */
+  Conversation: rule<{ userId: string }>({ apiScope: "read:conversations" }, (c) => owner(c.userId)),
+  Message: rule<{ userId: string }>({ apiScope: "read:conversations" }, (m) => owner(m.userId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

@@ -13,6 +13,7 @@ import "./audit.ts";
 import "./analysis.ts";
 import "./rate-limits.ts";
 import "./files.ts";
+import "./conversations.ts";
 
 // @live is in the schema (and the printed client/schema.graphql) so documents using it validate
 // and the client's codegen and cache know it; live/queries.ts runs it.

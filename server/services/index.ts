@@ -7,6 +7,7 @@ import { createAccountService } from "./account/index.ts";
 import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
+import { createConversationService } from "./conversations.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 import { createStorage } from "./files/backends.ts";
 import { createFileService } from "./files/index.ts";
@@ -50,6 +51,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     pubsub,
     embedder,
     jobs,
+    conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, hasPgvector: db.hasPgvector }),
     rateLimits,
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({
