@@ -71,12 +71,13 @@ const toEvent = (m: Message): MessageEvent => ({
 });
 
 function cleanTitle(title: string): string {
-  // One line, no control characters: titles are shown in lists and page titles.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return title
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .trim()
-    .slice(0, MAX_TITLE_CHARS);
+  // One line, no control or format characters: titles are shown in lists and page titles.
+  const cleaned = title
+    .normalize("NFC")
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return Array.from(cleaned).slice(0, MAX_TITLE_CHARS).join("").trim();
 }
 
 export interface ConversationDeps {
