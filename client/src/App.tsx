@@ -20,6 +20,7 @@ import { VerifyEmailScreen } from "./screens/account/VerifyEmail.tsx";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
+import { ConversationsScreen } from "./screens/conversations/ConversationsScreen.tsx";
 import { FilesScreen } from "./screens/files/FilesScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { ProfileScreen } from "./screens/Profile.tsx";
@@ -116,6 +117,7 @@ const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: "/analyses", label: "Analyses" },
   { to: "/agents", label: "Agents" },
   { to: "/memories", label: "Memories" },
+  { to: "/conversations", label: "Conversations" },
   { to: "/files", label: "Files" },
   { to: "/usage", label: "Usage & quotas" },
   { to: "/profile", label: "Profile" },
@@ -203,6 +205,8 @@ function SignedIn({ live }: { live: LiveConnection }) {
 function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
   const run = matchPath("/analyses/:id", path);
   if (run) return <AnalysesScreen runId={run.id} />;
+  const conversation = matchPath("/conversations/:id", path);
+  if (conversation) return <ConversationsScreen conversationId={conversation.id} />;
   switch (path) {
     case "/analyses":
       return <AnalysesScreen />;
@@ -210,6 +214,8 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
       return <AgentsScreen />;
     case "/memories":
       return <MemoriesScreen />;
+    case "/conversations":
+      return <ConversationsScreen />;
     case "/files":
       return <FilesScreen />;
     case "/usage":

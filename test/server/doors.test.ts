@@ -67,6 +67,8 @@ const LISTS: Record<string, string[]> = {
   RateLimitViolation: [`{ rateLimitViolations { edges { node { id } } } }`],
   File: [`{ files(first: 100) { edges { node { id } } } }`],
   Workspace: [`{ workspaces(first: 100) { edges { node { id } } } }`],
+  Conversation: [`{ conversations(first: 100) { edges { node { id } } } }`],
+  Message: [`{ conversations(first: 100) { edges { node { messages(first: 100) { edges { node { id } } } } } } }`],
 };
 
 const nodeTypes = () =>
@@ -175,6 +177,17 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       },
     });
     rows.File = Buffer.from(`File:${file.id}`).toString("base64");
+    const conversation = (await ok(exec, `mutation { startConversation(title: "C") { id } }`, {}, owner.token))
+      .startConversation.id;
+    rows.Conversation = conversation;
+    rows.Message = (
+      await ok(
+        exec,
+        `mutation($c: ID!) { postMessage(conversationId: $c, content: "hi") { id } }`,
+        { c: conversation },
+        owner.token,
+      )
+    ).postMessage.id;
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;
