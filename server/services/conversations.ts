@@ -80,6 +80,35 @@ function cleanTitle(title: string): string {
   return Array.from(cleaned).slice(0, MAX_TITLE_CHARS).join("").trim();
 }
 
+/**
+ * The messages of one conversation's events, ending at its deletion. A class rather than an async
+ * generator: a generator waiting for the next event cannot be returned until one comes, so a
+ * client that leaves an idle conversation would hold its listener until then.
+ */
+class MessageStream implements AsyncIterableIterator<Message> {
+  constructor(
+    private readonly source: AsyncIterator<ConversationEvent>,
+    private pending: Promise<IteratorResult<ConversationEvent>> | null,
+  ) {}
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Message>> {
+    const step = this.pending ?? this.source.next();
+    this.pending = null;
+    const r = await step;
+    if (r.done || r.value.kind === "deleted") return this.return();
+    return { done: false, value: reviveMessage(r.value.message) };
+  }
+
+  async return(): Promise<IteratorResult<Message>> {
+    await this.source.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
 export interface ConversationDeps {
   prisma: PrismaClient;
   pubsub: PubSub;
@@ -234,7 +263,7 @@ export function createConversationService({ prisma, pubsub, embedder, hasPgvecto
      * New messages of one of the viewer's conversations, from now on; ends when it is deleted.
      * Each event is authorized again by the Message rule against the current viewer (live-auth.ts).
      */
-    async events(viewer: SignedInViewer, id: string): Promise<AsyncIterable<Message>> {
+    async events(viewer: SignedInViewer, id: string): Promise<AsyncIterableIterator<Message>> {
       const source = pubsub.subscribe("conversation:events", id)[Symbol.asyncIterator]();
       // The first next() registers the listener, so nothing posted after the check is missed.
       const first = source.next();
@@ -244,18 +273,7 @@ export function createConversationService({ prisma, pubsub, embedder, hasPgvecto
         await source.return?.();
         throw err;
       }
-      return (async function* () {
-        try {
-          let r = await first;
-          while (!r.done) {
-            if (r.value.kind === "deleted") return;
-            yield reviveMessage(r.value.message);
-            r = await source.next();
-          }
-        } finally {
-          await source.return?.();
-        }
-      })();
+      return new MessageStream(source, first);
     },
 
     /**
