@@ -209,7 +209,7 @@ describe("conversations", () => {
     await page.getByLabel("Title (optional)").fill("Compilers");
     await page.getByRole("button", { name: "Start" }).click();
     await page.getByRole("heading", { name: "Compilers" }).waitFor();
-    await page.getByLabel("Message").fill("Who wrote the first compiler?");
+    await page.getByRole("textbox", { name: "Message" }).fill("Who wrote the first compiler?");
     await page.getByRole("button", { name: "Send" }).click();
     const thread = page.getByRole("list", { name: "Messages" });
     await thread.getByText("Who wrote the first compiler?").waitFor();

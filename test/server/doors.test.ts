@@ -68,7 +68,7 @@ const LISTS: Record<string, string[]> = {
   File: [`{ files(first: 100) { edges { node { id } } } }`],
   Workspace: [`{ workspaces(first: 100) { edges { node { id } } } }`],
   Conversation: [`{ conversations(first: 100) { edges { node { id } } } }`],
-  Message: [`{ conversations(first: 100) { edges { node { messages(first: 100) { edges { node { id } } } } } } }`],
+  Message: [`{ conversations(first: 10) { edges { node { messages(first: 10) { edges { node { id } } } } } } }`],
 };
 
 const nodeTypes = () =>
