@@ -210,7 +210,7 @@ describe("conversations", () => {
     await page.getByRole("button", { name: "Start" }).click();
     await page.getByRole("heading", { name: "Compilers" }).waitFor();
     await page.getByRole("textbox", { name: "Message" }).fill("Who wrote the first compiler?");
-    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("button", { name: "Send", exact: true }).click();
     const thread = page.getByRole("list", { name: "Messages" });
     await thread.getByText("Who wrote the first compiler?").waitFor();
     const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop() as string);
