@@ -4,6 +4,28 @@ import { createPubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
 import type { Change } from "./live/change.ts";
 
+/**
+ * What goes over the wire for a conversation: the new message's row with its dates as ISO text
+ * (Redis carries JSON), so each subscriber is served without reading the database again.
+ */
+export type ConversationEvent =
+  | {
+      kind: "message";
+      message: {
+        id: string;
+        conversationId: string;
+        userId: string;
+        tenantId: string;
+        role: string;
+        content: string;
+        tokens: number;
+        cost: string;
+        model: string | null;
+        createdAt: string;
+      };
+    }
+  | { kind: "deleted"; conversationId: string; userId: string };
+
 export interface AnalysisEvent {
   runId: string;
   userId: string;
@@ -28,6 +50,8 @@ export type PubSubTopics = {
   "viewer:changed": [userId: string, payload: { userId: string; reason: string }];
   /** The owner asked to cancel a run: whichever instance runs it stops at once. */
   "analysis:cancel": [runId: string, payload: { runId: string }];
+  /** A message committed to a conversation, or the conversation deleted (conversations.ts). */
+  "conversation:events": [conversationId: string, event: ConversationEvent];
   /** Rows committed: every instance invalidates the live queries that read them (live/). */
   "live:changes": [payload: { changes: Change[] }];
 };

@@ -18,6 +18,8 @@ export type ApiScope =
   | "analysis:run"
   | "read:files"
   | "write:files"
+  | "read:conversations"
+  | "write:conversations"
   | "admin";
 
 export const API_SCOPES: readonly ApiScope[] = [
@@ -35,6 +37,8 @@ export const API_SCOPES: readonly ApiScope[] = [
   "analysis:run",
   "read:files",
   "write:files",
+  "read:conversations",
+  "write:conversations",
   "admin",
 ];
 

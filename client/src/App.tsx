@@ -22,6 +22,7 @@ import { VerifyEmailScreen } from "./screens/account/VerifyEmail.tsx";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
 import { AnalysesScreen } from "./screens/analyses/AnalysesScreen.tsx";
+import { ConversationsScreen } from "./screens/conversations/ConversationsScreen.tsx";
 import { FilesScreen } from "./screens/files/FilesScreen.tsx";
 import { MemoriesScreen } from "./screens/memories/MemoriesScreen.tsx";
 import { NotificationBell } from "./screens/notifications/NotificationBell.tsx";
@@ -122,6 +123,7 @@ const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: "/analyses", label: "Analyses" },
   { to: "/agents", label: "Agents" },
   { to: "/memories", label: "Memories" },
+  { to: "/conversations", label: "Conversations" },
   { to: "/files", label: "Files" },
   { to: "/usage", label: "Usage & quotas" },
   { to: "/profile", label: "Profile" },
@@ -227,6 +229,8 @@ function SignedIn({ live }: { live: LiveConnection }) {
 function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
   const run = matchPath("/analyses/:id", path);
   if (run) return <AnalysesScreen runId={run.id} />;
+  const conversation = matchPath("/conversations/:id", path);
+  if (conversation) return <ConversationsScreen conversationId={conversation.id} />;
   switch (path) {
     case "/analyses":
       return <AnalysesScreen />;
@@ -234,6 +238,8 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
       return <AgentsScreen />;
     case "/memories":
       return <MemoriesScreen />;
+    case "/conversations":
+      return <ConversationsScreen />;
     case "/files":
       return <FilesScreen />;
     case "/usage":

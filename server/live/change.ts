@@ -21,7 +21,9 @@ export type LiveType =
   | "RetentionRun"
   | "Notification"
   | "WebhookEndpoint"
-  | "WebhookDelivery";
+  | "WebhookDelivery"
+  | "Conversation"
+  | "Message";
 
 export interface Change {
   type: LiveType;

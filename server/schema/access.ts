@@ -112,6 +112,9 @@ export const access = {
   /** Webhook endpoints and their delivery log: the tenant's admins. */
   WebhookEndpoint: rule(TENANT_ADMIN, (e: { tenantId: string }) => ({ tenant: e.tenantId })),
   WebhookDelivery: rule(TENANT_ADMIN, (d: { tenantId: string }) => ({ tenant: d.tenantId })),
+  /** Conversations and their messages are their owner's alone (no admin, no sharing). */
+  Conversation: rule<{ userId: string }>({ apiScope: "read:conversations" }, (c) => owner(c.userId)),
+  Message: rule<{ userId: string }>({ apiScope: "read:conversations" }, (m) => owner(m.userId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

@@ -36,7 +36,7 @@ export const MemoryRef = builder.prismaNode("Memory", {
   }),
 });
 
-const MemoryHit = builder.objectRef<memories.SearchHit>("MemorySearchHit").implement({
+export const MemoryHit = builder.objectRef<memories.SearchHit>("MemorySearchHit").implement({
   authScopes: (hit, ctx) => access.Memory.type(hit.memory, ctx),
   fields: (t) => ({
     score: t.exposeFloat("score", { description: "Cosine similarity to the query, -1..1." }),

@@ -7,6 +7,7 @@ import { createAccountService } from "./account/index.ts";
 import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
+import { createConversationService } from "./conversations.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 import { createAvatarService } from "./files/avatars.ts";
 import { createStorage } from "./files/backends.ts";
@@ -37,6 +38,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
+  const memoryIndex = createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS, pubsub });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);
   const mailer = createMailer(config, db.prisma, logger);
@@ -57,8 +59,9 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     avatars: createAvatarService({ prisma: db.prisma, files }),
     pubsub,
     embedder,
-    memoryIndex: createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS, pubsub }),
+    memoryIndex,
     jobs,
+    conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex }),
     rateLimits,
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({

@@ -25,6 +25,7 @@ let token: string;
 let runId: string;
 /** A member of a tenant that requires two-factor sign-in, who has not set it up. */
 let enrollingToken: string;
+let conversationId: string;
 
 async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const r = await fetch(`${server.url}/graphql`, {
@@ -150,6 +151,28 @@ beforeAll(async () => {
   await gql(
     `mutation { createWebhookEndpoint(url: "https://hooks.example.test/userplane", eventTypes: [analysis_finished]) { secret } }`,
   );
+  const conv = await gql<{ startConversation: { id: string } }>(
+    `mutation($ua: ID!) { startConversation(title: "Sources on COBOL", userAgentId: $ua) { id } }`,
+    { ua: mine.addAgent.id },
+  );
+  conversationId = conv.startConversation.id;
+  for (const [role, content] of [
+    ["user", "Where did COBOL come from?"],
+    [
+      "assistant",
+      "From the CODASYL committee in 1959, building on FLOW-MATIC.\nA long line that must wrap on a phone: ".concat(
+        "x".repeat(120),
+      ),
+    ],
+  ])
+    await gql(
+      `mutation($c: ID!, $r: MessageRole, $t: String!) { postMessage(conversationId: $c, role: $r, content: $t) { id } }`,
+      {
+        c: conversationId,
+        r: role,
+        t: content,
+      },
+    );
   const run = await gql<{ startAnalysis: { id: string } }>(`mutation { startAnalysis { id } }`);
   runId = run.startAnalysis.id;
   // Done before the screens are checked, so the run page shows its results.
@@ -173,6 +196,8 @@ const SCREENS = [
   { path: "/analyses/:run", signedIn: true },
   { path: "/agents", signedIn: true },
   { path: "/memories", signedIn: true },
+  { path: "/conversations", signedIn: true },
+  { path: "/conversations/:conversation", signedIn: true },
   { path: "/usage", signedIn: true },
   { path: "/profile", signedIn: true },
   { path: "/files", signedIn: true },
@@ -194,7 +219,7 @@ describe("every screen, on a phone and a desk", () => {
       const page = await context.newPage();
       const problems: string[] = [];
       for (const s of SCREENS) {
-        const path = s.path.replace(":run", runId);
+        const path = s.path.replace(":run", runId).replace(":conversation", encodeURIComponent(conversationId));
         const own = !s.signedIn || "enrolling" in s;
         const p = own
           ? await (await newContext(width, "enrolling" in s ? enrollingToken : false, scheme)).newPage()
@@ -226,6 +251,32 @@ describe("every screen, on a phone and a desk", () => {
     await page.getByRole("heading", { name: "Security", exact: true }).waitFor();
     // Choosing a screen closes the menu again.
     expect(await nav.getByRole("link", { name: "Usage & quotas" }).isVisible()).toBe(false);
+    await context.close();
+  });
+});
+
+describe("conversations", () => {
+  it("starts one, sends a message, and shows an agent's reply live without a reload", async () => {
+    const context = await newContext(390, true, "dark");
+    const page = await context.newPage();
+    await page.goto(`${server.url}/conversations`);
+    await settled(page);
+    await page.getByRole("list", { name: "Conversations" }).getByText("Sources on COBOL").waitFor();
+    await page.getByLabel("Title (optional)").fill("Compilers");
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.getByRole("heading", { name: "Compilers" }).waitFor();
+    await page.getByRole("textbox", { name: "Message" }).fill("Who wrote the first compiler?");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    const thread = page.getByRole("list", { name: "Messages" });
+    await thread.getByText("Who wrote the first compiler?").waitFor();
+    const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop() as string);
+    // An agent backend's reply, posted outside the browser, arrives through the live thread.
+    await gql(
+      `mutation($c: ID!) { postMessage(conversationId: $c, role: assistant, content: "A-0, in 1952.", tokens: 12, model: "m") { id } }`,
+      { c: id },
+    );
+    await thread.getByText("A-0, in 1952.").waitFor();
+    await page.screenshot({ path: join(SHOTS, "conversation-live.png"), fullPage: true });
     await context.close();
   });
 });

@@ -74,6 +74,8 @@ const LISTS: Record<string, string[]> = {
   WebhookDelivery: [
     `{ webhookEndpoints(first: 10) { edges { node { deliveries(first: 10) { edges { node { id } } } } } } }`,
   ],
+  Conversation: [`{ conversations(first: 100) { edges { node { id } } } }`],
+  Message: [`{ conversations(first: 10) { edges { node { messages(first: 10) { edges { node { id } } } } } } }`],
 };
 
 const nodeTypes = () =>
@@ -210,6 +212,17 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       },
     });
     rows.WebhookDelivery = Buffer.from(`WebhookDelivery:${delivery.id}`).toString("base64");
+    const conversation = (await ok(exec, `mutation { startConversation(title: "C") { id } }`, {}, owner.token))
+      .startConversation.id;
+    rows.Conversation = conversation;
+    rows.Message = (
+      await ok(
+        exec,
+        `mutation($c: ID!) { postMessage(conversationId: $c, content: "hi") { id } }`,
+        { c: conversation },
+        owner.token,
+      )
+    ).postMessage.id;
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;

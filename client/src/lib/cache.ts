@@ -96,6 +96,19 @@ export const updates: UpdatesConfig = {
       for (const id of args.ids) if (typeof id === "string") dropFromLists(cache, "ContentItem", id, "contentItems");
     },
     startAnalysis: (_r, _a, cache) => refreshLists(cache, "analysisRuns"),
+    // Conversations: a new message belongs to its thread, which the cache cannot extend by itself.
+    startConversation: (_r, _a, cache) => refreshLists(cache, "conversations"),
+    postMessage: (_r, args, cache) => {
+      if (typeof args.conversationId === "string")
+        cache.invalidate({ __typename: "Conversation", id: args.conversationId }, "messages");
+      refreshLists(cache, "conversations");
+    },
+    // Archiving moves it between the archived and the recent lists.
+    archiveConversation: (_r, _a, cache) => refreshLists(cache, "conversations"),
+    deleteConversation: (result, args, cache) => {
+      const id = idArg(args);
+      if (id && result.deleteConversation) dropFromLists(cache, "Conversation", id, "conversations");
+    },
   },
   Subscription: {
     // Progress events carry numbers only: a run the lists do not hold yet, or one that finished

@@ -107,6 +107,8 @@ export const API_SCOPES: { scope: ApiScope; label: string }[] = [
   { scope: "WRITE_USAGE", label: "Record agent usage" },
   { scope: "ANALYSIS_READ", label: "Read analyses" },
   { scope: "ANALYSIS_RUN", label: "Run analyses" },
+  { scope: "READ_CONVERSATIONS", label: "Read conversations" },
+  { scope: "WRITE_CONVERSATIONS", label: "Post to conversations" },
   { scope: "ADMIN", label: "Admin" },
 ];
 
