@@ -96,6 +96,27 @@ await run(
   `query($q: String!) { searchMemories(query: $q, first: 5) { score memory { memoryKey } } }`,
   { q: "what food does the user like" },
 );
+// One search at a time, as a user waits for it: the latency the issue's goal is about.
+{
+  const SEARCH = `query($q: String!) { searchMemories(query: $q, first: 5) { score memory { memoryKey } } }`;
+  const queries = ["what food does the user like", "clinical research", "travel plans", "music taste"];
+  const ms: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    const r = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${owner.token}` },
+      body: JSON.stringify({ query: SEARCH, variables: { q: `${queries[i % queries.length]} ${i}` } }),
+    });
+    await r.json();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  const p = (q: number) => (ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] as number).toFixed(1);
+  console.log(
+    `searchMemories one at a time over ${MEMORIES} memories: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (200 searches)`,
+  );
+}
 console.log(
   `memory index holds ${app.services.memoryIndex.size()} vectors; load ${os
     .loadavg()

@@ -3,11 +3,10 @@
 // ranks 10,000 memories in a few milliseconds where a scan in SQL takes hundreds (and PostgreSQL
 // 15 has no pgvector). The answer is the exact computation, not an approximation.
 //
-// Freshness does not depend on events alone: every search first reads the user's version (row
-// count and a hash over each row's id, update time, expiry, importance and type: one statement
-// over the user's own rows), so a row added, removed, expired or re-scored by any instance, a job
-// or plain SQL is seen by the next search. Change events of the live mechanism drop an entry early
-// too, which covers a vector rewritten in place without its update time.
+// Freshness does not depend on events: every search first reads the user's version, one row that a
+// trigger bumps on every write search could see (rows added or removed, vectors, expiry, importance
+// or type changed), whoever writes: any instance, a job, plain SQL. Change events of the live
+// mechanism drop an entry early too, so memory is freed sooner.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { PubSub } from "../pubsub.ts";
 
@@ -64,13 +63,10 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
         for (const c of batch) if (c.type === "Memory" && c.ownerId) dropUser(c.ownerId);
     })();
 
-  async function version(userId: string, model: string): Promise<string> {
-    const [v] = await prisma.$queryRaw<{ n: number; rows: bigint | null }[]>`
-      SELECT count(*)::int AS n,
-        bit_xor(hashtextextended(
-          concat_ws('|', id, updated_at, expires_at, importance_score, memory_type), 0)) AS rows
-      FROM memories WHERE user_id = ${userId}::uuid AND embedding_model = ${model}`;
-    return `${v?.n}:${v?.rows ?? 0}`;
+  async function version(userId: string): Promise<string> {
+    const [v] = await prisma.$queryRaw<{ version: bigint }[]>`
+      SELECT version FROM memory_versions WHERE user_id = ${userId}::uuid`;
+    return String(v?.version ?? 0);
   }
 
   async function load(userId: string, model: string, at: string): Promise<Entry> {
@@ -97,7 +93,7 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
 
   async function entryFor(userId: string, model: string): Promise<Entry> {
     const key = `${userId}\0${model}`;
-    const at = await version(userId, model);
+    const at = await version(userId);
     const cached = entries.get(key);
     if (cached?.version === at) {
       entries.delete(key);
