@@ -26,7 +26,8 @@ export const RETENTION_KINDS = [
  * What a tenant keeps until an admin says otherwise (null: forever). Sessions: a session that ended
  * (expired or revoked) stays in the owner's device history this long. Memories: kept until they
  * expire or are pruned. Usage detail: each usage_logs row, then its month's totals in usage_monthly.
- * Conversations: reserved for when conversations exist; nothing to remove yet.
+ * Conversations: a conversation idle this long (no message since; archived or not) goes with its
+ * messages (luminary: abandoned product sessions' threads after 30 days; here a year by default).
  */
 export const DEFAULT_RETENTION_DAYS: Record<RetentionKind, number | null> = {
   sessions: 30,
@@ -131,6 +132,15 @@ async function passOver(
     )
     SELECT (SELECT count(*) FROM gone) AS removed, (SELECT count(*) FROM rolled) AS months`;
   add("usage_logs", "policy", usage?.removed ?? 0);
+
+  // A conversation's age is since its last message; its messages and their attachments go with it.
+  const idle = Prisma.sql`
+    SELECT c.id FROM conversations c WHERE c.tenant_id = ${tenantId}::uuid
+      AND COALESCE(c.last_message_at, c.created_at) < ${cutoff(now, days.conversations, Prisma.sql`c.user_id`)}`;
+  const [messages] = await tx.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM messages WHERE conversation_id IN (${idle})`;
+  add("conversations", "policy", await tx.$executeRaw`DELETE FROM conversations WHERE id IN (${idle})`);
+  add("messages", "policy", messages?.n ?? 0);
 
   // The tenant's security record: kept for the tenant's days, whatever one member prefers.
   if (days.audit_entries !== null)

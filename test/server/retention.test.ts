@@ -99,6 +99,16 @@ async function plant(user: TestUser) {
           },
         })
       ).id,
+    conversation: async (idleDays: number, messages: number) => {
+      const c = await p.conversation.create({
+        data: { userId, tenantId, title: "t", createdAt: ago(idleDays + 1), lastMessageAt: ago(idleDays) },
+      });
+      for (let i = 0; i < messages; i++)
+        await p.message.create({
+          data: { conversationId: c.id, userId, tenantId, role: "user", content: "m", createdAt: ago(idleDays) },
+        });
+      return c.id;
+    },
     audit: async (days: number) =>
       (await p.auditLog.create({ data: { tenantId, userId, action: "test.planted", createdAt: ago(days) } })).id,
   };
@@ -114,6 +124,7 @@ async function exists(ids: string[]) {
     p.session.findMany({ where: { id: { in: ids } }, select: { id: true } }),
     p.memory.findMany({ where: { id: { in: ids } }, select: { id: true } }),
     p.auditLog.findMany({ where: { id: { in: ids } }, select: { id: true } }),
+    p.conversation.findMany({ where: { id: { in: ids } }, select: { id: true } }),
   ]);
   return new Set(found.flat().map((r) => r.id));
 }
@@ -159,6 +170,8 @@ describe(`retention (${dbKind})`, () => {
       await s.memory({ updatedDays: 15 }),
       await a.audit(70),
       await o.content(400),
+      await a.conversation(400, 2), // idle past the default 365 days, with its messages
+      await s.conversation(12, 1), // past the member's own 10 days
     ];
     const kept = [
       await a.content(20),
@@ -174,6 +187,8 @@ describe(`retention (${dbKind})`, () => {
       await a.audit(50),
       await s.audit(70 - 60 + 20), // 30 days: past the member's 10, but audit entries follow the tenant
       await o.content(40), // the other tenant keeps content 365 days (the default)
+      await a.conversation(300, 1),
+      await s.conversation(5, 1),
     ];
     // Back-date the memories (updatedAt is set by Prisma on write).
     await app.db.prisma.$executeRaw`UPDATE memories SET updated_at = created_at - make_interval(days => 15)
@@ -202,6 +217,8 @@ describe(`retention (${dbKind})`, () => {
       "content_items:policy": 2,
       "usage_logs:policy": 2,
       "audit_logs:policy": 1,
+      "conversations:policy": 2,
+      "messages:policy": 3,
     });
     expect(runs.find((r) => r.tenantId === other.tenantId)?.counts).toEqual([
       { table: "content_items", reason: "policy", count: 1 },
@@ -219,7 +236,7 @@ describe(`retention (${dbKind})`, () => {
       {},
       admin.token,
     );
-    expect(read.retentionRuns.edges[0].node).toMatchObject({ trigger: "manual", totalRemoved: 15 });
+    expect(read.retentionRuns.edges[0].node).toMatchObject({ trigger: "manual", totalRemoved: 20 });
     const again = await app.services.retention.run({ now, tenantIds: [admin.tenantId] });
     expect(again[0]?.counts).toEqual([]);
     // The same job key (a retried job) does not pass over a tenant twice.
