@@ -13,8 +13,10 @@
 
 import { quotaExceeded } from "../errors.ts";
 import { Prisma, type PrismaClient, type Quota } from "../generated/prisma/client.ts";
+import { transact } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
 import { todayUtc } from "../viewer.ts";
+import { levelCrossings } from "./notifications/events.ts";
 import { quotaAt } from "./quota.ts";
 
 export interface ApiCaller {
@@ -120,7 +122,7 @@ export function createApiMeter(
       (c) =>
         Prisma.sql`(${c.apiKeyId}::uuid, ${c.day}::date, ${c.tenantId}::uuid, ${c.userId}::uuid, ${c.calls}::bigint)`,
     );
-    await prisma.$transaction(async (tx) => {
+    await transact(prisma, async (tx, note) => {
       await tx.$executeRaw`
         INSERT INTO api_call_counts (api_key_id, day, tenant_id, user_id, calls) VALUES ${Prisma.join(rows)}
         ON CONFLICT (api_key_id, day) DO UPDATE SET calls = api_call_counts.calls + EXCLUDED.calls`;
@@ -128,7 +130,7 @@ export function createApiMeter(
         // The period of the day the calls were made in, by the quota's own kind (date_trunc knows
         // day/week/month/year; its weeks start on Monday, as quota.ts's do). Calls of a period the
         // row has already left are in api_call_counts only; calls of a later period roll it over.
-        await tx.$executeRaw`
+        const [moved] = await tx.$queryRaw<{ id: string; current_usage: bigint }[]>`
           UPDATE quotas q SET
             current_usage = CASE WHEN q.period_start < p.s THEN 0 ELSE q.current_usage END + ${calls}::bigint,
             is_exceeded = CASE WHEN q.period_start < p.s THEN 0 ELSE q.current_usage END + ${calls}::bigint >= q.quota_limit,
@@ -140,7 +142,12 @@ export function createApiMeter(
               (date_trunc(period::text, ${day}::timestamp) + ('1 ' || period::text)::interval - interval '1 day')::date AS e
             FROM quotas WHERE tenant_id = ${tenantId}::uuid AND quota_type = 'api_calls'
           ) p
-          WHERE q.id = p.id AND q.period_start <= p.s`;
+          WHERE q.id = p.id AND q.period_start <= p.s
+          RETURNING q.id, q.current_usage`;
+        // Alerts as consumeQuota raises them: a flush that carried the level past the threshold or
+        // the limit tells the admins once per period.
+        if (moved)
+          note(...(await levelCrossings(tx, moved.id, BigInt(moved.current_usage) - BigInt(calls), new Date())));
       }
     });
   }

@@ -22,7 +22,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
         throw forbidden("Only a superadmin can invite a superadmin.");
       const token = newSecret("upi");
       return transact(prisma, async (tx, note) => {
-        await claimSeats(tx, viewer.tenantId, { joining: 1, holdInvites: true });
+        note(...(await claimSeats(tx, viewer.tenantId, { joining: 1, holdInvites: true })));
         const invite = await tx.invite.create({
           data: {
             tenantId: viewer.tenantId,
@@ -119,7 +119,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
           const active = await tx.roleAssignment.count({
             where: { userId: input.userId, tenantId: viewer.tenantId, ...inEffectOn(today) },
           });
-          if (active === 0) await claimSeats(tx, viewer.tenantId, { joining: 1 });
+          if (active === 0) note(...(await claimSeats(tx, viewer.tenantId, { joining: 1 })));
         }
         const assignment = await tx.roleAssignment.create({
           data: {

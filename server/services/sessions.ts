@@ -201,7 +201,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           tenantId = invite.tenantId;
           role = invite.role;
           inviteId = invite.id;
-          await claimSeats(tx, tenantId, { joining: 1 });
+          note(...(await claimSeats(tx, tenantId, { joining: 1 })));
         } else {
           const name = input.tenantName?.trim() || `${input.displayName}'s workspace`;
           const tenant = await tx.tenant.create({ data: { name, slug: await uniqueSlug(tx, name) } });

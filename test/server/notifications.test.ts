@@ -11,8 +11,19 @@ import { postJson } from "../../server/services/notifications/http-post.ts";
 import { verify } from "../../server/services/notifications/signing.ts";
 import { checkUrl } from "../../server/services/notifications/webhooks.ts";
 import { consumeQuota } from "../../server/services/quota.ts";
-import { codeOf, createMember, createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import {
+  codeOf,
+  createApiKey,
+  createMember,
+  createOwner,
+  createTestApp,
+  dbKind,
+  type Execute,
+  executor,
+  ok,
+} from "../kit.ts";
 import { connect } from "../support/analysis.ts";
+import { fakePng, upload } from "../support/files.ts";
 import { live } from "../support/live.ts";
 import { startSmtp, type TestSmtp } from "../support/smtp.ts";
 
@@ -67,6 +78,7 @@ afterAll(async () => {
   await new Promise((r) => hooks?.close(r));
 });
 
+const nodesOf = (d: { notifications: { edges: { node: any }[] } }) => d.notifications.edges.map((e) => e.node);
 const NOTIFICATIONS = `{ notifications(first: 20) { edges { node { id kind title read data } } } unreadNotificationCount }`;
 
 describe(`notifications and webhooks (${dbKind})`, () => {
@@ -148,6 +160,37 @@ describe(`notifications and webhooks (${dbKind})`, () => {
     await bell.until((d) => d.unreadNotificationCount === 0);
     bell.stop();
   }, 120_000);
+
+  it("every meter alerts the same way: api_calls flushed, storage bytes uploaded, seats taken", async () => {
+    const admin = await createOwner(exec, "Meters");
+    const set = (type: string, limit: number) =>
+      ok(
+        exec,
+        `mutation { setQuota(quotaType: ${type}, quotaLimit: ${limit}, alertThresholdPercentage: 50) { id } }`,
+        {},
+        admin.token,
+      );
+    await set("api_calls", 10);
+    await set("storage_gb", 10_000);
+    await set("users", 2);
+    const kinds = async () =>
+      nodesOf(await ok(exec, NOTIFICATIONS, {}, admin.token))
+        .map((n) => `${n.kind}:${n.data.quotaType}`)
+        .sort();
+
+    // Six calls of a key are counted in memory; the flush carries the level past 50% once.
+    const key = await createApiKey(exec, admin, ["READ_PROFILE"]);
+    for (let i = 0; i < 6; i++) await ok(exec, `{ me { id } }`, {}, key);
+    await app.services.apiMeter.flush();
+    await app.services.apiMeter.flush();
+    // 6,000 of 10,000 bytes: past the threshold, not used up.
+    const stored = await upload(url.replace(/\/graphql$/, ""), fakePng(6_000), "half.png", { token: admin.token });
+    expect(stored.errors).toBeUndefined();
+    // The second member takes the second of two seats: the quota is used up.
+    await createMember(exec, admin, "Second");
+
+    expect(await kinds()).toEqual(["quota_exceeded:users", "quota_threshold:api_calls", "quota_threshold:storage_gb"]);
+  });
 
   it("a finished analysis tells its owner alone, in the list and on the notifications subscription", async () => {
     const admin = await createOwner(exec, "Boss");

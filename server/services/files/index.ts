@@ -9,8 +9,10 @@ import type { File, Prisma, PrismaClient } from "../../generated/prisma/client.t
 import type { IncomingUpload } from "../../http/multipart.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { enqueueScheduled, workScheduled } from "../../jobs/scheduled.ts";
+import { type Change, transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { SignedInViewer } from "../../viewer.ts";
+import { levelCrossings } from "../notifications/events.ts";
 import { cleanStorage } from "./cleanup.ts";
 import { storageKey } from "./keys.ts";
 import { cleanName, MAX_FOLDER_CHARS } from "./names.ts";
@@ -116,7 +118,8 @@ export function createFileService(deps: {
     tx: Prisma.TransactionClient,
     l: UploadLimits,
     row: Prisma.FileUncheckedCreateInput,
-    alsoInTx?: (tx: Prisma.TransactionClient, file: File) => Promise<void>,
+    alsoInTx: ((tx: Prisma.TransactionClient, file: File) => Promise<void>) | undefined,
+    note: (...changes: Change[]) => void,
   ) {
     await tx.$queryRaw`SELECT id FROM users WHERE id = ${row.userId}::uuid FOR UPDATE`;
     const size = BigInt(row.size);
@@ -128,13 +131,15 @@ export function createFileService(deps: {
       if ((used._sum.size ?? 0n) + size > BigInt(l.userLimitBytes))
         throw quotaExceeded(`This file does not fit in your storage (${l.userLimitBytes} bytes).`);
     }
-    const updated = await tx.$executeRaw`
+    const [updated] = await tx.$queryRaw<{ id: string; current_usage: bigint }[]>`
       UPDATE quotas SET current_usage = current_usage + ${size}::bigint,
         is_exceeded = current_usage + ${size}::bigint >= quota_limit, updated_at = now()
       WHERE tenant_id = ${row.tenantId}::uuid AND quota_type = 'storage_gb'
-        AND current_usage + ${size}::bigint <= quota_limit`;
-    if (updated === 0 && l.tenantLimitBytes !== null)
+        AND current_usage + ${size}::bigint <= quota_limit
+      RETURNING id, current_usage`;
+    if (!updated && l.tenantLimitBytes !== null)
       throw quotaExceeded("This file does not fit in the workspace's storage quota.");
+    if (updated) note(...(await levelCrossings(tx, updated.id, BigInt(updated.current_usage) - size, new Date())));
     // A workspace is active while files arrive: the stale-workspace job measures idleness from
     // this. Checked again here, under the user's lock: it may have been archived or deleted meanwhile.
     if (row.workspaceId) {
@@ -206,7 +211,7 @@ export function createFileService(deps: {
           allowedTypes: limits.allowedTypes,
         });
         try {
-          return await prisma.$transaction((tx) =>
+          return await transact(prisma, (tx, note) =>
             commit(
               tx,
               limits,
@@ -223,6 +228,7 @@ export function createFileService(deps: {
                 storageKey: key,
               },
               o.alsoInTx,
+              note,
             ),
           );
         } catch (e) {

@@ -93,6 +93,24 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10);
  * exceeded events when this charge crossed them. The dedupe key names the quota, its period and
  * the kind, so a crossing is told once per period whatever else charges concurrently.
  */
+/**
+ * For meters that set a quota's level rather than charge it through consumeQuota (api_calls
+ * flushes, storage bytes, seats): the alerts a move from `before` to the row's level now crossed,
+ * and the quota's own change. Call it in the transaction that moved the level.
+ */
+export async function levelCrossings(
+  tx: Prisma.TransactionClient,
+  quotaId: string,
+  before: bigint,
+  now: Date,
+): Promise<Change[]> {
+  const quota = await tx.quota.findUnique({ where: { id: quotaId } });
+  if (!quota) return [];
+  const moved = changeOf("Quota", "update", quota);
+  if (quota.currentUsage <= before) return [moved];
+  return [moved, ...(await quotaCrossings(tx, quota, quota.currentUsage - before, now))];
+}
+
 export async function quotaCrossings(
   tx: Prisma.TransactionClient,
   quota: Pick<
