@@ -13,6 +13,7 @@ import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/route
 import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
+import { ViewerQuery } from "./lib/viewer.ts";
 import { DevMailScreen } from "./screens/account/DevMail.tsx";
 import { VerifyEmailBanner } from "./screens/account/EmailVerification.tsx";
 import { ForgotPasswordScreen } from "./screens/account/ForgotPassword.tsx";
@@ -32,32 +33,6 @@ import { SecurityScreen } from "./screens/Security.tsx";
 import { SignInScreen } from "./screens/SignIn.tsx";
 import { SignUpScreen } from "./screens/SignUp.tsx";
 import { UsageScreen } from "./screens/Usage.tsx";
-
-export const ViewerQuery = graphql(`
-  query Viewer {
-    me {
-      id
-      displayName
-      email
-      profile {
-        avatarUrl
-        preferences
-      }
-      roles {
-        id
-        role
-        inEffect
-      }
-      totpEnabled
-      tenant {
-        id
-        name
-        slug
-        requireMfa
-      }
-    }
-  }
-`);
 
 const SignOutMutation = graphql(`
   mutation SignOut {

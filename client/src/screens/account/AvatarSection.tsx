@@ -4,11 +4,11 @@ import { useRef, useState } from "react";
 import { toast } from "sonner";
 import { useClient, useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { ViewerQuery } from "../../App.tsx";
 import { Avatar } from "../../components/Avatar.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { errorMessage } from "../../lib/errors.ts";
 import { session } from "../../lib/session.ts";
+import { ViewerQuery } from "../../lib/viewer.ts";
 import { uploadFile } from "../files/upload.ts";
 
 const RemoveAvatarMutation = graphql(`
