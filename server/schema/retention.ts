@@ -2,7 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
 import { DEFAULT_RETENTION_DAYS, RETENTION_KINDS, type RemovedCount } from "../services/retention.ts";
-import { access } from "./access.ts";
+import { access, TENANT_ADMIN } from "./access.ts";
 
 const RetentionKindEnum = builder.enumType("RetentionKind", {
   description:
@@ -29,6 +29,8 @@ builder.prismaNode("RetentionPolicy", {
 
 const RetentionCount = builder.objectRef<RemovedCount>("RetentionCount").implement({
   description: "Rows one retention pass removed from one table, for one reason.",
+  // Reached only through a RetentionRun, which is its tenant's admins' alone.
+  authScopes: TENANT_ADMIN,
   fields: (t) => ({
     table: t.exposeString("table"),
     reason: t.exposeString("reason", { description: "`expired`, `policy` or `pruned`." }),
