@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import UAParser from "ua-parser-js";
 import { AppError, badInput, notFound, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
@@ -204,7 +205,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           note(...(await claimSeats(tx, tenantId, { joining: 1 })));
         } else {
           const name = input.tenantName?.trim() || `${input.displayName}'s workspace`;
-          const tenant = await tx.tenant.create({ data: { name, slug: await uniqueSlug(tx, name) } });
+          const tenant = await createTenant(tx, name);
           tenantId = tenant.id;
           role = "admin";
         }
@@ -350,7 +351,12 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
   }
 }
 
-async function uniqueSlug(tx: Pick<PrismaClient, "tenant">, name: string): Promise<string> {
+/**
+ * A new tenant under a slug of its name, or of its name and a random suffix when that is taken.
+ * ON CONFLICT DO NOTHING (skipDuplicates) makes a slug taken by a concurrent sign-up one more try,
+ * never an error that would abort the sign-up's transaction.
+ */
+async function createTenant(tx: Prisma.TransactionClient, name: string) {
   const base =
     name
       .toLowerCase()
@@ -359,8 +365,9 @@ async function uniqueSlug(tx: Pick<PrismaClient, "tenant">, name: string): Promi
       .replace(/^-|-$/g, "")
       .slice(0, 40) || "workspace";
   for (let i = 0; ; i++) {
-    const slug = i === 0 ? base : `${base}-${i + 1}`;
-    if (!(await tx.tenant.findUnique({ where: { slug }, select: { id: true } }))) return slug;
+    const slug = i === 0 ? base : `${base}-${randomBytes(4).toString("hex")}`;
+    const [tenant] = await tx.tenant.createManyAndReturn({ data: [{ name, slug }], skipDuplicates: true });
+    if (tenant) return tenant;
   }
 }
 /** After commit: live operations of this user re-resolve their viewer (live-auth.ts). */

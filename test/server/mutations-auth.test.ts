@@ -2,7 +2,7 @@
 // input with its stable code, the field at fault, and proof that nothing was written.
 import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createMember, createOwner, dbKind, ok, uniqueEmail } from "../kit.ts";
+import { createMember, createOwner, dbId, dbKind, ok, uniqueEmail } from "../kit.ts";
 import {
   app,
   auditRows,
@@ -38,6 +38,22 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
     expect(user.sessions[0]?.tokenHash).toBe(createHash("sha256").update(d.signUp.token).digest("hex"));
     expect(await auditRows({ userId: user.id, action: "user.sign_up" })).toBe(1);
     expect((await ok(exec, `{ me { email } }`, {}, d.signUp.token)).me.email).toBe(email);
+  });
+
+  it("concurrent sign-ups naming the same workspace all succeed, each with its own slug", async () => {
+    const name = `Race ${randomUUID().slice(0, 8)}`;
+    const made = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        ok(
+          exec,
+          `mutation($e: String!, $p: String!, $t: String!) { signUp(email: $e, password: $p, displayName: "R", tenantName: $t) { user { tenant { id } } } }`,
+          { e: `race-${i}-${randomUUID()}@example.test`, p: "correct horse battery staple", t: name },
+        ),
+      ),
+    );
+    const ids = made.map((m) => m.signUp.user.tenant.id as string);
+    const slugs = await app.db.prisma.tenant.findMany({ where: { id: { in: ids.map(dbId) } }, select: { slug: true } });
+    expect(new Set(slugs.map((t) => t.slug)).size).toBe(6);
   });
 
   it("signUp refuses a taken email (any case), bad fields and bad invites, and writes nothing", async () => {
