@@ -115,7 +115,7 @@ describe(`conversations (${dbKind})`, () => {
           size: 3n,
           mimeType: "text/plain",
           sha256: "0",
-          storageKey: `conv-test/${owner.userId}/${name}`,
+          storageKey: `conv/${owner.userId}/${name.replace(/[^a-z0-9-]/g, "-")}`,
         },
       });
     const [mine, theirs] = await Promise.all([file(user, "mine.txt"), file(other, "theirs.txt")]);

@@ -6,7 +6,7 @@
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../logger.ts";
 import { audit } from "../audit.ts";
-import type { Storage } from "./storage.ts";
+import { isStorageKey, type Storage } from "./storage.ts";
 
 export interface CleanupReport {
   objectsScanned: number;
@@ -64,7 +64,9 @@ export async function cleanStorage(
     cursor = rows[rows.length - 1]?.id;
     for (const row of rows) {
       // The listing may predate an object written since; ask the store before calling it missing.
-      if (seen.has(row.storageKey) || (await storage.exists(row.storageKey))) continue;
+      // A key no object can have (written past the upload path) is missing by definition.
+      if (seen.has(row.storageKey) || (isStorageKey(row.storageKey) && (await storage.exists(row.storageKey))))
+        continue;
       await prisma.$transaction(async (tx) => {
         const gone = await tx.file.deleteMany({ where: { id: row.id } });
         if (gone.count === 0) return;

@@ -29,6 +29,10 @@ export interface Storage {
 /** Keys are ours (keys.ts): a different shape means a bug, and must never reach a file system path. */
 const KEY = /^[a-z0-9]+(\/[a-z0-9-]+)+$/;
 
+export function isStorageKey(key: string): boolean {
+  return KEY.test(key) && key.length <= 300;
+}
+
 export function assertKey(key: string): string {
   if (!KEY.test(key) || key.length > 300) throw new Error(`invalid storage key: ${key}`);
   return key;
