@@ -34,6 +34,6 @@ export function isStorageKey(key: string): boolean {
 }
 
 export function assertKey(key: string): string {
-  if (!KEY.test(key) || key.length > 300) throw new Error(`invalid storage key: ${key}`);
+  if (!isStorageKey(key)) throw new Error(`invalid storage key: ${key}`);
   return key;
 }
