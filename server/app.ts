@@ -364,7 +364,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
-      await services.memoryIndex.close();
       await services.rateLimits.close();
       await services.mailer.close();
       await closePubSub();

@@ -38,7 +38,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
-  const memoryIndex = createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS, pubsub });
+  const memoryIndex = createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);
   const mailer = createMailer(config, db.prisma, logger);

@@ -3,12 +3,10 @@
 // ranks 10,000 memories in a few milliseconds where a scan in SQL takes hundreds (and PostgreSQL
 // 15 has no pgvector). The answer is the exact computation, not an approximation.
 //
-// Freshness does not depend on events: every search first reads the user's version, one row that a
-// trigger bumps on every write search could see (rows added or removed, vectors, expiry, importance
-// or type changed), whoever writes: any instance, a job, plain SQL. Change events of the live
-// mechanism drop an entry early too, so memory is freed sooner.
+// Freshness needs no events: every search first reads the user's version, one row that a trigger
+// bumps on every write search could see (rows added or removed, vectors, expiry, importance or type
+// changed), whoever writes: any instance, a job, plain SQL.
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { PubSub } from "../pubsub.ts";
 
 export interface IndexHit {
   id: string;
@@ -37,10 +35,9 @@ export interface MemoryIndex {
   ): Promise<IndexHit[]>;
   /** Vectors held across all users (bounded by `maxVectors`). */
   size(): number;
-  close(): Promise<void>;
 }
 
-export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: number; pubsub?: PubSub }): MemoryIndex {
+export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: number }): MemoryIndex {
   // Insertion order is recency: a hit moves its entry to the end, eviction takes from the front.
   const entries = new Map<string, Entry>();
   const loading = new Map<string, Promise<Entry>>();
@@ -52,16 +49,6 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
     held -= e.ids.length;
     entries.delete(key);
   };
-  const dropUser = (userId: string) => {
-    for (const key of entries.keys()) if (key.startsWith(`${userId}\0`)) drop(key);
-  };
-
-  const changes = opts.pubsub?.subscribe("live:changes");
-  if (changes)
-    void (async () => {
-      for await (const { changes: batch } of changes)
-        for (const c of batch) if (c.type === "Memory" && c.ownerId) dropUser(c.ownerId);
-    })();
 
   async function version(userId: string): Promise<string> {
     const [v] = await prisma.$queryRaw<{ version: bigint }[]>`
@@ -147,8 +134,5 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
       return top.map((h) => ({ id: e.ids[h.i] as string, score: h.score }));
     },
     size: () => held,
-    close: async () => {
-      await changes?.return?.();
-    },
   };
 }
