@@ -18,10 +18,16 @@ export const PRODUCTION_SECRETS = {
   TOTP_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 } as const;
 
+/** The postgres project's database of this test file (test/support/file-database.ts); null on PGlite. */
+export function testDatabaseUrl(): string | null {
+  if (dbKind !== "postgres") return null;
+  const url = process.env.TEST_FILE_DATABASE_URL;
+  if (!url) throw new Error("the postgres project needs a database (see test/support/file-database.ts)");
+  return url;
+}
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
-  if (dbKind === "postgres" && !databaseUrl)
-    throw new Error("the postgres project needs a database (see test/support)");
+  const databaseUrl = testDatabaseUrl();
   return loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
@@ -51,7 +57,7 @@ function pgliteTemplate(): Promise<Blob | undefined> {
   return template;
 }
 
-/** A fresh app: in-memory PGlite per call (a copy of the migrated template), or the shared migrated PostgreSQL. */
+/** A fresh app: in-memory PGlite per call (a copy of the migrated template), or this file's PostgreSQL database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<App> {
   return buildApp(testConfig(options.config), {
     memoryDatabase: true,
@@ -188,7 +194,7 @@ export async function createApiKey(exec: Execute, user: TestUser, scopes: string
  * is one process's) and Redis.
  */
 export function instancesSkipReason(name: string): string {
-  const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
+  const databaseUrl = testDatabaseUrl();
   const why = !databaseUrl
     ? "skipped: two instances share a PostgreSQL; PGlite is one process's (see the postgres project)"
     : !inject("redisUrl")

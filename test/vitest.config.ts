@@ -38,11 +38,9 @@ export default defineConfig({
                 include: ["test/server/**/*.test.ts"],
                 env: { TEST_DB: "postgres" },
                 globalSetup: ["test/support/global-setup.ts"],
-                // Every file shares one PostgreSQL database, and some assert on what a pass over
-                // all of it did (clean-up, retention, meters): these files run one at a time, after
-                // the projects that can run side by side (a group runs with one worker count).
-                fileParallelism: false,
-                sequence: { groupOrder: 1 },
+                // Each file gets its own database cloned from the migrated one, so files run side
+                // by side and a pass over a whole database (clean-up, retention) sees one file's rows.
+                setupFiles: ["test/support/file-database.ts"],
               },
             },
           ]),

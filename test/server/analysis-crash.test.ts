@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, expect, inject, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { buildApp } from "../../server/app.ts";
-import { createOwner, dbId, dbKind, executor, testConfig } from "../kit.ts";
+import { createOwner, dbId, dbKind, executor, testConfig, testDatabaseUrl } from "../kit.ts";
 import { analysisConfig, seedContent, startRun, waitFinished } from "../support/analysis.ts";
 
 const children: ChildProcess[] = [];
@@ -31,9 +31,11 @@ function worker(mode: "start" | "resume", env: Record<string, string>) {
   return { child, line };
 }
 
+// Two processes start one after another here (tsx compiles the server each time): on a loaded
+// machine that alone can pass the default minute, so this test has three.
 it("resumes a run whose worker was SIGKILLed mid-run: completed once, usage counted once", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-crash-"));
-  const databaseUrl = dbKind === "postgres" ? inject("databaseUrl") : null;
+  const databaseUrl = testDatabaseUrl();
   const env = {
     ...analysisConfig(),
     NODE_ENV: "test",
@@ -79,7 +81,7 @@ it("resumes a run whose worker was SIGKILLed mid-run: completed once, usage coun
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 180_000);
 
 it("hands a run in flight back to the queue when the app stops, and another app finishes it", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-handover-"));

@@ -4,6 +4,7 @@ import { migrate, type Service, startPostgres, startRedis } from "./services.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
+    /** The migrated PostgreSQL each postgres test file clones its own database from. */
     databaseUrl: string | null;
     redisUrl: string | null;
     /** A migrated PGlite data directory, dumped, that each pglite test app starts from. */
@@ -13,8 +14,8 @@ declare module "vitest" {
 
 /**
  * Set up per server project (test/vitest.config.ts names it only there): the postgres project
- * gets one PostgreSQL migrated once, the pglite project one migrated PGlite to clone; both a
- * Redis. Tests isolate by tenant. Projects without a database start nothing.
+ * gets one PostgreSQL migrated once (each file clones it: test/support/file-database.ts), the
+ * pglite project one migrated PGlite to clone; both a Redis. Projects without a database start nothing.
  */
 export default async function setup(project: TestProject) {
   const services: Service[] = [];
