@@ -76,18 +76,26 @@ export function TextArea({
   );
 }
 
+/** A labelled select; `options` maps each value to its label, in order, before any `children`. */
 export function SelectField({
   label,
   error,
   hint,
+  options,
   children,
   ...input
-}: Common & SelectHTMLAttributes<HTMLSelectElement>) {
+}: Common & SelectHTMLAttributes<HTMLSelectElement> & { options?: Readonly<Record<string, ReactNode>> }) {
   const { id, describedBy } = useIds(error, hint);
   return (
     <div className="field">
       <label htmlFor={input.id ?? id}>{label}</label>
       <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input}>
+        {options &&
+          Object.entries(options).map(([value, text]) => (
+            <option key={value} value={value}>
+              {text}
+            </option>
+          ))}
         {children}
       </select>
       <Extra id={id} error={error} hint={hint} />

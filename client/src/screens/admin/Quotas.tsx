@@ -78,24 +78,14 @@ export function Quotas() {
           label="Quota"
           value={form.quotaType}
           onChange={(e) => setForm((s) => ({ ...s, quotaType: e.target.value as QuotaType }))}
-        >
-          {Object.entries(QUOTA_LABELS).map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </SelectField>
+          options={QUOTA_LABELS}
+        />
         <SelectField
           label="Period"
           value={form.period}
           onChange={(e) => setForm((s) => ({ ...s, period: e.target.value as QuotaPeriod }))}
-        >
-          {Object.entries(PERIOD_LABELS).map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </SelectField>
+          options={PERIOD_LABELS}
+        />
         <TextField
           label="Limit per period"
           type="number"

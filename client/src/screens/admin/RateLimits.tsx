@@ -35,6 +35,8 @@ export const SCOPES: Record<RateLimitScope, string> = {
   agent: "One agent",
   api_key: "One API key",
 };
+// A global limit binds every tenant, so only a superadmin may set one (services/rate-limits.ts).
+const { global: _global, ...SETTABLE_SCOPES } = SCOPES;
 const TARGET: Partial<Record<RateLimitScope, "userId" | "agentId" | "apiKeyId">> = {
   user: "userId",
   agent: "agentId",
@@ -190,13 +192,8 @@ export function RateLimits() {
           label="Applies to"
           value={form.action}
           onChange={(e) => setForm((s) => ({ ...s, action: e.target.value }))}
-        >
-          {Object.entries(ACTIONS).map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </SelectField>
+          options={ACTIONS}
+        />
         <TextField
           label="Limit"
           type="number"
@@ -211,26 +208,14 @@ export function RateLimits() {
           label="Per"
           value={form.limitType}
           onChange={(e) => setForm((s) => ({ ...s, limitType: e.target.value as RateLimitType }))}
-        >
-          {Object.entries(LIMIT_TYPES).map(([v, l]) => (
-            <option key={v} value={v}>
-              {l}
-            </option>
-          ))}
-        </SelectField>
+          options={LIMIT_TYPES}
+        />
         <SelectField
           label="Whose"
           value={form.limitScope}
           onChange={(e) => setForm((s) => ({ ...s, limitScope: e.target.value as RateLimitScope }))}
-        >
-          {Object.entries(SCOPES)
-            .filter(([v]) => v !== "global")
-            .map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-        </SelectField>
+          options={SETTABLE_SCOPES}
+        />
         {targetField && (
           <TextField
             label={`${SCOPES[form.limitScope]} (ID)`}
