@@ -58,6 +58,8 @@ const FlaggedItemRef = builder.objectRef<FlaggedItem>("FlaggedItem").implement({
 });
 
 interface Progress {
+  seq: number;
+  status: string;
   stage: string;
   percent: number;
   itemsDone: number;
@@ -71,6 +73,14 @@ interface Progress {
  */
 const AnalysisProgressRef = builder.interfaceRef<Progress>("AnalysisProgress").implement({
   fields: (t) => ({
+    seq: t.exposeInt("seq", {
+      description: "Version of this state: one more per change, the same on a run and its events.",
+    }),
+    status: t.field({ type: AnalysisStatusEnum, resolve: (r) => r.status as "queued" }),
+    done: t.boolean({
+      description: "The run is finished; no event follows.",
+      resolve: (r) => r.status !== "queued" && r.status !== "running",
+    }),
     stage: t.exposeString("stage", {
       description: "queued, collecting, analyzing:<source>, aggregating, complete, failed or cancelled.",
     }),
@@ -123,9 +133,6 @@ export const AnalysisRunRef = builder.prismaNode("AnalysisRun", {
   fields: (t) => {
     const owner = ownerOnly;
     return {
-      status: t.expose("status", { type: AnalysisStatusEnum }),
-
-      seq: t.exposeInt("seq", { description: "Version of this state; progress events carry the same number." }),
       sources: t.field({ type: [ContentSourceEnum], resolve: (r) => r.sources }),
       user: t.relation("user"),
       userAgent: t.relation("userAgent", { nullable: true }),
@@ -162,13 +169,6 @@ const AnalysisProgressEventRef = builder.objectRef<RunEvent>("AnalysisProgressEv
   authScopes: access.AnalysisRun.type,
   fields: (t) => ({
     runId: t.id({ resolve: (e) => encodeGlobalID("AnalysisRun", e.runId) }),
-    seq: t.exposeInt("seq"),
-    status: t.field({ type: AnalysisStatusEnum, resolve: (e) => e.status as "queued" }),
-
-    done: t.boolean({
-      description: "The run is finished; no event follows.",
-      resolve: (e) => e.status !== "queued" && e.status !== "running",
-    }),
   }),
 });
 

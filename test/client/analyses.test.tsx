@@ -175,6 +175,7 @@ describe("analyses screen", () => {
       seq: 1,
       itemsDone: 0,
       itemsTotal: 0,
+      done: false,
       sources: ["text"],
       overallGrade: null,
       overallScore: null,
@@ -219,6 +220,7 @@ describe("analyses screen", () => {
           stage: "complete",
           percent: 100,
           seq: 5,
+          done: true,
           overallGrade: "C",
           overallScore: 45,
           results: [

@@ -3,20 +3,32 @@
 // through — queued, collecting, analyzing:<source> (sources in parallel), aggregating, then
 // complete | failed | cancelled — are derived for the per-stage progress display.
 
-import type { AnalysisStatus } from "../../gql/graphql.ts";
+import type { AnalysisProgressFieldsFragment, AnalysisStatus } from "../../gql/graphql.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../gql/index.ts";
 
 /** The schema's own enum: a status the server adds fails the type check, not the screen. */
 export type RunStatus = AnalysisStatus;
 
-export interface ProgressEvent {
-  seq: number;
-  status: RunStatus;
-  stage: string;
-  percent: number;
-  /** Items done and in all of the stage: the source being analysed, else the whole run. */
-  itemsDone?: number;
-  itemsTotal?: number;
-  done?: boolean;
+/**
+ * The progress contract, read the same from a run and from its events: the schema declares it once
+ * (the AnalysisProgress interface) and every document that shows progress spreads this fragment.
+ */
+export const AnalysisProgressFields = graphql(`
+  fragment AnalysisProgressFields on AnalysisProgress {
+    seq
+    status
+    stage
+    percent
+    itemsDone
+    itemsTotal
+    done
+  }
+`);
+
+export type ProgressEvent = AnalysisProgressFieldsFragment;
+
+export function progressOf(data: FragmentType<typeof AnalysisProgressFields>): ProgressEvent {
+  return getFragmentData(AnalysisProgressFields, data);
 }
 
 export interface SourceProgress {
@@ -57,23 +69,24 @@ export function isFinished(status: RunStatus): boolean {
 function sourceFromEvent(e: ProgressEvent, prev: Record<string, SourceProgress>) {
   if (!e.stage.startsWith("analyzing:") || !e.itemsTotal) return prev;
   const source = e.stage.slice("analyzing:".length);
-  const fraction = Math.min(1, (e.itemsDone ?? 0) / e.itemsTotal);
+  const fraction = Math.min(1, e.itemsDone / e.itemsTotal);
   return { ...prev, [source]: { ...prev[source], fraction: Math.max(prev[source]?.fraction ?? 0, fraction) } };
 }
 
 export function initialProgress(
-  run: ProgressEvent & { results?: { source: string; grade: string }[] | null },
+  run: ProgressEvent,
+  results: readonly { source: string; grade: string }[] | null = null,
 ): ProgressState {
   const sources: Record<string, SourceProgress> = {};
-  for (const r of run.results ?? []) sources[r.source] = { fraction: 1, grade: r.grade };
+  for (const r of results ?? []) sources[r.source] = { fraction: 1, grade: r.grade };
   return {
     seq: run.seq,
     status: run.status,
     stage: run.stage,
     percent: run.percent,
-    itemsDone: run.itemsDone ?? 0,
-    itemsTotal: run.itemsTotal ?? 0,
-    done: run.done ?? isFinished(run.status),
+    itemsDone: run.itemsDone,
+    itemsTotal: run.itemsTotal,
+    done: run.done,
     sources: sourceFromEvent(run, sources),
   };
 }
@@ -87,9 +100,9 @@ export function applyEvent(state: ProgressState | null, e: ProgressEvent): Progr
     stage: e.stage,
     // Percent never goes back, even if events were to arrive out of order.
     percent: Math.max(state?.percent ?? 0, e.percent),
-    itemsDone: e.itemsDone ?? 0,
-    itemsTotal: e.itemsTotal ?? 0,
-    done: e.done ?? isFinished(e.status),
+    itemsDone: e.itemsDone,
+    itemsTotal: e.itemsTotal,
+    done: e.done,
     sources: sourceFromEvent(e, base.sources),
   };
 }

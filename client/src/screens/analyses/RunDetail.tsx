@@ -1,7 +1,14 @@
 import { useRef } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { ErrorNotice, Loading, QueryState } from "../../components/status.tsx";
-import { applyEvent, initialProgress, isFinished, type ProgressState, stagesOf } from "../../lib/analysisProgress.ts";
+import {
+  applyEvent,
+  initialProgress,
+  isFinished,
+  type ProgressState,
+  progressOf,
+  stagesOf,
+} from "../../lib/analysisProgress.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { Link } from "../../lib/router.tsx";
@@ -21,7 +28,7 @@ export function RunDetail({ id }: { id: string }) {
   const finished = run ? isFinished(run.status) : false;
   const [sub] = useSubscription(
     { query: AnalysisProgressSubscription, variables: { runId: id }, pause: !run || finished },
-    (prev: ProgressState | undefined, data) => applyEvent(prev ?? null, data.analysisProgress),
+    (prev: ProgressState | undefined, data) => applyEvent(prev ?? null, progressOf(data.analysisProgress)),
   );
   const live = sub.data;
 
@@ -58,7 +65,7 @@ function RunView({
   subscriptionError: string | null;
 }) {
   const f = useFormat();
-  const stored = initialProgress(run);
+  const stored = initialProgress(progressOf(run), run.results);
   const latest = live && live.seq > stored.seq ? live : stored;
   // After a server restart a resumed run may report less than was already shown: never go back.
   const highest = useRef({ id: run.id, percent: 0 });

@@ -1,7 +1,7 @@
 import { useQuery, useSubscription } from "urql";
 import { Empty, QueryState } from "../../components/status.tsx";
 import { TableScroll } from "../../components/TableScroll.tsx";
-import { applyEvent, isFinished, type ProgressState } from "../../lib/analysisProgress.ts";
+import { applyEvent, isFinished, type ProgressState, progressOf } from "../../lib/analysisProgress.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { Link } from "../../lib/router.tsx";
 import { AnalysisRunsQuery, MyAnalysisEventsSubscription, STATUS_LABEL, sourceLabel } from "./queries.ts";
@@ -22,8 +22,8 @@ export function RunHistory() {
   const [live] = useSubscription(
     { query: MyAnalysisEventsSubscription },
     (prev: Record<string, ProgressState> = {}, data) => {
-      const e = data.myAnalysisEvents;
-      return { ...prev, [e.runId]: applyEvent(prev[e.runId] ?? null, e) };
+      const { runId } = data.myAnalysisEvents;
+      return { ...prev, [runId]: applyEvent(prev[runId] ?? null, progressOf(data.myAnalysisEvents)) };
     },
   );
   const events = live.data ?? {};
@@ -48,10 +48,9 @@ export function RunHistory() {
                 </thead>
                 <tbody>
                   {data.analysisRuns.edges.map(({ node }) => {
+                    const stored = progressOf(node);
                     const event = events[node.id];
-                    const s = event && event.seq > node.seq ? event : null;
-                    const status = s?.status ?? node.status;
-                    const percent = s?.percent ?? node.percent;
+                    const { status, percent } = event && event.seq > stored.seq ? event : stored;
                     return (
                       <tr key={node.id}>
                         <td>

@@ -65,10 +65,7 @@ export const AnalysisRunsQuery = graphql(`
       edges {
         node {
           id
-          status
-          stage
-          percent
-          seq
+          ...AnalysisProgressFields
           sources
           overallGrade
           overallScore
@@ -84,13 +81,7 @@ export const MyAnalysisEventsSubscription = graphql(`
   subscription MyAnalysisEvents {
     myAnalysisEvents {
       runId
-      seq
-      status
-      stage
-      percent
-      itemsDone
-      itemsTotal
-      done
+      ...AnalysisProgressFields
     }
   }
 `);
@@ -100,11 +91,7 @@ export const AnalysisRunDetailQueryDoc = graphql(`
     analysisRun(id: $id) {
       id
       status
-      stage
-      percent
-      seq
-      itemsDone
-      itemsTotal
+      ...AnalysisProgressFields
       sources
       overallGrade
       overallScore
@@ -143,13 +130,7 @@ export const AnalysisProgressSubscription = graphql(`
   subscription AnalysisProgress($runId: ID!) {
     analysisProgress(runId: $runId) {
       runId
-      seq
-      status
-      stage
-      percent
-      itemsDone
-      itemsTotal
-      done
+      ...AnalysisProgressFields
     }
   }
 `);
