@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../../server/app.ts";
+import { createSecretBox, sealLegacyWebhookSecrets } from "../../server/services/account/secret-box.ts";
 import { verify } from "../../server/services/notifications/signing.ts";
 import { createOwner, createTestApp, dbKind, type Execute, executor, ok, type TestUser } from "../kit.ts";
 
@@ -129,5 +130,67 @@ describe(`the webhook delivery sweep (${dbKind})`, () => {
       status: "delivered",
       attempts: 2,
     });
+  });
+});
+
+describe(`webhook signing secrets at rest (${dbKind})`, () => {
+  const signedWith = (secret: string, id: string) => {
+    const [hit] = hitsOf(id);
+    return verify(secret, hit?.body ?? "", String(hit?.headers["userplane-signature"]), Date.now() / 1000);
+  };
+
+  it("are stored sealed, shown once at creation and rotation, and sign with what was shown", async () => {
+    const admin = await createOwner(exec, "Sealed");
+    const endpoint = await endpointOf(admin);
+    const stored = await app.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(stored.secret.startsWith("enc1:")).toBe(true);
+    expect(stored.secret).not.toContain(endpoint.secret);
+
+    const first = await plant(admin, endpoint.id, new Date(Date.now() - 3_600_000));
+    await app.services.notifications.deliver(first.id);
+    expect(signedWith(endpoint.secret, first.id)).toBe(true);
+
+    const gid = (await ok(exec, `{ webhookEndpoints(first: 5) { edges { node { id } } } }`, {}, admin.token))
+      .webhookEndpoints.edges[0].node.id;
+    const rotated = await ok(
+      exec,
+      `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { id } } }`,
+      { id: gid },
+      admin.token,
+    );
+    const fresh = rotated.rotateWebhookSecret.secret as string;
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(endpoint.secret);
+    const second = await plant(admin, endpoint.id, new Date(Date.now() - 3_600_000));
+    await app.services.notifications.deliver(second.id);
+    expect(signedWith(fresh, second.id)).toBe(true);
+    expect(signedWith(endpoint.secret, second.id)).toBe(false);
+
+    // Another tenant's admin cannot rotate it.
+    const stranger = await createOwner(exec, "Stranger");
+    const refused = await exec(
+      `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`,
+      { id: gid },
+      stranger.token,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  });
+
+  it("a secret stored in plain text before sealing is sealed at start-up and still signs", async () => {
+    const admin = await createOwner(exec, "Legacy");
+    const endpoint = await endpointOf(admin);
+    const plain = "whsec_stored_before_sealing_existed";
+    await app.db.prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { secret: plain } });
+    const box = createSecretBox(app.config.totpKey);
+    expect(await sealLegacyWebhookSecrets(app.db.prisma, box)).toBeGreaterThanOrEqual(1);
+    const stored = await app.db.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(stored.secret.startsWith("enc1:")).toBe(true);
+    expect(box.open(stored.secret, `webhook:${endpoint.id}`)).toBe(plain);
+    // Sealed to its own row: the same value on another endpoint does not open.
+    expect(() => box.open(stored.secret, "webhook:00000000-0000-0000-0000-000000000000")).toThrow();
+
+    const d = await plant(admin, endpoint.id, new Date(Date.now() - 3_600_000));
+    await app.services.notifications.deliver(d.id);
+    expect(signedWith(plain, d.id)).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import type { SignedInViewer } from "../../viewer.ts";
 import type { Mailer } from "../account/mail.ts";
+import { createSecretBox, webhookSecretContext } from "../account/secret-box.ts";
 import { postJson } from "./http-post.ts";
 import { SIGNATURE_HEADER, sign } from "./signing.ts";
 import { createWebhookAdmin } from "./webhooks.ts";
@@ -47,6 +48,8 @@ export function wantsMail(settings: unknown): boolean {
 }
 
 export function createNotificationService({ config, prisma, pubsub, jobs, mailer, logger }: NotificationDeps) {
+  // Signing secrets are sealed at rest with the key of TOTP secrets (one key to keep and rotate).
+  const box = createSecretBox(config.totpKey);
   let working = false;
   let stopKicks: (() => void) | null = null;
 
@@ -101,7 +104,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
       body,
       {
         "user-agent": "Userplane-Webhooks/1",
-        [SIGNATURE_HEADER]: sign(d.endpoint.secret, body, timestamp),
+        [SIGNATURE_HEADER]: sign(box.open(d.endpoint.secret, webhookSecretContext(d.endpoint.id)), body, timestamp),
         "userplane-event": d.event,
         "userplane-delivery": d.id,
       },
@@ -183,7 +186,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
   }
 
   return {
-    webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate),
+    webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate, box),
 
     async markRead(viewer: SignedInViewer, id: string): Promise<Notification> {
       const row = UUID.test(id) ? await prisma.notification.findUnique({ where: { id } }) : null;
