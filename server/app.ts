@@ -36,7 +36,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
-import { createSecretBox, sealLegacyTotpSecrets } from "./services/account/secret-box.ts";
+import { createSecretBox, sealLegacyTotpSecrets, sealLegacyWebhookSecrets } from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
@@ -329,8 +329,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
-      const sealed = await sealLegacyTotpSecrets(db.prisma, createSecretBox(config.totpKey));
+      const box = createSecretBox(config.totpKey);
+      const sealed = await sealLegacyTotpSecrets(db.prisma, box);
       if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
+      const sealedHooks = await sealLegacyWebhookSecrets(db.prisma, box);
+      if (sealedHooks) logger.info({ sealed: sealedHooks }, "sealed webhook secrets stored in plain text");
       await metrics.start();
       services.apiMeter.start();
       if (config.RUN_WORKER) {

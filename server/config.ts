@@ -246,6 +246,11 @@ const schema = z
     WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
     /** Wait before the first retry; each later one doubles it (pg-boss back-off). */
     WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** When pending deliveries nobody is retrying are queued again (cron, UTC); `off`: never by itself. */
+    WEBHOOK_SWEEP_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
+      .default("*/5 * * * *"),
   })
   .superRefine((c, ctx) => {
     if (c.EMBEDDINGS_PROVIDER === "openai" && !c.EMBEDDINGS_URL)

@@ -17,10 +17,10 @@ export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
       setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
     },
     concurrent: boolean,
-  ): Promise<(() => void) | undefined> => {
+  ): Promise<(() => Promise<void>) | undefined> => {
     const { viewer } = args.contextValue as Context;
     if (viewer.kind !== "apiKey") return;
-    let release: (() => void) | undefined;
+    let release: (() => Promise<void>) | undefined;
     try {
       await limits.admitRequest(viewer);
       // Subscriptions last as long as the client wants; only operations that end hold a slot.
@@ -28,7 +28,7 @@ export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
       await meter.admit({ apiKeyId: viewer.apiKeyId, tenantId: viewer.tenantId, userId: viewer.userId });
       return release;
     } catch (e) {
-      release?.();
+      await release?.();
       if (!(e instanceof GraphQLError)) throw e;
       setResultAndStopExecution({ errors: [e] });
     }
@@ -36,7 +36,7 @@ export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
   return {
     onExecute: async (payload) => {
       const release = await check(payload, true);
-      return release ? { onExecuteDone: () => release() } : undefined;
+      return release ? { onExecuteDone: () => void release() } : undefined;
     },
     onSubscribe: async (payload) => {
       await check(payload, false);

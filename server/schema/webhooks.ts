@@ -13,7 +13,8 @@ const DeliveryStatusEnum = builder.enumType("WebhookDeliveryStatus", {
 const WebhookEndpointRef = builder.prismaNode("WebhookEndpoint", {
   id: { field: "id" },
   authScopes: access.WebhookEndpoint.type,
-  description: "An HTTP endpoint of the tenant that receives signed events (its secret is shown once, at creation).",
+  description:
+    "An HTTP endpoint of the tenant that receives signed events (its secret is shown once, at creation or rotation).",
   fields: (t) => ({
     url: t.exposeString("url"),
     eventTypes: t.expose("eventTypes", { type: [NotificationKindEnum] }),
@@ -47,7 +48,8 @@ builder.prismaNode("WebhookDelivery", {
 const CreatedWebhookEndpoint = builder
   .objectRef<{ secret: string; endpointId: string }>("CreatedWebhookEndpoint")
   .implement({
-    description: "Returned once by createWebhookEndpoint: keep the secret to verify signatures; it is not shown again.",
+    description:
+      "Returned once by createWebhookEndpoint and rotateWebhookSecret: keep the secret to verify signatures; it is not shown again (it is stored sealed).",
     authScopes: TENANT_ADMIN,
     fields: (t) => ({
       secret: t.exposeString("secret"),
@@ -104,6 +106,16 @@ builder.mutationFields((t) => ({
     resolve: async (query, _r, { id, ...args }, ctx) => {
       await ctx.services.notifications.webhooks.update(ctx.viewer, ctx.request, id.id, args);
       return ctx.prisma.webhookEndpoint.findUniqueOrThrow({ ...query, where: { id: id.id } });
+    },
+  }),
+  rotateWebhookSecret: t.withAuth(TENANT_ADMIN).field({
+    type: CreatedWebhookEndpoint,
+    description:
+      "Gives the endpoint a new signing secret, returned once; deliveries are signed with it from now on, retries of earlier events included.",
+    args: { id: t.arg.globalID({ required: true, for: WebhookEndpointRef }) },
+    resolve: async (_r, { id }, ctx) => {
+      const secret = await ctx.services.notifications.webhooks.rotate(ctx.viewer, ctx.request, id.id);
+      return { secret, endpointId: id.id };
     },
   }),
   deleteWebhookEndpoint: t.withAuth(TENANT_ADMIN).id({

@@ -16,7 +16,7 @@ import { Prisma, type PrismaClient, type Quota } from "../generated/prisma/clien
 import { transact } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
 import { todayUtc } from "../viewer.ts";
-import { levelCrossings } from "./notifications/events.ts";
+import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "./notifications/events.ts";
 import { quotaAt } from "./quota.ts";
 
 export interface ApiCaller {
@@ -130,7 +130,7 @@ export function createApiMeter(
         // The period of the day the calls were made in, by the quota's own kind (date_trunc knows
         // day/week/month/year; its weeks start on Monday, as quota.ts's do). Calls of a period the
         // row has already left are in api_call_counts only; calls of a later period roll it over.
-        const [moved] = await tx.$queryRaw<{ id: string; current_usage: bigint }[]>`
+        const [moved] = await tx.$queryRaw<ChargedQuota[]>`
           UPDATE quotas q SET
             current_usage = CASE WHEN q.period_start < p.s THEN 0 ELSE q.current_usage END + ${calls}::bigint,
             is_exceeded = CASE WHEN q.period_start < p.s THEN 0 ELSE q.current_usage END + ${calls}::bigint >= q.quota_limit,
@@ -143,11 +143,10 @@ export function createApiMeter(
             FROM quotas WHERE tenant_id = ${tenantId}::uuid AND quota_type = 'api_calls'
           ) p
           WHERE q.id = p.id AND q.period_start <= p.s
-          RETURNING q.id, q.current_usage`;
+          RETURNING ${CHARGED_QUOTA}`;
         // Alerts as consumeQuota raises them: a flush that carried the level past the threshold or
         // the limit tells the admins once per period.
-        if (moved)
-          note(...(await levelCrossings(tx, moved.id, BigInt(moved.current_usage) - BigInt(calls), new Date())));
+        if (moved) note(...(await levelCrossings(tx, moved, moved.currentUsage - BigInt(calls), new Date())));
       }
     });
   }

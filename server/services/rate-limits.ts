@@ -3,6 +3,7 @@
 // operation made with an API key) and `analysis.start` (analysis/rate-limit.ts). Windows are
 // counted by rate-limiter-flexible, in Redis when REDIS_URL is set and else in rate_limit_usage,
 // so all instances share them. Every refusal is recorded in rate_limit_violations for admins.
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { type RateLimiterAbstract, RateLimiterPrisma, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { badInput, forbidden, notFound, rateLimited } from "../errors.ts";
@@ -36,8 +37,37 @@ export interface RateLimitInput {
   isActive?: boolean | null;
 }
 
-export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined }) {
+/**
+ * How long an in-flight slot held in Redis lives unless its instance renews it (every third of
+ * this while the operation runs): the slots of an instance that died lapse after at most this long.
+ */
+export const CONCURRENT_LEASE_MS = 30_000;
+
+// One slot under several limits, all or none, atomically: each limit is a sorted set of lease ids
+// scored by their expiry; lapsed leases are dropped first. Returns 0, or the 1-based index of the
+// first full limit.
+const ACQUIRE = `
+local now = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[3 + i]) then return i end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, expiry, ARGV[3])
+  redis.call('PEXPIREAT', key, expiry)
+end
+return 0`;
+
+type LeaseRedis = Redis & {
+  upAcquireSlots(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+};
+
+export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined; now?: () => number }) {
+  const clock = options.now ?? Date.now;
   const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true }) : null;
+  redis?.defineCommand("upAcquireSlots", { lua: ACQUIRE });
+  const leases = redis as LeaseRedis | null;
   const limiters = new Map<string, RateLimiterAbstract>();
   const limiter = (prefix: string, points: number, duration: number) => {
     const k = `${prefix}:${points}:${duration}`;
@@ -105,9 +135,57 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     }
   };
 
-  // Operations in flight per limit key, in this instance: a concurrency limit binds each instance
-  // (what is in flight ends with its request, so it is not worth a round trip to share).
+  // Operations in flight per limit key. Embedded (one instance): counted here. Scaled (REDIS_URL):
+  // leases in Redis, shared by every instance (see ACQUIRE).
   const inFlight = new Map<string, number>();
+
+  async function enterLocal(slots: { c: RateLimitConfig; k: string }[], viewer: SignedInViewer) {
+    const full = slots.find((s) => (inFlight.get(s.k) ?? 0) >= s.c.limitValue);
+    if (full) await refuse(full.c, viewer, 1000);
+    for (const s of slots) inFlight.set(s.k, (inFlight.get(s.k) ?? 0) + 1);
+    return () => {
+      for (const s of slots) {
+        const n = (inFlight.get(s.k) ?? 1) - 1;
+        if (n <= 0) inFlight.delete(s.k);
+        else inFlight.set(s.k, n);
+      }
+    };
+  }
+
+  async function enterShared(
+    r: LeaseRedis,
+    slots: { c: RateLimitConfig; k: string }[],
+    viewer: SignedInViewer,
+  ): Promise<() => Promise<void>> {
+    const lease = randomUUID();
+    const keys = slots.map((s) => `rl:concurrent:${s.k}`);
+    const expiry = () => clock() + CONCURRENT_LEASE_MS;
+    const full = await r.upAcquireSlots(
+      keys.length,
+      ...keys,
+      clock(),
+      expiry(),
+      lease,
+      ...slots.map((s) => s.c.limitValue),
+    );
+    const refused = full > 0 ? slots[full - 1] : undefined;
+    if (refused) await refuse(refused.c, viewer, 1000);
+    // Renewed while the operation runs (XX: a lease that lapsed meanwhile is not brought back).
+    const renew = setInterval(() => {
+      const at = expiry();
+      const batch = r.multi();
+      for (const k of keys) batch.zadd(k, "XX", at, lease).pexpireat(k, at);
+      batch.exec().catch(() => undefined);
+    }, CONCURRENT_LEASE_MS / 3);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      const batch = r.multi();
+      for (const k of keys) batch.zrem(k, lease);
+      // A release Redis did not take lapses with its lease; the request itself has succeeded.
+      await batch.exec().catch(() => undefined);
+    };
+  }
 
   async function refuse(c: RateLimitConfig, viewer: SignedInViewer, msBeforeNext: number): Promise<never> {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
@@ -144,27 +222,22 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     /**
      * Takes one in-flight slot under every `concurrent_requests` limit of `api.request` that applies
      * to this API-key request, or throws RATE_LIMITED (recorded, retry after 1 s) when one is full.
-     * The returned function gives the slots back; call it once the operation is done.
+     * The returned function gives the slots back; call it once the operation is done. With
+     * REDIS_URL the slots are shared by all instances, as leases that lapse if their instance dies.
      */
-    async enterRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<() => void> {
+    async enterRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<() => Promise<void>> {
       const configs = await apiConfigs(viewer.tenantId);
       const slots = configs.flatMap((c) => {
         const k = c.limitType === "concurrent_requests" ? key(c, viewer) : null;
         return k ? [{ c, k }] : [];
       });
-      if (slots.length === 0) return () => {};
-      const full = slots.find((s) => (inFlight.get(s.k) ?? 0) >= s.c.limitValue);
-      if (full) await refuse(full.c, viewer, 1000);
-      for (const s of slots) inFlight.set(s.k, (inFlight.get(s.k) ?? 0) + 1);
+      if (slots.length === 0) return async () => {};
+      const give = leases ? await enterShared(leases, slots, viewer) : await enterLocal(slots, viewer);
       let released = false;
-      return () => {
+      return async () => {
         if (released) return;
         released = true;
-        for (const s of slots) {
-          const n = (inFlight.get(s.k) ?? 1) - 1;
-          if (n <= 0) inFlight.delete(s.k);
-          else inFlight.set(s.k, n);
-        }
+        await give();
       };
     },
 

@@ -25,7 +25,7 @@ export const RETENTION_KINDS = [
 /**
  * What a tenant keeps until an admin says otherwise (null: forever). Sessions: a session that ended
  * (expired or revoked) stays in the owner's device history this long. Memories: kept until they
- * expire or are pruned. Usage detail: each usage_logs row, then its month's totals in usage_monthly.
+ * expire or are pruned. Usage detail: each usage_logs row (its totals in usage_monthly/usage_daily stay).
  * Conversations: a conversation idle this long (no message since; archived or not) goes with its
  * messages (luminary: abandoned product sessions' threads after 30 days; here a year by default).
  */
@@ -112,26 +112,12 @@ async function passOver(
         AND c.created_at < ${cutoff(now, days.content, Prisma.sql`c.user_id`)}`,
   );
 
-  // Usage detail leaves its totals behind: the removed rows are added to their month's row in the
-  // same statement, so no total is ever lost or counted twice.
-  const [usage] = await tx.$queryRaw<{ removed: bigint; months: bigint }[]>`
-    WITH gone AS (
-      DELETE FROM usage_logs u WHERE u.tenant_id = ${tenantId}::uuid
-        AND u.created_at < ${cutoff(now, days.usage_detail, Prisma.sql`u.user_id`)}
-      RETURNING u.tenant_id, u.user_id, u.model, u.tokens_used, u.cost, u.created_at
-    ), rolled AS (
-      INSERT INTO usage_monthly (tenant_id, user_id, model, month, calls, tokens, cost)
-      SELECT tenant_id, user_id, model, date_trunc('month', created_at AT TIME ZONE 'UTC')::date,
-             count(*)::int, sum(tokens_used)::bigint, sum(cost)
-        FROM gone GROUP BY 1, 2, 3, 4
-      ON CONFLICT (tenant_id, user_id, model, month) DO UPDATE SET
-        calls = usage_monthly.calls + EXCLUDED.calls,
-        tokens = usage_monthly.tokens + EXCLUDED.tokens,
-        cost = usage_monthly.cost + EXCLUDED.cost
-      RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM gone) AS removed, (SELECT count(*) FROM rolled) AS months`;
-  add("usage_logs", "policy", usage?.removed ?? 0);
+  // Usage detail leaves its totals behind: usage_monthly and usage_daily counted each row when it
+  // was written (a trigger), so removing rows changes no total and no report.
+  const removedUsage = await tx.$executeRaw`
+    DELETE FROM usage_logs u WHERE u.tenant_id = ${tenantId}::uuid
+      AND u.created_at < ${cutoff(now, days.usage_detail, Prisma.sql`u.user_id`)}`;
+  add("usage_logs", "policy", removedUsage);
 
   // A conversation's age is since its last message; its messages and their attachments go with it.
   const idle = Prisma.sql`

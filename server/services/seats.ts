@@ -39,6 +39,9 @@ export async function claimSeats(
       `This workspace has ${limit} seats: ${members} members${invites ? ` and ${invites} open invites` : ""} hold them.`,
     );
   const usage = options.holdInvites ? members : members + options.joining;
-  await tx.quota.update({ where: { id: quota.id }, data: { currentUsage: usage, isExceeded: usage >= limit } });
-  return levelCrossings(tx, quota.id, BigInt(quota.current_usage), now);
+  const moved = await tx.quota.update({
+    where: { id: quota.id },
+    data: { currentUsage: usage, isExceeded: usage >= limit },
+  });
+  return levelCrossings(tx, moved, BigInt(quota.current_usage), now);
 }

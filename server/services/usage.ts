@@ -31,8 +31,11 @@ export type UsageScope = { userId: string } | { tenantId: string };
 const DAY_MS = 86_400_000;
 
 /**
- * Usage per month, per day (the last `days` days), per model, per agent and per user, from the
- * usage rows of one user or of a whole tenant, with the API calls the api_calls meter counted.
+ * Usage per month, per day (the last `days` days), per model, per agent and per user, of one user
+ * or of a whole tenant, with the API calls the api_calls meter counted. Read from the totals a
+ * trigger keeps as usage rows are written (usage_monthly, usage_daily), never from usage_logs: the
+ * report costs the same however many rows there are, and agrees before and after retention prunes
+ * them.
  */
 export async function report(
   prisma: PrismaClient,
@@ -47,35 +50,40 @@ export async function report(
     "userId" in scope
       ? Prisma.sql`${Prisma.raw(`${table}.user_id`)} = ${scope.userId}::uuid`
       : Prisma.sql`${Prisma.raw(`${table}.tenant_id`)} = ${scope.tenantId}::uuid`;
-  const where = col("u");
+  // Months are dates (their first day): compared as dates, not as instants.
+  const inMonths = Prisma.sql`${col("m")} AND m.month >= ${since.toISOString().slice(0, 10)}::date`;
   type Row = { key: string; label?: string; requests: bigint; tokens: bigint | null; cost: Prisma.Decimal | null };
-  const sums = Prisma.sql`count(*) AS requests, sum(u.tokens_used) AS tokens, sum(u.cost) AS cost`;
+  const sums = (t: string) =>
+    Prisma.raw(`sum(${t}.calls) AS requests, sum(${t}.tokens) AS tokens, sum(${t}.cost) AS cost`);
   const [byMonth, byDay, byModel, byAgent, byUser, calls] = await Promise.all([
     prisma.$queryRaw<Row[]>`
-      SELECT to_char(date_trunc('month', u.created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS key, ${sums}
-      FROM usage_logs u WHERE ${where} AND u.created_at >= ${since}
+      SELECT to_char(m.month, 'YYYY-MM') AS key, ${sums("m")}
+      FROM usage_monthly m WHERE ${inMonths}
       GROUP BY 1 ORDER BY 1`,
     prisma.$queryRaw<Row[]>`
-      SELECT to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS key, ${sums}
-      FROM usage_logs u WHERE ${where} AND u.created_at >= ${sinceDay}
+      SELECT to_char(d.day, 'YYYY-MM-DD') AS key, ${sums("d")}
+      FROM usage_daily d WHERE ${col("d")} AND d.day >= ${sinceDay.toISOString().slice(0, 10)}::date
       GROUP BY 1 ORDER BY 1`,
     prisma.$queryRaw<Row[]>`
-      SELECT u.model AS key, ${sums}
-      FROM usage_logs u WHERE ${where} AND u.created_at >= ${since}
-      GROUP BY u.model ORDER BY sum(u.cost) DESC NULLS LAST, u.model`,
-    // Rows of analyses have no agent: they show as one bucket with an empty key.
+      SELECT m.model AS key, ${sums("m")}
+      FROM usage_monthly m WHERE ${inMonths}
+      GROUP BY m.model ORDER BY sum(m.cost) DESC NULLS LAST, m.model`,
+    // Use of no agent (analyses without one) is one bucket with an empty key; an agent removed
+    // since keeps its totals under its old id.
     prisma.$queryRaw<Row[]>`
-      SELECT coalesce(ua.id::text, '') AS key, coalesce(ua.custom_name, a.name, 'Analyses and other use') AS label, ${sums}
-      FROM usage_logs u
-      LEFT JOIN user_agents ua ON ua.id = u.user_agent_id
+      SELECT m.agent_key AS key,
+        coalesce(ua.custom_name, a.name, CASE WHEN m.agent_key = '' THEN 'Analyses and other use' ELSE 'Removed agent' END) AS label,
+        ${sums("m")}
+      FROM usage_monthly m
+      LEFT JOIN user_agents ua ON ua.id = NULLIF(m.agent_key, '')::uuid
       LEFT JOIN agents a ON a.id = ua.agent_id
-      WHERE ${where} AND u.created_at >= ${since}
-      GROUP BY 1, 2 ORDER BY sum(u.tokens_used) DESC NULLS LAST, 2`,
+      WHERE ${inMonths}
+      GROUP BY 1, 2 ORDER BY sum(m.tokens) DESC NULLS LAST, 2`,
     prisma.$queryRaw<Row[]>`
-      SELECT us.id::text AS key, us.display_name AS label, ${sums}
-      FROM usage_logs u JOIN users us ON us.id = u.user_id
-      WHERE ${where} AND u.created_at >= ${since}
-      GROUP BY 1, 2 ORDER BY sum(u.tokens_used) DESC NULLS LAST, 2`,
+      SELECT us.id::text AS key, us.display_name AS label, ${sums("m")}
+      FROM usage_monthly m JOIN users us ON us.id = m.user_id
+      WHERE ${inMonths}
+      GROUP BY 1, 2 ORDER BY sum(m.tokens) DESC NULLS LAST, 2`,
     prisma.$queryRaw<{ day: string; calls: bigint }[]>`
       SELECT to_char(c.day, 'YYYY-MM-DD') AS day, sum(c.calls) AS calls
       FROM api_call_counts c WHERE ${col("c")} AND c.day >= ${sinceDay.toISOString().slice(0, 10)}::date

@@ -224,10 +224,11 @@ describe(`retention (${dbKind})`, () => {
       { table: "content_items", reason: "policy", count: 1 },
     ]);
 
-    // Usage detail left its totals behind, by month.
+    // Usage detail left its totals behind: the month totals still count every row written (the
+    // two removed, 300 + 50 tokens, and the two kept, 100 each).
     const monthly = await app.db.prisma.usageMonthly.findMany({ where: { tenantId: admin.tenantId } });
-    expect(monthly.reduce((n, m) => n + Number(m.tokens), 0)).toBe(350);
-    expect(monthly.reduce((n, m) => n + m.calls, 0)).toBe(2);
+    expect(monthly.reduce((n, m) => n + Number(m.tokens), 0)).toBe(550);
+    expect(monthly.reduce((n, m) => n + m.calls, 0)).toBe(4);
 
     // The admin reads the run; it was published for live screens; a second pass finds nothing.
     const read = await ok(

@@ -88,6 +88,39 @@ describe(`usage report (${dbKind})`, () => {
       ["small", 150],
     ]);
     expect(tenant.byDay.map((b) => b.key)).toEqual(["2032-04-03"]); // the last 3 days only
+
+    // Retention prunes the usage rows (kept one day): every breakdown reads the same after.
+    const before = {
+      mine,
+      tenant,
+      wide: await report(prisma, { tenantId: owner.tenantId }, 24, { days: 40, now }),
+    };
+    await ok(exec, `mutation { setRetentionPolicy(kind: usage_detail, keepDays: 1) { keepDays } }`, {}, owner.token);
+    const [run] = await app.services.retention.run({ now, tenantIds: [owner.tenantId] });
+    expect(run?.counts).toContainEqual({ table: "usage_logs", reason: "policy", count: 5 });
+    expect(await prisma.usageLog.count({ where: { tenantId: owner.tenantId } })).toBe(0);
+    expect({
+      mine: await report(prisma, { userId: member.userId }, 2, { days: 7, now }),
+      tenant: await report(prisma, { tenantId: owner.tenantId }, 2, { days: 3, now }),
+      wide: await report(prisma, { tenantId: owner.tenantId }, 24, { days: 40, now }),
+    }).toEqual(before);
+    expect(before.wide.totalTokens).toBe(11_449);
+    expect(before.wide.byDay.map((b) => b.key)).toEqual(["2032-03-30", "2032-04-02", "2032-04-03"]);
+
+    // Rows written together in one statement are counted once each.
+    await prisma.usageLog.createMany({
+      data: [1, 2, 3].map((n) => ({
+        userId: owner.userId,
+        tenantId: owner.tenantId,
+        provider: "p",
+        model: "bulk",
+        tokensUsed: n,
+        createdAt: at("2032-04-04"),
+      })),
+    });
+    const bulk = await report(prisma, { tenantId: owner.tenantId }, 2, { days: 3, now });
+    expect(bulk.byModel.find((b) => b.key === "bulk")).toMatchObject({ requests: 3, tokens: 6 });
+    expect(bulk.byDay.find((b) => b.key === "2032-04-04")).toMatchObject({ requests: 3, tokens: 6 });
   });
 
   it("gives the whole tenant to admins only, over GraphQL", async () => {

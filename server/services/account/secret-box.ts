@@ -1,7 +1,8 @@
-// TOTP secrets at rest: AES-256-GCM with the user's id as associated data, so a sealed secret
-// copied onto another user's row does not open. Sealed values carry a version prefix; a value
-// without it is a secret stored before sealing existed, read as is and sealed on the way
-// (sealLegacyTotpSecrets at start-up, and on its next use).
+// Secrets at rest (TOTP secrets, webhook signing secrets): AES-256-GCM with the owning row's
+// identity as associated data (a TOTP secret: the user's id; a webhook secret: `webhook:<endpoint
+// id>`), so a sealed secret copied onto another row does not open. Sealed values carry a version
+// prefix; a value without it is a secret stored before sealing existed, read as is and sealed on
+// the way (sealLegacy*Secrets at start-up).
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
@@ -10,27 +11,28 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export interface SecretBox {
-  seal(plain: string, userId: string): string;
-  open(stored: string, userId: string): string;
+  /** `context`: the owning row's identity (associated data); the same is needed to open it. */
+  seal(plain: string, context: string): string;
+  open(stored: string, context: string): string;
   isSealed(stored: string): boolean;
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
-  if (key.length !== 32) throw new Error("the TOTP encryption key must be 32 bytes");
+  if (key.length !== 32) throw new Error("the secrets' encryption key must be 32 bytes");
   return {
     isSealed: (stored) => stored.startsWith(PREFIX),
-    seal(plain, userId) {
+    seal(plain, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv("aes-256-gcm", key, iv);
-      cipher.setAAD(Buffer.from(userId));
+      cipher.setAAD(Buffer.from(context));
       const body = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
       return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
     },
-    open(stored, userId) {
+    open(stored, context) {
       if (!stored.startsWith(PREFIX)) return stored;
       const raw = Buffer.from(stored.slice(PREFIX.length), "base64url");
       const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(userId));
+      decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8");
     },
@@ -50,6 +52,26 @@ export async function sealLegacyTotpSecrets(prisma: PrismaClient, box: SecretBox
     const { count } = await prisma.user.updateMany({
       where: { id: u.id, totpSecret: u.totpSecret },
       data: { totpSecret: box.seal(u.totpSecret, u.id) },
+    });
+    sealed += count;
+  }
+  return sealed;
+}
+
+/** The associated data of an endpoint's signing secret. */
+export const webhookSecretContext = (endpointId: string) => `webhook:${endpointId}`;
+
+/** Seals every webhook signing secret still stored in plain text; returns how many it sealed. */
+export async function sealLegacyWebhookSecrets(prisma: PrismaClient, box: SecretBox): Promise<number> {
+  const plain = await prisma.webhookEndpoint.findMany({
+    where: { NOT: { secret: { startsWith: PREFIX } } },
+    select: { id: true, secret: true },
+  });
+  let sealed = 0;
+  for (const e of plain) {
+    const { count } = await prisma.webhookEndpoint.updateMany({
+      where: { id: e.id, secret: e.secret },
+      data: { secret: box.seal(e.secret, webhookSecretContext(e.id)) },
     });
     sealed += count;
   }

@@ -12,7 +12,7 @@ import { enqueueScheduled, workScheduled } from "../../jobs/scheduled.ts";
 import { type Change, transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { SignedInViewer } from "../../viewer.ts";
-import { levelCrossings } from "../notifications/events.ts";
+import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "../notifications/events.ts";
 import { cleanStorage } from "./cleanup.ts";
 import { storageKey } from "./keys.ts";
 import { cleanName, MAX_FOLDER_CHARS } from "./names.ts";
@@ -131,15 +131,15 @@ export function createFileService(deps: {
       if ((used._sum.size ?? 0n) + size > BigInt(l.userLimitBytes))
         throw quotaExceeded(`This file does not fit in your storage (${l.userLimitBytes} bytes).`);
     }
-    const [updated] = await tx.$queryRaw<{ id: string; current_usage: bigint }[]>`
-      UPDATE quotas SET current_usage = current_usage + ${size}::bigint,
+    const [updated] = await tx.$queryRaw<ChargedQuota[]>`
+      UPDATE quotas q SET current_usage = current_usage + ${size}::bigint,
         is_exceeded = current_usage + ${size}::bigint >= quota_limit, updated_at = now()
       WHERE tenant_id = ${row.tenantId}::uuid AND quota_type = 'storage_gb'
         AND current_usage + ${size}::bigint <= quota_limit
-      RETURNING id, current_usage`;
+      RETURNING ${CHARGED_QUOTA}`;
     if (!updated && l.tenantLimitBytes !== null)
       throw quotaExceeded("This file does not fit in the workspace's storage quota.");
-    if (updated) note(...(await levelCrossings(tx, updated.id, BigInt(updated.current_usage) - size, new Date())));
+    if (updated) note(...(await levelCrossings(tx, updated, updated.currentUsage - size, new Date())));
     // A workspace is active while files arrive: the stale-workspace job measures idleness from
     // this. Checked again here, under the user's lock: it may have been archived or deleted meanwhile.
     if (row.workspaceId) {

@@ -5,7 +5,7 @@
 // period write one of each. The mail and the HTTP calls are done later by the job queue
 // (index.ts), started from the change events published once the transaction has committed.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import type { NotificationKind, Prisma, Quota } from "../../generated/prisma/client.ts";
+import { type NotificationKind, Prisma, type Quota } from "../../generated/prisma/client.ts";
 import { type Change, changeOf } from "../../live/changes.ts";
 import { inEffectOn, todayUtc } from "../../viewer.ts";
 
@@ -88,42 +88,50 @@ async function tenantAdmins(tx: Prisma.TransactionClient, tenantId: string, now:
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
 
-/**
- * After a charge of `amount` left the quota at `quota.currentUsage`: raises the threshold and the
- * exceeded events when this charge crossed them. The dedupe key names the quota, its period and
- * the kind, so a crossing is told once per period whatever else charges concurrently.
- */
+/** The quota row as the statement that moved it returns it (`RETURNING ${CHARGED_QUOTA}`). */
+export type ChargedQuota = Pick<
+  Quota,
+  | "id"
+  | "tenantId"
+  | "quotaType"
+  | "quotaLimit"
+  | "currentUsage"
+  | "alertThresholdPercentage"
+  | "periodStart"
+  | "periodEnd"
+>;
+
+/** What a raw `UPDATE quotas q … RETURNING` lists so its row is a ChargedQuota. */
+export const CHARGED_QUOTA = Prisma.sql`q.id, q.tenant_id AS "tenantId", q.quota_type AS "quotaType",
+  q.quota_limit AS "quotaLimit", q.current_usage AS "currentUsage",
+  q.alert_threshold_percentage AS "alertThresholdPercentage", q.period_start AS "periodStart",
+  q.period_end AS "periodEnd"`;
+
 /**
  * For meters that set a quota's level rather than charge it through consumeQuota (api_calls
  * flushes, storage bytes, seats): the alerts a move from `before` to the row's level now crossed,
- * and the quota's own change. Call it in the transaction that moved the level.
+ * and the quota's own change. Call it in the transaction that moved the level, with the row that
+ * statement returned (no second read).
  */
 export async function levelCrossings(
   tx: Prisma.TransactionClient,
-  quotaId: string,
+  quota: ChargedQuota,
   before: bigint,
   now: Date,
 ): Promise<Change[]> {
-  const quota = await tx.quota.findUnique({ where: { id: quotaId } });
-  if (!quota) return [];
   const moved = changeOf("Quota", "update", quota);
   if (quota.currentUsage <= before) return [moved];
   return [moved, ...(await quotaCrossings(tx, quota, quota.currentUsage - before, now))];
 }
 
+/**
+ * After a charge of `amount` left the quota at `quota.currentUsage`: raises the threshold and the
+ * exceeded events when this charge crossed them. The dedupe key names the quota, its period and
+ * the kind, so a crossing is told once per period whatever else charges concurrently.
+ */
 export async function quotaCrossings(
   tx: Prisma.TransactionClient,
-  quota: Pick<
-    Quota,
-    | "id"
-    | "tenantId"
-    | "quotaType"
-    | "quotaLimit"
-    | "currentUsage"
-    | "alertThresholdPercentage"
-    | "periodStart"
-    | "periodEnd"
-  >,
+  quota: ChargedQuota,
   amount: bigint,
   now: Date,
 ): Promise<Change[]> {

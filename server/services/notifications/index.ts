@@ -9,17 +9,23 @@ import type { Config } from "../../config.ts";
 import { notFound } from "../../errors.ts";
 import type { Notification, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
+import { workScheduled } from "../../jobs/scheduled.ts";
 import { type Change, changeOf, publishChange } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import type { SignedInViewer } from "../../viewer.ts";
 import type { Mailer } from "../account/mail.ts";
+import { createSecretBox, webhookSecretContext } from "../account/secret-box.ts";
 import { postJson } from "./http-post.ts";
 import { SIGNATURE_HEADER, sign } from "./signing.ts";
 import { createWebhookAdmin } from "./webhooks.ts";
 
 export const MAIL_QUEUE = "notification-mail";
 export const WEBHOOK_QUEUE = "webhook-delivery";
+export const SWEEP_QUEUE = "webhook-sweep";
+/** How far past its next attempt a pending delivery must be before the sweep calls it lost. */
+export const SWEEP_GRACE_SECONDS = 120;
+const SWEEP_BATCH = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -42,6 +48,8 @@ export function wantsMail(settings: unknown): boolean {
 }
 
 export function createNotificationService({ config, prisma, pubsub, jobs, mailer, logger }: NotificationDeps) {
+  // Signing secrets are sealed at rest with the key of TOTP secrets (one key to keep and rotate).
+  const box = createSecretBox(config.totpKey);
   let working = false;
   let stopKicks: (() => void) | null = null;
 
@@ -65,7 +73,20 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
     });
   }
 
+  // How long one attempt may hold its delivery: the POST's timeout and a margin for recording it.
+  const leaseSeconds = Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 60;
+
   async function deliver(id: string): Promise<void> {
+    // The claim: a pending delivery that is due (the queue's retries come at or after the wait
+    // written below; a few seconds allow for clocks) is moved a lease ahead, so a second job for it
+    // (queued twice, or by the sweep) finds it not due and leaves it, and an attempt whose instance
+    // died is due again once the lease has run out.
+    const [claimed] = await prisma.$queryRaw<{ id: string }[]>`
+      UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+      WHERE id = ${id}::uuid AND status = 'pending'
+        AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '5 seconds')
+      RETURNING id`;
+    if (!claimed) return;
     const d = await prisma.webhookDelivery.findUnique({ where: { id }, include: { endpoint: true } });
     if (d?.status !== "pending") return;
     const publish = (status: "update") => publishChange(prisma, changeOf("WebhookDelivery", status, d));
@@ -83,7 +104,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
       body,
       {
         "user-agent": "Userplane-Webhooks/1",
-        [SIGNATURE_HEADER]: sign(d.endpoint.secret, body, timestamp),
+        [SIGNATURE_HEADER]: sign(box.open(d.endpoint.secret, webhookSecretContext(d.endpoint.id)), body, timestamp),
         "userplane-event": d.event,
         "userplane-delivery": d.id,
       },
@@ -127,6 +148,33 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
     if (!last) throw new Error(`webhook delivery ${id} failed: ${result.error}`);
   }
 
+  const deliveryJob = (attempts: number) => ({
+    retryLimit: Math.max(0, config.WEBHOOK_MAX_ATTEMPTS - attempts - 1),
+    retryDelay: config.WEBHOOK_RETRY_DELAY_SECONDS,
+    retryBackoff: true,
+    expireInSeconds: leaseSeconds,
+  });
+
+  /**
+   * Queues again every pending delivery whose next attempt is overdue by more than SWEEP_GRACE_SECONDS:
+   * its job was lost (the change event was never heard, the instance died mid-send after its job's
+   * retries, the job was removed). Safe to run at any time and twice: a delivery still owned by a
+   * live attempt is not due, and deliver() claims each attempt, so a second job finds nothing to do.
+   * Returns the ids it queued.
+   */
+  async function sweep(): Promise<string[]> {
+    const stale = await prisma.$queryRaw<{ id: string; attempts: number }[]>`
+      SELECT id, attempts FROM webhook_deliveries
+      WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => ${SWEEP_GRACE_SECONDS})
+      ORDER BY next_attempt_at LIMIT ${SWEEP_BATCH}`;
+    if (stale.length === 0) return [];
+    const queue = await jobs.queue();
+    await queue.ensureQueue(WEBHOOK_QUEUE);
+    for (const d of stale) await queue.send<RowJob>(WEBHOOK_QUEUE, { id: d.id }, deliveryJob(d.attempts));
+    logger.info({ deliveries: stale.length }, "webhook sweep: queued overdue deliveries again");
+    return stale.map((d) => d.id);
+  }
+
   async function enqueue(changes: readonly Change[]): Promise<void> {
     const mails = changes.filter((c) => c.type === "Notification" && c.op === "create");
     const deliveries = changes.filter((c) => c.type === "WebhookDelivery" && c.op === "create");
@@ -134,21 +182,11 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
     const queue = await jobs.queue();
     for (const c of mails) await queue.send<RowJob>(MAIL_QUEUE, { id: c.id }, { singletonKey: c.id, retryLimit: 3 });
     for (const c of deliveries)
-      await queue.send<RowJob>(
-        WEBHOOK_QUEUE,
-        { id: c.id },
-        {
-          singletonKey: c.id,
-          retryLimit: config.WEBHOOK_MAX_ATTEMPTS - 1,
-          retryDelay: config.WEBHOOK_RETRY_DELAY_SECONDS,
-          retryBackoff: true,
-          expireInSeconds: Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 60,
-        },
-      );
+      await queue.send<RowJob>(WEBHOOK_QUEUE, { id: c.id }, { singletonKey: c.id, ...deliveryJob(0) });
   }
 
   return {
-    webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate),
+    webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate, box),
 
     async markRead(viewer: SignedInViewer, id: string): Promise<Notification> {
       const row = UUID.test(id) ? await prisma.notification.findUnique({ where: { id } }) : null;
@@ -195,7 +233,13 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
     /** One delivery attempt now (the job's work). */
     deliver,
 
-    /** Works the mail and webhook queues, and queues jobs for the changes this instance hears. */
+    /** Queues overdue pending deliveries again, here and now (the scheduled job runs the same). */
+    sweep,
+
+    /**
+     * Works the mail and webhook queues, schedules the delivery sweep (WEBHOOK_SWEEP_CRON, once for
+     * all instances), and queues jobs for the changes this instance hears.
+     */
     async startWorker(): Promise<void> {
       if (working) return;
       working = true;
@@ -204,6 +248,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
       await queue.ensureQueue(WEBHOOK_QUEUE);
       await queue.work<RowJob>(MAIL_QUEUE, (job) => mail(job.data.id), { concurrency: 2 });
       await queue.work<RowJob>(WEBHOOK_QUEUE, (job) => deliver(job.data.id), { concurrency: 4 });
+      await workScheduled(jobs, { queue: SWEEP_QUEUE, cron: config.WEBHOOK_SWEEP_CRON, run: sweep });
       const changes = pubsub.subscribe("live:changes");
       stopKicks = () => void changes.return?.();
       void (async () => {

@@ -2,11 +2,13 @@
 // secret once. URLs are checked here for what can be told without the network (scheme, length,
 // literal private addresses when those are not allowed); names are judged again when dialled
 // (http-post.ts).
+import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { badInput, notFound } from "../../errors.ts";
 import type { NotificationKind, PrismaClient, WebhookEndpoint } from "../../generated/prisma/client.ts";
 import { changeOf, transact } from "../../live/changes.ts";
 import type { RequestInfo, SignedInViewer } from "../../viewer.ts";
+import { type SecretBox, webhookSecretContext } from "../account/secret-box.ts";
 import { auditAs } from "../audit.ts";
 import { isPrivateAddress } from "./http-post.ts";
 import { newWebhookSecret } from "./signing.ts";
@@ -41,7 +43,7 @@ function checkKinds(kinds: readonly NotificationKind[]): NotificationKind[] {
   return unique;
 }
 
-export function createWebhookAdmin(prisma: PrismaClient, allowPrivate: boolean) {
+export function createWebhookAdmin(prisma: PrismaClient, allowPrivate: boolean, box: SecretBox) {
   async function own(viewer: SignedInViewer, id: string): Promise<WebhookEndpoint> {
     const row = UUID.test(id) ? await prisma.webhookEndpoint.findUnique({ where: { id } }) : null;
     if (!row || row.tenantId !== viewer.tenantId) throw notFound("Webhook endpoint");
@@ -56,13 +58,22 @@ export function createWebhookAdmin(prisma: PrismaClient, allowPrivate: boolean) 
       const url = checkUrl(args.url, allowPrivate);
       const eventTypes = checkKinds(args.eventTypes);
       const secret = newWebhookSecret();
+      // The id is chosen here: it is the sealed secret's associated data.
+      const id = randomUUID();
       const endpoint = await transact(prisma, async (tx, note) => {
         // Counted under the tenant's row lock, so concurrent creates cannot pass the cap together.
         await tx.$executeRaw`SELECT 1 FROM tenants WHERE id = ${viewer.tenantId}::uuid FOR UPDATE`;
         if ((await tx.webhookEndpoint.count({ where: { tenantId: viewer.tenantId } })) >= MAX_ENDPOINTS)
           throw badInput("url", `A workspace may have at most ${MAX_ENDPOINTS} webhook endpoints.`);
         const row = await tx.webhookEndpoint.create({
-          data: { tenantId: viewer.tenantId, url, eventTypes, secret, createdById: viewer.userId },
+          data: {
+            id,
+            tenantId: viewer.tenantId,
+            url,
+            eventTypes,
+            secret: box.seal(secret, webhookSecretContext(id)),
+            createdById: viewer.userId,
+          },
         });
         note(
           changeOf("WebhookEndpoint", "create", { id: row.id, tenantId: row.tenantId }),
@@ -103,6 +114,28 @@ export function createWebhookAdmin(prisma: PrismaClient, allowPrivate: boolean) 
         );
         return row;
       });
+    },
+
+    /** A new signing secret for the endpoint, returned once. */
+    async rotate(viewer: SignedInViewer, request: RequestInfo, id: string): Promise<string> {
+      await own(viewer, id);
+      const secret = newWebhookSecret();
+      await transact(prisma, async (tx, note) => {
+        const row = await tx.webhookEndpoint.update({
+          where: { id },
+          data: { secret: box.seal(secret, webhookSecretContext(id)) },
+        });
+        note(
+          changeOf("WebhookEndpoint", "update", { id, tenantId: row.tenantId }),
+          await auditAs(tx, viewer, request, {
+            action: "webhook.rotate_secret",
+            resource: "WebhookEndpoint",
+            resourceId: id,
+            metadata: { url: row.url },
+          }),
+        );
+      });
+      return secret;
     },
 
     async remove(viewer: SignedInViewer, request: RequestInfo, id: string): Promise<WebhookEndpoint> {
