@@ -36,7 +36,9 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
         pollingIntervalSeconds: config.JOB_POLL_SECONDS,
         maxConnections: Math.max(2, Math.min(10, config.WORKER_CONCURRENCY + 2)),
         // Only workers send what schedules owe (retention, storage clean-up).
-        schedule: config.RUN_WORKER && (config.RETENTION_CRON !== "off" || config.STORAGE_CLEANUP_CRON !== "off"),
+        schedule:
+          config.RUN_WORKER &&
+          [config.RETENTION_CRON, config.STORAGE_CLEANUP_CRON, config.ACCOUNT_PURGE_CRON].some((c) => c !== "off"),
         cronSeconds: config.JOB_CRON_SECONDS,
       });
       pending.then(
