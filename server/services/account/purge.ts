@@ -74,7 +74,6 @@ async function anonymise(tx: Prisma.TransactionClient, userId: string) {
       api_key_id = CASE WHEN api_key_id IN (SELECT id FROM api_keys WHERE user_id = ${userId}::uuid) THEN NULL ELSE api_key_id END
     WHERE user_id = ${userId}::uuid OR api_key_id IN (SELECT id FROM api_keys WHERE user_id = ${userId}::uuid)`;
   await tx.retentionPolicy.updateMany({ where: { updatedById: userId }, data: { updatedById: null } });
-  await tx.memoryVersion.deleteMany({ where: { userId } });
 }
 
 export function createPurge(deps: {
@@ -104,6 +103,8 @@ export function createPurge(deps: {
         await removeFileRows(tx, doomed);
         await anonymise(tx, userId);
         await tx.user.delete({ where: { id: userId } });
+        // After the user row: the memories' cascade bumps the version row again (its trigger).
+        await tx.memoryVersion.deleteMany({ where: { userId } });
         let tenantsDeleted = 0;
         for (const tenantId of tenantIds) {
           const mine = doomed.filter((f) => f.tenantId === tenantId);
