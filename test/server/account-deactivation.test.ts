@@ -99,6 +99,10 @@ describe(`deactivating members (${dbKind})`, () => {
     expect(codeOf(await exec(DEACTIVATE, { id: other.id }))).toBe("UNAUTHENTICATED");
     const memberKey = await createApiKey(exec, member, ["READ_PROFILE"]);
     expect(codeOf(await exec(DEACTIVATE, { id: other.id }, memberKey))).toBe("FORBIDDEN");
+    // The admin's own key without the admin scope is not the admin.
+    const plainKey = await createApiKey(exec, admin, ["READ_PROFILE", "WRITE_PROFILE"]);
+    expect(codeOf(await exec(DEACTIVATE, { id: other.id }, plainKey))).toBe("FORBIDDEN");
+    expect(codeOf(await exec(REACTIVATE, { id: other.id }, member.token))).toBe("FORBIDDEN");
     for (const u of [admin, member, other, stranger])
       expect((await ok(exec, `{ me { id } }`, {}, u.token)).me.id).toBe(u.id);
   });

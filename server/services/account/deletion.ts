@@ -49,16 +49,17 @@ export async function lockTenants(tx: Tx, tenantIds: readonly string[]) {
 /** Members of `tenantId` today other than `userId` (not deleted), and how many of them are active admins. */
 export async function othersIn(tx: Tx, tenantId: string, userId: string, day = todayUtc()) {
   const base = { id: { not: userId }, deletedAt: null } satisfies Prisma.UserWhereInput;
-  const [members, admins] = await Promise.all([
-    tx.user.count({ where: { ...base, roleAssignments: { some: { tenantId, ...inEffectOn(day) } } } }),
-    tx.user.count({
-      where: {
-        ...base,
-        NOT: { profile: { isActive: false } },
-        roleAssignments: { some: { tenantId, role: { in: [...ADMIN_ROLES] }, ...inEffectOn(day) } },
-      },
-    }),
-  ]);
+  // One after the other: statements of one interactive transaction share its connection.
+  const members = await tx.user.count({
+    where: { ...base, roleAssignments: { some: { tenantId, ...inEffectOn(day) } } },
+  });
+  const admins = await tx.user.count({
+    where: {
+      ...base,
+      NOT: { profile: { isActive: false } },
+      roleAssignments: { some: { tenantId, role: { in: [...ADMIN_ROLES] }, ...inEffectOn(day) } },
+    },
+  });
   return { members, admins };
 }
 
