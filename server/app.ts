@@ -342,6 +342,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await startRetentionJobs(services.jobs, services.retention, config);
         await services.workspaces.startWorker();
         await services.notifications.startWorker();
+        await services.account.purge.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;

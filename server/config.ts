@@ -238,6 +238,13 @@ const schema = z
       .string()
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
       .default("41 3 * * *"),
+    /** Days a deleted account waits before its purge; within them the user may cancel the deletion. */
+    ACCOUNT_DELETION_GRACE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** When the purge of deleted accounts past their grace period runs (cron, UTC); `off`: only when queued. */
+    ACCOUNT_PURGE_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
+      .default("23 * * * *"),
     /** Webhook endpoints may be private or loopback addresses; default: outside production only. */
     WEBHOOK_ALLOW_PRIVATE: bool.optional(),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),

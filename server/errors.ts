@@ -15,6 +15,12 @@ export type ErrorCode =
   | "EMAIL_NOT_VERIFIED"
   /** The tenant requires a second factor and the viewer has none yet: only enrolment is open. */
   | "MFA_ENROLLMENT_REQUIRED"
+  /** The action would leave a tenant with members but no admin: appoint another admin first. */
+  | "LAST_ADMIN"
+  /** A tenant admin deactivated this account: it cannot sign in (told only to whoever gave the right password). */
+  | "ACCOUNT_DEACTIVATED"
+  /** The account is deleted and waits for its purge: only cancelAccountDeletion opens it again. */
+  | "ACCOUNT_PENDING_DELETION"
   /** Depth, breadth, cost, aliases, tokens, directives or subscriptions over their limit. */
   | "QUERY_TOO_COMPLEX"
   | "PAYLOAD_TOO_LARGE";

@@ -19,6 +19,7 @@ import { VerifyEmailBanner } from "./screens/account/EmailVerification.tsx";
 import { ForgotPasswordScreen } from "./screens/account/ForgotPassword.tsx";
 import { RequiredEnrolmentScreen } from "./screens/account/RequiredEnrolment.tsx";
 import { ResetPasswordScreen } from "./screens/account/ResetPassword.tsx";
+import { RestoreAccountScreen } from "./screens/account/RestoreAccount.tsx";
 import { VerifyEmailScreen } from "./screens/account/VerifyEmail.tsx";
 import { AdminScreen } from "./screens/admin/AdminScreen.tsx";
 import { AgentsScreen } from "./screens/agents/AgentsScreen.tsx";
@@ -91,6 +92,7 @@ const PUBLIC_SCREENS: Record<string, (() => ReactNode) | undefined> = {
   "/forgot-password": ForgotPasswordScreen,
   "/reset-password": ResetPasswordScreen,
   "/verify-email": VerifyEmailScreen,
+  "/restore-account": RestoreAccountScreen,
   "/dev/mail": DevMailScreen,
 };
 

@@ -35,10 +35,16 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
         superviseIntervalSeconds: config.JOB_SUPERVISE_SECONDS,
         pollingIntervalSeconds: config.JOB_POLL_SECONDS,
         maxConnections: Math.max(2, Math.min(10, config.WORKER_CONCURRENCY + 2)),
-        // Only workers send what schedules owe (retention, storage clean-up, the webhook sweep).
+        // Only workers send what schedules owe (retention, storage clean-up, the webhook sweep,
+        // the purge of deleted accounts).
         schedule:
           config.RUN_WORKER &&
-          [config.RETENTION_CRON, config.STORAGE_CLEANUP_CRON, config.WEBHOOK_SWEEP_CRON].some((c) => c !== "off"),
+          [
+            config.RETENTION_CRON,
+            config.STORAGE_CLEANUP_CRON,
+            config.WEBHOOK_SWEEP_CRON,
+            config.ACCOUNT_PURGE_CRON,
+          ].some((c) => c !== "off"),
         cronSeconds: config.JOB_CRON_SECONDS,
       });
       pending.then(

@@ -61,6 +61,14 @@ export const SESSION_ONLY = { session: true } as const satisfies Scopes;
 export const TENANT_ADMIN = { tenantAdmin: true } as const satisfies Scopes;
 /** Tenant admins in an interactive session: changes to how the tenant's members sign in. */
 export const TENANT_ADMIN_SESSION: Scopes = { $all: { session: true, tenantAdmin: true } };
+/**
+ * Deleting one's own account, and what it answers (the purge date): the user, from an interactive
+ * session (an API key never deletes its owner). Taking it back (cancelAccountDeletion) is public:
+ * no session is left, and it asks for the email, password and second factor instead.
+ */
+export const ACCOUNT_DELETION = SESSION_ONLY;
+/** Deactivating and reactivating members: the tenant's admins (a key needs the `admin` scope), as assignRole. */
+export const MEMBER_STATUS = TENANT_ADMIN;
 /** A user's account state (email verified, second factor): the user and their tenant's admins. */
 export const accountStateOf = (user: { id: string }): Scopes => ({ $any: { self: user.id, tenantAdmin: true } });
 

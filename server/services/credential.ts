@@ -13,7 +13,7 @@ export interface Credential {
   /** Sessions: lastSeenAt; API keys: lastUsedAt. */
   lastSeenAt: Date | null;
   scopes: string[];
-  /** Roles in effect today (UTC) in the credential's tenant; none for a deleted user. */
+  /** Roles in effect today (UTC) in the credential's tenant; none for a deleted or deactivated user. */
   roles: Role[];
   /** The tenant requires a second factor and the user has none yet (forced enrolment). */
   mfaPending: boolean;
@@ -45,6 +45,7 @@ export async function findCredential(
   const roles = Prisma.sql`ARRAY(
     SELECT DISTINCT r.role::text FROM role_assignments r JOIN users u ON u.id = r.user_id
     WHERE r.user_id = c.user_id AND r.tenant_id = c.tenant_id AND u.deleted_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.id AND NOT p.is_active)
       AND r.effective_from <= ${today}::date AND (r.effective_to IS NULL OR r.effective_to >= ${today}::date)
   ) AS roles,
   (SELECT t.require_mfa AND u.totp_enabled_at IS NULL FROM tenants t, users u

@@ -50,6 +50,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
   const sessions = createSessionService(db.prisma, pubsub, {
     sessionTtlHours: config.SESSION_TTL_HOURS,
     passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
+    deletionGraceDays: config.ACCOUNT_DELETION_GRACE_DAYS,
     throttle,
   });
   const files = createFileService({ config, prisma: db.prisma, storage, logger, jobs });
@@ -78,7 +79,17 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
     notifications: createNotificationService({ config, prisma: db.prisma, pubsub, jobs, mailer, logger }),
-    account: createAccountService({ prisma: db.prisma, pubsub, mailer, config, throttle, sessions }),
+    account: createAccountService({
+      prisma: db.prisma,
+      pubsub,
+      mailer,
+      config,
+      throttle,
+      sessions,
+      files,
+      jobs,
+      logger,
+    }),
   };
 }
 

@@ -6,6 +6,7 @@ import { changeOf, publishChange, transact } from "../live/changes.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { API_SCOPES, inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
+import { deactivated, pendingDeletion, purgeAfter } from "./account/grace.ts";
 import { issueToken, TOKEN_TTL_MS } from "./account/tokens.ts";
 import { audit } from "./audit.ts";
 import { findCredential } from "./credential.ts";
@@ -21,6 +22,8 @@ export interface SessionOptions {
   sessionTtlHours: number;
   throttle: ThrottleOptions;
   passwordCost: PasswordCost;
+  /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits for its purge. */
+  deletionGraceDays: number;
 }
 
 export interface UtmInput {
@@ -30,13 +33,13 @@ export interface UtmInput {
   utmCampaign?: string | null;
 }
 
-/** Roles of a user in a tenant that are in effect on `day`; a deleted user has none. */
+/** Roles of a user in a tenant that are in effect on `day`; a deleted or deactivated user has none. */
 export async function rolesInEffect(prisma: PrismaClient, userId: string, tenantId: string, day = todayUtc()) {
   const rows = await prisma.roleAssignment.findMany({
     where: {
       userId,
       tenantId,
-      user: { deletedAt: null },
+      user: { deletedAt: null, NOT: { profile: { isActive: false } } },
       ...inEffectOn(day),
     },
     select: { role: true },
@@ -90,6 +93,11 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
     metadata: Prisma.InputJsonValue = {},
   ) {
     return transact(prisma, async (tx, note) => {
+      // Every factor may have been checked before the account was deleted or deactivated (a
+      // challenge answered afterwards): no session for it.
+      const who = await tx.user.findUniqueOrThrow({ where: { id: userId }, include: { profile: true } });
+      if (who.deletedAt) throw unauthenticated("Email or password is incorrect.");
+      if (who.profile && !who.profile.isActive) throw deactivated();
       const { token, session } = await openSession(tx, userId, tenantId, request, utm);
       note(changeOf("Session", "create", session));
       note(
@@ -253,8 +261,17 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
     ) {
       const email = input.email.trim().toLowerCase();
       await throttle.beforeSignIn(email, request);
-      const user = await prisma.user.findUnique({ where: { email } });
-      const ok = await passwords.verify(user && !user.deletedAt ? user.passwordHash : null, input.password);
+      const user = await prisma.user.findUnique({
+        where: { email },
+        include: { profile: { select: { isActive: true } } },
+      });
+      const ok = await passwords.verify(user ? user.passwordHash : null, input.password);
+      // A deleted account in its grace period: whoever knows the password is told so (and how long
+      // is left), and only cancelAccountDeletion opens it again (account/deletion.ts).
+      if (user && ok && user.deletedAt) {
+        await throttle.signInSucceeded(email, request);
+        throw pendingDeletion(purgeAfter(user.deletedAt, options.deletionGraceDays));
+      }
       const memberships =
         user && ok
           ? await prisma.roleAssignment.findMany({
@@ -289,6 +306,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
       }
       await throttle.signInSucceeded(email, request);
       // Told only to whoever knows the password, so it reveals nothing about who has an account.
+      if (user.profile && !user.profile.isActive) throw deactivated();
       if (membership.tenant.requireEmailVerification && !user.emailVerifiedAt)
         throw new AppError("EMAIL_NOT_VERIFIED", "Verify your email address before signing in.");
       // A second factor is enrolled: no session yet, only a short-lived challenge (account/mfa.ts).

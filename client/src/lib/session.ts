@@ -54,6 +54,10 @@ export const session = {
   beginSignOut() {
     signingOut = true;
   },
+  /** The sign-out did not happen after all (a refused account deletion): report endings again. */
+  abortSignOut() {
+    signingOut = false;
+  },
   takeEndedReason(): string | null {
     const r = endedReason;
     endedReason = null;

@@ -11,6 +11,7 @@ import { TableScroll } from "../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 import { ChangePasswordSection } from "./account/ChangePassword.tsx";
+import { DeleteAccountSection } from "./account/DeleteAccount.tsx";
 import { TwoFactorSection } from "./account/TwoFactor.tsx";
 
 const SessionsQuery = graphql(`
@@ -126,6 +127,7 @@ export function SecurityScreen() {
       <ChangePasswordSection />
       <TwoFactorSection />
       <ApiKeys />
+      <DeleteAccountSection />
     </section>
   );
 }

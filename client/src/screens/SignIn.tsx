@@ -3,7 +3,7 @@ import { useMutation } from "urql";
 import { graphql } from "../../gql/index.ts";
 import { TextField } from "../components/Field.tsx";
 import { FormStatus } from "../components/status.tsx";
-import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
+import { errorCode, fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { attributionFrom, safeNext } from "../lib/next.ts";
 import { Link, navigate, useSearchParam } from "../lib/router.tsx";
 import { session } from "../lib/session.ts";
@@ -27,6 +27,8 @@ const SignInMutation = graphql(`
 export function SignInScreen() {
   const next = safeNext(useSearchParam("next"));
   const [ended] = useState(() => session.takeEndedReason());
+  const deleted = useSearchParam("deleted");
+  const workspaceToo = useSearchParam("workspace") === "1";
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [tenantSlug, setTenantSlug] = useState("");
@@ -58,6 +60,13 @@ export function SignInScreen() {
       {ended && (
         <div className="notice info" role="status">
           {ended}
+        </div>
+      )}
+      {deleted && !Number.isNaN(Date.parse(deleted)) && (
+        <div className="notice info" role="status">
+          Your account was deleted and is removed for good on {new Date(deleted).toLocaleString()}
+          {workspaceToo ? ", with its workspace" : ""}. Changed your mind?{" "}
+          <Link to="/restore-account">Cancel the deletion</Link>.
         </div>
       )}
       <form onSubmit={submit} noValidate={false}>
@@ -96,12 +105,20 @@ export function SignInScreen() {
           />
         </details>
         <FormStatus error={formErrorMessage(result.error)} />
+        {errorCode(result.error) === "ACCOUNT_PENDING_DELETION" && (
+          <p>
+            <Link to="/restore-account">Cancel the deletion</Link>
+          </p>
+        )}
         <button type="submit" className="primary" disabled={result.fetching}>
           {result.fetching ? "Signing in…" : "Sign in"}
         </button>
       </form>
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
+      <p>
+        <Link to="/restore-account">Deleted your account and changed your mind?</Link>
       </p>
       <p>
         New here?{" "}

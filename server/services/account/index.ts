@@ -2,13 +2,19 @@
 // change (passwords.ts); multi-factor sign-in lives in mfa.ts.
 import type { Config } from "../../config.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { Jobs } from "../../jobs/jobs.ts";
+import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
+import type { FileService } from "../files/index.ts";
 import type { SessionService } from "../sessions.ts";
 import { createThrottle, type ThrottleOptions } from "../throttle.ts";
+import { createDeactivation } from "./deactivation.ts";
+import { createDeletionFlows } from "./deletion.ts";
 import type { Mailer } from "./mail.ts";
 import { createMfaFlows } from "./mfa.ts";
 import { createPasswordFlows } from "./passwords.ts";
 import { updatePrivacyPreferences } from "./privacy.ts";
+import { createPurge } from "./purge.ts";
 import { createSecretBox } from "./secret-box.ts";
 import { updateTenantSecurity } from "./tenant-security.ts";
 
@@ -19,13 +25,26 @@ export interface AccountDeps {
   config: Config;
   throttle: ThrottleOptions;
   sessions: SessionService;
+  files: FileService;
+  jobs: Jobs;
+  logger: Logger;
 }
 
 export function createAccountService(deps: AccountDeps) {
   const throttle = createThrottle(deps.prisma, deps.throttle);
+  const mfa = createMfaFlows({ ...deps, throttle, box: createSecretBox(deps.config.totpKey) });
   return {
     ...createPasswordFlows({ ...deps, throttle, passwords: deps.sessions.passwords }),
-    ...createMfaFlows({ ...deps, throttle, box: createSecretBox(deps.config.totpKey) }),
+    ...mfa,
+    ...createDeletionFlows({
+      ...deps,
+      throttle,
+      passwords: deps.sessions.passwords,
+      verifySecondFactor: mfa.verifySecondFactor,
+    }),
+    ...createDeactivation(deps.prisma, deps.pubsub),
+    /** The purge of deleted accounts past their grace period (the durable job, or `purge.run({ now })`). */
+    purge: createPurge(deps),
     updatePrivacyPreferences: (
       ...args: Parameters<typeof updatePrivacyPreferences> extends [unknown, ...infer R] ? R : never
     ) => updatePrivacyPreferences(deps.prisma, ...args),

@@ -178,6 +178,13 @@ export function createMfaFlows({ prisma, sessions, throttle, box }: MfaDeps) {
       return sessions.startSession(spent.userId, spent.tenantId, request, undefined, { mfa: true });
     },
 
+    /**
+     * Checks a fresh TOTP or recovery code of `userId` for an action that needs one (deleting the
+     * account): the same throttle and replay rule as sign-in; BAD_USER_INPUT (field `code`) when wrong.
+     */
+    verifySecondFactor: (userId: string, code: string, request: RequestInfo) =>
+      checkCode(userId, code, request, true).then(() => true),
+
     async recoveryCodesLeft(userId: string) {
       return prisma.recoveryCode.count({ where: { userId, usedAt: null } });
     },

@@ -6,6 +6,7 @@ import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { TableScroll } from "../../components/TableScroll.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
+import { MemberMenu } from "./MemberMenu.tsx";
 import { AssignRoleMutation, MembersQuery } from "./queries.ts";
 import { RoleSelect } from "./RoleSelect.tsx";
 
@@ -52,6 +53,10 @@ export function Members() {
                     <th scope="col">Member</th>
                     <th scope="col">Roles (effective dates)</th>
                     <th scope="col">Last sign-in</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -75,6 +80,14 @@ export function Members() {
                         </ul>
                       </td>
                       <td>{m.lastSignInAt ? f.dateTime(m.lastSignInAt) : "Never"}</td>
+                      <td>{m.profile?.isActive === false ? <span className="badge">Deactivated</span> : "Active"}</td>
+                      <td>
+                        {m.id !== result.data?.me?.id && (
+                          <MemberMenu
+                            member={{ id: m.id, displayName: m.displayName, isActive: m.profile?.isActive !== false }}
+                          />
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

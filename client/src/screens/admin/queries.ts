@@ -16,6 +16,9 @@ export const MembersQuery = graphql(`
               displayName
               email
               lastSignInAt
+              profile {
+                isActive
+              }
               roles {
                 id
                 role
@@ -44,6 +47,28 @@ export const AssignRoleMutation = graphql(`
       isActing
       user {
         id
+      }
+    }
+  }
+`);
+
+export const DeactivateMemberMutation = graphql(`
+  mutation DeactivateMember($userId: ID!) {
+    deactivateMember(userId: $userId) {
+      id
+      profile {
+        isActive
+      }
+    }
+  }
+`);
+
+export const ReactivateMemberMutation = graphql(`
+  mutation ReactivateMember($userId: ID!) {
+    reactivateMember(userId: $userId) {
+      id
+      profile {
+        isActive
       }
     }
   }
