@@ -75,12 +75,6 @@ async function seed(user: TestUser) {
   await ok(exec, `mutation($a: ID!) { addAgent(agentId: $a) { id } }`, { a: agentId }, user.token);
   await ok(
     exec,
-    `mutation($i: ID!) { setFavorite(itemType: "agent", itemId: $i, favorite: true) }`,
-    { i: agentId },
-    user.token,
-  );
-  await ok(
-    exec,
     `mutation($i: ID!) { rate(itemType: "agent", itemId: $i, rating: 5) { id } }`,
     { i: agentId },
     user.token,
@@ -119,6 +113,7 @@ async function seed(user: TestUser) {
   ).confirmTotp;
   const { userId, tenantId } = user;
   const p = app.db.prisma;
+  await p.favorite.create({ data: { userId, tenantId, itemType: "agent", itemId: dbId(agentId) } });
   await p.usageLog.create({ data: { userId, tenantId, provider: "test", model: "m", tokensUsed: 7 } });
   await p.notification.create({
     data: { userId, tenantId, kind: "analysis_finished", title: "Done", body: "b", dedupeKey: "export-test" },
