@@ -12,7 +12,7 @@ import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
 import { createDevMailHandler } from "./http/dev-mail.ts";
-import { createDownloadHandler } from "./http/downloads.ts";
+import { createDownloadHandler, createExportDownloadHandler } from "./http/downloads.ts";
 import {
   armorPlugin,
   clientAddress,
@@ -204,6 +204,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     secret: config.fileUrlSecret,
     logger,
   });
+  const exportDownload = createExportDownloadHandler({
+    prisma: db.prisma,
+    storage: services.files.storage,
+    secret: config.fileUrlSecret,
+    logger,
+  });
   const devMail = createDevMailHandler(services.mailer, db.prisma);
   const serveClient = config.SERVE_CLIENT && existsSync(clientDist) ? createClientHandler(clientDist, config) : null;
 
@@ -218,8 +224,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }
     if (metrics.handle(req, res)) return;
     if (devMail(req, res)) return;
-    if (url.startsWith("/files/")) {
-      download(req, res).catch((err) => {
+    if (url.startsWith("/files/") || url.startsWith("/exports/")) {
+      (url.startsWith("/files/") ? download : exportDownload)(req, res).catch((err) => {
         logger.error({ err }, "download failed");
         if (!res.headersSent) json(res, 500, { error: "internal error" });
         else res.destroy();
@@ -343,6 +349,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await services.workspaces.startWorker();
         await services.notifications.startWorker();
         await services.account.purge.startWorker();
+        await services.exports.startWorker();
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;
@@ -365,6 +372,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
+      services.exports.interrupt();
       services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();

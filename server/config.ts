@@ -245,6 +245,15 @@ const schema = z
       .string()
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron expression or off")
       .default("23 * * * *"),
+    /** How long a finished data export can be downloaded; then the storage clean-up removes it. */
+    EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(72),
+    /** Data exports one user may start per 24 hours (one runs at a time in any case). */
+    EXPORT_MAX_PER_DAY: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Job queue of data exports; separate names keep separate fleets apart on one database. */
+    EXPORT_QUEUE: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+      .default("data-export"),
     /** Webhook endpoints may be private or loopback addresses; default: outside production only. */
     WEBHOOK_ALLOW_PRIVATE: bool.optional(),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),

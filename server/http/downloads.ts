@@ -72,3 +72,59 @@ export function createDownloadHandler(deps: {
     }
   };
 }
+
+/**
+ * GET /exports/<id>?expires=…&signature=… : a data export's JSON document, signed like a file's
+ * download (only its owner can have the URL made: DataExport's rule). Past the export's own expiry
+ * it is refused like an expired link, even before the clean-up has removed it.
+ */
+export function createExportDownloadHandler(deps: {
+  prisma: PrismaClient;
+  storage: Storage;
+  secret: string;
+  logger: Logger;
+}) {
+  const { prisma, storage, secret, logger } = deps;
+  const refuse = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+    res.end(message);
+  };
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return refuse(res, 405, "method not allowed");
+    }
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const now = Date.now();
+    const verdict = verifySigned(secret, url, now, "export");
+    if (!verdict.ok) {
+      logger.info({ event: "security", kind: "download_refused", reason: verdict.reason }, "export download refused");
+      return refuse(res, 403, verdict.reason === "expired" ? "this link has expired" : "invalid link");
+    }
+    const row = await prisma.dataExport.findUnique({
+      where: { id: verdict.fileId },
+      select: { status: true, storageKey: true, expiresAt: true, createdAt: true },
+    });
+    if (row?.expiresAt && row.expiresAt.getTime() <= now) return refuse(res, 403, "this export has expired");
+    const object = row?.status === "ready" && row.storageKey ? await storage.get(row.storageKey) : null;
+    if (!row || !object) return refuse(res, 404, "not found");
+    const name = `userplane-export-${row.createdAt.toISOString().slice(0, 10)}.json`;
+    res.writeHead(200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(object.size),
+      "content-disposition": contentDisposition(name, { type: "attachment" }),
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+      "cache-control": "private, no-store",
+    });
+    if (req.method === "HEAD") {
+      object.body.destroy();
+      return void res.end();
+    }
+    try {
+      await pipeline(object.body, res);
+    } catch (err) {
+      logger.warn({ err, exportId: verdict.fileId }, "export download interrupted");
+    }
+  };
+}

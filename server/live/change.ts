@@ -23,7 +23,8 @@ export type LiveType =
   | "WebhookEndpoint"
   | "WebhookDelivery"
   | "Conversation"
-  | "Message";
+  | "Message"
+  | "DataExport";
 
 export interface Change {
   type: LiveType;

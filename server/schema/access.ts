@@ -123,6 +123,8 @@ export const access = {
   /** Conversations and their messages are their owner's alone (no admin, no sharing). */
   Conversation: rule<{ userId: string }>({ apiScope: "read:conversations" }, (c) => owner(c.userId)),
   Message: rule<{ userId: string }>({ apiScope: "read:conversations" }, (m) => owner(m.userId)),
+  /** A data export (and its download URL): its owner alone, from an interactive session; no admin, no API key. */
+  DataExport: rule(SESSION_ONLY, (e: { userId: string }) => owner(e.userId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

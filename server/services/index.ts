@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { createExportService } from "./account/export.ts";
 import { createAccountService } from "./account/index.ts";
 import { createMailer } from "./account/mail.ts";
 import { createAnalysisService } from "./analysis/index.ts";
@@ -79,6 +80,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     membership: createMembershipService(db.prisma, pubsub),
     mailer,
     notifications: createNotificationService({ config, prisma: db.prisma, pubsub, jobs, mailer, logger }),
+    exports: createExportService({ config, prisma: db.prisma, storage, logger, jobs }),
     account: createAccountService({
       prisma: db.prisma,
       pubsub,

@@ -1,6 +1,8 @@
 // The account lifecycle in a browser: forgot password -> the reset link from the dev outbox ->
 // a new password -> sign-in with a TOTP code. The account and its second factor are set up over
-// GraphQL first (the Security screen's set-up is the same mutations).
+// GraphQL first (the Security screen's set-up is the same mutations). Then, signed in, the user
+// exports their data from the profile screen and downloads the document.
+import { readFile } from "node:fs/promises";
 import { Secret, TOTP } from "otpauth";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +95,24 @@ describe("forgot password, reset, sign-in with TOTP", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     expect(new URL(page.url()).pathname).not.toBe("/signin");
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("export my data", () => {
+  it("starts an export on the profile screen, follows it live and downloads the JSON", async () => {
+    // Signed in by the test above.
+    await page.getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("heading", { name: "Export my data" }).waitFor();
+    await page.getByRole("button", { name: "Export my data" }).click();
+    const download = page.getByRole("button", { name: "Download export" });
+    await download.waitFor({ timeout: 120_000 });
+    const [file] = await Promise.all([page.waitForEvent("download"), download.click()]);
+    expect(file.suggestedFilename()).toMatch(/^userplane-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const saved = await file.path();
+    const doc = JSON.parse(await readFile(saved, "utf8"));
+    expect(doc.account.email).toBe(email);
+    expect(JSON.stringify(doc)).not.toContain("passwordHash");
     expect(pageErrors).toEqual([]);
   });
 });

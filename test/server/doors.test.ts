@@ -76,6 +76,7 @@ const LISTS: Record<string, string[]> = {
   ],
   Conversation: [`{ conversations(first: 100) { edges { node { id } } } }`],
   Message: [`{ conversations(first: 10) { edges { node { messages(first: 10) { edges { node { id } } } } } } }`],
+  DataExport: [`{ myDataExports(first: 100) { edges { node { id } } } }`],
 };
 
 const nodeTypes = () =>
@@ -223,6 +224,8 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
         owner.token,
       )
     ).postMessage.id;
+    // Queued (this app runs no worker): the rule is the same in every state.
+    rows.DataExport = (await ok(exec, `mutation { exportMyData { id } }`, {}, owner.token)).exportMyData.id;
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;

@@ -6,6 +6,7 @@ import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
 import { AvatarSection } from "./account/AvatarSection.tsx";
+import { DataExportSection } from "./account/DataExport.tsx";
 import { PrivacySection } from "./account/Privacy.tsx";
 
 /** What the profile form reads and what saving it answers with, so the cache updates every screen. */
@@ -128,6 +129,7 @@ export function ProfileScreen() {
         }
       </QueryState>
       <PrivacySection />
+      <DataExportSection />
     </section>
   );
 }

@@ -1,8 +1,8 @@
-import type { Db } from "pg-boss";
 import type { Config } from "../../config.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
-import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import type { AnalysisRun, ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
+import { transactionDb } from "../../jobs/prisma-db.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
@@ -30,15 +30,6 @@ export interface AnalysisDeps {
 
 interface RunJob {
   runId: string;
-}
-
-/** pg-boss's insert, run on the caller's Prisma transaction: the run and its job commit together. */
-function transactionDb(tx: Prisma.TransactionClient): Db {
-  return {
-    async executeSql(text, values) {
-      return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...(values ?? [])) };
-    },
-  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

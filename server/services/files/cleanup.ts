@@ -2,9 +2,11 @@
 // removal failed, a workspace or user deleted with its rows) are removed; rows whose object is gone
 // are removed too, with their bytes taken off the tenant's storage level, and each tenant's admins
 // find the count in the audit log. Anything younger than the grace period is left alone: an
-// upload writes its object before its row, and may be between the two.
+// upload writes its object before its row, and may be between the two. Data exports past their
+// expiry go first, document and row (account/export-purge.ts).
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../logger.ts";
+import { purgeExpiredExports } from "../account/export-purge.ts";
 import { audit } from "../audit.ts";
 import { isStorageKey, type Storage } from "./storage.ts";
 
@@ -13,6 +15,8 @@ export interface CleanupReport {
   orphansRemoved: number;
   orphanBytes: number;
   missingRemoved: number;
+  /** Data exports past their expiry, removed with their documents. */
+  exportsExpired: number;
 }
 
 const BATCH = 500;
@@ -24,16 +28,24 @@ export async function cleanStorage(
   o: { graceMinutes: number; now?: Date },
 ): Promise<CleanupReport> {
   const cutoff = new Date((o.now ?? new Date()).getTime() - o.graceMinutes * 60_000);
-  const report: CleanupReport = { objectsScanned: 0, orphansRemoved: 0, orphanBytes: 0, missingRemoved: 0 };
+  const report: CleanupReport = {
+    objectsScanned: 0,
+    orphansRemoved: 0,
+    orphanBytes: 0,
+    missingRemoved: 0,
+    exportsExpired: await purgeExpiredExports(prisma, storage, o.now ?? new Date()),
+  };
   const seen = new Set<string>();
 
   let batch: { key: string; size: number; modifiedAt: Date }[] = [];
   const flush = async () => {
-    const rows = await prisma.file.findMany({
-      where: { storageKey: { in: batch.map((b) => b.key) } },
-      select: { storageKey: true },
-    });
-    const known = new Set(rows.map((r) => r.storageKey));
+    const keys = batch.map((b) => b.key);
+    const [rows, exports] = await Promise.all([
+      prisma.file.findMany({ where: { storageKey: { in: keys } }, select: { storageKey: true } }),
+      prisma.dataExport.findMany({ where: { storageKey: { in: keys } }, select: { storageKey: true } }),
+    ]);
+    // A data export's document has its row in data_exports, not in files.
+    const known = new Set([...rows, ...exports].map((r) => r.storageKey));
     for (const obj of batch)
       if (!known.has(obj.key) && obj.modifiedAt < cutoff) {
         await storage.delete(obj.key);
