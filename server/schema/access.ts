@@ -115,6 +115,11 @@ export const access = {
   /** Conversations and their messages are their owner's alone (no admin, no sharing). */
   Conversation: rule<{ userId: string }>({ apiScope: "read:conversations" }, (c) => owner(c.userId)),
   Message: rule<{ userId: string }>({ apiScope: "read:conversations" }, (m) => owner(m.userId)),
+  /**
+   * The privacy transparency log: its subject alone, in a session. Not the tenant's admins (whose
+   * reads it records), and no API key scope opens it: deny by default.
+   */
+  DataAccessEntry: rule(SESSION_ONLY, (e: { subjectUserId: string }) => owner(e.subjectUserId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

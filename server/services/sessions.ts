@@ -340,6 +340,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           userId: viewer.userId,
           resource: "Session",
           resourceId: sessionId,
+          subjectUserId: s.userId,
           request,
         }),
       );
