@@ -27,7 +27,7 @@ const app = await buildApp(
 const exec = executor(app);
 const admin = await createOwner(exec, "Admin");
 const members: TestUser[] = [];
-for (let i = 0; i < 5; i++) members.push(await createMember(exec, admin, `Member ${i}`));
+for (let i = 0; i < 5; i++) members.push(await createMember(exec, admin, `Member${i}`));
 await app.db.prisma.session.createMany({
   data: Array.from({ length: SESSIONS }, (_, i) => {
     const m = members[i % members.length] as TestUser;
