@@ -43,7 +43,7 @@ export interface AccessLogWriter {
   pending(): number;
 }
 
-/** What a database outage may hold in memory before the oldest entries are dropped (and logged). */
+/** What a database outage may hold in memory before new entries are dropped (and counted in the log). */
 const MAX_PENDING = 200_000;
 /** Rows per INSERT: one statement stays well under PostgreSQL's parameter limit. */
 const BATCH_ROWS = 1_000;
@@ -53,6 +53,7 @@ export function createAccessLog(prisma: PrismaClient, logger: Logger, options: {
   const seen = new WeakMap<object, Set<string>>();
   let chain: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
+  let dropped = 0;
 
   async function write(batch: AccessRead[]): Promise<void> {
     // Names as they are now, kept with the entry: a later rename or a deleted key does not change it.
@@ -76,6 +77,10 @@ export function createAccessLog(prisma: PrismaClient, logger: Logger, options: {
   }
 
   async function flushOnce(): Promise<void> {
+    if (dropped && queue.length < MAX_PENDING) {
+      logger.error({ dropped }, "access log: entries dropped while the queue was full");
+      dropped = 0;
+    }
     while (queue.length) {
       const batch = queue.slice(0, BATCH_ROWS);
       queue = queue.slice(batch.length);
@@ -101,8 +106,10 @@ export function createAccessLog(prisma: PrismaClient, logger: Logger, options: {
       if (keys.has(key)) return;
       keys.add(key);
       if (queue.length >= MAX_PENDING) {
-        queue.shift();
-        logger.error({ max: MAX_PENDING }, "access log: queue full (database unreachable?), oldest entry dropped");
+        // O(1) and logged once per outage: a full queue must not make every request slower.
+        if (dropped++ === 0)
+          logger.error({ max: MAX_PENDING }, "access log: queue full (database unreachable?), new entries dropped");
+        return;
       }
       queue.push({
         ...read,
