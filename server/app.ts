@@ -342,6 +342,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (sealedHooks) logger.info({ sealed: sealedHooks }, "sealed webhook secrets stored in plain text");
       await metrics.start();
       services.apiMeter.start();
+      services.accessLog.start();
       if (config.RUN_WORKER) {
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
@@ -369,6 +370,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       clearTimeout(timeout);
       // Every request has finished: what the meter counted is added before the database closes.
       await services.apiMeter.stop().catch((err: unknown) => logger.error({ err }, "api_calls not flushed"));
+      await services.accessLog
+        .stop()
+        .catch((err: unknown) =>
+          logger.error({ err, entries: services.accessLog.pending() }, "access log not flushed"),
+        );
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();

@@ -13,6 +13,7 @@ import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from ".
 import type { IncomingUpload } from "./http/multipart.ts";
 import { BoundedJSON, UploadScalar } from "./scalars.ts";
 import "./input-errors.ts";
+import "./access-log-plugin.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
@@ -60,7 +61,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
+  // accessLog wraps the type rules scope-auth runs, so it comes first (outermost).
+  plugins: ["accessLog", ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
   complexity: {
     fieldComplexity,
     // Read per request from the context, so they follow configuration (LIMIT_* variables).

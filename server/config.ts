@@ -113,6 +113,8 @@ const schema = z
     API_METER: bool.default(true),
     /** How often each instance adds its counted API calls to the database (and re-reads the quotas). */
     API_METER_FLUSH_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
+    /** How often the privacy transparency log's noted reads are written (and always on shutdown). */
+    ACCESS_LOG_FLUSH_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
     /** Bearer token that /metrics requires; long enough not to be guessed. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** Serve /metrics on this port (e.g. reachable only inside the cluster) instead of the main one. */

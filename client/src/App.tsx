@@ -14,6 +14,7 @@ import { useScrollRestoration } from "./lib/scroll.ts";
 import { session, useSessionToken } from "./lib/session.ts";
 import { createUrqlClient, type LiveConnection } from "./lib/urql.ts";
 import { ViewerQuery } from "./lib/viewer.ts";
+import { AccessLogScreen } from "./screens/account/AccessLog.tsx";
 import { DevMailScreen } from "./screens/account/DevMail.tsx";
 import { VerifyEmailBanner } from "./screens/account/EmailVerification.tsx";
 import { ForgotPasswordScreen } from "./screens/account/ForgotPassword.tsx";
@@ -105,6 +106,7 @@ const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: "/usage", label: "Usage & quotas" },
   { to: "/profile", label: "Profile" },
   { to: "/security", label: "Security" },
+  { to: "/access-log", label: "Data access" },
   { to: "/admin", label: "Admin", admin: true },
 ];
 
@@ -227,6 +229,8 @@ function Screen({ path, admin }: { path: string; admin: boolean }): ReactNode {
       return <ProfileScreen />;
     case "/security":
       return <SecurityScreen />;
+    case "/access-log":
+      return <AccessLogScreen />;
     case "/admin":
       return admin ? <AdminScreen /> : <ErrorNotice error="Only tenant admins can open the admin screen." />;
     case "/":

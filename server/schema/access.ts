@@ -125,6 +125,11 @@ export const access = {
   Message: rule<{ userId: string }>({ apiScope: "read:conversations" }, (m) => owner(m.userId)),
   /** A data export (and its download URL): its owner alone, from an interactive session; no admin, no API key. */
   DataExport: rule(SESSION_ONLY, (e: { userId: string }) => owner(e.userId)),
+  /**
+   * The privacy transparency log: its subject alone, in a session. Not the tenant's admins (whose
+   * reads it records), and no API key scope opens it: deny by default.
+   */
+  DataAccessEntry: rule(SESSION_ONLY, (e: { subjectUserId: string }) => owner(e.subjectUserId)),
   /** What a run found: its owner only. */
   AnalysisResult: rule({ apiScope: "analysis:read" }, (r: { userId: string }) => owner(r.userId)),
 };

@@ -21,6 +21,7 @@ import "./webhooks.ts";
 import "./conversations.ts";
 import "./lifecycle.ts";
 import "./exports.ts";
+import "./access-log.ts";
 
 // @live is in the schema (and the printed client/schema.graphql) so documents using it validate
 // and the client's codegen and cache know it; live/queries.ts runs it.

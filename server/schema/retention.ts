@@ -8,7 +8,7 @@ const RetentionKindEnum = builder.enumType("RetentionKind", {
   description:
     "A kind of data a tenant keeps for a number of days: ended sessions, memories (since last used), " +
     "finished analyses with their results, imported content, usage detail (rolled into monthly totals), " +
-    "audit entries, and conversations idle that long (with their messages).",
+    "audit entries, conversations idle that long (with their messages), and the access log (who read a member's data).",
   values: RETENTION_KINDS,
 });
 

@@ -10,6 +10,12 @@ export interface AuditEntry {
   userId?: string | null;
   resource?: string;
   resourceId?: string;
+  /**
+   * The user whose data the action changed, when someone else may act on it (an admin ending a
+   * member's role or session): the entry then shows in that user's myDataAccessLog (unless they
+   * are the actor themselves).
+   */
+  subjectUserId?: string | null;
   metadata?: Prisma.InputJsonValue;
   request?: RequestInfo;
 }
@@ -26,6 +32,7 @@ export async function audit(tx: Tx, entry: AuditEntry): Promise<Change> {
       userId: entry.userId ?? null,
       resource: entry.resource ?? null,
       resourceId: entry.resourceId ?? null,
+      subjectUserId: entry.subjectUserId ?? null,
       metadata: entry.metadata ?? {},
       ipAddress: entry.request?.ip ?? null,
       userAgent: entry.request?.userAgent ?? null,

@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { createAccessLog } from "./access-log.ts";
 import { createExportService } from "./account/export.ts";
 import { createAccountService } from "./account/index.ts";
 import { createMailer } from "./account/mail.ts";
@@ -65,6 +66,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     jobs,
     conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex }),
     rateLimits,
+    accessLog: createAccessLog(db.prisma, logger, { flushMs: config.ACCESS_LOG_FLUSH_MS }),
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({
       config,

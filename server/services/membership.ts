@@ -82,6 +82,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
             action: "role.ended",
             resource: "RoleAssignment",
             resourceId: id,
+            subjectUserId: ra.userId,
             metadata: { target: ra.userId, role: ra.role },
           }),
         );
@@ -139,6 +140,7 @@ export function createMembershipService(prisma: PrismaClient, pubsub: PubSub) {
             action: "role.assigned",
             resource: "RoleAssignment",
             resourceId: assignment.id,
+            subjectUserId: input.userId,
             metadata: { target: input.userId, role: input.role },
           }),
         );

@@ -298,6 +298,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
           userId: viewer.userId,
           resource: "RateLimitConfig",
           resourceId: saved.id,
+          subjectUserId: saved.userId,
           metadata: { ...data },
         });
         return saved;
@@ -319,6 +320,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
           userId: viewer.userId,
           resource: "RateLimitConfig",
           resourceId: id,
+          subjectUserId: row.userId,
         });
       });
       cache.delete(viewer.tenantId);

@@ -20,6 +20,7 @@ export const RETENTION_KINDS = [
   "usage_detail",
   "audit_entries",
   "conversations",
+  "access_log",
 ] as const satisfies readonly RetentionKind[];
 
 /**
@@ -28,6 +29,7 @@ export const RETENTION_KINDS = [
  * expire or are pruned. Usage detail: each usage_logs row (its totals in usage_monthly/usage_daily stay).
  * Conversations: a conversation idle this long (no message since; archived or not) goes with its
  * messages (luminary: abandoned product sessions' threads after 30 days; here a year by default).
+ * Access log: the privacy transparency log (who read a member's data), a year like audit entries.
  */
 export const DEFAULT_RETENTION_DAYS: Record<RetentionKind, number | null> = {
   sessions: 30,
@@ -37,6 +39,7 @@ export const DEFAULT_RETENTION_DAYS: Record<RetentionKind, number | null> = {
   usage_detail: 90,
   audit_entries: 365,
   conversations: 365,
+  access_log: 365,
 };
 
 export interface RemovedCount {
@@ -127,6 +130,15 @@ async function passOver(
     SELECT count(*) AS n FROM messages WHERE conversation_id IN (${idle})`;
   add("conversations", "policy", await tx.$executeRaw`DELETE FROM conversations WHERE id IN (${idle})`);
   add("messages", "policy", messages?.n ?? 0);
+
+  // The transparency log is about its member: their shorter dataRetentionDays wins, as for their rows.
+  add(
+    "data_access_log",
+    "policy",
+    await tx.$executeRaw`
+      DELETE FROM data_access_log d WHERE d.tenant_id = ${tenantId}::uuid
+        AND d.created_at < ${cutoff(now, days.access_log, Prisma.sql`d.subject_user_id`)}`,
+  );
 
   // The tenant's security record: kept for the tenant's days, whatever one member prefers.
   if (days.audit_entries !== null)

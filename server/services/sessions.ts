@@ -358,6 +358,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
           userId: viewer.userId,
           resource: "Session",
           resourceId: sessionId,
+          subjectUserId: s.userId,
           request,
         }),
       );

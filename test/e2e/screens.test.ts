@@ -202,6 +202,7 @@ const SCREENS = [
   { path: "/profile", signedIn: true },
   { path: "/files", signedIn: true },
   { path: "/security", signedIn: true },
+  { path: "/access-log", signedIn: true },
   { path: "/notifications", signedIn: true },
   { path: "/admin", signedIn: true },
   ...["invites", "catalogue", "sessions", "quotas", "limits", "retention", "webhooks", "audit", "sign-in"].map((k) => ({

@@ -14,13 +14,13 @@ describe(`retention authorization (${dbKind})`, () => {
   it("lets the tenant's admin read and change policies and read runs, and no one else", async () => {
     const { admin, owner, member, other } = await world();
     const byAdmin = await ok(exec, POLICIES, {}, admin.token);
-    expect(byAdmin.retentionPolicies).toHaveLength(7);
+    expect(byAdmin.retentionPolicies).toHaveLength(8);
     expect((await ok(exec, SET, {}, admin.token)).setRetentionPolicy.keepDays).toBe(3);
     await app.services.retention.run({ tenantIds: [admin.tenantId] });
     const runs = await ok(exec, RUNS, {}, admin.token);
     expect(runs.retentionRuns.edges).toHaveLength(1);
     const adminKey = await apiKey(admin, ["admin"]);
-    expect((await ok(exec, POLICIES, {}, adminKey)).retentionPolicies).toHaveLength(7);
+    expect((await ok(exec, POLICIES, {}, adminKey)).retentionPolicies).toHaveLength(8);
 
     const ownerKey = await apiKey(owner, ["read:profile", "read:usage", "read:memories", "analysis:read"]);
     for (const token of [owner.token, member.token, ownerKey]) {

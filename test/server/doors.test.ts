@@ -4,6 +4,7 @@
 // fields shows it. The walk starts from the schema, so a new node type without a case here fails.
 import { isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownerFieldOf } from "../../server/access-log-plugin.ts";
 import type { App } from "../../server/app.ts";
 import { schema } from "../../server/schema/index.ts";
 import { API_SCOPES } from "../../server/viewer.ts";
@@ -13,6 +14,7 @@ import {
   createMember,
   createOwner,
   createTestApp,
+  dbId,
   dbKind,
   type Execute,
   executor,
@@ -77,6 +79,7 @@ const LISTS: Record<string, string[]> = {
   Conversation: [`{ conversations(first: 100) { edges { node { id } } } }`],
   Message: [`{ conversations(first: 10) { edges { node { messages(first: 10) { edges { node { id } } } } } } }`],
   DataExport: [`{ myDataExports(first: 100) { edges { node { id } } } }`],
+  DataAccessEntry: [`{ myDataAccessLog(first: 100) { edges { node { id } } } }`],
 };
 
 const nodeTypes = () =>
@@ -229,6 +232,12 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
     rows.AuditLog = (
       await ok(exec, `{ auditLog(first: 1) { edges { node { id } } } }`, {}, admin.token)
     ).auditLog.edges[0].node.id;
+    // The admin's read of the owner's sessions, as the owner's transparency log shows it.
+    await ok(exec, `{ sessions(allInTenant: true) { edges { node { id } } } }`, {}, admin.token);
+    await app.services.accessLog.flush();
+    rows.DataAccessEntry = (
+      await ok(exec, `{ myDataAccessLog(first: 1, kind: read) { edges { node { id } } } }`, {}, owner.token)
+    ).myDataAccessLog.edges[0].node.id;
 
     const viewers: [string, string | null][] = [
       ["anonymous", null],
@@ -259,6 +268,76 @@ describe(`node(id) and the list fields agree for every type and viewer (${dbKind
       }
     }
     expect(disagreements).toEqual([]);
+
+    // The transparency log, walked the same way: every type over a user's rows (a Prisma model
+    // with an owning userId) that anyone other than its owner's session just read has an entry
+    // in that owner's log, of that actor kind. Types that are not nodes are read through a case
+    // of their own (EXTRA); a new owned type without a way here fails the first assertion.
+    const owned = Object.values(schema.getTypeMap())
+      .filter((t) => isObjectType(t))
+      .filter((t) => {
+        const model = (t.extensions as { pothosPrismaModel?: string }).pothosPrismaModel;
+        return !!model && !!ownerFieldOf(model);
+      })
+      .map((t) => t.name)
+      .sort();
+    await app.db.prisma.favorite.create({ data: { userId, tenantId, itemType: "agent", itemId: dbId(agentId) } });
+    await app.db.prisma.analysisResult.create({
+      data: {
+        runId: dbId(rows.AnalysisRun as string),
+        userId,
+        tenantId,
+        source: "twitter",
+        riskScore: 1,
+        grade: "A",
+        itemCount: 1,
+        summary: "s",
+      },
+    });
+    const EXTRA: Record<string, [who: string, query: string]> = {
+      Profile: ["admin", `{ me { tenant { members(first: 100) { edges { node { profile { jobTitle } } } } } } }`],
+      Favorite: ["owner key READ_AGENTS", `{ favorites { edges { node { itemType } } } }`],
+      AnalysisResult: ["owner key ANALYSIS_READ", `{ analysisRuns { edges { node { results { grade } } } } }`],
+    };
+    expect(owned.filter((t) => !(t in LISTS) && !(t in EXTRA))).toEqual([]);
+    const tokenOf = new Map(viewers);
+    const sessionUser: Record<string, string> = {
+      owner: userId,
+      member: member.userId,
+      admin: admin.userId,
+      "other tenant": other.userId,
+    };
+    const expected = new Set<string>();
+    for (const type of owned) {
+      const cases: [string, string][] =
+        type in EXTRA
+          ? [EXTRA[type] as [string, string]]
+          : viewers.map(([who]) => [who, `query($id: ID!) { node(id: $id) { id } }`]);
+      const model = ((schema.getType(type)?.extensions ?? {}) as { pothosPrismaModel: string }).pothosPrismaModel;
+      for (const [who, query] of cases) {
+        const token = tokenOf.get(who) ?? null;
+        const r = await exec(query, { id: rows[type] }, token);
+        const saw = type in EXTRA ? !r.errors?.length : r.data?.node?.id === rows[type];
+        if (!saw || !token) continue;
+        const id = type in EXTRA ? null : dbId(rows[type] as string);
+        const delegate = (app.db.prisma as never as Record<string, { findUnique: (a: unknown) => Promise<unknown> }>)[
+          model.charAt(0).toLowerCase() + model.slice(1)
+        ];
+        const row = (id ? await delegate?.findUnique({ where: { id } }) : { userId }) as Record<string, string>;
+        const subject = row[ownerFieldOf(model) as string];
+        if (!subject || sessionUser[who] === subject) continue;
+        expected.add(`${type} of ${subject} by ${who.includes(" key ") ? "api_key" : "user"}`);
+      }
+    }
+    await app.services.accessLog.flush();
+    const entries = await app.db.prisma.dataAccessLog.findMany({
+      where: { tenantId },
+      select: { resource: true, subjectUserId: true, actorKind: true },
+    });
+    const logged = new Set(entries.map((e) => `${e.resource} of ${e.subjectUserId} by ${e.actorKind}`));
+    expect([...expected].filter((e) => !logged.has(e))).toEqual([]);
+    // The walk reached other readers of most owned types, so it cannot pass by seeing nothing.
+    expect(new Set([...expected].map((e) => e.split(" ")[0])).size).toBeGreaterThan(10);
     // Some 1,500 requests: a guard against a hang, not a speed check.
   }, 600_000);
 });

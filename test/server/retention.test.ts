@@ -278,7 +278,7 @@ describe(`retention (${dbKind})`, () => {
     const forever = await ok(exec, SET, { kind: "content", days: null }, admin.token);
     expect(forever.setRetentionPolicy.keepDays).toBeNull();
     const list = await ok(exec, `{ retentionPolicies { kind keepDays defaultKeepDays } }`, {}, admin.token);
-    expect(list.retentionPolicies).toHaveLength(7);
+    expect(list.retentionPolicies).toHaveLength(8);
     expect(list.retentionPolicies.find((p: { kind: string }) => p.kind === "usage_detail")).toEqual({
       kind: "usage_detail",
       keepDays: 90,

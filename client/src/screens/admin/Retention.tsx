@@ -19,6 +19,7 @@ export const KIND_LABELS: Record<RetentionKind, string> = {
   usage_detail: "Usage detail (then monthly totals)",
   audit_entries: "Audit entries",
   conversations: "Conversations",
+  access_log: "Access log (who read a member's data)",
 };
 
 const days = (n: number | null | undefined) => (n == null ? "Forever" : `${n} day${n === 1 ? "" : "s"}`);

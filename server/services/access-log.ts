@@ -1,0 +1,143 @@
+// The privacy transparency log's writer. Reads of a user's data by someone else (another member,
+// an admin, any API key) are noted while the request runs (schema/access-log-plugin.ts calls
+// note() where each object's type rule has just granted it), deduplicated per request, and
+// written in batches by a timer, never on the request path. stop() drains what is left before the
+// database closes; a batch that fails goes back to the queue for the next flush.
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+import type { RequestInfo, SignedInViewer } from "../viewer.ts";
+
+/** One read, as noted on the request path: nothing here needs the database. */
+export interface AccessRead {
+  tenantId: string;
+  subjectUserId: string;
+  actorUserId: string;
+  apiKeyId: string | null;
+  resource: string;
+  field: string;
+  operationType: string;
+  operationName: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+export interface AccessLogWriter {
+  /**
+   * Notes that `viewer` read a `resource` row of `subjectUserId` during the request `scope` (any
+   * object that lives exactly as long as the request: its context). The first note of each
+   * (actor, subject, resource, operation) in a scope is kept, the rest are dropped.
+   */
+  note(
+    scope: object,
+    viewer: SignedInViewer,
+    request: RequestInfo,
+    read: Pick<AccessRead, "subjectUserId" | "resource" | "field" | "operationType" | "operationName">,
+  ): void;
+  /** Writes what was noted so far; concurrent calls run one after another. */
+  flush(): Promise<void>;
+  start(): void;
+  /** Stops the timer and writes everything still queued (before the database closes). */
+  stop(): Promise<void>;
+  /** Entries noted and not yet written (tests, metrics). */
+  pending(): number;
+}
+
+/** What a database outage may hold in memory before new entries are dropped (and counted in the log). */
+const MAX_PENDING = 200_000;
+/** Rows per INSERT: one statement stays well under PostgreSQL's parameter limit. */
+const BATCH_ROWS = 1_000;
+
+export function createAccessLog(prisma: PrismaClient, logger: Logger, options: { flushMs: number }): AccessLogWriter {
+  let queue: AccessRead[] = [];
+  const seen = new WeakMap<object, Set<string>>();
+  let chain: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  let dropped = 0;
+
+  async function write(batch: AccessRead[]): Promise<void> {
+    // Names as they are now, kept with the entry: a later rename or a deleted key does not change it.
+    const userIds = [...new Set(batch.map((r) => r.actorUserId))];
+    const keyIds = [...new Set(batch.flatMap((r) => (r.apiKeyId ? [r.apiKeyId] : [])))];
+    const [users, keys] = await Promise.all([
+      prisma.user.findMany({ where: { id: { in: userIds } }, select: { id: true, displayName: true } }),
+      keyIds.length
+        ? prisma.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true } })
+        : Promise.resolve([]),
+    ]);
+    const userName = new Map(users.map((u) => [u.id, u.displayName]));
+    const keyName = new Map(keys.map((k) => [k.id, k.name]));
+    const rows = batch.map((r) => ({
+      ...r,
+      actorKind: r.apiKeyId ? ("api_key" as const) : ("user" as const),
+      actorDisplay: (r.apiKeyId ? keyName.get(r.apiKeyId) : userName.get(r.actorUserId)) ?? "(deleted)",
+    }));
+    for (let i = 0; i < rows.length; i += BATCH_ROWS)
+      await prisma.dataAccessLog.createMany({ data: rows.slice(i, i + BATCH_ROWS) });
+  }
+
+  async function flushOnce(): Promise<void> {
+    if (dropped && queue.length < MAX_PENDING) {
+      logger.error({ dropped }, "access log: entries dropped while the queue was full");
+      dropped = 0;
+    }
+    while (queue.length) {
+      const batch = queue.slice(0, BATCH_ROWS);
+      queue = queue.slice(batch.length);
+      try {
+        await write(batch);
+      } catch (err) {
+        queue = batch.concat(queue);
+        logger.error({ err, entries: queue.length }, "access log: flush failed, kept for the next one");
+        throw err;
+      }
+    }
+  }
+
+  const log: AccessLogWriter = {
+    note(scope, viewer, request, read) {
+      let keys = seen.get(scope);
+      if (!keys) {
+        keys = new Set();
+        seen.set(scope, keys);
+      }
+      const apiKeyId = viewer.kind === "apiKey" ? viewer.apiKeyId : null;
+      const key = `${viewer.userId}|${apiKeyId}|${read.subjectUserId}|${read.resource}|${read.operationType}|${read.operationName}`;
+      if (keys.has(key)) return;
+      keys.add(key);
+      if (queue.length >= MAX_PENDING) {
+        // O(1) and logged once per outage: a full queue must not make every request slower.
+        if (dropped++ === 0)
+          logger.error({ max: MAX_PENDING }, "access log: queue full (database unreachable?), new entries dropped");
+        return;
+      }
+      queue.push({
+        ...read,
+        tenantId: viewer.tenantId,
+        actorUserId: viewer.userId,
+        apiKeyId,
+        ipAddress: request.ip,
+        userAgent: request.userAgent,
+        createdAt: new Date(),
+      });
+    },
+    flush() {
+      const next = chain.then(flushOnce);
+      chain = next.catch(() => undefined);
+      return next;
+    },
+    start() {
+      if (timer) return;
+      timer = setInterval(() => void log.flush().catch(() => undefined), options.flushMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      // One retry: a connection dropped mid-flush should not cost the entries of the last seconds.
+      await log.flush().catch(() => log.flush());
+    },
+    pending: () => queue.length,
+  };
+  return log;
+}

@@ -1,0 +1,321 @@
+// The privacy transparency log: reads of a member's data by others (admins, other members, API
+// keys) are written once per request and type, changes by others come from the audit log, and
+// the trail is its member's alone over every door (list, node(id), WebSocket).
+import { createClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import type { App } from "../../server/app.ts";
+import {
+  codeOf,
+  createApiKey,
+  createMember,
+  createOwner,
+  createTestApp,
+  dbKind,
+  type Execute,
+  executor,
+  ok,
+  type TestUser,
+} from "../kit.ts";
+
+let app: App;
+let exec: Execute;
+
+beforeAll(async () => {
+  // The timer never fires in these tests: every write below is an explicit flush (or the drain).
+  app = await createTestApp({ config: { ACCESS_LOG_FLUSH_MS: "600000" } });
+  exec = executor(app);
+});
+afterAll(() => app?.stop());
+
+const TRAIL = `query Trail($kind: DataAccessKind, $first: Int, $after: String, $since: DateTime, $until: DateTime) {
+  myDataAccessLog(kind: $kind, first: $first, after: $after, since: $since, until: $until) {
+    edges { cursor node { id kind actorKind actorName resource action operationName ipAddress userAgent at } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+interface Entry {
+  id: string;
+  kind: string;
+  actorKind: string;
+  actorName: string;
+  resource: string;
+  action: string;
+  operationName: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+async function trail(user: TestUser, vars: Record<string, unknown> = {}): Promise<Entry[]> {
+  await app.services.accessLog.flush();
+  const d = await ok(exec, TRAIL, { first: 100, ...vars }, user.token);
+  return d.myDataAccessLog.edges.map((e: { node: Entry }) => e.node);
+}
+
+const reads = (entries: Entry[]) => entries.filter((e) => e.kind === "read");
+
+/** A memory as createMemory leaves it, without loading the embedding model (slow on a busy machine). */
+async function memoryOf(user: TestUser) {
+  await app.db.prisma.memory.create({
+    data: {
+      userId: user.userId,
+      tenantId: user.tenantId,
+      memoryType: "fact",
+      memoryKey: "k",
+      content: "c",
+      memoryValue: { content: "c" },
+      embedding: [1],
+      embeddingModel: "test",
+    },
+  });
+}
+
+async function team() {
+  const admin = await createOwner(exec, "Admin");
+  const member = await createMember(exec, admin, "Member");
+  return { admin, member };
+}
+
+describe(`the privacy transparency log (${dbKind})`, () => {
+  it("records an admin reading a member's sessions, with who, what, how and from where", async () => {
+    const { admin, member } = await team();
+    await ok(
+      exec,
+      `query AdminSessions { sessions(allInTenant: true) { edges { node { id ipAddress } } } }`,
+      {},
+      admin.token,
+    );
+    const entries = reads(await trail(member));
+    expect(entries).toEqual([
+      expect.objectContaining({
+        kind: "read",
+        actorKind: "user",
+        actorName: "Admin",
+        resource: "Session",
+        action: "sessions",
+        operationName: "AdminSessions",
+        userAgent: expect.stringContaining("Mozilla"),
+      }),
+    ]);
+    // The admin's reads of their own sessions in the same request are not in their trail.
+    expect(reads(await trail(admin))).toEqual([]);
+  });
+
+  it("does not record a member reading their own data", async () => {
+    const { member } = await team();
+    await memoryOf(member);
+    await ok(
+      exec,
+      `{ me { displayName email profile { jobTitle country } roles { role } } sessions { edges { node { id } } } memories(first: 10) { edges { node { content } } } }`,
+      {},
+      member.token,
+    );
+    expect(await trail(member)).toEqual([]);
+  });
+
+  it("records API keys, the member's own included, by the key's name", async () => {
+    const { member } = await team();
+    await memoryOf(member);
+    const key = await createApiKey(exec, member, ["READ_MEMORIES", "READ_PROFILE"]);
+    await ok(
+      exec,
+      `query Sync { memories(first: 10) { edges { node { content } } } me { profile { jobTitle } } }`,
+      {},
+      key,
+    );
+    const entries = reads(await trail(member));
+    expect(entries.map((e) => [e.actorKind, e.actorName, e.resource, e.operationName]).sort()).toEqual([
+      ["api_key", "test", "Memory", "Sync"],
+      ["api_key", "test", "Profile", "Sync"],
+      ["api_key", "test", "User", "Sync"],
+    ]);
+  });
+
+  it("writes one entry per actor, subject, type and operation per request, however many rows and fields", async () => {
+    const { admin, member } = await team();
+    const q = `query Twice {
+      a: sessions(allInTenant: true) { edges { node { id } } }
+      b: sessions(allInTenant: true) { edges { node { ipAddress browser } } }
+      me { tenant { members(first: 10) { edges { node { displayName email } } } } }
+    }`;
+    // A second session of the member: two Session rows, still one entry.
+    await ok(exec, `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`, {
+      e: member.email,
+      p: member.password,
+    });
+    await ok(exec, q, {}, admin.token);
+    const once = reads(await trail(member));
+    expect(once.map((e) => e.resource).sort()).toEqual(["Session", "User"]);
+    await ok(exec, q, {}, admin.token);
+    expect(
+      reads(await trail(member))
+        .map((e) => e.resource)
+        .sort(),
+    ).toEqual(["Session", "Session", "User", "User"]);
+  });
+
+  it("records changes by others from the audit log, not the member's own", async () => {
+    const { admin, member } = await team();
+    const sessions = await ok(exec, `{ sessions { edges { node { id } } } }`, {}, member.token);
+    const mine = sessions.sessions.edges[0].node.id;
+    await ok(exec, `mutation($id: ID!) { revokeSession(id: $id) { id } }`, { id: mine }, admin.token);
+    const again = await ok(exec, `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`, {
+      e: member.email,
+      p: member.password,
+    });
+    const second = await ok(exec, `{ sessions { edges { node { id revokedAt } } } }`, {}, again.signIn.token);
+    const open = second.sessions.edges.find((e: { node: { revokedAt: string | null } }) => !e.node.revokedAt).node.id;
+    await ok(exec, `mutation($id: ID!) { revokeSession(id: $id) { id } }`, { id: open }, again.signIn.token);
+    const changes = await trail({ ...member, token: (await signIn(member)).token }, { kind: "change" });
+    expect(changes).toEqual([
+      expect.objectContaining({ kind: "change", actorKind: "user", actorName: "Admin", action: "session.revoked" }),
+    ]);
+  });
+
+  it("is its member's alone: not another member, not the admin, not an API key, on no door", async () => {
+    const { admin, member } = await team();
+    const other = await createMember(exec, admin, "Other");
+    await ok(exec, `{ sessions(allInTenant: true) { edges { node { id } } } }`, {}, admin.token);
+    const [entry] = reads(await trail(member));
+    expect(entry).toBeDefined();
+    const id = entry?.id as string;
+    const NODE = `query($id: ID!) { node(id: $id) { id ... on DataAccessEntry { actorName } } }`;
+    expect(await ok(exec, NODE, { id }, member.token)).toEqual({ node: { id, actorName: "Admin" } });
+    const keys = [
+      await createApiKey(exec, member, ["READ_PROFILE"]),
+      await createApiKey(exec, admin, ["ADMIN", "READ_PROFILE"]),
+    ];
+    for (const token of [admin.token, other.token, ...keys]) {
+      const r = await exec(NODE, { id }, token);
+      expect(r.data?.node ?? null).toBeNull();
+      expect(codeOf(r)).toBe("NOT_FOUND");
+      const many = await exec(`query($id: ID!) { nodes(ids: [$id]) { id } }`, { id }, token);
+      expect(many.data?.nodes?.[0] ?? null).toBeNull();
+    }
+    expect((await trail(other)).map((e) => e.id)).not.toContain(id);
+    for (const key of keys) expect(codeOf(await exec(TRAIL, {}, key))).toBe("FORBIDDEN");
+    expect(codeOf(await exec(TRAIL, {}, null))).toBe("UNAUTHENTICATED");
+
+    // The same over WebSocket: the owner reads it, the admin gets NOT_FOUND.
+    const { port } = await app.start();
+    const overSocket = async (token: string, query: string, variables: Record<string, unknown>) => {
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
+      try {
+        return await new Promise<{ data?: any; errors?: any[] }>((resolve, reject) => {
+          let result: { data?: any; errors?: any[] } = {};
+          client.subscribe(
+            { query, variables },
+            { next: (r) => (result = r as never), error: reject, complete: () => resolve(result) },
+          );
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    expect((await overSocket(member.token, NODE, { id })).data?.node?.id).toBe(id);
+    const byAdmin = await overSocket(admin.token, NODE, { id });
+    expect(byAdmin.data?.node ?? null).toBeNull();
+    expect(byAdmin.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const adminTrail = await overSocket(admin.token, `{ myDataAccessLog(first: 100) { edges { node { id } } } }`, {});
+    expect(JSON.stringify(adminTrail.data)).not.toContain(id);
+  });
+
+  it("filters by kind and date, pages newest first, at most 100 a page, and refuses foreign cursors", async () => {
+    const { admin, member } = await team();
+    for (let i = 0; i < 3; i++)
+      await ok(exec, `{ sessions(allInTenant: true) { edges { node { id } } } }`, {}, admin.token);
+    const all = reads(await trail(member));
+    expect(all).toHaveLength(3);
+    expect([...all].sort((a, b) => b.at.localeCompare(a.at))).toEqual(all);
+    await app.services.accessLog.flush();
+    const first = await ok(exec, TRAIL, { first: 2, kind: "read" }, member.token);
+    expect(first.myDataAccessLog.pageInfo.hasNextPage).toBe(true);
+    const rest = await ok(
+      exec,
+      TRAIL,
+      { first: 2, kind: "read", after: first.myDataAccessLog.pageInfo.endCursor },
+      member.token,
+    );
+    const paged = [...first.myDataAccessLog.edges, ...rest.myDataAccessLog.edges].map(
+      (e: { node: Entry }) => e.node.id,
+    );
+    expect(paged).toEqual(all.map((e) => e.id));
+    expect(await trail(member, { kind: "change" })).toEqual([]);
+    expect(await trail(member, { since: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+    expect(reads(await trail(member, { until: new Date(Date.now() + 60_000).toISOString() }))).toHaveLength(3);
+    // Pages are at most 100, as every list of the API (a larger `first` is cut, not refused).
+    const row = await app.db.prisma.dataAccessLog.findFirstOrThrow({ where: { subjectUserId: member.userId } });
+    await app.db.prisma.dataAccessLog.createMany({
+      data: Array.from({ length: 100 }, (_, i) => ({
+        ...row,
+        id: undefined,
+        createdAt: new Date(Date.now() - i * 1000),
+      })),
+    });
+    const big = await ok(exec, TRAIL, { first: 1000 }, member.token);
+    expect(big.myDataAccessLog.edges).toHaveLength(100);
+    expect(big.myDataAccessLog.pageInfo.hasNextPage).toBe(true);
+    expect(codeOf(await exec(TRAIL, { first: 1, after: "bm90LWEtY3Vyc29y" }, member.token))).toBe("BAD_USER_INPUT");
+    const at = new Date().toISOString();
+    expect(codeOf(await exec(TRAIL, { since: at, until: at }, member.token))).toBe("BAD_USER_INPUT");
+  });
+
+  it("is append-only in the database and kept per the tenant's access_log retention", async () => {
+    const { admin, member } = await team();
+    await ok(exec, `{ sessions(allInTenant: true) { edges { node { id } } } }`, {}, admin.token);
+    await app.services.accessLog.flush();
+    const row = await app.db.prisma.dataAccessLog.findFirstOrThrow({ where: { subjectUserId: member.userId } });
+    await expect(
+      app.db.prisma.$executeRaw`UPDATE data_access_log SET actor_display = 'nobody' WHERE id = ${row.id}::uuid`,
+    ).rejects.toThrow(/append-only/);
+    expect((await app.db.prisma.dataAccessLog.findUniqueOrThrow({ where: { id: row.id } })).actorDisplay).toBe("Admin");
+    const old = await app.db.prisma.dataAccessLog.create({
+      data: { ...row, id: undefined, createdAt: new Date(Date.now() - 366 * 86_400_000) },
+    });
+    const policies = await ok(exec, `{ retentionPolicies { kind keepDays } }`, {}, admin.token);
+    expect(policies.retentionPolicies).toContainEqual({ kind: "access_log", keepDays: 365 });
+    const [pass] = await app.services.retention.run({ tenantIds: [member.tenantId] });
+    expect(pass?.counts).toContainEqual({ table: "data_access_log", reason: "policy", count: 1 });
+    expect(await app.db.prisma.dataAccessLog.findUnique({ where: { id: old.id } })).toBeNull();
+    expect(await app.db.prisma.dataAccessLog.findUnique({ where: { id: row.id } })).not.toBeNull();
+  });
+});
+
+async function signIn(user: TestUser) {
+  const d = await ok(exec, `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }`, {
+    e: user.email,
+    p: user.password,
+  });
+  return { token: d.signIn.token as string };
+}
+
+describe(`draining on shutdown (${dbKind})`, () => {
+  it("writes every noted read before the database closes, though no flush came first", async () => {
+    const own = await createTestApp({ config: { ACCESS_LOG_FLUSH_MS: "600000" } });
+    const run = executor(own);
+    const admin = await createOwner(run, "Admin");
+    const member = await createMember(run, admin, "Member");
+    await own.start();
+    await ok(run, `{ sessions(allInTenant: true) { edges { node { id } } } }`, {}, admin.token);
+    await ok(run, `{ me { tenant { members(first: 10) { edges { node { displayName } } } } } }`, {}, admin.token);
+    expect(own.services.accessLog.pending()).toBe(2);
+    expect(await own.db.prisma.dataAccessLog.count({ where: { subjectUserId: member.userId } })).toBe(0);
+    // What the database holds at the moment it closes (stop() closes it last).
+    let atClose = -1;
+    const close = own.db.close.bind(own.db);
+    own.db.close = async () => {
+      atClose = await own.db.prisma.dataAccessLog.count({ where: { subjectUserId: member.userId } });
+      return close();
+    };
+    await own.stop();
+    expect(atClose).toBe(2);
+    expect(own.services.accessLog.pending()).toBe(0);
+  });
+});
