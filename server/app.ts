@@ -138,9 +138,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
     schema,
     graphqlEndpoint: "/graphql",
-    // Yoga's own body limit (25 MB by default) would refuse every large upload; the HTTP handler
-    // bounds each kind of body before yoga sees it (refuseLargeBody), and this is the same ceiling.
-    maxRequestBodySize: config.UPLOAD_MAX_BYTES + 2 * MULTIPART_FIELD_BYTES + 65_536,
+    // Off: yoga enforces its limit by piping every body through a TransformStream, and the
+    // @whatwg-node ponyfill's ignores backpressure, so the socket was read as fast as the client sent
+    // and an upload piled up in memory while storage took it (hundreds of MB for 1 GB). The HTTP
+    // handler bounds every body before yoga sees it instead (refuseLargeBody: a Content-Length is
+    // required and capped, and Node's parser never reads past it).
+    maxRequestBodySize: false,
     plugins: [
       requestIdPlugin(logger, { trustIncoming: config.proxyHops > 0 }),
       metrics.plugin,

@@ -12,6 +12,7 @@ import { createGraphQLError, type Plugin } from "graphql-yoga";
 export class IncomingUpload {
   // Private (#) so that walks over the variables (guards.ts) see the name, not the stream's insides.
   #consumed = false;
+  #draining = false;
   readonly #iterator: AsyncIterator<Buffer>;
   constructor(
     readonly filename: string,
@@ -29,9 +30,16 @@ export class IncomingUpload {
     this.#consumed = true;
     return this.#iterator;
   }
-  /** Reads what is left and throws it away, so the request's body is read to its end and parsing finishes. */
+  /**
+   * Reads what is left and throws it away, so the request's body is read to its end and parsing
+   * finishes. Also after a partial read: a file refused mid-stream (a limit passed) leaves the rest
+   * of the body unread, and a server that answers without reading it resets the connection under
+   * the client, who then never sees the answer.
+   */
   discard(): void {
     this.#consumed = true;
+    if (this.#draining) return;
+    this.#draining = true;
     void (async () => {
       try {
         for (;;) if ((await this.#iterator.next()).done) return;
@@ -39,9 +47,6 @@ export class IncomingUpload {
         // The client went away: nothing left to read.
       }
     })();
-  }
-  get wasRead(): boolean {
-    return this.#consumed;
   }
 }
 
@@ -162,10 +167,10 @@ export function streamingMultipartPlugin(opts: MultipartOptions): Plugin<{ req?:
         return;
       setRequestParser((r) => parse(r, opts));
     },
-    // An operation refused before its resolver read the file still has to read the body to its end.
+    // An operation refused before its resolver read the file, or one that stopped reading it midway,
+    // still has to read the body to its end (after a complete read this finds the end at once).
     onResultProcess({ request }) {
-      const upload = uploadsOf.get(request);
-      if (upload && !upload.wasRead) upload.discard();
+      uploadsOf.get(request)?.discard();
     },
   };
 }

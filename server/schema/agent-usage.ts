@@ -32,6 +32,13 @@ const AgentUsageRecord = builder.objectRef<agentUsage.AgentUsageRecord>("AgentUs
   }),
 });
 
+/** A client's key for one write, retried as often as needed (a UUID fits). */
+export const IDEMPOTENCY_KEY = z
+  .string()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .regex(/^[\x21-\x7e]+$/, "must be visible ASCII characters");
+
 const count = (max: number) => z.number().int("must be a whole number").min(0).max(max);
 
 builder.mutationField("recordAgentUsage", (t) =>
@@ -53,11 +60,7 @@ builder.mutationField("recordAgentUsage", (t) =>
       idempotencyKey: t.arg.string({
         required: true,
         description: "The caller's unique key for this call (1-200 visible ASCII characters), e.g. a UUID.",
-        validate: z
-          .string()
-          .min(1, "must not be empty")
-          .max(200, "must be at most 200 characters")
-          .regex(/^[\x21-\x7e]+$/, "must be visible ASCII characters"),
+        validate: IDEMPOTENCY_KEY,
       }),
     },
     resolve: (_r, args, ctx) => {

@@ -13,6 +13,7 @@ import {
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 import { UserAgentRef } from "./agent.ts";
+import { IDEMPOTENCY_KEY } from "./agent-usage.ts";
 import { FileRef } from "./files.ts";
 import { MemoryHit } from "./memory.ts";
 import { WorkspaceRef } from "./workspaces.ts";
@@ -161,6 +162,12 @@ builder.mutationFields((t) => ({
         for: FileRef,
         validate: z.array(z.unknown()).max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments`),
       }),
+      idempotencyKey: t.arg.string({
+        required: false,
+        description:
+          "My unique key for this message (1-200 visible ASCII characters, e.g. a UUID): a retry with it returns the first message, written and counted once; the key with a different message is refused (CONFLICT).",
+        validate: IDEMPOTENCY_KEY,
+      }),
     },
     resolve: async (query, _r, args, ctx) => {
       const m = await ctx.services.conversations.post(ctx.viewer, {
@@ -171,6 +178,7 @@ builder.mutationFields((t) => ({
         cost: args.cost,
         model: args.model,
         attachmentIds: args.attachmentIds?.map((g) => g.id),
+        idempotencyKey: args.idempotencyKey,
       });
       return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
     },

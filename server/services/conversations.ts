@@ -3,7 +3,8 @@
 // (over it, nothing is written), then the message, the conversation's and the user agent's
 // counters, and a UsageLog row when tokens are reported. Only after commit do live queries hear of
 // it (transact) and subscribers of the conversation receive it (`conversation:events`).
-import { AppError, badInput, notFound } from "../errors.ts";
+import { createHash } from "node:crypto";
+import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Conversation, Message, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { announce, changeOf, transact } from "../live/changes.ts";
@@ -44,6 +45,8 @@ export interface PostInput {
   cost?: number | null;
   model?: string | null;
   attachmentIds?: readonly string[] | null;
+  /** The poster's key: a retry with it returns the first message instead of writing another. */
+  idempotencyKey?: string | null;
 }
 
 type MessageEvent = Extract<ConversationEvent, { kind: "message" }>["message"];
@@ -55,6 +58,9 @@ export function reviveMessage(m: MessageEvent): Message {
     role: m.role as MessageRoleName,
     cost: new Prisma.Decimal(m.cost),
     createdAt: new Date(m.createdAt),
+    // The poster's key stays with the poster; subscribers never read it.
+    idempotencyKey: null,
+    requestHash: null,
   };
 }
 
@@ -170,6 +176,26 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
       const model = input.model?.trim() || null;
       const attachmentIds = [...new Set(input.attachmentIds ?? [])];
       const conv = await own(viewer, input.conversationId);
+      const key = input.idempotencyKey ?? null;
+      // What makes a retry the same post; the key alone would let a client's bug pass as a retry.
+      const requestHash = key
+        ? createHash("sha256")
+            .update(JSON.stringify([conv.id, input.role, input.content, tokens, cost, model, attachmentIds]))
+            .digest("hex")
+        : null;
+      const earlier = async () => {
+        if (!key) return null;
+        const m = await prisma.message.findUnique({
+          where: { userId_idempotencyKey: { userId: viewer.userId, idempotencyKey: key } },
+        });
+        if (m && m.requestHash !== requestHash)
+          throw new AppError("CONFLICT", "This idempotency key was already used for a different message.", {
+            field: "idempotencyKey",
+          });
+        return m;
+      };
+      const before = await earlier();
+      if (before) return before;
       if (attachmentIds.length > 0) {
         const files = attachmentIds.every((id) => UUID.test(id))
           ? await prisma.file.count({
@@ -179,7 +205,7 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
         // Another user's file is as unknown as a missing one.
         if (files !== attachmentIds.length) throw notFound("File");
       }
-      const message = await transact(prisma, async (tx, note) => {
+      const write = transact(prisma, async (tx, note) => {
         // First, so a message over the quota writes nothing at all.
         if (tokens > 0) note(...(await consumeQuota(tx, viewer.tenantId, "tokens", tokens, { now })));
         const autoTitle = input.content.trim().split("\n")[0]?.slice(0, AUTO_TITLE_CHARS) ?? "";
@@ -204,6 +230,8 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
             cost,
             model,
             createdAt: now,
+            idempotencyKey: key,
+            requestHash,
             attachments: { create: attachmentIds.map((fileId, position) => ({ fileId, position })) },
           },
         });
@@ -243,6 +271,16 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
         }
         return m;
       });
+      let message: Message;
+      try {
+        message = await write;
+      } catch (e) {
+        // A concurrent retry with the same key committed first: its message and counts stand, and
+        // this attempt (quota, counters, usage row) rolled back whole.
+        const first = isPrismaError(e, "P2002") ? await earlier() : null;
+        if (first) return first;
+        throw e;
+      }
       pubsub.publish("conversation:events", conv.id, { kind: "message", message: toEvent(message) });
       return message;
     },

@@ -1,6 +1,7 @@
 // The Files screen in a browser, on a desk and on a phone: upload with progress, the storage gauge,
-// filters, a signed download whose bytes match, previews of an image and a PDF, rename and delete;
-// and the avatar uploaded on the profile screen, shown in the header.
+// filters, uploading into a workspace and filtering by it (light and dark), a signed download whose
+// bytes match, previews of an image and a PDF, rename and delete; and the avatar uploaded on the
+// profile screen, shown in the header.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -78,6 +79,51 @@ describe("the Files screen", () => {
     expect(download.suggestedFilename()).toBe("chart.png");
     const path = await download.path();
     expect(sha(readFileSync(path))).toBe(sha(png));
+  });
+
+  it("uploads into a chosen workspace and filters by it, on a desk in light and a phone in dark", async () => {
+    await page.getByLabel("New workspace").fill("Thesis");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    const target = page.getByLabel("Upload into");
+    await expect.poll(() => target.evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.text)).toBe("Thesis");
+    await page.getByLabel("Upload a file (or drop it here)").setInputFiles({
+      name: "notes.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("chapter one\n"),
+    });
+    await page.getByText("Uploaded notes.txt").waitFor();
+    const list = page.getByRole("list", { name: "Files" });
+    await list
+      .getByRole("article", { name: "notes.txt" })
+      .getByText(/in Thesis/)
+      .waitFor();
+    await expect.poll(() => list.getByRole("article", { name: "chart.png" }).getByText(/ in /).count()).toBe(0);
+
+    const filter = page.getByLabel("Workspace", { exact: true });
+    await filter.selectOption({ label: "Thesis" });
+    await page.getByRole("article", { name: "chart.png" }).waitFor({ state: "detached" });
+    await list.getByRole("article", { name: "notes.txt" }).waitFor();
+    await page.screenshot({ path: join(SHOTS, "06-workspace-desk-light.png"), fullPage: true });
+    const scheme = () => page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+    expect(await scheme()).toBe("light");
+
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(scheme).toBe("dark");
+    for (const label of ["Upload into", "New workspace"]) await page.getByLabel(label).waitFor();
+    await filter.waitFor();
+    // Nothing sideways on a phone: every control of the picker fits the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(SHOTS, "07-workspace-phone-dark.png"), fullPage: true });
+
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await filter.selectOption({ label: "All workspaces" });
+    await page.getByRole("article", { name: "chart.png" }).waitFor();
+    await target.selectOption({ label: "No workspace" });
+    await page.getByRole("article", { name: "notes.txt" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("article", { name: "notes.txt" }).waitFor({ state: "detached" });
   });
 
   it("previews an image and a PDF in a dialog, from inline signed URLs", async () => {

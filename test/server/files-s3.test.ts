@@ -1,7 +1,8 @@
 // The S3 backend against a real S3-compatible server process: streamed (multipart) uploads,
-// downloads, refusals that leave the bucket as it was, deletes and the clean-up.
+// downloads, signed URLs (tampered, expired, another's), refusals that leave the bucket as it was,
+// deletes and the clean-up.
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../../server/app.ts";
 import { codeOf, createOwner, createTestApp, dbId, dbKind, type Execute, executor, ok } from "../kit.ts";
 import { fakeExe, fakePng, sha256, upload } from "../support/files.ts";
@@ -69,6 +70,40 @@ describe(`files on S3 (${dbKind})`, () => {
       "QUOTA_EXCEEDED",
     );
     expect(await objects()).toEqual(before);
+  });
+
+  it("serves a signed URL from the bucket, refuses it tampered or expired with 403, and makes none for another user", async () => {
+    const owner = await createOwner(exec, "S3signer");
+    const stranger = await createOwner(exec, "S3stranger");
+    const bytes = fakePng(3000);
+    const f = (await upload(base, bytes, "signed.png", { token: owner.token })).data.uploadFile;
+    const q = `query($id: ID!, $e: Int) { node(id: $id) { ... on File { downloadUrl(expiresIn: $e) } } }`;
+    const status = async (href: string) => {
+      const res = await fetch(href);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const start = Date.now();
+      const u = new URL(base + (await ok(exec, q, { id: f.id, e: 60 }, owner.token)).node.downloadUrl);
+      const res = await fetch(u);
+      expect(res.status).toBe(200);
+      expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(bytes));
+      const sig = u.searchParams.get("signature") ?? "";
+      const flipped = new URL(u);
+      flipped.searchParams.set("signature", (sig[0] === "A" ? "B" : "A") + sig.slice(1));
+      expect(await status(flipped.href)).toBe(403);
+      const longer = new URL(u);
+      longer.searchParams.set("expires", String(Number(u.searchParams.get("expires")) + 3600));
+      expect(await status(longer.href)).toBe(403);
+      vi.setSystemTime(start + 60_000);
+      expect(await status(u.href)).toBe(403);
+    } finally {
+      vi.useRealTimers();
+    }
+    const theirs = await exec(q, { id: f.id, e: 60 }, stranger.token);
+    expect((theirs.data as { node?: { downloadUrl?: string } | null } | null)?.node?.downloadUrl).toBeUndefined();
   });
 
   it("removes a planted orphan object and a row whose object is gone", async () => {

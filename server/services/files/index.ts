@@ -236,7 +236,8 @@ export function createFileService(deps: {
           throw e;
         }
       } finally {
-        if (!upload.wasRead) upload.discard();
+        // Unread, or stopped midway by a limit: the rest is read and dropped, so the client gets the answer.
+        upload.discard();
       }
     },
 

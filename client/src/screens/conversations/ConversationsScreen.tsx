@@ -1,6 +1,6 @@
 // Conversations with agents: the list, and a thread whose new messages (from this browser, another
 // tab, or an agent backend posting with an API key) arrive live through the @live query.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useRef, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
@@ -171,16 +171,32 @@ function Thread({ id }: { id: string }) {
   );
 }
 
+/** A random key; randomUUID exists only in secure contexts, getRandomValues everywhere. */
+function newKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function Composer({ conversationId }: { conversationId: string }) {
   const [content, setContent] = useState("");
   const [attached, setAttached] = useState<string[]>([]);
   const [showFiles, setShowFiles] = useState(false);
   const [posted, postMessage] = useMutation(PostMessageMutation);
+  // Sending the same draft again (after a lost answer) reuses its key, so the server writes it once;
+  // an edited draft is a new message with a new key.
+  const attempt = useRef<{ draft: string; key: string } | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!content.trim()) return;
-    const r = await postMessage({ conversationId, content, attachmentIds: attached.length ? attached : null });
+    const draft = JSON.stringify([conversationId, content, attached]);
+    if (attempt.current?.draft !== draft) attempt.current = { draft, key: newKey() };
+    const r = await postMessage({
+      conversationId,
+      content,
+      attachmentIds: attached.length ? attached : null,
+      idempotencyKey: attempt.current.key,
+    });
     if (r.data) {
+      attempt.current = null;
       setContent("");
       setAttached([]);
       setShowFiles(false);

@@ -68,8 +68,13 @@ export const StartConversationMutation = graphql(`
 `);
 
 export const PostMessageMutation = graphql(`
-  mutation PostMessage($conversationId: ID!, $content: String!, $attachmentIds: [ID!]) {
-    postMessage(conversationId: $conversationId, content: $content, attachmentIds: $attachmentIds) {
+  mutation PostMessage($conversationId: ID!, $content: String!, $attachmentIds: [ID!], $idempotencyKey: String) {
+    postMessage(
+      conversationId: $conversationId
+      content: $content
+      attachmentIds: $attachmentIds
+      idempotencyKey: $idempotencyKey
+    ) {
       id
       role
       content

@@ -17,8 +17,10 @@ import {
   RenameFileMutation,
   StorageStatsQuery,
   typenames,
+  UPLOAD_DOCUMENT,
 } from "./queries.ts";
 import { uploadFile } from "./upload.ts";
+import { NewWorkspace, UploadTarget, useWorkspaces, WorkspaceFilter } from "./Workspaces.tsx";
 
 const TYPES = [
   { value: "", label: "All types" },
@@ -32,6 +34,9 @@ export function FilesScreen() {
   const [stats, refetchStats] = useQuery({ query: StorageStatsQuery, context });
   const [type, setType] = useState("");
   const [name, setName] = useState("");
+  const { workspaces, refetch: refetchWorkspaces } = useWorkspaces();
+  const [target, setTarget] = useState("");
+  const [inWorkspace, setInWorkspace] = useState("");
   // Uploads go around urql (for their progress), so the list and the gauge are told to fetch again.
   const [version, setVersion] = useState(0);
   const refresh = () => {
@@ -47,13 +52,26 @@ export function FilesScreen() {
           <div className="card">
             <h2>Storage</h2>
             <StorageGauge bytes={d.storageStats.bytes} limit={d.storageStats.limitBytes} files={d.storageStats.files} />
-            <Uploader maxBytes={d.storageStats.maxFileBytes} types={d.storageStats.allowedTypes} onDone={refresh} />
+            <UploadTarget workspaces={workspaces} value={target} onChange={setTarget} />
+            <Uploader
+              maxBytes={d.storageStats.maxFileBytes}
+              types={d.storageStats.allowedTypes}
+              workspaceId={target || null}
+              onDone={refresh}
+            />
+            <NewWorkspace
+              onCreated={(w) => {
+                refetchWorkspaces();
+                setTarget(w.id);
+              }}
+            />
           </div>
         )}
       </QueryState>
       <div className="card">
         <h2>All files</h2>
         <div className="row">
+          <WorkspaceFilter workspaces={workspaces} value={inWorkspace} onChange={setInWorkspace} />
           <SelectField label="Type" value={type} onChange={(e) => setType(e.target.value)}>
             {TYPES.map((t) => (
               <option key={t.value} value={t.value}>
@@ -66,6 +84,7 @@ export function FilesScreen() {
         <FileList
           mimeTypePrefix={type || null}
           nameContains={name.trim() || null}
+          workspaceId={inWorkspace || null}
           version={version}
           onChange={refresh}
         />
@@ -89,7 +108,17 @@ function StorageGauge({ bytes, limit, files }: { bytes: number; limit: number | 
   );
 }
 
-function Uploader({ maxBytes, types, onDone }: { maxBytes: number; types: readonly string[]; onDone: () => void }) {
+function Uploader({
+  maxBytes,
+  types,
+  workspaceId,
+  onDone,
+}: {
+  maxBytes: number;
+  types: readonly string[];
+  workspaceId: string | null;
+  onDone: () => void;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -99,7 +128,7 @@ function Uploader({ maxBytes, types, onDone }: { maxBytes: number; types: readon
     setError(null);
     if (file.size > maxBytes) return setError(`${file.name} is larger than ${formatBytes(maxBytes)}.`);
     setProgress(0);
-    const r = await uploadFile(file, session.token, setProgress).done;
+    const r = await uploadFile(file, session.token, setProgress, "/graphql", UPLOAD_DOCUMENT, { workspaceId }).done;
     setProgress(null);
     if (input.current) input.current.value = "";
     if (!r.ok) return setError(r.message ?? "The upload failed.");
@@ -147,16 +176,22 @@ function Uploader({ maxBytes, types, onDone }: { maxBytes: number; types: readon
 function FileList({
   mimeTypePrefix,
   nameContains,
+  workspaceId,
   version,
   onChange,
 }: {
   mimeTypePrefix: string | null;
   nameContains: string | null;
+  workspaceId: string | null;
   version: number;
   onChange: () => void;
 }) {
   const context = useMemo(() => typenames, []);
-  const [result, refetch] = useQuery({ query: FilesQuery, variables: { mimeTypePrefix, nameContains }, context });
+  const [result, refetch] = useQuery({
+    query: FilesQuery,
+    variables: { mimeTypePrefix, nameContains, workspaceId },
+    context,
+  });
   useEffect(() => {
     if (version > 0) refetch({ requestPolicy: "network-only" });
   }, [version, refetch]);
@@ -166,7 +201,9 @@ function FileList({
         <ul className="list" aria-label="Files">
           {d.files.edges.length === 0 && (
             <li>
-              <Empty>{mimeTypePrefix || nameContains ? "No files match." : "No files yet. Upload one above."}</Empty>
+              <Empty>
+                {mimeTypePrefix || nameContains || workspaceId ? "No files match." : "No files yet. Upload one above."}
+              </Empty>
             </li>
           )}
           {d.files.edges.map(({ node }) => (
@@ -186,6 +223,7 @@ interface FileItem {
   size: number;
   mimeType: string;
   createdAt: string;
+  workspace?: { id: string; name: string } | null;
 }
 
 function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
@@ -244,6 +282,7 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
       <strong>{file.name}</strong>
       <p className="muted">
         {formatBytes(file.size)} · {file.mimeType} · {f.dateTime(file.createdAt)}
+        {file.workspace && ` · in ${file.workspace.name}`}
       </p>
       <div className="row">
         {PREVIEWABLE.includes(file.mimeType) && (

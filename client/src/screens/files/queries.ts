@@ -1,8 +1,8 @@
 import { graphql } from "../../../gql/index.ts";
 
 export const FilesQuery = graphql(`
-  query Files($mimeTypePrefix: String, $nameContains: String) {
-    files(first: 50, mimeTypePrefix: $mimeTypePrefix, nameContains: $nameContains) {
+  query Files($mimeTypePrefix: String, $nameContains: String, $workspaceId: ID) {
+    files(first: 50, mimeTypePrefix: $mimeTypePrefix, nameContains: $nameContains, workspaceId: $workspaceId) {
       edges {
         node {
           id
@@ -10,6 +10,10 @@ export const FilesQuery = graphql(`
           size
           mimeType
           createdAt
+          workspace {
+            id
+            name
+          }
         }
       }
     }
@@ -65,8 +69,34 @@ export const DeleteFileMutation = graphql(`
   }
 `);
 
+export const FileWorkspacesQuery = graphql(`
+  query FileWorkspaces {
+    workspaces(first: 100) {
+      edges {
+        node {
+          id
+          name
+          status
+        }
+      }
+    }
+  }
+`);
+
+export const CreateWorkspaceMutation = graphql(`
+  mutation CreateWorkspace($name: String!) {
+    createWorkspace(name: $name) {
+      id
+      name
+      status
+    }
+  }
+`);
+
 /** Sent by XMLHttpRequest (fetch reports no upload progress), so written out here rather than through urql. */
-export const UPLOAD_DOCUMENT = `mutation UploadFile($file: Upload!) { uploadFile(file: $file) { id name } }`;
+export const UPLOAD_DOCUMENT = `mutation UploadFile($file: Upload!, $workspaceId: ID) {
+  uploadFile(file: $file, workspaceId: $workspaceId) { id name }
+}`;
 
 export const typenames = { additionalTypenames: ["File"] };
 

@@ -14,10 +14,12 @@ export function uploadFile(
   url = "/graphql",
   /** Another mutation taking `$file: Upload!` (the avatar's). */
   document = UPLOAD_DOCUMENT,
+  /** The document's other variables, e.g. the workspace to upload into. */
+  variables: Record<string, unknown> = {},
 ): { done: Promise<UploadResult>; abort: () => void } {
   const xhr = new XMLHttpRequest();
   const form = new FormData();
-  form.append("operations", JSON.stringify({ query: document, variables: { file: null } }));
+  form.append("operations", JSON.stringify({ query: document, variables: { ...variables, file: null } }));
   form.append("map", JSON.stringify({ 0: ["variables.file"] }));
   form.append("0", file, file.name);
   const done = new Promise<UploadResult>((resolve) => {
