@@ -3,7 +3,7 @@
 import type { Config } from "../../config.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { PubSub } from "../../pubsub.ts";
-import type { SessionService } from "../sessions.ts";
+import { publishTenantViewersChanged, type SessionService } from "../sessions.ts";
 import { createThrottle, type ThrottleOptions } from "../throttle.ts";
 import type { Mailer } from "./mail.ts";
 import { createMfaFlows } from "./mfa.ts";
@@ -31,7 +31,12 @@ export function createAccountService(deps: AccountDeps) {
     ) => updatePrivacyPreferences(deps.prisma, ...args),
     updateTenantSecurity: (
       ...args: Parameters<typeof updateTenantSecurity> extends [unknown, ...infer R] ? R : never
-    ) => updateTenantSecurity(deps.prisma, ...args),
+    ) =>
+      updateTenantSecurity(deps.prisma, ...args).then((tenant) => {
+        // Whether its members must enrol first is part of each one's viewer.
+        publishTenantViewersChanged(deps.pubsub, tenant.id);
+        return tenant;
+      }),
   };
 }
 
