@@ -385,6 +385,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
       await live.close();
+      await services.sessions.close();
       await services.rateLimits.close();
       await services.mailer.close();
       await closePubSub();

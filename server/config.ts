@@ -69,6 +69,9 @@ const schema = z
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
     /** A live query re-executes at most once per this many ms, however many changes touch it. */
     LIVE_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    /** How long a signed-in viewer is kept by token hash at most (changes drop it sooner); 0 = off. */
+    VIEWER_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+    VIEWER_CACHE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Memory vectors held for search across all users (100-d: 800 bytes each); least recent users go first. */
     MEMORY_INDEX_MAX_VECTORS: z.coerce.number().int().min(0).max(50_000_000).default(100_000),
     /** Failed sign-ins for one account from one address before each try must wait, doubling. */

@@ -1,7 +1,13 @@
 // Errors the client caused, found by Pothos plugins (relay's global IDs, page sizes and cursors),
 // arrive as PothosValidationError without a code. They are BAD_USER_INPUT like every other input
 // error, naming the argument where it can be told.
-import SchemaBuilder, { BasePlugin, isThenable, PothosValidationError, type SchemaTypes } from "@pothos/core";
+import SchemaBuilder, {
+  BasePlugin,
+  isThenable,
+  type PothosOutputFieldConfig,
+  PothosValidationError,
+  type SchemaTypes,
+} from "@pothos/core";
 import type { GraphQLFieldResolver } from "graphql";
 import { AppError } from "./errors.ts";
 
@@ -50,7 +56,13 @@ class InputErrorsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
     return resolver ? mapErrors(resolver as GraphQLFieldResolver<unknown, unknown, object>) : resolver;
   }
 
-  override wrapResolve(resolver: GraphQLFieldResolver<unknown, Types["Context"], object>) {
+  override wrapResolve(
+    resolver: GraphQLFieldResolver<unknown, Types["Context"], object>,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ) {
+    // Only arguments (global IDs, page sizes, cursors) raise these: a field without any, like
+    // every plain column, keeps its resolver as it is, without a wrapper and a promise per value.
+    if (Object.keys(fieldConfig.args).length === 0) return resolver;
     return mapErrors(resolver as GraphQLFieldResolver<unknown, unknown, object>);
   }
 }

@@ -48,6 +48,8 @@ export type PubSubTopics = {
    * ended): their live operations resolve their viewer again (live-auth.ts).
    */
   "viewer:changed": [userId: string, payload: { userId: string; reason: string }];
+  /** The same for every user on one topic, and tenant-wide changes: the viewer caches follow it. */
+  "viewers:changed": [payload: { userId: string } | { tenantId: string }];
   /** The owner asked to cancel a run: whichever instance runs it stops at once. */
   "analysis:cancel": [runId: string, payload: { runId: string }];
   /** A message committed to a conversation, or the conversation deleted (conversations.ts). */

@@ -14,6 +14,8 @@ const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like #1a2b
 /** Catalogue: read by the tenant's members; the system prompt only by its admins. */
 export const AgentRef = builder.prismaNode("Agent", {
   id: { field: "id" },
+  // Select mode: only the columns a query asks for, plus what the rule and ratingSummary read.
+  select: { id: true, tenantId: true },
   authScopes: access.Agent.type,
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -45,6 +47,9 @@ export const AgentRef = builder.prismaNode("Agent", {
  */
 export const UserAgentRef = builder.prismaNode("UserAgent", {
   id: { field: "id" },
+  // Select mode: a row has ~55 columns (seven JSON, decimals, a bigint) and a list of copies
+  // usually shows a few; the rule's columns are always read (access.UserAgent, owner-only fields).
+  select: { id: true, userId: true, tenantId: true, isShared: true, sharedWith: true },
   authScopes: access.UserAgent.type,
   fields: (t) => {
     const own = (ua: { userId: string }) => ({ self: ua.userId });
@@ -74,7 +79,7 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
       owner: t.relation("user", { nullable: true, description: "Null when the owner is hidden from the viewer." }),
       name: t.string({
         description: "The custom name, else the agent's name.",
-        select: { agent: { select: { name: true } } },
+        select: { customName: true, agent: { select: { name: true } } },
         resolve: (ua) => ua.customName ?? ua.agent.name,
       }),
       customName: t.exposeString("customName", { nullable: true }),
@@ -99,16 +104,28 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
       userRating: t.float({
         nullable: true,
         authScopes: own,
+        select: { userRating: true },
         resolve: (ua) => (ua.userRating === null ? null : Number(ua.userRating)),
       }),
       qualityScore: t.float({
         nullable: true,
         authScopes: own,
+        select: { qualityScore: true },
         resolve: (ua) => (ua.qualityScore === null ? null : Number(ua.qualityScore)),
       }),
       avgResponseTimeMs: t.exposeInt("avgResponseTimeMs", { nullable: true, authScopes: own }),
-      totalTokensUsed: t.float({ nullable: true, authScopes: own, resolve: (ua) => Number(ua.totalTokensUsed) }),
-      totalCostUsd: t.float({ nullable: true, authScopes: own, resolve: (ua) => Number(ua.totalCostUsd) }),
+      totalTokensUsed: t.float({
+        nullable: true,
+        authScopes: own,
+        select: { totalTokensUsed: true },
+        resolve: (ua) => Number(ua.totalTokensUsed),
+      }),
+      totalCostUsd: t.float({
+        nullable: true,
+        authScopes: own,
+        select: { totalCostUsd: true },
+        resolve: (ua) => Number(ua.totalCostUsd),
+      }),
       addedAt: ownTime("addedAt"),
       firstUsedAt: ownTime("firstUsedAt"),
       lastUsedAt: ownTime("lastUsedAt"),

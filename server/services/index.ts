@@ -51,6 +51,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
   };
   const sessions = createSessionService(db.prisma, pubsub, {
     sessionTtlHours: config.SESSION_TTL_HOURS,
+    viewerCache: { ttlMs: config.VIEWER_CACHE_MS, maxEntries: config.VIEWER_CACHE_MAX },
     passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
     deletionGraceDays: config.ACCOUNT_DELETION_GRACE_DAYS,
     throttle,

@@ -14,12 +14,15 @@ import { createPasswordHasher, type PasswordCost } from "./passwords.ts";
 import { claimSeats } from "./seats.ts";
 import { createThrottle, type ThrottleOptions } from "./throttle.ts";
 import { hashSecret, newSecret, secretKind } from "./tokens.ts";
+import { createViewerCache, type ViewerCacheOptions, type ViewerScope, viewerChangedLocally } from "./viewer-cache.ts";
 
 /** Sliding renewal is written at most this often per session, not on every request. */
 const RENEW_EVERY_MS = 60_000;
 
 export interface SessionOptions {
   sessionTtlHours: number;
+  /** Signed-in viewers kept by token hash (viewer-cache.ts); ttlMs 0 reads every request's credential. */
+  viewerCache: ViewerCacheOptions;
   throttle: ThrottleOptions;
   passwordCost: PasswordCost;
   /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits for its purge. */
@@ -52,6 +55,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
   const ttlMs = options.sessionTtlHours * 3_600_000;
   const throttle = createThrottle(prisma, options.throttle);
   const passwords = createPasswordHasher(options.passwordCost);
+  const viewers = createViewerCache(pubsub, options.viewerCache);
 
   async function openSession(
     tx: Pick<PrismaClient, "session" | "user" | "profile">,
@@ -116,70 +120,89 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
     });
   }
 
+  /**
+   * The viewer behind a token, read from its credential (credential.ts: one statement), and when
+   * its sliding renewal is next due; unknown, expired or revoked tokens are anonymous.
+   */
+  async function readViewer(token: string, tokenHash: string): Promise<{ viewer: Viewer; renewBy: number | null }> {
+    const kind = secretKind(token);
+    const now = new Date();
+    if (kind === "session") {
+      const s = await findCredential(prisma, "session", tokenHash);
+      if (!s?.expiresAt || s.revokedAt || s.expiresAt <= now) return { viewer: { kind: "anonymous" }, renewBy: null };
+      let expiresAt = s.expiresAt;
+      let renewedAt = s.lastSeenAt?.getTime() ?? now.getTime();
+      if (!s.lastSeenAt || now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
+        renewedAt = now.getTime();
+        expiresAt = new Date(now.getTime() + ttlMs);
+        await prisma.$transaction([
+          prisma.session.update({ where: { id: s.id }, data: { lastSeenAt: now, expiresAt } }),
+          prisma.profile.update({ where: { userId: s.userId }, data: { lastSeenAt: now } }),
+        ]);
+        // At most once a minute per session: screens showing "last seen" move with it.
+        const row = { id: s.id, userId: s.userId, tenantId: s.tenantId };
+        publishChange(prisma, changeOf("Session", "update", row), changeOf("User", "update", { ...row, id: s.userId }));
+      }
+      const roles = s.roles;
+      // No role in effect today: the membership has ended (or not begun), so the session no
+      // longer opens the tenant.
+      if (roles.length === 0) return { viewer: { kind: "anonymous" }, renewBy: null };
+      const viewer: Viewer = {
+        kind: "session",
+        userId: s.userId,
+        tenantId: s.tenantId,
+        sessionId: s.id,
+        expiresAt,
+        roles,
+        ...(s.mfaPending ? { mfaEnrollmentRequired: true } : {}),
+      };
+      return { viewer, renewBy: renewedAt + RENEW_EVERY_MS };
+    }
+    if (kind === "apiKey") {
+      const k = await findCredential(prisma, "apiKey", tokenHash);
+      if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now))
+        return { viewer: { kind: "anonymous" }, renewBy: null };
+      let usedAt = k.lastSeenAt?.getTime() ?? now.getTime();
+      if (!k.lastSeenAt || now.getTime() - k.lastSeenAt.getTime() > RENEW_EVERY_MS) {
+        usedAt = now.getTime();
+        await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
+        publishChange(prisma, changeOf("ApiKey", "update", { id: k.id, userId: k.userId, tenantId: k.tenantId }));
+      }
+      const roles = k.roles;
+      if (roles.length === 0) return { viewer: { kind: "anonymous" }, renewBy: null };
+      const viewer: Viewer = {
+        kind: "apiKey",
+        userId: k.userId,
+        tenantId: k.tenantId,
+        apiKeyId: k.id,
+        expiresAt: k.expiresAt,
+        scopes: k.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
+        roles,
+        ...(k.mfaPending ? { mfaEnrollmentRequired: true } : {}),
+      };
+      return { viewer, renewBy: usedAt + RENEW_EVERY_MS };
+    }
+    return { viewer: { kind: "anonymous" }, renewBy: null };
+  }
+
   return {
     /**
-     * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. The
-     * credential and its roles come in one statement (credential.ts).
+     * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. A
+     * signed-in viewer is kept until it may have changed (viewer-cache.ts).
      */
     async resolveViewer(token: string | null | undefined): Promise<Viewer> {
       if (!token) return { kind: "anonymous" };
-      const kind = secretKind(token);
       const tokenHash = hashSecret(token);
-      const now = new Date();
-      if (kind === "session") {
-        const s = await findCredential(prisma, "session", tokenHash);
-        if (!s?.expiresAt || s.revokedAt || s.expiresAt <= now) return { kind: "anonymous" };
-        let expiresAt = s.expiresAt;
-        if (!s.lastSeenAt || now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
-          expiresAt = new Date(now.getTime() + ttlMs);
-          await prisma.$transaction([
-            prisma.session.update({ where: { id: s.id }, data: { lastSeenAt: now, expiresAt } }),
-            prisma.profile.update({ where: { userId: s.userId }, data: { lastSeenAt: now } }),
-          ]);
-          // At most once a minute per session: screens showing "last seen" move with it.
-          const row = { id: s.id, userId: s.userId, tenantId: s.tenantId };
-          publishChange(
-            prisma,
-            changeOf("Session", "update", row),
-            changeOf("User", "update", { ...row, id: s.userId }),
-          );
-        }
-        const roles = s.roles;
-        // No role in effect today: the membership has ended (or not begun), so the session no
-        // longer opens the tenant.
-        if (roles.length === 0) return { kind: "anonymous" };
-        return {
-          kind: "session",
-          userId: s.userId,
-          tenantId: s.tenantId,
-          sessionId: s.id,
-          expiresAt,
-          roles,
-          ...(s.mfaPending ? { mfaEnrollmentRequired: true } : {}),
-        };
-      }
-      if (kind === "apiKey") {
-        const k = await findCredential(prisma, "apiKey", tokenHash);
-        if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now)) return { kind: "anonymous" };
-        if (!k.lastSeenAt || now.getTime() - k.lastSeenAt.getTime() > RENEW_EVERY_MS) {
-          await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
-          publishChange(prisma, changeOf("ApiKey", "update", { id: k.id, userId: k.userId, tenantId: k.tenantId }));
-        }
-        const roles = k.roles;
-        if (roles.length === 0) return { kind: "anonymous" };
-        return {
-          kind: "apiKey",
-          userId: k.userId,
-          tenantId: k.tenantId,
-          apiKeyId: k.id,
-          expiresAt: k.expiresAt,
-          scopes: k.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
-          roles,
-          ...(k.mfaPending ? { mfaEnrollmentRequired: true } : {}),
-        };
-      }
-      return { kind: "anonymous" };
+      const kept = viewers.get(tokenHash);
+      if (kept) return kept;
+      const mark = viewers.mark();
+      const { viewer, renewBy } = await readViewer(token, tokenHash);
+      viewers.set(tokenHash, viewer, mark, renewBy);
+      return viewer;
     },
+
+    /** Stops following viewer changes (before the pub/sub closes). */
+    close: () => viewers.close(),
 
     async signUp(
       input: {
@@ -389,9 +412,21 @@ async function createTenant(tx: Prisma.TransactionClient, name: string) {
     if (tenant) return tenant;
   }
 }
-/** After commit: live operations of this user re-resolve their viewer (live-auth.ts). */
+/**
+ * After commit: live operations of this user re-resolve their viewer (live-auth.ts), and every
+ * instance drops the viewers it keeps for them (viewer-cache.ts), this one at once.
+ */
 export function publishViewerChanged(pubsub: PubSub, userId: string, reason: string) {
+  viewerChangedLocally(pubsub, { userId });
+  pubsub.publish("viewers:changed", { userId });
   pubsub.publish("viewer:changed", userId, { userId, reason });
+}
+
+/** After commit: what every member of a tenant may do changed (its sign-in rules). */
+export function publishTenantViewersChanged(pubsub: PubSub, tenantId: string) {
+  const scope: ViewerScope = { tenantId };
+  viewerChangedLocally(pubsub, scope);
+  pubsub.publish("viewers:changed", scope);
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,6 +1,7 @@
 // The agent catalogue, user agents and ratings: each rule allows exactly the viewers DESIGN.md
 // section 3 names.
 import { describe, expect, it } from "vitest";
+import { publishViewerChanged } from "../../server/services/sessions.ts";
 import { dbId, dbKind, ok } from "../kit.ts";
 import {
   apiKey,
@@ -209,6 +210,8 @@ describe(`ratings (${dbKind})`, () => {
         effectiveTo: new Date(`${yesterday()}T00:00:00Z`),
       },
     });
+    // Written behind the app's back, as the clock would: tell it, as its own writes do.
+    publishViewerChanged(app.services.pubsub, owner.userId, "membership ended");
 
     const r = await exec(
       `query($i: ID!) { ratings(itemType: "agent", itemId: $i) { edges { node { rating author { id displayName email } } } } }`,

@@ -6,7 +6,7 @@ import type { Jobs } from "../../jobs/jobs.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import type { FileService } from "../files/index.ts";
-import type { SessionService } from "../sessions.ts";
+import { publishTenantViewersChanged, type SessionService } from "../sessions.ts";
 import { createThrottle, type ThrottleOptions } from "../throttle.ts";
 import { createDeactivation } from "./deactivation.ts";
 import { createDeletionFlows } from "./deletion.ts";
@@ -50,7 +50,12 @@ export function createAccountService(deps: AccountDeps) {
     ) => updatePrivacyPreferences(deps.prisma, ...args),
     updateTenantSecurity: (
       ...args: Parameters<typeof updateTenantSecurity> extends [unknown, ...infer R] ? R : never
-    ) => updateTenantSecurity(deps.prisma, ...args),
+    ) =>
+      updateTenantSecurity(deps.prisma, ...args).then((tenant) => {
+        // Whether its members must enrol first is part of each one's viewer.
+        publishTenantViewersChanged(deps.pubsub, tenant.id);
+        return tenant;
+      }),
   };
 }
 

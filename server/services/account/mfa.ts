@@ -6,9 +6,10 @@ import { randomBytes } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
 import { AppError, badInput, forbidden } from "../../errors.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
+import type { PubSub } from "../../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../../viewer.ts";
 import { audit } from "../audit.ts";
-import type { SessionService } from "../sessions.ts";
+import { publishViewerChanged, type SessionService } from "../sessions.ts";
 import type { createThrottle } from "../throttle.ts";
 import { hashSecret } from "../tokens.ts";
 import type { SecretBox } from "./secret-box.ts";
@@ -20,6 +21,8 @@ const RECOVERY_CODES = 10;
 export interface MfaDeps {
   prisma: PrismaClient;
   sessions: SessionService;
+  /** A second factor turned on or off changes whether the user's viewer must enrol first. */
+  pubsub: PubSub;
   throttle: ReturnType<typeof createThrottle>;
   box: SecretBox;
 }
@@ -48,7 +51,7 @@ const normaliseRecovery = (code: string) =>
 
 const wrongCode = () => badInput("code", "The code is incorrect.");
 
-export function createMfaFlows({ prisma, sessions, throttle, box }: MfaDeps) {
+export function createMfaFlows({ prisma, pubsub, sessions, throttle, box }: MfaDeps) {
   /**
    * Claims a code's time-step: only a step later than the last accepted one, in one conditional
    * update, so two requests racing with the same code cannot both pass.
@@ -140,6 +143,7 @@ export function createMfaFlows({ prisma, sessions, throttle, box }: MfaDeps) {
           request,
         });
       });
+      publishViewerChanged(pubsub, viewer.userId, "second factor on");
       return codes;
     },
 
@@ -166,6 +170,7 @@ export function createMfaFlows({ prisma, sessions, throttle, box }: MfaDeps) {
           request,
         });
       });
+      publishViewerChanged(pubsub, viewer.userId, "second factor off");
       return true;
     },
 
