@@ -233,6 +233,8 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       "audit_logs.user_id": "set null",
       "content_items.user_id": "cascade",
       "conversations.user_id": "cascade",
+      "data_access_log.subject_user_id": "cascade",
+      "data_exports.user_id": "cascade",
       "favorites.user_id": "cascade",
       "files.user_id": "cascade",
       "invites.accepted_by": "set null",

@@ -13,8 +13,8 @@
 //   memories, content, analyses and results, conversations and messages, notifications, workspaces;
 // - files: through the files service's own path (rows and the tenant's storage level, then objects);
 // - kept for the tenant, without the person: audit entries (user reference nulled by the foreign
-//   key, address, browser and email taken out), usage (folded into usage_monthly under the nil
-//   UUID, so the tenant's monthly totals stay), rate-limit refusals, webhook endpoints and role
+//   key, address, browser and email taken out), usage (the log rows go; their monthly and daily
+//   totals move to the nil UUID, so the tenant's totals stay), rate-limit refusals, webhook endpoints and role
 //   grants they made (creator nulled), retention policies they changed;
 // - a tenant left with no member at all (the user was its only one) is deleted with everything in it.
 import type { Config } from "../../config.ts";
@@ -48,27 +48,34 @@ async function anonymise(tx: Prisma.TransactionClient, userId: string) {
   await tx.$executeRaw`
     UPDATE ratings r SET helpful_count = GREATEST(0, r.helpful_count - 1)
     FROM rating_helpful_votes v WHERE v.rating_id = r.id AND v.user_id = ${userId}::uuid AND r.user_id <> ${userId}::uuid`;
-  await tx.$executeRaw`
-    WITH gone AS (DELETE FROM usage_logs WHERE user_id = ${userId}::uuid
-                  RETURNING tenant_id, model, created_at, tokens_used, cost)
-    INSERT INTO usage_monthly (tenant_id, user_id, model, month, calls, tokens, cost)
-    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, date_trunc('month', created_at AT TIME ZONE 'UTC')::date,
-           count(*)::int, sum(tokens_used)::bigint, sum(cost)
-      FROM gone GROUP BY 1, 3, 4
-    ON CONFLICT (tenant_id, user_id, model, month) DO UPDATE SET
-      calls = usage_monthly.calls + EXCLUDED.calls, tokens = usage_monthly.tokens + EXCLUDED.tokens,
-      cost = usage_monthly.cost + EXCLUDED.cost`;
+  // usage_logs rows go with the user (foreign key); the totals already hold them (the roll-up
+  // trigger counts each row as it is written), and move to the nil user here.
   await tx.$executeRaw`
     WITH moved AS (DELETE FROM usage_monthly WHERE user_id = ${userId}::uuid
-                   RETURNING tenant_id, model, month, calls, tokens, cost)
-    INSERT INTO usage_monthly (tenant_id, user_id, model, month, calls, tokens, cost)
-    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, month, calls, tokens, cost FROM moved
-    ON CONFLICT (tenant_id, user_id, model, month) DO UPDATE SET
+                   RETURNING tenant_id, model, month, agent_key, calls, tokens, cost)
+    INSERT INTO usage_monthly (tenant_id, user_id, model, month, agent_key, calls, tokens, cost)
+    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, month, agent_key, calls, tokens, cost FROM moved
+    ON CONFLICT (tenant_id, user_id, model, month, agent_key) DO UPDATE SET
       calls = usage_monthly.calls + EXCLUDED.calls, tokens = usage_monthly.tokens + EXCLUDED.tokens,
       cost = usage_monthly.cost + EXCLUDED.cost`;
+  await tx.$executeRaw`
+    WITH moved AS (DELETE FROM usage_daily WHERE user_id = ${userId}::uuid
+                   RETURNING tenant_id, model, day, agent_key, calls, tokens, cost)
+    INSERT INTO usage_daily (tenant_id, user_id, model, day, agent_key, calls, tokens, cost)
+    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, day, agent_key, calls, tokens, cost FROM moved
+    ON CONFLICT (tenant_id, user_id, model, day, agent_key) DO UPDATE SET
+      calls = usage_daily.calls + EXCLUDED.calls, tokens = usage_daily.tokens + EXCLUDED.tokens,
+      cost = usage_daily.cost + EXCLUDED.cost`;
   await tx.$executeRaw`
     UPDATE audit_logs SET ip_address = NULL, user_agent = NULL, metadata = metadata - 'email'
     WHERE user_id = ${userId}::uuid`;
+  await tx.$executeRaw`UPDATE audit_logs SET subject_user_id = NULL WHERE subject_user_id = ${userId}::uuid`;
+  // Another member's transparency log keeps that someone read their data, under the name shown
+  // then, but no longer points at the purged reader or their keys.
+  await tx.$executeRaw`
+    UPDATE data_access_log SET actor_user_id = NULL,
+      api_key_id = CASE WHEN api_key_id IN (SELECT id FROM api_keys WHERE user_id = ${userId}::uuid) THEN NULL ELSE api_key_id END
+    WHERE actor_user_id = ${userId}::uuid OR api_key_id IN (SELECT id FROM api_keys WHERE user_id = ${userId}::uuid)`;
   await tx.$executeRaw`
     UPDATE rate_limit_violations SET user_id = NULL,
       api_key_id = CASE WHEN api_key_id IN (SELECT id FROM api_keys WHERE user_id = ${userId}::uuid) THEN NULL ELSE api_key_id END

@@ -22,7 +22,8 @@ export interface UserTable {
   single?: boolean;
   /**
    * What erasing the account does to these rows: `delete` them, or `detach` (keep the row, a
-   * record of the tenant's, with the user's id cleared, as audit entries are on user deletion).
+   * record of the tenant's, without the person: audit entries lose the user's id, usage totals move
+   * to the nil user; services/account/purge.ts).
    */
   onPurge: "delete" | "detach";
 }
@@ -80,15 +81,24 @@ export const USER_DATA: readonly UserTable[] = [
   // Metadata only: the bytes are downloadable one by one (File.downloadUrl); the key is internal.
   { model: "File", section: "files", where: own, key: ["id"], omit: ["storageKey"], onPurge: "delete" },
   { model: "Conversation", section: "conversations", where: own, key: ["id"], onPurge: "delete" },
-  { model: "Message", section: "messages", where: own, key: ["id"], onPurge: "delete" },
+  { model: "Message", section: "messages", where: own, key: ["id"], omit: ["requestHash"], onPurge: "delete" },
   { model: "Notification", section: "notifications", where: own, key: ["id"], onPurge: "delete" },
   { model: "UsageLog", section: "usageLogs", where: own, key: ["id"], onPurge: "delete" },
+  // Totals per month and day (kept by a trigger on usage_logs); the purge folds them under the nil
+  // user, so the tenant's totals stay whole.
   {
     model: "UsageMonthly",
     section: "usageMonthly",
     where: own,
-    key: ["tenantId", "userId", "model", "month"],
-    onPurge: "delete",
+    key: ["tenantId", "userId", "model", "month", "agentKey"],
+    onPurge: "detach",
+  },
+  {
+    model: "UsageDaily",
+    section: "usageDaily",
+    where: own,
+    key: ["tenantId", "userId", "model", "day", "agentKey"],
+    onPurge: "detach",
   },
   { model: "ApiCallCount", section: "apiCallCounts", where: own, key: ["apiKeyId", "day"], onPurge: "delete" },
   { model: "RateLimitViolation", section: "rateLimitViolations", where: own, key: ["id"], onPurge: "delete" },
@@ -96,9 +106,17 @@ export const USER_DATA: readonly UserTable[] = [
   {
     model: "AuditLog",
     section: "auditEntries",
-    where: (userId) => ({ OR: [{ userId }, { resource: "User", resourceId: userId }] }),
+    where: (userId) => ({ OR: [{ userId }, { subjectUserId: userId }, { resource: "User", resourceId: userId }] }),
     key: ["id"],
     onPurge: "detach",
+  },
+  // Who read the user's data (the privacy transparency log), as myDataAccessLog shows it.
+  {
+    model: "DataAccessLog",
+    section: "dataAccessLog",
+    where: (userId) => ({ subjectUserId: userId }),
+    key: ["id"],
+    onPurge: "delete",
   },
   { model: "DataExport", section: "dataExports", where: own, key: ["id"], omit: ["storageKey"], onPurge: "delete" },
 ];
