@@ -9,7 +9,7 @@ import { create as contentDisposition } from "content-disposition";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { previewable } from "../services/files/preview.ts";
-import { verifySigned } from "../services/files/signing.ts";
+import { type SignedResource, type Verdict, verifySigned } from "../services/files/signing.ts";
 import type { Storage } from "../services/files/storage.ts";
 
 /**
@@ -23,68 +23,27 @@ function previewPolicy(mimeType: string): string {
     : "default-src 'none'; frame-ancestors 'self'; sandbox";
 }
 
-export function createDownloadHandler(deps: {
+interface Deps {
   prisma: PrismaClient;
   storage: Storage;
   secret: string;
   logger: Logger;
-}) {
-  const { prisma, storage, secret, logger } = deps;
-  const refuse = (res: ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
-    res.end(message);
-  };
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("allow", "GET, HEAD");
-      return refuse(res, 405, "method not allowed");
-    }
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const verdict = verifySigned(secret, url, Date.now());
-    if (!verdict.ok) {
-      logger.info({ event: "security", kind: "download_refused", reason: verdict.reason }, "download refused");
-      return refuse(res, 403, verdict.reason === "expired" ? "this link has expired" : "invalid link");
-    }
-    const file = await prisma.file.findUnique({
-      where: { id: verdict.fileId },
-      select: { name: true, mimeType: true, storageKey: true },
-    });
-    const object = file && (await storage.get(file.storageKey));
-    if (!file || !object) return refuse(res, 404, "not found");
-    const inline = verdict.disposition === "inline" && previewable(file.mimeType);
-    res.writeHead(200, {
-      "content-type": file.mimeType,
-      "content-length": String(object.size),
-      "content-disposition": contentDisposition(file.name, { type: inline ? "inline" : "attachment" }),
-      "x-content-type-options": "nosniff",
-      "content-security-policy": inline ? previewPolicy(file.mimeType) : "default-src 'none'; sandbox",
-      ...(inline ? { "x-frame-options": "SAMEORIGIN" } : {}),
-      "cache-control": "private, no-store",
-    });
-    if (req.method === "HEAD") {
-      object.body.destroy();
-      return void res.end();
-    }
-    try {
-      await pipeline(object.body, res);
-    } catch (err) {
-      logger.warn({ err, fileId: verdict.fileId }, "download interrupted");
-    }
-  };
 }
 
+/** What a signed link serves: the object with its own headers, or why not. */
+type Served =
+  | { object: NonNullable<Awaited<ReturnType<Storage["get"]>>>; headers: Record<string, string> }
+  | { status: 403 | 404; message: string };
+
 /**
- * GET /exports/<id>?expires=…&signature=… : a data export's JSON document, signed like a file's
- * download (only its owner can have the URL made: DataExport's rule). Past the export's own expiry
- * it is refused like an expired link, even before the clean-up has removed it.
+ * The door every signed link goes through: GET or HEAD only, the signature checked for this kind of
+ * resource (a file's link cannot open an export), never sniffed, never cached, streamed.
  */
-export function createExportDownloadHandler(deps: {
-  prisma: PrismaClient;
-  storage: Storage;
-  secret: string;
-  logger: Logger;
-}) {
-  const { prisma, storage, secret, logger } = deps;
+function signedDownloads(
+  { secret, logger }: Pick<Deps, "secret" | "logger">,
+  resource: SignedResource,
+  serve: (verdict: Extract<Verdict, { ok: true }>, now: number) => Promise<Served>,
+) {
   const refuse = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
     res.end(message);
@@ -96,26 +55,22 @@ export function createExportDownloadHandler(deps: {
     }
     const url = new URL(req.url ?? "/", "http://localhost");
     const now = Date.now();
-    const verdict = verifySigned(secret, url, now, "export");
+    const verdict = verifySigned(secret, url, now, resource);
     if (!verdict.ok) {
-      logger.info({ event: "security", kind: "download_refused", reason: verdict.reason }, "export download refused");
+      logger.info(
+        { event: "security", kind: "download_refused", resource, reason: verdict.reason },
+        "download refused",
+      );
       return refuse(res, 403, verdict.reason === "expired" ? "this link has expired" : "invalid link");
     }
-    const row = await prisma.dataExport.findUnique({
-      where: { id: verdict.fileId },
-      select: { status: true, storageKey: true, expiresAt: true, createdAt: true },
-    });
-    if (row?.expiresAt && row.expiresAt.getTime() <= now) return refuse(res, 403, "this export has expired");
-    const object = row?.status === "ready" && row.storageKey ? await storage.get(row.storageKey) : null;
-    if (!row || !object) return refuse(res, 404, "not found");
-    const name = `userplane-export-${row.createdAt.toISOString().slice(0, 10)}.json`;
+    const served = await serve(verdict, now);
+    if ("status" in served) return refuse(res, served.status, served.message);
+    const { object, headers } = served;
     res.writeHead(200, {
-      "content-type": "application/json; charset=utf-8",
       "content-length": String(object.size),
-      "content-disposition": contentDisposition(name, { type: "attachment" }),
       "x-content-type-options": "nosniff",
-      "content-security-policy": "default-src 'none'; sandbox",
       "cache-control": "private, no-store",
+      ...headers,
     });
     if (req.method === "HEAD") {
       object.body.destroy();
@@ -124,7 +79,56 @@ export function createExportDownloadHandler(deps: {
     try {
       await pipeline(object.body, res);
     } catch (err) {
-      logger.warn({ err, exportId: verdict.fileId }, "export download interrupted");
+      logger.warn({ err, resource, id: verdict.fileId }, "download interrupted");
     }
   };
+}
+
+const NOT_FOUND: Served = { status: 404, message: "not found" };
+
+export function createDownloadHandler(deps: Deps) {
+  return signedDownloads(deps, "file", async (verdict): Promise<Served> => {
+    const file = await deps.prisma.file.findUnique({
+      where: { id: verdict.fileId },
+      select: { name: true, mimeType: true, storageKey: true },
+    });
+    const object = file && (await deps.storage.get(file.storageKey));
+    if (!file || !object) return NOT_FOUND;
+    const inline = verdict.disposition === "inline" && previewable(file.mimeType);
+    return {
+      object,
+      headers: {
+        "content-type": file.mimeType,
+        "content-disposition": contentDisposition(file.name, { type: inline ? "inline" : "attachment" }),
+        "content-security-policy": inline ? previewPolicy(file.mimeType) : "default-src 'none'; sandbox",
+        ...(inline ? { "x-frame-options": "SAMEORIGIN" } : {}),
+      },
+    };
+  });
+}
+
+/**
+ * GET /exports/<id>?expires=…&signature=… : a data export's JSON document, signed like a file's
+ * download (only its owner can have the URL made: DataExport's rule). Past the export's own expiry
+ * it is refused like an expired link, even before the clean-up has removed it.
+ */
+export function createExportDownloadHandler(deps: Deps) {
+  return signedDownloads(deps, "export", async (verdict, now): Promise<Served> => {
+    const row = await deps.prisma.dataExport.findUnique({
+      where: { id: verdict.fileId },
+      select: { status: true, storageKey: true, expiresAt: true, createdAt: true },
+    });
+    if (row?.expiresAt && row.expiresAt.getTime() <= now) return { status: 403, message: "this export has expired" };
+    const object = row?.status === "ready" && row.storageKey ? await deps.storage.get(row.storageKey) : null;
+    if (!row || !object) return NOT_FOUND;
+    const name = `userplane-export-${row.createdAt.toISOString().slice(0, 10)}.json`;
+    return {
+      object,
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "content-disposition": contentDisposition(name, { type: "attachment" }),
+        "content-security-policy": "default-src 'none'; sandbox",
+      },
+    };
+  });
 }
