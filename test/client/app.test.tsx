@@ -160,6 +160,7 @@ describe("shell", () => {
           },
         },
       },
+      MyDataExports: { data: { myDataExports: { edges: [] } } },
     });
     render(<App />);
     await screen.findByRole("navigation", { name: "Main" });
@@ -174,8 +175,12 @@ describe("shell", () => {
     // Changed while the connection was down: the catch-up must show it.
     api.set("Profile", { data: { me: { ...me, email: "ada@new.example.com" } } });
     act(() => wsFake.last.on?.connected?.({} as never, {} as never, true));
-    // The bell's live query, subscribed again on the new socket, answers afresh (as the server does).
-    act(() => api.push("UnreadNotificationCount"));
+    // The live queries on screen (the bell, the exports), subscribed again on the new socket, answer
+    // afresh (as the server does).
+    act(() => {
+      api.push("UnreadNotificationCount");
+      api.push("MyDataExports");
+    });
     await waitFor(() => expect(screen.queryByText(/live updates paused/i)).toBeNull());
     await screen.findByText("Signed in as ada@new.example.com");
     await screen.findByText(/live updates resumed: this screen is up to date/i);
