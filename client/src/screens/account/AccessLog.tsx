@@ -1,10 +1,9 @@
-import { type ReactNode, useState } from "react";
+import { useState } from "react";
 import { useQuery } from "urql";
 import type { DataAccessKind } from "../../../gql/graphql.ts";
 import { graphql } from "../../../gql/index.ts";
 import { SelectField } from "../../components/Field.tsx";
-import { Empty, ErrorNotice } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { PagedTable, type PageProps, PageRows } from "../../components/PagedTable.tsx";
 import { useFormat } from "../../lib/preferences.tsx";
 
 const MyDataAccessLogQuery = graphql(`
@@ -39,7 +38,6 @@ const ACTOR: Record<string, string> = { user: "", api_key: "API key ", system: "
  */
 export function AccessLogScreen() {
   const [kind, setKind] = useState<DataAccessKind | "">("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   return (
     <section>
       <h1>Who accessed my data</h1>
@@ -54,7 +52,6 @@ export function AccessLogScreen() {
             value={kind}
             onChange={(e) => {
               setKind(e.target.value as DataAccessKind | "");
-              setCursors([null]);
             }}
           >
             <option value="">Reads and changes</option>
@@ -62,69 +59,35 @@ export function AccessLogScreen() {
             <option value="change">Changes</option>
           </SelectField>
         </div>
-        <TableScroll label="Who accessed my data">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">How</th>
-                <th scope="col">From</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cursors.map((after, i) => (
-                <AccessPage
-                  key={`${kind}:${after ?? ""}`}
-                  kind={kind || null}
-                  after={after}
-                  isFirst={i === 0}
-                  isLast={i === cursors.length - 1}
-                  onMore={(c) => setCursors((cs) => [...cs, c])}
-                />
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <PagedTable
+          label="Who accessed my data"
+          columns={["When", "Who", "What", "How", "From"]}
+          filterKey={kind}
+          page={(p) => <AccessPage kind={kind || null} {...p} />}
+        />
       </div>
     </section>
   );
 }
 
-function AccessPage({
-  kind,
-  after,
-  isFirst,
-  isLast,
-  onMore,
-}: {
-  kind: DataAccessKind | null;
-  after: string | null;
-  isFirst: boolean;
-  isLast: boolean;
-  onMore: (cursor: string) => void;
-}) {
+function AccessPage({ kind, after, ...page }: PageProps & { kind: DataAccessKind | null }) {
   const f = useFormat();
   const [result, refetch] = useQuery({
     query: MyDataAccessLogQuery,
     variables: { kind, after },
     requestPolicy: "cache-and-network",
   });
-  const row = (content: ReactNode) => (
-    <tr>
-      <td colSpan={5}>{content}</td>
-    </tr>
-  );
-  if (result.error && !result.data)
-    return row(<ErrorNotice error={result.error} retry={() => refetch({ requestPolicy: "network-only" })} />);
-  if (!result.data) return row(<span className="muted">Loading…</span>);
-  const { edges, pageInfo } = result.data.myDataAccessLog;
   return (
-    <>
-      {isFirst && edges.length === 0 && row(<Empty>Nobody else has read or changed your data.</Empty>)}
-      {edges.map(({ node: e }) => (
-        <tr key={e.id}>
+    <PageRows
+      span={5}
+      connection={result.data?.myDataAccessLog}
+      error={result.error}
+      retry={() => refetch({ requestPolicy: "network-only" })}
+      empty="Nobody else has read or changed your data."
+      {...page}
+    >
+      {(e) => (
+        <tr>
           <td>{f.dateTime(e.at)}</td>
           <td>
             {ACTOR[e.actorKind]}
@@ -139,15 +102,7 @@ function AccessPage({
           </td>
           <td>{e.ipAddress ?? "—"}</td>
         </tr>
-      ))}
-      {isLast &&
-        pageInfo.hasNextPage &&
-        pageInfo.endCursor &&
-        row(
-          <button type="button" onClick={() => onMore(pageInfo.endCursor as string)}>
-            Load more
-          </button>,
-        )}
-    </>
+      )}
+    </PageRows>
   );
 }

@@ -1,15 +1,13 @@
-import { type ReactNode, useState } from "react";
+import { useState } from "react";
 import { useQuery } from "urql";
 import { TextField } from "../../components/Field.tsx";
-import { Empty, ErrorNotice } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { PagedTable, type PageProps, PageRows } from "../../components/PagedTable.tsx";
 import { useFormat } from "../../lib/preferences.tsx";
 import { AuditLogQuery } from "./queries.ts";
 
 export function AuditLog() {
   const [action, setAction] = useState("");
   const [applied, setApplied] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   return (
     <div className="card" id="audit">
       <h2>Audit log</h2>
@@ -18,7 +16,6 @@ export function AuditLog() {
         onSubmit={(e) => {
           e.preventDefault();
           setApplied(action.trim());
-          setCursors([null]);
         }}
       >
         <TextField
@@ -30,64 +27,30 @@ export function AuditLog() {
         />
         <button type="submit">Filter</button>
       </form>
-      <TableScroll label="Audit log">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Action</th>
-              <th scope="col">Resource</th>
-              <th scope="col">IP</th>
-            </tr>
-          </thead>
-          <tbody>
-            {cursors.map((after, i) => (
-              <AuditPage
-                key={`${applied}:${after ?? ""}`}
-                action={applied || null}
-                after={after}
-                isFirst={i === 0}
-                isLast={i === cursors.length - 1}
-                onMore={(c) => setCursors((cs) => [...cs, c])}
-              />
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <PagedTable
+        label="Audit log"
+        columns={["When", "Who", "Action", "Resource", "IP"]}
+        filterKey={applied}
+        page={(p) => <AuditPage action={applied || null} {...p} />}
+      />
     </div>
   );
 }
 
-function AuditPage({
-  action,
-  after,
-  isFirst,
-  isLast,
-  onMore,
-}: {
-  action: string | null;
-  after: string | null;
-  isFirst: boolean;
-  isLast: boolean;
-  onMore: (cursor: string) => void;
-}) {
+function AuditPage({ action, after, ...page }: PageProps & { action: string | null }) {
   const f = useFormat();
   const [result, refetch] = useQuery({ query: AuditLogQuery, variables: { action, after } });
-  const row = (content: ReactNode) => (
-    <tr>
-      <td colSpan={5}>{content}</td>
-    </tr>
-  );
-  if (result.error && !result.data)
-    return row(<ErrorNotice error={result.error} retry={() => refetch({ requestPolicy: "network-only" })} />);
-  if (!result.data) return row(<span className="muted">Loading…</span>);
-  const { edges, pageInfo } = result.data.auditLog;
   return (
-    <>
-      {isFirst && edges.length === 0 && row(<Empty>No entries{action ? ` for ${action}` : ""}.</Empty>)}
-      {edges.map(({ node: e }) => (
-        <tr key={e.id}>
+    <PageRows
+      span={5}
+      connection={result.data?.auditLog}
+      error={result.error}
+      retry={() => refetch({ requestPolicy: "network-only" })}
+      empty={`No entries${action ? ` for ${action}` : ""}.`}
+      {...page}
+    >
+      {(e) => (
+        <tr>
           <td>{f.dateTime(e.createdAt)}</td>
           <td>{e.actor?.displayName ?? "—"}</td>
           <td>
@@ -96,15 +59,7 @@ function AuditPage({
           <td>{[e.resource, e.resourceId].filter(Boolean).join(" ") || "—"}</td>
           <td>{e.ipAddress ?? "—"}</td>
         </tr>
-      ))}
-      {isLast &&
-        pageInfo.hasNextPage &&
-        pageInfo.endCursor &&
-        row(
-          <button type="button" onClick={() => onMore(pageInfo.endCursor as string)}>
-            Load more
-          </button>,
-        )}
-    </>
+      )}
+    </PageRows>
   );
 }
