@@ -1,6 +1,6 @@
 // A bearer token's credential and the roles its user holds in its tenant, in one statement: the
 // viewer is resolved on every request, and two round trips (credential, then roles) were a third
-// of the statements of a small query. The role rule is rolesInEffect's (auth.ts), written in SQL.
+// of the statements of a small query. The role rule is `inEffectOn` (viewer.ts), written in SQL.
 import { Prisma, type PrismaClient, type Role } from "../generated/prisma/client.ts";
 import { todayUtc } from "../viewer.ts";
 

@@ -5,7 +5,7 @@ import type { PubSub } from "../pubsub.ts";
 import type { ApiScope, RequestInfo, SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
 import { auditAs } from "./audit.ts";
-import { publishViewerChanged } from "./sessions.ts";
+import { publishViewerChanged } from "./bearer.ts";
 import { hashSecret, newSecret } from "./tokens.ts";
 
 /** API keys: created and revoked from an interactive session only; only the secret's hash is kept. */

@@ -5,8 +5,8 @@ import type { PubSub } from "../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../viewer.ts";
 import { inEffectOn, isTenantAdmin, todayUtc } from "../viewer.ts";
 import { auditAs } from "./audit.ts";
+import { publishViewerChanged } from "./bearer.ts";
 import { claimSeats } from "./seats.ts";
-import { publishViewerChanged } from "./sessions.ts";
 import { hashSecret, newSecret } from "./tokens.ts";
 
 /** Tenant membership: invites and dated role assignments, managed by the tenant's admins. */

@@ -10,7 +10,7 @@ import type { PubSub } from "../../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../../viewer.ts";
 import { inEffectOn, isTenantAdmin } from "../../viewer.ts";
 import { auditAs } from "../audit.ts";
-import { publishViewerChanged } from "../sessions.ts";
+import { publishViewerChanged } from "../bearer.ts";
 import { lastAdmin, lockTenants, othersIn } from "./deletion.ts";
 
 export function createDeactivation(prisma: PrismaClient, pubsub: PubSub) {

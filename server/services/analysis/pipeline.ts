@@ -1,18 +1,18 @@
 // What a worker does with one run: queued → collecting → analyzing:<source> (in parallel) →
 // aggregating → complete | failed | cancelled. Every step is persisted before it is published, so
 // a worker that dies leaves a run the next attempt resumes from the database: sources with a
-// stored result are not scored again, percent never goes back, usage is accounted once.
+// stored result are not scored again, percent never goes back, usage is accounted once
+// (accounting.ts). One attempt's claim, cancels and failures are attempt.ts's.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../../config.ts";
-import { AppError, quotaExceeded } from "../../errors.ts";
+import { quotaExceeded } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
-import { type Change, changeOf, transact } from "../../live/changes.ts";
+import { transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
-import { analysisFinished } from "../notifications/events.ts";
-import { consumeQuota, quotaCovering } from "../quota.ts";
-import { ScorerError } from "./openai-scorer.ts";
-import { claim, isTerminal, type Patch, publish, type RunEvent, toEvent, transition } from "./run-store.ts";
+import { quotaCovering } from "../quota.ts";
+import { accountRun, type Outcome } from "./accounting.ts";
+import { type Patch, publish, type RunEvent, transition } from "./run-store.ts";
 import { aggregate, overall, type ScoreItem, type Scorer, type SourceScore } from "./scorer.ts";
 
 export interface PipelineDeps {
@@ -38,92 +38,13 @@ export class RunInterrupted extends Error {
   }
 }
 
-type Outcome = "complete" | "failed" | "cancelled";
-
 /**
  * Prisma waits 2 s for a connection by default: under load (hundreds of pollers on the pool) a
  * step would fail and the whole attempt be retried for want of a connection, not for an error.
  */
 const TX = { maxWait: 15_000, timeout: 30_000 } as const;
 
-/** Runs of this process, so a cancel asked here stops its run without a round trip. */
-export type LocalRuns = Map<string, AbortController>;
-
-/**
- * Executes (or resumes) one run. Returns when the run is finished or no longer this attempt's;
- * throws to have the job retried later (shutdown, a transient scorer failure).
- */
-export async function executeRun(deps: PipelineDeps, runId: string, jobSignal: AbortSignal, local: LocalRuns) {
-  const { prisma, pubsub } = deps;
-  const before = await prisma.analysisRun.findUnique({ where: { id: runId } });
-  if (!before || isTerminal(before.status)) return;
-  // A predecessor may have died between its commit and its publish: say the last state again.
-  // Subscribers that have it already drop it by seq.
-  if (before.status === "running") publish(pubsub, toEvent(before));
-  const claimed = await claim(prisma, runId);
-  if (!claimed) return;
-  publish(pubsub, claimed);
-
-  const run = new RunExecution(deps, before, claimed.attempts);
-  const stop = new AbortController();
-  local.get(runId)?.abort(new RunInterrupted("lost"));
-  local.set(runId, stop);
-  const signal = AbortSignal.any([stop.signal, jobSignal]);
-  // A cancel asked on any instance arrives through the pub/sub at once. The poll is the safety
-  // net: it sees a cancel whose message was lost, and a run taken over by another attempt.
-  const cancels = pubsub.subscribe("analysis:cancel", runId);
-  void (async () => {
-    for await (const _ of cancels) return stop.abort(new RunInterrupted("cancel"));
-  })();
-  const poll = setInterval(() => {
-    prisma.analysisRun
-      .findUnique({ where: { id: runId }, select: { attempts: true, status: true, cancelRequestedAt: true } })
-      .then((r) => {
-        if (!r || r.attempts !== claimed.attempts || r.status !== "running") stop.abort(new RunInterrupted("lost"));
-        else if (r.cancelRequestedAt) stop.abort(new RunInterrupted("cancel"));
-      })
-      .catch(() => {});
-  }, deps.config.ANALYSIS_CANCEL_POLL_MS);
-  poll.unref();
-
-  try {
-    if (before.cancelRequestedAt) throw new RunInterrupted("cancel");
-    if (claimed.attempts > deps.config.ANALYSIS_MAX_ATTEMPTS) {
-      await run.finish("failed", "INTERNAL", `The analysis was interrupted ${claimed.attempts - 1} times; giving up.`);
-      return;
-    }
-    await run.execute(signal);
-  } catch (err) {
-    const reason: unknown = stop.signal.aborted
-      ? stop.signal.reason
-      : jobSignal.aborted
-        ? new RunInterrupted("shutdown")
-        : err;
-    if (reason instanceof RunInterrupted) {
-      if (reason.kind === "cancel") return void (await run.finish("cancelled", null, "Cancelled"));
-      if (reason.kind === "lost") return;
-      throw reason;
-    }
-    if (reason instanceof AppError && reason.extensions.code === "QUOTA_EXCEEDED") {
-      return void (await run.finish("failed", "QUOTA_EXCEEDED", reason.message));
-    }
-    const code = reason instanceof ScorerError ? "SCORER_ERROR" : "INTERNAL";
-    const message = reason instanceof Error ? reason.message : String(reason);
-    if (claimed.attempts >= deps.config.ANALYSIS_MAX_ATTEMPTS) {
-      await run.finish("failed", code, `The analysis failed: ${message}`);
-      return;
-    }
-    deps.logger.warn({ err: reason, runId, attempt: claimed.attempts }, "analysis attempt failed; will retry");
-    await run.write({ message: `Attempt ${claimed.attempts} failed (${message}); retrying` }).catch(() => {});
-    throw reason;
-  } finally {
-    clearInterval(poll);
-    void cancels.return?.();
-    if (local.get(runId) === stop) local.delete(runId);
-  }
-}
-
-class RunExecution {
+export class RunExecution {
   private chain: Promise<unknown> = Promise.resolve();
   private scorer: Scorer | null = null;
   private total = 0;
@@ -356,61 +277,8 @@ class RunExecution {
     });
   }
 
-  /**
-   * The vital seed's agent usage flow (UserAgent counters, a UsageLog row, the tenant quota),
-   * exactly once per run: usage_accounted_at is claimed in the same transaction, and the unique
-   * analysisRunId on UsageLog would refuse a second row anyway. Returns the changes to publish
-   * once the caller's transaction has committed.
-   */
-  private async account(tx: Prisma.TransactionClient, outcome: Outcome, tokens: number): Promise<(Change | null)[]> {
-    const { run } = this;
-    const claimedRows = await tx.$queryRaw<{ id: string }[]>`
-      UPDATE analysis_runs SET usage_accounted_at = now()
-      WHERE id = ${run.id}::uuid AND usage_accounted_at IS NULL RETURNING id`;
-    if (claimedRows.length === 0) return [];
-    const changes: (Change | null)[] =
-      outcome === "cancelled" ? [] : await analysisFinished(tx, run, outcome, new Date());
+  private account(tx: Prisma.TransactionClient, outcome: Outcome, tokens: number) {
     const scorer = this.scorer ?? this.deps.makeScorer(null);
-    const cost = Math.round((tokens / 1000) * this.deps.config.SCORER_COST_PER_1K_TOKENS * 1e6) / 1e6;
-    const now = new Date();
-    if (tokens > 0) {
-      const log = await tx.usageLog.create({
-        data: {
-          userId: run.userId,
-          tenantId: run.tenantId,
-          userAgentId: run.userAgentId,
-          analysisRunId: run.id,
-          provider: scorer.provider,
-          model: scorer.model,
-          tokensUsed: tokens,
-          cost,
-        },
-      });
-      changes.push(changeOf("UsageLog", "create", log));
-    }
-    if (run.userAgentId && (outcome !== "cancelled" || tokens > 0)) {
-      await tx.userAgent.updateMany({
-        where: { id: run.userAgentId },
-        data: {
-          usageCount: { increment: 1 },
-          ...(outcome === "complete" ? { successCount: { increment: 1 } } : {}),
-          ...(outcome === "failed" ? { errorCount: { increment: 1 } } : {}),
-          totalTokensUsed: { increment: BigInt(tokens) },
-          totalCostUsd: { increment: cost },
-          lastUsedAt: now,
-        },
-      });
-      await tx.userAgent.updateMany({ where: { id: run.userAgentId, firstUsedAt: null }, data: { firstUsedAt: now } });
-      changes.push(
-        changeOf("UserAgent", "update", { id: run.userAgentId, tenantId: run.tenantId, userId: run.userId }),
-      );
-    }
-    if (tokens === 0) return changes;
-    // Refuses the whole transaction when the quota cannot take it (the caller then fails the run);
-    // work spent on a failed or cancelled run is charged, but never past the limit.
-    changes.push(
-      ...(await consumeQuota(tx, run.tenantId, "tokens", tokens, outcome === "complete" ? {} : { capAtLimit: true })),
-    );
-    return changes;
+    return accountRun(tx, this.run, scorer, this.deps.config.SCORER_COST_PER_1K_TOKENS, outcome, tokens);
   }
 }

@@ -1,0 +1,125 @@
+// The viewer behind a bearer token, on every request: read from its credential, renewed while in
+// use, and kept by token hash until it may have changed; and the after-commit events that say it
+// may have.
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { changeOf, publishChange } from "../live/changes.ts";
+import type { PubSub } from "../pubsub.ts";
+import type { ApiScope, Viewer } from "../viewer.ts";
+import { API_SCOPES } from "../viewer.ts";
+import { findCredential } from "./credential.ts";
+import { hashSecret, secretKind } from "./tokens.ts";
+import { createViewerCache, type ViewerCacheOptions, type ViewerScope, viewerChangedLocally } from "./viewer-cache.ts";
+
+/** Sliding renewal is written at most this often per session, not on every request. */
+const RENEW_EVERY_MS = 60_000;
+
+export function createBearerResolver(
+  prisma: PrismaClient,
+  pubsub: PubSub,
+  options: { sessionTtlMs: number; viewerCache: ViewerCacheOptions },
+) {
+  const ttlMs = options.sessionTtlMs;
+  const viewers = createViewerCache(pubsub, options.viewerCache);
+
+  /**
+   * The viewer behind a token, read from its credential (credential.ts: one statement), and when
+   * its sliding renewal is next due; unknown, expired or revoked tokens are anonymous.
+   */
+  async function readViewer(token: string, tokenHash: string): Promise<{ viewer: Viewer; renewBy: number | null }> {
+    const kind = secretKind(token);
+    const now = new Date();
+    if (kind === "session") {
+      const s = await findCredential(prisma, "session", tokenHash);
+      if (!s?.expiresAt || s.revokedAt || s.expiresAt <= now) return { viewer: { kind: "anonymous" }, renewBy: null };
+      let expiresAt = s.expiresAt;
+      let renewedAt = s.lastSeenAt?.getTime() ?? now.getTime();
+      if (!s.lastSeenAt || now.getTime() - s.lastSeenAt.getTime() > RENEW_EVERY_MS) {
+        renewedAt = now.getTime();
+        expiresAt = new Date(now.getTime() + ttlMs);
+        await prisma.$transaction([
+          prisma.session.update({ where: { id: s.id }, data: { lastSeenAt: now, expiresAt } }),
+          prisma.profile.update({ where: { userId: s.userId }, data: { lastSeenAt: now } }),
+        ]);
+        // At most once a minute per session: screens showing "last seen" move with it.
+        const row = { id: s.id, userId: s.userId, tenantId: s.tenantId };
+        publishChange(prisma, changeOf("Session", "update", row), changeOf("User", "update", { ...row, id: s.userId }));
+      }
+      const roles = s.roles;
+      // No role in effect today: the membership has ended (or not begun), so the session no
+      // longer opens the tenant.
+      if (roles.length === 0) return { viewer: { kind: "anonymous" }, renewBy: null };
+      const viewer: Viewer = {
+        kind: "session",
+        userId: s.userId,
+        tenantId: s.tenantId,
+        sessionId: s.id,
+        expiresAt,
+        roles,
+        ...(s.mfaPending ? { mfaEnrollmentRequired: true } : {}),
+      };
+      return { viewer, renewBy: renewedAt + RENEW_EVERY_MS };
+    }
+    if (kind === "apiKey") {
+      const k = await findCredential(prisma, "apiKey", tokenHash);
+      if (!k || k.revokedAt || (k.expiresAt && k.expiresAt <= now))
+        return { viewer: { kind: "anonymous" }, renewBy: null };
+      let usedAt = k.lastSeenAt?.getTime() ?? now.getTime();
+      if (!k.lastSeenAt || now.getTime() - k.lastSeenAt.getTime() > RENEW_EVERY_MS) {
+        usedAt = now.getTime();
+        await prisma.apiKey.update({ where: { id: k.id }, data: { lastUsedAt: now } });
+        publishChange(prisma, changeOf("ApiKey", "update", { id: k.id, userId: k.userId, tenantId: k.tenantId }));
+      }
+      const roles = k.roles;
+      if (roles.length === 0) return { viewer: { kind: "anonymous" }, renewBy: null };
+      const viewer: Viewer = {
+        kind: "apiKey",
+        userId: k.userId,
+        tenantId: k.tenantId,
+        apiKeyId: k.id,
+        expiresAt: k.expiresAt,
+        scopes: k.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
+        roles,
+        ...(k.mfaPending ? { mfaEnrollmentRequired: true } : {}),
+      };
+      return { viewer, renewBy: usedAt + RENEW_EVERY_MS };
+    }
+    return { viewer: { kind: "anonymous" }, renewBy: null };
+  }
+
+  return {
+    /**
+     * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. A
+     * signed-in viewer is kept until it may have changed (viewer-cache.ts).
+     */
+    async resolveViewer(token: string | null | undefined): Promise<Viewer> {
+      if (!token) return { kind: "anonymous" };
+      const tokenHash = hashSecret(token);
+      const kept = viewers.get(tokenHash);
+      if (kept) return kept;
+      const mark = viewers.mark();
+      const { viewer, renewBy } = await readViewer(token, tokenHash);
+      viewers.set(tokenHash, viewer, mark, renewBy);
+      return viewer;
+    },
+
+    /** Stops following viewer changes (before the pub/sub closes). */
+    close: () => viewers.close(),
+  };
+}
+
+/**
+ * After commit: live operations of this user re-resolve their viewer (live-auth.ts), and every
+ * instance drops the viewers it keeps for them (viewer-cache.ts), this one at once.
+ */
+export function publishViewerChanged(pubsub: PubSub, userId: string, reason: string) {
+  viewerChangedLocally(pubsub, { userId });
+  pubsub.publish("viewers:changed", { userId });
+  pubsub.publish("viewer:changed", userId, { userId, reason });
+}
+
+/** After commit: what every member of a tenant may do changed (its sign-in rules). */
+export function publishTenantViewersChanged(pubsub: PubSub, tenantId: string) {
+  const scope: ViewerScope = { tenantId };
+  viewerChangedLocally(pubsub, scope);
+  pubsub.publish("viewers:changed", scope);
+}
