@@ -3,10 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
-import { type DocumentNode, type ExecutionArgs, GraphQLError } from "graphql";
-import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import { GraphQLError } from "graphql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
-import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -15,19 +13,18 @@ import { createDevMailHandler } from "./http/dev-mail.ts";
 import { createDownloadHandler, createExportDownloadHandler } from "./http/downloads.ts";
 import {
   armorPlugin,
-  clientAddress,
   errorCodesPlugin,
   inputShapePlugin,
   introspectionPlugin,
-  isLimitError,
   refuseLargeBody,
-  withCode,
 } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
 import { mfaEnrollmentPlugin } from "./http/mfa-enrollment.ts";
 import { streamingMultipartPlugin } from "./http/multipart.ts";
-import { requestIdPlugin, resultWithRequestId } from "./http/request-id.ts";
+import { requestIdPlugin } from "./http/request-id.ts";
+import { bearer, connectionToken, requestInfo } from "./http/request-info.ts";
 import { createClientHandler } from "./http/static.ts";
+import { serveWebSocket } from "./http/websocket.ts";
 import { startRetentionJobs } from "./jobs/retention.ts";
 import { bindChanges } from "./live/changes.ts";
 import { createLiveQueries } from "./live/queries.ts";
@@ -67,34 +64,6 @@ export interface App {
 const MULTIPART_FIELD_BYTES = 256 * 1024;
 
 const clientDist = fileURLToPath(new URL("../client/dist", import.meta.url));
-
-function bearer(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const m = /^Bearer\s+(.+)$/i.exec(value.trim());
-  return m?.[1] ?? null;
-}
-
-/** The bearer token a graphql-ws client sent in its connection params. */
-function connectionToken(params: Record<string, unknown> | undefined): string | null {
-  return bearer(params?.authorization ?? params?.Authorization);
-}
-
-function requestInfo(
-  headers: Pick<Headers, "get"> | IncomingMessage["headers"],
-  ip: string | null,
-  proxyHops: number,
-): RequestInfo {
-  // Duck-typed: yoga's in-process fetch brings its own Headers class.
-  const get = (name: string): string | null =>
-    typeof headers.get === "function"
-      ? (headers as Pick<Headers, "get">).get(name)
-      : (((headers as IncomingMessage["headers"])[name] as string | undefined) ?? null);
-  return {
-    ip: clientAddress(get("x-forwarded-for"), ip, proxyHops),
-    userAgent: get("user-agent"),
-    referrer: get("referer"),
-  };
-}
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   assertMailConfigured(config);
@@ -246,82 +215,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return json(res, 404, { error: "not found" });
   });
 
-  const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
-  const wsCleanup = serveGraphqlWs<
-    Record<string, unknown>,
-    { viewer?: Viewer; stopWatch?: () => void; operations?: Set<string> }
-  >(
-    {
-      // Yoga's enveloped execute/subscribe travel in rootValue (see onSubscribe), as in Yoga's graphql-ws example.
-      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onConnect: async (ctx) => {
-        const token = connectionToken(ctx.connectionParams);
-        const viewer = await services.sessions.resolveViewer(token);
-        ctx.extra.viewer = viewer;
-        // A connection whose viewer is gone (signed out, session or key revoked or expired, membership
-        // ended) closes; each operation on it re-authorizes itself (live-auth.ts).
-        ctx.extra.stopWatch = viewerWatches.watch(token, viewer, (v) => {
-          ctx.extra.viewer = v;
-          if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");
-        });
-        return true;
-      },
-      onClose: (ctx) => ctx.extra.stopWatch?.(),
-      onNext: (ctx, _id, _payload, args, result) => {
-        metrics.countSubscriptionMessage(ctx.extra.socket, args);
-        const requestId = (args.contextValue as { requestId?: string }).requestId;
-        return requestId && result.errors?.length ? resultWithRequestId(result, requestId) : undefined;
-      },
-      onComplete: (ctx, id) => {
-        ctx.extra.operations?.delete(id);
-      },
-      onSubscribe: async (ctx, id, params) => {
-        const operations = ctx.extra.operations ?? new Set<string>();
-        ctx.extra.operations = operations;
-        if (operations.size >= config.WS_MAX_SUBSCRIPTIONS)
-          return [
-            new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations may run at once on one connection.`, {
-              extensions: { code: "QUERY_TOO_COMPLEX", limit: "subscriptions" },
-            }),
-          ];
-        const {
-          schema: s,
-          execute,
-          subscribe,
-          contextFactory,
-          parse,
-          validate,
-        } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        // The enveloped parse, so token limits apply over WebSocket as over HTTP.
-        let document: DocumentNode;
-        try {
-          document = parse(params.query);
-        } catch (e) {
-          const message = e instanceof Error ? e.message : String(e);
-          const code = isLimitError(message) ? "QUERY_TOO_COMPLEX" : "GRAPHQL_PARSE_FAILED";
-          return [new GraphQLError(message, { extensions: { code } })];
-        }
-        const errors = validate(s, document);
-        if (errors.length) return errors.map(withCode);
-        operations.add(id);
-        return {
-          schema: s,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-      },
-    },
-    wsServer,
-  );
+  const { wsServer, wsCleanup } = serveWebSocket({ server, yoga, config, services, viewerWatches, metrics });
   metrics.watch({ jobs: services.jobs, websockets: wsServer });
 
   let started = false;
@@ -395,11 +289,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   };
 }
-
-type EnvelopedRoot = {
-  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["execute"]>>;
-  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["subscribe"]>>;
-};
 
 function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json" });

@@ -1,0 +1,110 @@
+// GraphQL over WebSocket (graphql-ws) on the HTTP server's /graphql path. Each operation goes
+// through yoga's envelope, so limits, plugins and context are the same as over HTTP; the
+// connection follows its viewer and closes (4401) when the viewer is gone.
+import type { Server } from "node:http";
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from "graphql";
+import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import type { YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import type { Config } from "../config.ts";
+import type { ViewerWatches } from "../live-auth.ts";
+import type { Services } from "../services/index.ts";
+import type { Viewer } from "../viewer.ts";
+import { isLimitError, withCode } from "./guards.ts";
+import type { Metrics } from "./metrics.ts";
+import { resultWithRequestId } from "./request-id.ts";
+import { connectionToken } from "./request-info.ts";
+
+export function serveWebSocket(deps: {
+  server: Server;
+  // biome-ignore lint/suspicious/noExplicitAny: yoga's server and user context types do not matter here
+  yoga: YogaServerInstance<any, any>;
+  config: Config;
+  services: Services;
+  viewerWatches: ViewerWatches;
+  metrics: Metrics;
+}) {
+  const { server, yoga, config, services, viewerWatches, metrics } = deps;
+  const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
+  const wsCleanup = serveGraphqlWs<
+    Record<string, unknown>,
+    { viewer?: Viewer; stopWatch?: () => void; operations?: Set<string> }
+  >(
+    {
+      // Yoga's enveloped execute/subscribe travel in rootValue (see onSubscribe), as in Yoga's graphql-ws example.
+      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        const token = connectionToken(ctx.connectionParams);
+        const viewer = await services.sessions.resolveViewer(token);
+        ctx.extra.viewer = viewer;
+        // A connection whose viewer is gone (signed out, session or key revoked or expired, membership
+        // ended) closes; each operation on it re-authorizes itself (live-auth.ts).
+        ctx.extra.stopWatch = viewerWatches.watch(token, viewer, (v) => {
+          ctx.extra.viewer = v;
+          if (v.kind === "anonymous") ctx.extra.socket.close(4401, "Authorization ended");
+        });
+        return true;
+      },
+      onClose: (ctx) => ctx.extra.stopWatch?.(),
+      onNext: (ctx, _id, _payload, args, result) => {
+        metrics.countSubscriptionMessage(ctx.extra.socket, args);
+        const requestId = (args.contextValue as { requestId?: string }).requestId;
+        return requestId && result.errors?.length ? resultWithRequestId(result, requestId) : undefined;
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.delete(id);
+      },
+      onSubscribe: async (ctx, id, params) => {
+        const operations = ctx.extra.operations ?? new Set<string>();
+        ctx.extra.operations = operations;
+        if (operations.size >= config.WS_MAX_SUBSCRIPTIONS)
+          return [
+            new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations may run at once on one connection.`, {
+              extensions: { code: "QUERY_TOO_COMPLEX", limit: "subscriptions" },
+            }),
+          ];
+        const {
+          schema: s,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        // The enveloped parse, so token limits apply over WebSocket as over HTTP.
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          const code = isLimitError(message) ? "QUERY_TOO_COMPLEX" : "GRAPHQL_PARSE_FAILED";
+          return [new GraphQLError(message, { extensions: { code } })];
+        }
+        const errors = validate(s, document);
+        if (errors.length) return errors.map(withCode);
+        operations.add(id);
+        return {
+          schema: s,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  return { wsServer, wsCleanup };
+}
+
+type EnvelopedRoot = {
+  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["execute"]>>;
+  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof serveGraphqlWs>[0]["subscribe"]>>;
+};
