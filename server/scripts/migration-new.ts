@@ -5,14 +5,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { diffMigrationsToSchema } from "../db/engine.ts";
 import {
-  diffMigrationsToSchema,
   MIGRATION_LOCK_CONTENT,
   MIGRATION_LOCK_FILE,
   MIGRATIONS_DIR,
   migrationSlug,
   migrationTimestamp,
-} from "../db/engine.ts";
+} from "../db/migrations.ts";
 
 const slug = migrationSlug(process.argv[2] ?? "");
 if (!slug) {
