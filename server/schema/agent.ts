@@ -4,10 +4,10 @@ import { watchRows } from "../live/queries.ts";
 import * as agents from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { access } from "./access.ts";
+import { text as str } from "./inputs.ts";
 import { RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
 
-const str = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 const temperature = z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2");
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour like #1a2b3c");
 
@@ -160,17 +160,6 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
   },
 });
 
-builder.prismaObject("Favorite", {
-  authScopes: access.Favorite.type,
-  fields: (t) => ({
-    id: t.exposeID("id"),
-    itemType: t.exposeString("itemType"),
-    itemId: t.exposeID("itemId"),
-    notes: t.exposeString("notes", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-  }),
-});
-
 const AgentInput = builder.inputType("AgentInput", {
   fields: (t) => ({
     name: t.string({ required: false, validate: z.string().trim().min(1, "must not be empty").max(100) }),
@@ -288,19 +277,6 @@ builder.queryFields((t) => ({
       });
     },
   }),
-  favorites: t.withAuth({ apiScope: "read:agents" }).prismaConnection({
-    type: "Favorite",
-    cursor: "id",
-    args: { itemType: t.arg.string({ required: false, validate: str(50) }) },
-    resolve: (query, _r, args, ctx) => {
-      watchRows(ctx, "Favorite", { userId: ctx.viewer.userId });
-      return ctx.prisma.favorite.findMany({
-        ...query,
-        where: { userId: ctx.viewer.userId, ...(args.itemType ? { itemType: args.itemType } : {}) },
-        orderBy: { createdAt: "desc" },
-      });
-    },
-  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -367,18 +343,6 @@ builder.mutationFields((t) => ({
         userIds.map((u) => u.id),
       );
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: id.id } });
-    },
-  }),
-  setFavorite: t.withAuth({ apiScope: "write:agents" }).boolean({
-    description: "Marks or unmarks an item as a favourite; returns the new state.",
-    args: {
-      itemType: t.arg.string({ required: true, validate: z.enum(["agent", "workflow", "template", "document"]) }),
-      itemId: t.arg.id({ required: true, description: "The item's global ID or UUID.", validate: z.string().max(200) }),
-      favorite: t.arg.boolean({ required: true }),
-      notes: t.arg.string({ required: false, validate: str(1000) }),
-    },
-    resolve: async (_r, args, ctx) => {
-      return agents.setFavorite(ctx.prisma, ctx.viewer, args);
     },
   }),
 }));

@@ -5,6 +5,7 @@ import "./user.ts";
 import "./auth.ts";
 import "./account.ts";
 import "./agent.ts";
+import "./favorite.ts";
 import "./rating.ts";
 import "./memory.ts";
 import "./usage.ts";

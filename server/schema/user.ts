@@ -4,6 +4,7 @@ import { watchRows } from "../live/queries.ts";
 import { updateProfile } from "../services/profile.ts";
 import { inEffectOn, isInEffect, isSignedIn, todayUtc } from "../viewer.ts";
 import { access, knownMembers, ownerOnly as ownerRule } from "./access.ts";
+import { text } from "./inputs.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["member", "admin", "superadmin"] as const });
 
@@ -194,7 +195,6 @@ const handle = z
   .trim()
   .max(100)
   .regex(/^@?[\w.-]*$/, "may contain letters, digits, '.', '-' and '_'");
-const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 
 const UpdateProfileInput = builder.inputType("UpdateProfileInput", {
   fields: (t) => ({
