@@ -1,5 +1,6 @@
 import { Fragment, type ReactNode, useState } from "react";
 import type { CombinedError } from "urql";
+import { TableHead } from "./DataTable.tsx";
 import { Empty, ErrorNotice } from "./status.tsx";
 import { TableScroll } from "./TableScroll.tsx";
 
@@ -29,15 +30,7 @@ export function PagedTable({
   return (
     <TableScroll label={label}>
       <table>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th scope="col" key={c}>
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} />
         <Pages key={filterKey} page={page} />
       </table>
     </TableScroll>

@@ -5,9 +5,9 @@ import type { ApiScope } from "../../gql/graphql.ts";
 import { graphql } from "../../gql/index.ts";
 import { useConfirm } from "../components/ConfirmDialog.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
+import { ACTIONS_COLUMN, DataTable } from "../components/DataTable.tsx";
 import { CheckboxField, TextField } from "../components/Field.tsx";
-import { Empty, ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
-import { TableScroll } from "../components/TableScroll.tsx";
+import { ErrorNotice, FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
 import { useFormat } from "../lib/preferences.tsx";
 import { ChangePasswordSection } from "./account/ChangePassword.tsx";
@@ -143,64 +143,49 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
       <h2>{allInTenant ? "Sessions in this workspace" : "Signed-in sessions"}</h2>
       {revoking.error && <ErrorNotice error={revoking.error} />}
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.sessions.edges.length === 0 ? (
-            <Empty>No active sessions.</Empty>
-          ) : (
-            <TableScroll label="Sessions">
-              <table>
-                <thead>
-                  <tr>
-                    {allInTenant && <th scope="col">User</th>}
-                    <th scope="col">Device</th>
-                    <th scope="col">IP address</th>
-                    <th scope="col">Signed in</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.sessions.edges.map(({ node: s }) => (
-                    <tr key={s.id}>
-                      {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
-                      <td>
-                        {describeDevice(s)} {s.current && <span className="badge">This session</span>}
-                      </td>
-                      <td>{s.ipAddress ?? "—"}</td>
-                      <td>{f.dateTime(s.sessionStart)}</td>
-                      <td>{f.dateTime(s.lastSeenAt)}</td>
-                      <td>
-                        {!s.current && (
-                          <button
-                            type="button"
-                            disabled={revoking.fetching}
-                            onClick={async () => {
-                              const where = `${describeDevice(s)} from ${s.ipAddress ?? "an unknown address"}`;
-                              const ok = await confirm({
-                                title: "Sign this session out?",
-                                description: `${allInTenant ? `${s.user?.displayName ?? "The user"} on ` : ""}${where} will have to sign in again.`,
-                                confirmLabel: "Revoke session",
-                                danger: true,
-                              });
-                              if (!ok) return;
-                              const r = await revoke({ id: s.id });
-                              if (!r.error) toast.success(`Session on ${where} signed out.`);
-                            }}
-                            aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Sessions"
+            columns={[allInTenant && "User", "Device", "IP address", "Signed in", "Last seen", ACTIONS_COLUMN]}
+            rows={data.sessions.edges}
+            empty="No active sessions."
+          >
+            {({ node: s }) => (
+              <tr key={s.id}>
+                {allInTenant && <td>{s.user?.displayName ?? "—"}</td>}
+                <td>
+                  {describeDevice(s)} {s.current && <span className="badge">This session</span>}
+                </td>
+                <td>{s.ipAddress ?? "—"}</td>
+                <td>{f.dateTime(s.sessionStart)}</td>
+                <td>{f.dateTime(s.lastSeenAt)}</td>
+                <td>
+                  {!s.current && (
+                    <button
+                      type="button"
+                      disabled={revoking.fetching}
+                      onClick={async () => {
+                        const where = `${describeDevice(s)} from ${s.ipAddress ?? "an unknown address"}`;
+                        const ok = await confirm({
+                          title: "Sign this session out?",
+                          description: `${allInTenant ? `${s.user?.displayName ?? "The user"} on ` : ""}${where} will have to sign in again.`,
+                          confirmLabel: "Revoke session",
+                          danger: true,
+                        });
+                        if (!ok) return;
+                        const r = await revoke({ id: s.id });
+                        if (!r.error) toast.success(`Session on ${where} signed out.`);
+                      }}
+                      aria-label={`Revoke session ${describeDevice(s)} from ${s.ipAddress ?? "unknown address"}`}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            )}
+          </DataTable>
+        )}
       </QueryState>
     </div>
   );
@@ -288,71 +273,56 @@ export function ApiKeys() {
       </form>
       {revoking.error && <ErrorNotice error={revoking.error} />}
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.apiKeys.edges.length === 0 ? (
-            <Empty>No API keys yet.</Empty>
-          ) : (
-            <TableScroll label="API keys">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.apiKeys.edges.map(({ node: k }) => (
-                    <tr key={k.id}>
-                      <td>{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
-                      <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
-                      <td>
-                        {k.revokedAt
-                          ? `Revoked ${f.dateTime(k.revokedAt)}`
-                          : k.expiresAt && new Date(k.expiresAt) < new Date()
-                            ? "Expired"
-                            : k.expiresAt
-                              ? `Active until ${f.dateTime(k.expiresAt)}`
-                              : "Active"}
-                      </td>
-                      <td>
-                        {!k.revokedAt && (
-                          <button
-                            type="button"
-                            disabled={revoking.fetching}
-                            onClick={async () => {
-                              const ok = await confirm({
-                                title: `Revoke the key "${k.name}"?`,
-                                description: "Tools using it stop working at once. This can't be undone.",
-                                confirmLabel: "Revoke key",
-                                danger: true,
-                              });
-                              if (!ok) return;
-                              const r = await revoke({ id: k.id });
-                              if (!r.error) toast.success(`Key "${k.name}" revoked.`);
-                            }}
-                            aria-label={`Revoke key ${k.name}`}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="API keys"
+            columns={["Name", "Key", "Scopes", "Last used", "Status", ACTIONS_COLUMN]}
+            rows={data.apiKeys.edges}
+            empty="No API keys yet."
+          >
+            {({ node: k }) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>
+                  <code>{k.prefix}…</code>
+                </td>
+                <td>{k.scopes.map((s) => s.toLowerCase().replace("_", ":")).join(", ")}</td>
+                <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : "Never"}</td>
+                <td>
+                  {k.revokedAt
+                    ? `Revoked ${f.dateTime(k.revokedAt)}`
+                    : k.expiresAt && new Date(k.expiresAt) < new Date()
+                      ? "Expired"
+                      : k.expiresAt
+                        ? `Active until ${f.dateTime(k.expiresAt)}`
+                        : "Active"}
+                </td>
+                <td>
+                  {!k.revokedAt && (
+                    <button
+                      type="button"
+                      disabled={revoking.fetching}
+                      onClick={async () => {
+                        const ok = await confirm({
+                          title: `Revoke the key "${k.name}"?`,
+                          description: "Tools using it stop working at once. This can't be undone.",
+                          confirmLabel: "Revoke key",
+                          danger: true,
+                        });
+                        if (!ok) return;
+                        const r = await revoke({ id: k.id });
+                        if (!r.error) toast.success(`Key "${k.name}" revoked.`);
+                      }}
+                      aria-label={`Revoke key ${k.name}`}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            )}
+          </DataTable>
+        )}
       </QueryState>
     </div>
   );

@@ -2,9 +2,9 @@ import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { Role } from "../../../gql/graphql.ts";
 import { CopyButton } from "../../components/CopyButton.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
 import { TextField } from "../../components/Field.tsx";
-import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { CreateInviteMutation, InvitesQuery, inviteLink } from "./queries.ts";
@@ -63,40 +63,29 @@ export function Invites() {
       </form>
       <FormStatus error={formErrorMessage(created.error)} />
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.invites.edges.length === 0 ? (
-            <Empty>No invites yet.</Empty>
-          ) : (
-            <TableScroll label="Invites">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Status</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.invites.edges.map(({ node: i }) => (
-                    <tr key={i.id}>
-                      <td>{i.email ?? "Anyone with the link"}</td>
-                      <td>{i.role}</td>
-                      <td>{f.dateTime(i.createdAt)}</td>
-                      <td>
-                        {i.acceptedAt
-                          ? `Accepted ${f.dateTime(i.acceptedAt)}`
-                          : new Date(i.expiresAt) < new Date()
-                            ? "Expired"
-                            : `Open until ${f.dateTime(i.expiresAt)}`}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Invites"
+            columns={["Email", "Role", "Created", "Status"]}
+            rows={data.invites.edges}
+            empty="No invites yet."
+          >
+            {({ node: i }) => (
+              <tr key={i.id}>
+                <td>{i.email ?? "Anyone with the link"}</td>
+                <td>{i.role}</td>
+                <td>{f.dateTime(i.createdAt)}</td>
+                <td>
+                  {i.acceptedAt
+                    ? `Accepted ${f.dateTime(i.acceptedAt)}`
+                    : new Date(i.expiresAt) < new Date()
+                      ? "Expired"
+                      : `Open until ${f.dateTime(i.expiresAt)}`}
+                </td>
+              </tr>
+            )}
+          </DataTable>
+        )}
       </QueryState>
     </div>
   );

@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import type { QuotaPeriod, QuotaType } from "../../../gql/graphql.ts";
+import { DataTable } from "../../components/DataTable.tsx";
 import { SelectField, TextField } from "../../components/Field.tsx";
-import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { PERIOD_LABELS, QUOTA_LABELS, QuotasQuery } from "../Usage.tsx";
@@ -36,42 +36,30 @@ export function Quotas() {
     <div className="card" id="quotas">
       <h2>Quotas</h2>
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.quotas.edges.length === 0 ? (
-            <Empty>No quotas set: usage is unlimited.</Empty>
-          ) : (
-            <TableScroll label="Quotas">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Quota</th>
-                    <th scope="col">Used</th>
-                    <th scope="col">Limit</th>
-                    <th scope="col">Alert at</th>
-                    <th scope="col">Current period</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.quotas.edges.map(({ node: q }) => (
-                    <tr key={q.id} className={q.isExceeded ? "exceeded" : q.alert ? "alert" : ""}>
-                      <th scope="row">{QUOTA_LABELS[q.quotaType]}</th>
-                      <td>
-                        {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
-                      </td>
-                      <td>
-                        {f.number(q.quotaLimit, 2)} {PERIOD_LABELS[q.period]}
-                      </td>
-                      <td>{f.percent(q.alertThresholdPercentage)}</td>
-                      <td>
-                        {f.date(q.periodStart)} – {f.date(q.periodEnd)}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Quotas"
+            columns={["Quota", "Used", "Limit", "Alert at", "Current period"]}
+            rows={data.quotas.edges}
+            empty="No quotas set: usage is unlimited."
+          >
+            {({ node: q }) => (
+              <tr key={q.id} className={q.isExceeded ? "exceeded" : q.alert ? "alert" : ""}>
+                <th scope="row">{QUOTA_LABELS[q.quotaType]}</th>
+                <td>
+                  {f.number(q.currentUsage, 2)} ({f.percent(q.usagePercentage)})
+                </td>
+                <td>
+                  {f.number(q.quotaLimit, 2)} {PERIOD_LABELS[q.period]}
+                </td>
+                <td>{f.percent(q.alertThresholdPercentage)}</td>
+                <td>
+                  {f.date(q.periodStart)} – {f.date(q.periodEnd)}
+                </td>
+              </tr>
+            )}
+          </DataTable>
+        )}
       </QueryState>
       <form onSubmit={submit} className="row wrap" aria-label="Set a quota">
         <SelectField

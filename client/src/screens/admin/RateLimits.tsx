@@ -6,9 +6,9 @@ import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { RateLimitScope, RateLimitType } from "../../../gql/graphql.ts";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
+import { ACTIONS_COLUMN, DataTable } from "../../components/DataTable.tsx";
 import { CheckboxField, SelectField, TextField } from "../../components/Field.tsx";
-import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import {
@@ -97,95 +97,80 @@ export function RateLimits() {
     <div className="card" id="rate-limits">
       <h2>Rate limits</h2>
       <QueryState result={result} retry={reload}>
-        {(data) =>
-          data.rateLimits.edges.length === 0 ? (
-            <Empty>No rate limits: only the defaults apply.</Empty>
-          ) : (
-            <TableScroll label="Rate limits">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Applies to</th>
-                    <th scope="col">Limit</th>
-                    <th scope="col">Whose</th>
-                    <th scope="col">Active</th>
-                    <th scope="col">Changed</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.rateLimits.edges.map(({ node: l }) => {
-                    const label = `${ACTIONS[l.action] ?? l.action}: ${f.number(l.limitValue)} ${LIMIT_TYPES[l.limitType]}`;
-                    return (
-                      <tr key={l.id}>
-                        <th scope="row">{ACTIONS[l.action] ?? l.action}</th>
-                        <td>
-                          {f.number(l.limitValue)} {LIMIT_TYPES[l.limitType]}
-                        </td>
-                        <td>
-                          {SCOPES[l.limitScope]}
-                          {(l.userId ?? l.agentId ?? l.apiKeyId) && (
-                            <>
-                              {" "}
-                              <code>{(l.userId ?? l.agentId ?? l.apiKeyId ?? "").slice(0, 12)}…</code>
-                            </>
-                          )}
-                        </td>
-                        <td>{l.isActive ? "Yes" : "Off"}</td>
-                        <td>{f.dateTime(l.updatedAt)}</td>
-                        <td>
-                          {l.limitScope !== "global" && (
-                            <div className="row">
-                              <button
-                                type="button"
-                                aria-label={`Edit ${label}`}
-                                onClick={() =>
-                                  setForm({
-                                    id: l.id,
-                                    action: l.action,
-                                    limitType: l.limitType,
-                                    limitScope: l.limitScope,
-                                    limitValue: String(l.limitValue),
-                                    target: l.userId ?? l.agentId ?? l.apiKeyId ?? "",
-                                    isActive: l.isActive,
-                                  })
-                                }
-                              >
-                                Edit
-                              </button>
-                              <button
-                                type="button"
-                                aria-label={`Delete ${label}`}
-                                onClick={async () => {
-                                  const ok = await confirm({
-                                    title: "Delete this rate limit?",
-                                    description: `${label} stops applying within 5 seconds.`,
-                                    confirmLabel: "Delete limit",
-                                    danger: true,
-                                  });
-                                  if (!ok) return;
-                                  const r = await remove({ id: l.id });
-                                  if (!r.error) {
-                                    toast.success("Rate limit deleted.");
-                                    reload();
-                                  } else toast.error(formErrorMessage(r.error) ?? "Could not delete the limit.");
-                                }}
-                              >
-                                Delete
-                              </button>
-                            </div>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Rate limits"
+            columns={["Applies to", "Limit", "Whose", "Active", "Changed", ACTIONS_COLUMN]}
+            rows={data.rateLimits.edges}
+            empty="No rate limits: only the defaults apply."
+          >
+            {({ node: l }) => {
+              const label = `${ACTIONS[l.action] ?? l.action}: ${f.number(l.limitValue)} ${LIMIT_TYPES[l.limitType]}`;
+              return (
+                <tr key={l.id}>
+                  <th scope="row">{ACTIONS[l.action] ?? l.action}</th>
+                  <td>
+                    {f.number(l.limitValue)} {LIMIT_TYPES[l.limitType]}
+                  </td>
+                  <td>
+                    {SCOPES[l.limitScope]}
+                    {(l.userId ?? l.agentId ?? l.apiKeyId) && (
+                      <>
+                        {" "}
+                        <code>{(l.userId ?? l.agentId ?? l.apiKeyId ?? "").slice(0, 12)}…</code>
+                      </>
+                    )}
+                  </td>
+                  <td>{l.isActive ? "Yes" : "Off"}</td>
+                  <td>{f.dateTime(l.updatedAt)}</td>
+                  <td>
+                    {l.limitScope !== "global" && (
+                      <div className="row">
+                        <button
+                          type="button"
+                          aria-label={`Edit ${label}`}
+                          onClick={() =>
+                            setForm({
+                              id: l.id,
+                              action: l.action,
+                              limitType: l.limitType,
+                              limitScope: l.limitScope,
+                              limitValue: String(l.limitValue),
+                              target: l.userId ?? l.agentId ?? l.apiKeyId ?? "",
+                              isActive: l.isActive,
+                            })
+                          }
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          aria-label={`Delete ${label}`}
+                          onClick={async () => {
+                            const ok = await confirm({
+                              title: "Delete this rate limit?",
+                              description: `${label} stops applying within 5 seconds.`,
+                              confirmLabel: "Delete limit",
+                              danger: true,
+                            });
+                            if (!ok) return;
+                            const r = await remove({ id: l.id });
+                            if (!r.error) {
+                              toast.success("Rate limit deleted.");
+                              reload();
+                            } else toast.error(formErrorMessage(r.error) ?? "Could not delete the limit.");
+                          }}
+                        >
+                          Delete
+                        </button>
+                      </div>
+                    )}
+                  </td>
+                </tr>
+              );
+            }}
+          </DataTable>
+        )}
       </QueryState>
       <form onSubmit={submit} className="row wrap" aria-label={form.id ? "Change a rate limit" : "Add a rate limit"}>
         <SelectField
@@ -253,36 +238,25 @@ function Violations() {
     <>
       <h3>Refused requests</h3>
       <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.rateLimitViolations.edges.length === 0 ? (
-            <Empty>No request has been refused.</Empty>
-          ) : (
-            <TableScroll label="Refused requests">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Limit</th>
-                    <th scope="col">Told to wait</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.rateLimitViolations.edges.map(({ node: v }) => (
-                    <tr key={v.id}>
-                      <td>{f.dateTime(v.createdAt)}</td>
-                      <td>{ACTIONS[v.action] ?? v.action}</td>
-                      <td>
-                        {f.number(v.limitValue)} {LIMIT_TYPES[v.limitType]} ({SCOPES[v.limitScope].toLowerCase()})
-                      </td>
-                      <td>{f.number(v.retryAfterSeconds)} s</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Refused requests"
+            columns={["When", "What", "Limit", "Told to wait"]}
+            rows={data.rateLimitViolations.edges}
+            empty="No request has been refused."
+          >
+            {({ node: v }) => (
+              <tr key={v.id}>
+                <td>{f.dateTime(v.createdAt)}</td>
+                <td>{ACTIONS[v.action] ?? v.action}</td>
+                <td>
+                  {f.number(v.limitValue)} {LIMIT_TYPES[v.limitType]} ({SCOPES[v.limitScope].toLowerCase()})
+                </td>
+                <td>{f.number(v.retryAfterSeconds)} s</td>
+              </tr>
+            )}
+          </DataTable>
+        )}
       </QueryState>
     </>
   );

@@ -4,9 +4,9 @@ import { useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import type { RetentionKind } from "../../../gql/graphql.ts";
+import { DataTable } from "../../components/DataTable.tsx";
 import { TextField } from "../../components/Field.tsx";
-import { Empty, QueryState } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { QueryState } from "../../components/status.tsx";
 import { formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { RetentionQuery, SetRetentionPolicyMutation } from "./limits-queries.ts";
@@ -48,34 +48,26 @@ export function Retention() {
               </div>
             ))}
             <h3>Recent passes</h3>
-            {data.retentionRuns.edges.length === 0 ? (
-              <Empty>No retention pass has run yet.</Empty>
-            ) : (
-              <TableScroll label="Retention passes">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Started</th>
-                      <th scope="col">By</th>
-                      <th scope="col">Removed</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.retentionRuns.edges.map(({ node: r }) => (
-                      <tr key={r.id}>
-                        <td>{f.dateTime(r.startedAt)}</td>
-                        <td>{r.trigger === "schedule" ? "Schedule" : "By hand"}</td>
-                        <td>
-                          {r.totalRemoved === 0
-                            ? "Nothing"
-                            : r.removed.map((c) => `${c.table} (${c.reason}): ${f.number(c.count)}`).join(", ")}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
-            )}
+            {
+              <DataTable
+                label="Retention passes"
+                columns={["Started", "By", "Removed"]}
+                rows={data.retentionRuns.edges}
+                empty="No retention pass has run yet."
+              >
+                {({ node: r }) => (
+                  <tr key={r.id}>
+                    <td>{f.dateTime(r.startedAt)}</td>
+                    <td>{r.trigger === "schedule" ? "Schedule" : "By hand"}</td>
+                    <td>
+                      {r.totalRemoved === 0
+                        ? "Nothing"
+                        : r.removed.map((c) => `${c.table} (${c.reason}): ${f.number(c.count)}`).join(", ")}
+                    </td>
+                  </tr>
+                )}
+              </DataTable>
+            }
           </>
         )}
       </QueryState>

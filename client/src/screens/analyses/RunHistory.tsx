@@ -1,6 +1,6 @@
 import { useQuery, useSubscription } from "urql";
-import { Empty, QueryState } from "../../components/status.tsx";
-import { TableScroll } from "../../components/TableScroll.tsx";
+import { DataTable } from "../../components/DataTable.tsx";
+import { QueryState } from "../../components/status.tsx";
 import { applyEvent, isFinished, type ProgressState, progressOf } from "../../lib/analysisProgress.ts";
 import { useFormat } from "../../lib/preferences.tsx";
 import { Link } from "../../lib/router.tsx";
@@ -32,53 +32,42 @@ export function RunHistory() {
     <div className="card">
       <h2>History</h2>
       <QueryState result={runs} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.analysisRuns.edges.length === 0 ? (
-            <Empty>No analyses yet.</Empty>
-          ) : (
-            <TableScroll label="Analysis history">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Started</th>
-                    <th scope="col">Sources</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Grade</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.analysisRuns.edges.map(({ node }) => {
-                    const stored = progressOf(node);
-                    const event = events[node.id];
-                    const { status, percent } = event && event.seq > stored.seq ? event : stored;
-                    return (
-                      <tr key={node.id}>
-                        <td>
-                          <Link to={`/analyses/${encodeURIComponent(node.id)}`}>{f.dateTime(node.createdAt)}</Link>
-                        </td>
-                        <td>{node.sources.map(sourceLabel).join(", ")}</td>
-                        <td>
-                          {STATUS_LABEL[status]}
-                          {!isFinished(status) && ` · ${percent}%`}
-                        </td>
-                        <td>
-                          {node.overallGrade ? (
-                            <>
-                              <Grade grade={node.overallGrade} label="Overall grade" />{" "}
-                              <span className="muted small">risk {node.overallScore}/100</span>
-                            </>
-                          ) : (
-                            "—"
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </TableScroll>
-          )
-        }
+        {(data) => (
+          <DataTable
+            label="Analysis history"
+            columns={["Started", "Sources", "Status", "Grade"]}
+            rows={data.analysisRuns.edges}
+            empty="No analyses yet."
+          >
+            {({ node }) => {
+              const stored = progressOf(node);
+              const event = events[node.id];
+              const { status, percent } = event && event.seq > stored.seq ? event : stored;
+              return (
+                <tr key={node.id}>
+                  <td>
+                    <Link to={`/analyses/${encodeURIComponent(node.id)}`}>{f.dateTime(node.createdAt)}</Link>
+                  </td>
+                  <td>{node.sources.map(sourceLabel).join(", ")}</td>
+                  <td>
+                    {STATUS_LABEL[status]}
+                    {!isFinished(status) && ` · ${percent}%`}
+                  </td>
+                  <td>
+                    {node.overallGrade ? (
+                      <>
+                        <Grade grade={node.overallGrade} label="Overall grade" />{" "}
+                        <span className="muted small">risk {node.overallScore}/100</span>
+                      </>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                </tr>
+              );
+            }}
+          </DataTable>
+        )}
       </QueryState>
     </div>
   );
