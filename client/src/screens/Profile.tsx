@@ -1,12 +1,14 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { type FragmentType, getFragmentData, graphql } from "../../gql/index.ts";
-import { CheckboxField, SelectField, TextField } from "../components/Field.tsx";
+import { CheckboxField, TextField } from "../components/Field.tsx";
 import { FormStatus, QueryState } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
-import { browserTimezone, isValidTimezone, parsePreferences } from "../lib/preferences.tsx";
+import { parsePreferences } from "../lib/preferences.tsx";
 import { AvatarSection } from "./account/AvatarSection.tsx";
 import { DataExportSection } from "./account/DataExport.tsx";
+import { parseNotificationSettings } from "./account/notificationSettings.ts";
+import { PreferencesFields } from "./account/PreferencesFields.tsx";
 import { PrivacySection } from "./account/Privacy.tsx";
 
 /** What the profile form reads and what saving it answers with, so the cache updates every screen. */
@@ -53,24 +55,6 @@ const UpdateProfileMutation = graphql(`
   }
 `);
 
-const LANGUAGES: [string, string][] = [
-  ["en", "English"],
-  ["en-GB", "English (UK)"],
-  ["de", "Deutsch"],
-  ["fr", "Français"],
-  ["es", "Español"],
-  ["it", "Italiano"],
-  ["nl", "Nederlands"],
-  ["pt-BR", "Português (Brasil)"],
-  ["ja", "日本語"],
-];
-
-function timezones(current: string): string[] {
-  const all = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone") ?? [];
-  const list = all.length ? all : ["UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo"];
-  return list.includes(current) ? list : [current, ...list];
-}
-
 /** Fields with an inline error message on this screen; errors on any other field show at the top. */
 const SHOWN_FIELDS = [
   "displayName",
@@ -90,27 +74,6 @@ const SHOWN_FIELDS = [
   "facebook",
   "tiktok",
 ];
-
-export interface NotificationSettings {
-  email: boolean;
-  inApp: boolean;
-  weeklyDigest: boolean;
-  agentUpdates: boolean;
-  newFeatures: boolean;
-}
-
-/** Reads stored notification settings (snake_case keys as in the seed); unset switches default to on, digest off. */
-export function parseNotificationSettings(json: unknown): NotificationSettings {
-  const n = json && typeof json === "object" ? (json as Record<string, unknown>) : {};
-  const b = (v: unknown, d: boolean) => (typeof v === "boolean" ? v : d);
-  return {
-    email: b(n.email, true),
-    inApp: b(n.in_app ?? n.inApp, true),
-    weeklyDigest: b(n.weekly_digest ?? n.weeklyDigest, false),
-    agentUpdates: b(n.agent_updates ?? n.agentUpdates, true),
-    newFeatures: b(n.new_features ?? n.newFeatures, true),
-  };
-}
 
 export function ProfileScreen() {
   const [result, refetch] = useQuery({ query: ProfileQuery });
@@ -181,7 +144,6 @@ export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields>;
     if (r.data) setSaved(`${what} saved.`);
   };
 
-  const tzList = timezones(prefs.timezone);
   return (
     <>
       <FormStatus error={formErrorMessage(result.error, SHOWN_FIELDS)} success={saved} />
@@ -241,66 +203,7 @@ export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields>;
         )}
       >
         <h2 id="prefs-h">Preferences</h2>
-        <div className="grid2">
-          <SelectField
-            label="Theme"
-            error={errors.theme}
-            value={prefs.theme}
-            onChange={(e) => setPrefs((s) => ({ ...s, theme: e.target.value as typeof s.theme }))}
-          >
-            <option value="system">Same as the system</option>
-            <option value="light">Light</option>
-            <option value="dark">Dark</option>
-          </SelectField>
-          <SelectField
-            label="Language (dates and numbers)"
-            error={errors.language}
-            value={prefs.language}
-            onChange={(e) => setPrefs((s) => ({ ...s, language: e.target.value }))}
-          >
-            {LANGUAGES.some(([v]) => v === prefs.language) ? null : (
-              <option value={prefs.language}>{prefs.language}</option>
-            )}
-            {LANGUAGES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </SelectField>
-          <SelectField
-            label="Time zone"
-            value={prefs.timezone}
-            onChange={(e) => setPrefs((s) => ({ ...s, timezone: e.target.value }))}
-            hint={`This browser: ${browserTimezone()}`}
-            error={isValidTimezone(prefs.timezone) ? errors.timezone : "Unknown time zone"}
-          >
-            {tzList.map((tz) => (
-              <option key={tz} value={tz}>
-                {tz}
-              </option>
-            ))}
-          </SelectField>
-          <SelectField
-            label="Default view"
-            value={prefs.defaultView}
-            hint="How the agent catalogue is laid out."
-            onChange={(e) => setPrefs((s) => ({ ...s, defaultView: e.target.value as "grid" | "list" }))}
-            error={errors.defaultView}
-          >
-            <option value="grid">Grid</option>
-            <option value="list">List</option>
-          </SelectField>
-        </div>
-        <CheckboxField
-          label="Collapse the sidebar"
-          checked={prefs.sidebarCollapsed}
-          onChange={(e) => setPrefs((s) => ({ ...s, sidebarCollapsed: e.target.checked }))}
-        />
-        <CheckboxField
-          label="Animations"
-          checked={prefs.animationsEnabled}
-          onChange={(e) => setPrefs((s) => ({ ...s, animationsEnabled: e.target.checked }))}
-        />
+        <PreferencesFields prefs={prefs} setPrefs={setPrefs} errors={errors} />
         <button type="submit" className="primary" disabled={result.fetching}>
           Save preferences
         </button>

@@ -2,7 +2,7 @@
 // same section, and a phone is not a 6-screen scroll.
 import type { ReactNode } from "react";
 import { Link, useSearchParam } from "../../lib/router.tsx";
-import { Sessions } from "../Security.tsx";
+import { Sessions } from "../security/Sessions.tsx";
 import { AuditLog } from "./AuditLog.tsx";
 import { Catalogue } from "./Catalogue.tsx";
 import { Invites } from "./Invites.tsx";
