@@ -1,12 +1,28 @@
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import type { AdminAgentsQuery } from "../../../gql/graphql.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { CheckboxField, TextArea, TextField } from "../../components/Field.tsx";
 import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { AdminAgentsQueryDoc, CreateAgentMutation, UpdateAgentMutation } from "./queries.ts";
 
-type CatalogueAgent = AdminAgentsQuery["agents"]["edges"][number]["node"];
+/** What the catalogue shows of an agent, and what its edit form starts from. */
+const CatalogueAgentFields = graphql(`
+  fragment CatalogueAgentFields on Agent {
+    id
+    name
+    description
+    category
+    model
+    temperature
+    maxTokens
+    color
+    systemPrompt
+    isActive
+  }
+`);
+
+type CatalogueAgentRef = FragmentType<typeof CatalogueAgentFields>;
 
 export function Catalogue() {
   const [result, refetch] = useQuery({ query: AdminAgentsQueryDoc });
@@ -20,24 +36,14 @@ export function Catalogue() {
             <Empty>The catalogue is empty. Add the first agent below.</Empty>
           ) : (
             <ul className="list">
-              {data.agents.edges.map(({ node: a }) => (
-                <li key={a.id}>
-                  {editing === a.id ? (
-                    <AgentForm agent={a} onDone={() => setEditing(null)} />
-                  ) : (
-                    <div className="row">
-                      <strong>{a.name}</strong>
-                      <span className="muted small">
-                        {a.model} · {a.category ?? "uncategorised"} · t={a.temperature}
-                      </span>
-                      {!a.isActive && <span className="badge">Inactive</span>}
-                      <span className="spacer" />
-                      <button type="button" onClick={() => setEditing(a.id)} aria-label={`Edit agent ${a.name}`}>
-                        Edit
-                      </button>
-                    </div>
-                  )}
-                </li>
+              {data.agents.edges.map(({ node }) => (
+                <CatalogueItem
+                  key={node.id}
+                  agent={node}
+                  editing={editing === node.id}
+                  onEdit={() => setEditing(node.id)}
+                  onDone={() => setEditing(null)}
+                />
               ))}
             </ul>
           )
@@ -49,10 +55,44 @@ export function Catalogue() {
   );
 }
 
+function CatalogueItem({
+  agent,
+  editing,
+  onEdit,
+  onDone,
+}: {
+  agent: CatalogueAgentRef;
+  editing: boolean;
+  onEdit: () => void;
+  onDone: () => void;
+}) {
+  const a = getFragmentData(CatalogueAgentFields, agent);
+  return (
+    <li>
+      {editing ? (
+        <AgentForm agent={agent} onDone={onDone} />
+      ) : (
+        <div className="row">
+          <strong>{a.name}</strong>
+          <span className="muted small">
+            {a.model} · {a.category ?? "uncategorised"} · t={a.temperature}
+          </span>
+          {!a.isActive && <span className="badge">Inactive</span>}
+          <span className="spacer" />
+          <button type="button" onClick={onEdit} aria-label={`Edit agent ${a.name}`}>
+            Edit
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
 /** The server's limits (server/schema/agent.ts), so a long value is stopped while typing. */
 const AGENT_LIMITS = { name: 100, description: 2000, category: 100, model: 100, color: 7 } as const;
 
-function AgentForm({ agent, onDone }: { agent?: CatalogueAgent; onDone?: () => void }) {
+function AgentForm({ agent: ref, onDone }: { agent?: CatalogueAgentRef; onDone?: () => void }) {
+  const agent = ref ? getFragmentData(CatalogueAgentFields, ref) : undefined;
   const empty = {
     name: "",
     description: "",

@@ -113,15 +113,7 @@ export const AdminAgentsQueryDoc = graphql(`
       edges {
         node {
           id
-          name
-          description
-          category
-          model
-          temperature
-          maxTokens
-          color
-          systemPrompt
-          isActive
+          ...CatalogueAgentFields
         }
       }
     }
