@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../gql/index.ts";
+import { EmailField, PasswordField } from "../components/AccountFields.tsx";
 import { TextField } from "../components/Field.tsx";
 import { FormStatus } from "../components/status.tsx";
 import { errorCode, fieldErrors, formErrorMessage } from "../lib/errors.ts";
@@ -70,28 +71,8 @@ export function SignInScreen() {
         </div>
       )}
       <form onSubmit={submit} noValidate={false}>
-        <TextField
-          label="Email"
-          maxLength={254}
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={errors.email}
-        />
-        <TextField
-          label="Password"
-          maxLength={200}
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.password}
-        />
+        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
+        <PasswordField value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} />
         <details>
           <summary>Belong to several tenants?</summary>
           <TextField

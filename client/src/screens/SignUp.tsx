@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../gql/index.ts";
+import { EmailField, PasswordField } from "../components/AccountFields.tsx";
 import { TextField } from "../components/Field.tsx";
 import { FormStatus } from "../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../lib/errors.ts";
@@ -84,25 +85,9 @@ export function SignUpScreen() {
           onChange={set("displayName")}
           error={errors.displayName}
         />
-        <TextField
-          label="Email"
-          maxLength={254}
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={form.email}
-          onChange={set("email")}
-          error={errors.email}
-        />
-        <TextField
-          label="Password"
-          maxLength={200}
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          required
-          minLength={10}
+        <EmailField value={form.email} onChange={set("email")} error={errors.email} />
+        <PasswordField
+          isNew
           value={form.password}
           onChange={set("password")}
           error={errors.password}

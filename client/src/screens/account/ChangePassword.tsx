@@ -2,7 +2,7 @@ import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { TextField } from "../../components/Field.tsx";
+import { PasswordField } from "../../components/AccountFields.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 
@@ -33,25 +33,17 @@ export function ChangePasswordSection() {
     <div className="card">
       <h2>Password</h2>
       <form onSubmit={submit}>
-        <TextField
+        <PasswordField
           label="Current password"
-          type="password"
           name="current-password"
-          autoComplete="current-password"
-          maxLength={200}
-          required
           value={current}
           onChange={(e) => setCurrent(e.target.value)}
           error={errors.currentPassword}
         />
-        <TextField
+        <PasswordField
+          isNew
           label="New password"
-          type="password"
           name="new-password"
-          autoComplete="new-password"
-          minLength={10}
-          maxLength={200}
-          required
           value={next}
           onChange={(e) => setNext(e.target.value)}
           error={errors.newPassword}

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { TextField } from "../../components/Field.tsx";
+import { CodeField } from "../../components/AccountFields.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { navigate } from "../../lib/router.tsx";
@@ -43,12 +43,9 @@ export function CodeStep({
     <main className="auth">
       <h1>Two-factor sign-in</h1>
       <form onSubmit={submit}>
-        <TextField
+        <CodeField
           label="Code from your authenticator app"
-          name="code"
-          autoComplete="one-time-code"
           inputMode="text"
-          maxLength={20}
           required
           autoFocus
           value={code}

@@ -1,8 +1,8 @@
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../../../gql/index.ts";
+import { CodeField, PasswordField } from "../../components/AccountFields.tsx";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
-import { TextField } from "../../components/Field.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { navigate } from "../../lib/router.tsx";
@@ -58,23 +58,17 @@ export function DeleteAccountSection() {
         workspace's last admin, make another member an admin first.
       </p>
       <form onSubmit={submit} aria-label="Delete your account">
-        <TextField
+        <PasswordField
           label="Your password"
-          type="password"
           name="delete-password"
-          autoComplete="current-password"
-          maxLength={200}
-          required
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           error={errors.password}
         />
         {twoFactor && (
-          <TextField
+          <CodeField
             label="Code from your authenticator app (or a recovery code)"
             name="delete-code"
-            autoComplete="one-time-code"
-            maxLength={20}
             required
             value={code}
             onChange={(e) => setCode(e.target.value)}

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { TextField } from "../../components/Field.tsx";
+import { EmailField } from "../../components/AccountFields.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { Link } from "../../lib/router.tsx";
@@ -35,17 +35,7 @@ export function ForgotPasswordScreen() {
         </div>
       ) : (
         <form onSubmit={submit}>
-          <TextField
-            label="Email"
-            type="email"
-            name="email"
-            autoComplete="email"
-            maxLength={254}
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            error={errors.email}
-          />
+          <EmailField value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
           <FormStatus error={formErrorMessage(result.error)} />
           <button type="submit" className="primary" disabled={result.fetching}>
             {result.fetching ? "Sending…" : "Send reset link"}

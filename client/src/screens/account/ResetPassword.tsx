@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { TextField } from "../../components/Field.tsx";
+import { PasswordField } from "../../components/AccountFields.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { Link, useSearchParam } from "../../lib/router.tsx";
@@ -36,14 +36,10 @@ export function ResetPasswordScreen() {
         </div>
       ) : (
         <form onSubmit={submit}>
-          <TextField
+          <PasswordField
+            isNew
             label="New password"
-            type="password"
             name="new-password"
-            autoComplete="new-password"
-            minLength={10}
-            maxLength={200}
-            required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             error={errors.newPassword}

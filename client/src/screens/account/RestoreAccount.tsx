@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
-import { TextField } from "../../components/Field.tsx";
+import { CodeField, EmailField, PasswordField } from "../../components/AccountFields.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 import { Link, navigate } from "../../lib/router.tsx";
@@ -41,33 +41,10 @@ export function RestoreAccountScreen() {
       <h1>Cancel your account's deletion</h1>
       <p>Within the grace period your account can be taken back, as it was. You are signed in again.</p>
       <form onSubmit={submit}>
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          maxLength={254}
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={errors.email}
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          maxLength={200}
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.password}
-        />
-        <TextField
+        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
+        <PasswordField value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} />
+        <CodeField
           label="Two-factor code (if you use one)"
-          name="code"
-          autoComplete="one-time-code"
-          maxLength={20}
           value={code}
           onChange={(e) => setCode(e.target.value)}
           error={errors.code}

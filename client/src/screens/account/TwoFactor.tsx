@@ -3,8 +3,8 @@ import { type FormEvent, useMemo, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../../../gql/index.ts";
+import { CodeField } from "../../components/AccountFields.tsx";
 import { CopyButton } from "../../components/CopyButton.tsx";
-import { TextField } from "../../components/Field.tsx";
 import { FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
 
@@ -89,11 +89,9 @@ export function TwoFactorSection() {
                 </div>
               )}
               <form onSubmit={submitDisable}>
-                <TextField
+                <CodeField
                   label="Code to turn it off"
                   name="disable-code"
-                  autoComplete="one-time-code"
-                  maxLength={20}
                   required
                   value={code}
                   onChange={(e) => setCode(e.target.value)}
@@ -112,12 +110,10 @@ export function TwoFactorSection() {
               <p>
                 Secret: <code data-testid="totp-secret">{pending.secret}</code>
               </p>
-              <TextField
+              <CodeField
                 label="Code from the app"
                 name="confirm-code"
-                autoComplete="one-time-code"
                 inputMode="numeric"
-                maxLength={20}
                 required
                 value={code}
                 onChange={(e) => setCode(e.target.value)}
