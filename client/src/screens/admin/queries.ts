@@ -134,15 +134,7 @@ export const UpdateAgentMutation = graphql(`
   mutation UpdateAgent($id: ID!, $input: AgentInput!) {
     updateAgent(id: $id, input: $input) {
       id
-      name
-      description
-      category
-      model
-      temperature
-      maxTokens
-      color
-      systemPrompt
-      isActive
+      ...CatalogueAgentFields
     }
   }
 `);
