@@ -2,6 +2,9 @@
 // seed builders that give every test its own tenant so tests never need to wipe tables.
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite/vector";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { print } from "graphql";
@@ -66,6 +69,18 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<App> 
     onLiveExecute: options.onLiveExecute,
     logger: options.logger,
   });
+}
+
+/**
+ * Fills `dataDir` (DATA_DIR) with a copy of the migrated PGlite, as an app given that DATA_DIR opens
+ * it: apps and worker processes that use an on-disk database then start without migrating it from
+ * nothing (seconds of CPU each). Nothing on PostgreSQL.
+ */
+export async function seedPgliteDataDir(dataDir: string): Promise<void> {
+  const loadDataDir = await pgliteTemplate();
+  if (!loadDataDir) return;
+  const pglite = await PGlite.create(path.resolve(dataDir, "pglite"), { extensions: { vector }, loadDataDir });
+  await pglite.close();
 }
 
 export interface GraphQLResult<T = Record<string, unknown>> {

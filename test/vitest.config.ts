@@ -14,6 +14,12 @@ export default defineConfig({
     // while a file waited on PostgreSQL, a spawned server or SMTP with a core idle. Two workers
     // keep both cores busy; VITEST_MAX_WORKERS overrides it.
     maxWorkers: 2,
+    // A worker runs file after file in one process without re-importing: each server file
+    // otherwise paid seconds of CPU to load the server (Prisma, Pothos, PGlite's wasm) again.
+    // Files share nothing but those modules: each builds its own app and tenants, and state that
+    // lives at module level (caches, the PGlite template) is safe to reuse. jsdom's client
+    // tests keep their own process per file (see the client project).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     env: { NODE_ENV: "test" },
@@ -56,7 +62,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "client", include: ["test/client/**/*.test.{ts,tsx}"], environment: "jsdom" },
+        test: {
+          name: "client",
+          include: ["test/client/**/*.test.{ts,tsx}"],
+          environment: "jsdom",
+          // Screens render into one document and mock the WebSocket per file.
+          isolate: true,
+        },
       },
     ],
   },

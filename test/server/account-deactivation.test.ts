@@ -2,31 +2,11 @@
 // WebSocket stop at once, sign-in is refused (ACCOUNT_DEACTIVATED, told only to whoever knows the
 // password), their data stays, the members list shows it, and every change is audited. Refusals:
 // members, oneself, other tenants' users.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../server/app.ts";
-import {
-  codeOf,
-  createApiKey,
-  createMember,
-  createOwner,
-  createTestApp,
-  dbKind,
-  type Execute,
-  executor,
-  ok,
-} from "../kit.ts";
+import { describe, expect } from "vitest";
+import { appTest, codeOf, createApiKey, createMember, createOwner, dbKind, ok } from "../kit.ts";
 import { connect, watch } from "../support/analysis.ts";
 
-let app: App;
-let exec: Execute;
-let url: string;
-
-beforeAll(async () => {
-  app = await createTestApp({ config: { RUN_WORKER: "false" } });
-  exec = executor(app);
-  url = (await app.start()).url;
-});
-afterAll(() => app?.stop());
+const it = appTest({ config: { RUN_WORKER: "false" } });
 
 const DEACTIVATE = `mutation($id: ID!) { deactivateMember(userId: $id) { id profile { isActive } } }`;
 const REACTIVATE = `mutation($id: ID!) { reactivateMember(userId: $id) { id profile { isActive } } }`;
@@ -34,8 +14,11 @@ const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password
 const MEMBERS = `{ me { tenant { members(first: 50) { edges { node { id profile { isActive } } } } } } }`;
 
 describe(`deactivating members (${dbKind})`, () => {
-  it("ends the member's sessions, keys and socket at once and refuses sign-in; reactivation lets them back", async () => {
-    const admin = await createOwner(exec, "Boss");
+  it("ends the member's sessions, keys and socket at once and refuses sign-in; reactivation lets them back", async ({
+    app,
+    exec,
+    owner: admin,
+  }) => {
     const member = await createMember(exec, admin, "Paused");
     const key = await createApiKey(exec, member, ["READ_PROFILE", "WRITE_MEMORIES"]);
     await app.db.prisma.memory.create({
@@ -50,6 +33,7 @@ describe(`deactivating members (${dbKind})`, () => {
         embeddingModel: "test",
       },
     });
+    const { url } = await app.start();
     const ws = connect(url, member.token);
     const live = watch<{ id: string }>(ws, `query @live { me { id } }`, {});
     await live.until((me) => me?.id === member.id);
@@ -88,8 +72,7 @@ describe(`deactivating members (${dbKind})`, () => {
     await ws.dispose();
   });
 
-  it("refuses members, oneself and other workspaces' users, and changes nothing", async () => {
-    const admin = await createOwner(exec, "Chief");
+  it("refuses members, oneself and other workspaces' users, and changes nothing", async ({ exec, owner: admin }) => {
     const member = await createMember(exec, admin, "Peer");
     const other = await createMember(exec, admin, "Other");
     const stranger = await createOwner(exec, "Elsewhere");
@@ -107,8 +90,10 @@ describe(`deactivating members (${dbKind})`, () => {
       expect((await ok(exec, `{ me { id } }`, {}, u.token)).me.id).toBe(u.id);
   });
 
-  it("an admin key with the admin scope may deactivate, and a deactivated admin no longer counts as one", async () => {
-    const admin = await createOwner(exec, "Lead");
+  it("an admin key with the admin scope may deactivate, and a deactivated admin no longer counts as one", async ({
+    exec,
+    owner: admin,
+  }) => {
     const deputy = await createMember(exec, admin, "Deputy", "admin");
     await createMember(exec, admin, "Crew");
     const adminKey = await createApiKey(exec, admin, ["ADMIN", "READ_PROFILE"]);

@@ -21,6 +21,7 @@ import {
   type Execute,
   executor,
   ok,
+  seedPgliteDataDir,
   type TestUser,
   testConfig,
 } from "../kit.ts";
@@ -294,6 +295,7 @@ describe("one export at a time, throttled", () => {
 
 it("finishes an export queued before a restart in the app that comes up after it", { timeout: 240_000 }, async () => {
   const dir = tempDir();
+  await seedPgliteDataDir(dir);
   const config = { DATA_DIR: dir, EXPORT_QUEUE: queue(), JOB_POLL_SECONDS: "0.5" };
   const first = await buildApp(testConfig({ ...config, RUN_WORKER: "false" }));
   const run = executor(first);

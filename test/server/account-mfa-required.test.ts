@@ -3,29 +3,11 @@
 // for sessions and API keys alike, until they have enrolled.
 import { createClient } from "graphql-ws";
 import { Secret, TOTP } from "otpauth";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import WebSocket from "ws";
-import type { App } from "../../server/app.ts";
-import {
-  codeOf,
-  createApiKey,
-  createMember,
-  createOwner,
-  createTestApp,
-  dbKind,
-  type Execute,
-  executor,
-  ok,
-} from "../kit.ts";
+import { appTest, codeOf, createApiKey, createMember, dbKind, type Execute, ok } from "../kit.ts";
 
-let app: App;
-let exec: Execute;
-
-beforeAll(async () => {
-  app = await createTestApp({ config: { RUN_WORKER: "false" } });
-  exec = executor(app);
-});
-afterAll(() => app?.stop());
+const it = appTest({ config: { RUN_WORKER: "false" } });
 
 const SET = `mutation($on: Boolean) { updateTenantSecurity(requireMfa: $on) { requireMfa } }`;
 const ENROLL = `mutation { enrollTotp { secret } }`;
@@ -35,26 +17,24 @@ const OTHER = `query($id: ID!) { node(id: $id) { id } }`;
 const codeAt = (secret: string, offset = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offset * 30_000 });
 
-async function enrol(token: string) {
+async function enrol(exec: Execute, token: string) {
   const { enrollTotp } = await ok(exec, ENROLL, {}, token);
   await ok(exec, CONFIRM, { c: codeAt(enrollTotp.secret) }, token);
   return enrollTotp.secret as string;
 }
 
 describe(`required two-factor sign-in (${dbKind})`, () => {
-  it("an admin must enrol before requiring it", async () => {
-    const admin = await createOwner(exec, "Hasty");
+  it("an admin must enrol before requiring it", async ({ app, exec, owner: admin }) => {
     expect(codeOf(await exec(SET, { on: true }, admin.token))).toBe("MFA_ENROLLMENT_REQUIRED");
     expect((await app.db.prisma.tenant.findUniqueOrThrow({ where: { id: admin.tenantId } })).requireMfa).toBe(false);
-    await enrol(admin.token);
+    await enrol(exec, admin.token);
     expect(await ok(exec, SET, { on: true }, admin.token)).toEqual({ updateTenantSecurity: { requireMfa: true } });
   });
 
-  it("a member without a second factor may only enrol; then everything opens", async () => {
-    const admin = await createOwner(exec, "Strict");
+  it("a member without a second factor may only enrol; then everything opens", async ({ exec, owner: admin }) => {
     const member = await createMember(exec, admin, "Unenrolled");
     const key = await createApiKey(exec, member, ["READ_PROFILE"]);
-    await enrol(admin.token);
+    await enrol(exec, admin.token);
     await ok(exec, SET, { on: true }, admin.token);
 
     // Open: who am I, enrolment, sign-out. Refused: anything else, one root field is enough.
@@ -86,17 +66,20 @@ describe(`required two-factor sign-in (${dbKind})`, () => {
     // The admin, enrolled, is not limited.
     expect(await ok(exec, OTHER, { id: member.id }, admin.token)).toEqual({ node: { id: member.id } });
 
-    await enrol(member.token);
+    await enrol(exec, member.token);
     expect(await ok(exec, OTHER, { id: member.id }, member.token)).toEqual({ node: { id: member.id } });
     expect((await exec(OTHER, { id: member.id }, key)).errors?.[0]?.extensions?.code).not.toBe(
       "MFA_ENROLLMENT_REQUIRED",
     );
   });
 
-  it("over WebSocket too: a subscription of a member who must enrol is refused", async () => {
-    const admin = await createOwner(exec, "Socketeer");
+  it("over WebSocket too: a subscription of a member who must enrol is refused", async ({
+    app,
+    exec,
+    owner: admin,
+  }) => {
     const member = await createMember(exec, admin, "Socketed");
-    await enrol(admin.token);
+    await enrol(exec, admin.token);
     await ok(exec, SET, { on: true }, admin.token);
     const { port } = await app.start();
     const client = createClient({
@@ -121,8 +104,7 @@ describe(`required two-factor sign-in (${dbKind})`, () => {
     expect(code).toBe("MFA_ENROLLMENT_REQUIRED");
   });
 
-  it("a tenant that does not require it limits nobody", async () => {
-    const admin = await createOwner(exec, "Lenient");
+  it("a tenant that does not require it limits nobody", async ({ exec, owner: admin }) => {
     const member = await createMember(exec, admin, "Free");
     expect(await ok(exec, OTHER, { id: member.id }, member.token)).toEqual({ node: { id: member.id } });
   });

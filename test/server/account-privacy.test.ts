@@ -1,26 +1,8 @@
 // Privacy preferences on the profile: owner-only, validated, consent time recorded, audited.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../server/app.ts";
-import {
-  codeOf,
-  createApiKey,
-  createMember,
-  createOwner,
-  createTestApp,
-  dbKind,
-  type Execute,
-  executor,
-  ok,
-} from "../kit.ts";
+import { describe, expect } from "vitest";
+import { appTest, codeOf, createApiKey, createMember, dbKind, ok } from "../kit.ts";
 
-let app: App;
-let exec: Execute;
-
-beforeAll(async () => {
-  app = await createTestApp({ config: { RUN_WORKER: "false" } });
-  exec = executor(app);
-});
-afterAll(() => app?.stop());
+const it = appTest({ config: { RUN_WORKER: "false" } });
 
 const SET = `mutation($c: Boolean, $d: Int, $clear: Boolean, $m: Boolean) {
   updatePrivacyPreferences(consentGiven: $c, dataRetentionDays: $d, clearRetention: $clear, marketingEmails: $m) {
@@ -30,8 +12,11 @@ const SET = `mutation($c: Boolean, $d: Int, $clear: Boolean, $m: Boolean) {
 const READ = `query($id: ID!) { node(id: $id) { ... on User { profile { privacy { consentGiven dataRetentionDays marketingEmails } } } } }`;
 
 describe(`privacy preferences (${dbKind})`, () => {
-  it("are changed by their owner within limits, read by the owner only, and audited", async () => {
-    const admin = await createOwner(exec, "Private");
+  it("are changed by their owner within limits, read by the owner only, and audited", async ({
+    app,
+    exec,
+    owner: admin,
+  }) => {
     const member = await createMember(exec, admin, "Watched");
     const { updatePrivacyPreferences: p } = await ok(exec, SET, { c: true, d: 90, m: false }, member.token);
     expect(p).toMatchObject({ consentGiven: true, dataRetentionDays: 90, marketingEmails: false });

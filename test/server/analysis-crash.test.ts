@@ -5,7 +5,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, expect, it } from "vitest";
 import { buildApp } from "../../server/app.ts";
-import { createOwner, dbId, dbKind, executor, testConfig, testDatabaseUrl } from "../kit.ts";
+import { createOwner, dbId, dbKind, executor, seedPgliteDataDir, testConfig, testDatabaseUrl } from "../kit.ts";
 import { analysisConfig, seedContent, startRun, waitFinished } from "../support/analysis.ts";
 
 const children: ChildProcess[] = [];
@@ -35,6 +35,7 @@ function worker(mode: "start" | "resume", env: Record<string, string>) {
 // machine that alone can pass the default minute, so this test has three.
 it("resumes a run whose worker was SIGKILLed mid-run: completed once, usage counted once", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-crash-"));
+  await seedPgliteDataDir(dir);
   const databaseUrl = testDatabaseUrl();
   const env = {
     ...analysisConfig(),
@@ -85,6 +86,7 @@ it("resumes a run whose worker was SIGKILLed mid-run: completed once, usage coun
 
 it("hands a run in flight back to the queue when the app stops, and another app finishes it", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-handover-"));
+  await seedPgliteDataDir(dir);
   const config = analysisConfig({ DATA_DIR: dir });
   try {
     const first = await buildApp(testConfig({ ...config, ANALYSIS_STEP_DELAY_MS: "600000" }));

@@ -13,6 +13,7 @@ import {
   type Execute,
   executor,
   ok,
+  seedPgliteDataDir,
   type TestUser,
   testConfig,
 } from "../kit.ts";
@@ -408,6 +409,7 @@ describe("analysis on a slow worker", () => {
 describe("analysis results after a restart", () => {
   it("are read back by a new app on the same database", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "userplane-analysis-"));
+    await seedPgliteDataDir(dir);
     const config = testConfig({ ...analysisConfig(), DATA_DIR: dir });
     try {
       const first = await buildApp(config);

@@ -2,31 +2,17 @@
 // many operations of the key be in flight at once; the next is refused with RATE_LIMITED (retry
 // after 1 s) and recorded, and a slot comes back when its operation is done. Slots are held here
 // through the service, so no test races requests against each other.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../server/app.ts";
-import {
-  codeOf,
-  createApiKey,
-  createMember,
-  createOwner,
-  createTestApp,
-  dbKind,
-  type Execute,
-  executor,
-  ok,
-} from "../kit.ts";
+import { describe, expect } from "vitest";
+import { appTest, codeOf, createApiKey, createMember, dbKind, ok } from "../kit.ts";
 
-let app: App;
-let exec: Execute;
-beforeAll(async () => {
-  app = await createTestApp({ config: { API_METER_FLUSH_MS: "600000" } });
-  exec = executor(app);
-});
-afterAll(() => app?.stop());
+const it = appTest({ config: { API_METER_FLUSH_MS: "600000" } });
 
 describe(`concurrent API-key limits (${dbKind})`, () => {
-  it("refuses the operation beyond the limit while others are in flight, and frees slots when they end", async () => {
-    const admin = await createOwner(exec);
+  it("refuses the operation beyond the limit while others are in flight, and frees slots when they end", async ({
+    app,
+    exec,
+    owner: admin,
+  }) => {
     const member = await createMember(exec, admin);
     const key = await createApiKey(exec, member, ["READ_PROFILE"]);
     const keyId = (await ok(exec, `{ apiKeys { edges { node { id } } } }`, {}, member.token)).apiKeys.edges[0].node.id;

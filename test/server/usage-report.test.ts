@@ -1,33 +1,15 @@
 // Usage by day, month, model, agent and user, with the API calls the meter counted: a member sees
 // their own figures, an admin the whole tenant's, and a member asking for the tenant is refused.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../server/app.ts";
+import { describe, expect } from "vitest";
 import { report } from "../../server/services/usage.ts";
-import {
-  codeOf,
-  createApiKey,
-  createMember,
-  createOwner,
-  createTestApp,
-  dbKind,
-  type Execute,
-  executor,
-  ok,
-} from "../kit.ts";
+import { appTest, codeOf, createApiKey, createMember, createOwner, dbKind, ok } from "../kit.ts";
 
-let app: App;
-let exec: Execute;
-
-beforeAll(async () => {
-  app = await createTestApp({ config: { API_METER_FLUSH_MS: "600000" } });
-  exec = executor(app);
-});
-afterAll(() => app?.stop());
+const it = appTest({ config: { API_METER_FLUSH_MS: "600000" } });
 
 const at = (iso: string) => new Date(`${iso}T10:00:00Z`);
 
 describe(`usage report (${dbKind})`, () => {
-  it("splits usage by day, month, model, agent and user, for the user and for the tenant", async () => {
+  it("splits usage by day, month, model, agent and user, for the user and for the tenant", async ({ app, exec }) => {
     const owner = await createOwner(exec, "Olga");
     const member = await createMember(exec, owner, "Mia");
     const prisma = app.db.prisma;
@@ -123,8 +105,7 @@ describe(`usage report (${dbKind})`, () => {
     expect(bulk.byDay.find((b) => b.key === "2032-04-04")).toMatchObject({ requests: 3, tokens: 6 });
   });
 
-  it("gives the whole tenant to admins only, over GraphQL", async () => {
-    const owner = await createOwner(exec);
+  it("gives the whole tenant to admins only, over GraphQL", async ({ exec, owner }) => {
     const member = await createMember(exec, owner);
     const Q = `query($w: Boolean) { usage(wholeTenant: $w, days: 7) { byDay { key } byAgent { label } byUser { label } apiCallsByDay { day calls } } }`;
     expect(codeOf(await exec(Q, { w: true }, member.token))).toBe("FORBIDDEN");
