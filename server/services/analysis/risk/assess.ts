@@ -144,18 +144,19 @@ function modelReason(e: Evidence, model: RiskModel, severity: number, why: strin
 function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason[] {
   const reasons = [...e.rules, ...e.pii];
   const reading = model.read(e.text, e.norm);
-  const { p, flagged, pushes } = combiner.judge(stackFeatures(e, reading));
+  const x = stackFeatures(e, reading);
+  const { p, flagged } = combiner.judge(x);
   const odds = ` (risk ${p.toFixed(2)}, flags from ${combiner.threshold.toFixed(2)})`;
   const strong = reasons.filter((r) => r.severity >= FLAG_THRESHOLD);
   if (flagged && strong.length === 0) {
-    const why = ` Weighed with the rest of the post${odds}: ${describePushes(pushes, 1)}.`;
+    const why = ` Weighed with the rest of the post${odds}: ${describePushes(combiner.pushes(x), 1)}.`;
     const r = modelReason(e, model, FLAG_THRESHOLD, why);
     if (r) reasons.push(r);
   } else if (!flagged && strong.length > 0) {
     // A rule's word in an innocent sense ("forged a friendship", "steal of a deal"): the rule is
     // shown, weakened, with what outweighed it, so the user sees why it did not flag.
     const against = describePushes(
-      pushes.filter((x) => !x.feature.startsWith("rule")),
+      combiner.pushes(x).filter((push) => !push.feature.startsWith("rule")),
       -1,
     );
     for (const r of strong) {

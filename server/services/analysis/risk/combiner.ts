@@ -73,9 +73,8 @@ export function stackFeatures(e: Evidence, reading: ModelReading | null): number
   const strongest = e.rules.reduce<FlagReason | null>((a, r) => (!a || r.severity > a.severity ? r : a), null);
   const ruleMax = (strongest?.severity ?? 0) / 5;
   const ruleFull = e.rules.some((r) => r.severity >= FLAG_THRESHOLD) ? 1 : 0;
-  const perCategory = RULE_CATEGORIES.map(
-    (c) => e.rules.filter((r) => r.category === c).reduce((m, r) => Math.max(m, r.severity), 0) / 5,
-  );
+  const perCategory = new Map<string, number>();
+  for (const r of e.rules) perCategory.set(r.category, Math.max(perCategory.get(r.category) ?? 0, r.severity / 5));
   const f: Record<string, number> = {
     lead,
     categoryLead,
@@ -103,8 +102,8 @@ export function stackFeatures(e: Evidence, reading: ModelReading | null): number
   const tokens = reading?.tokens ?? 0;
   f.leadPerToken = tokens ? clip((reading?.lead ?? 0) / tokens, -5, 5) : 0;
   f.length = Math.log1p(tokens) / 3;
-  RULE_CATEGORIES.forEach((c, i) => {
-    f[`rule:${c}`] = perCategory[i] ?? 0;
+  RULE_CATEGORIES.forEach((c) => {
+    f[`rule:${c}`] = perCategory.get(c) ?? 0;
     f[`model:${c}`] = reading?.category === c ? lead : 0;
   });
   return FEATURE_NAMES.map((n) => f[n] ?? 0);
@@ -132,18 +131,22 @@ export class Combiner {
     return this.file.threshold;
   }
 
-  /** Probability that the post is risky, and the features that pushed it most either way. */
-  judge(x: number[]): { p: number; flagged: boolean; pushes: { feature: string; weight: number }[] } {
+  /** Probability that the post is risky, and whether that flags. */
+  judge(x: number[]): { p: number; flagged: boolean } {
     const { mean, scale, weights, bias } = this.file;
     let z = bias;
-    const pushes: { feature: string; weight: number }[] = [];
-    x.forEach((v, i) => {
-      const w = ((weights[i] ?? 0) * (v - (mean[i] ?? 0))) / (scale[i] || 1);
-      z += w;
-      pushes.push({ feature: FEATURE_NAMES[i] ?? "", weight: w });
-    });
+    for (let i = 0; i < x.length; i++) z += ((weights[i] ?? 0) * ((x[i] ?? 0) - (mean[i] ?? 0))) / (scale[i] || 1);
     const p = 1 / (1 + Math.exp(-z));
-    return { p, flagged: p >= this.file.threshold, pushes };
+    return { p, flagged: p >= this.file.threshold };
+  }
+
+  /** Each feature's push on the log-odds, to say what weighed most (only for posts a reason is written for). */
+  pushes(x: number[]): { feature: string; weight: number }[] {
+    const { mean, scale, weights } = this.file;
+    return x.map((v, i) => ({
+      feature: FEATURE_NAMES[i] ?? "",
+      weight: ((weights[i] ?? 0) * (v - (mean[i] ?? 0))) / (scale[i] || 1),
+    }));
   }
 }
 

@@ -238,9 +238,16 @@ export class RiskModel {
     this.combiner = file.combiner ? new Combiner(file.combiner) : null;
   }
 
+  private last: { text: string; tokens: string[] } | null = null;
+  /** The post's distinct tokens; the last post's are kept, since a flag reads it twice (read, then judge). */
+  private tokensOf(text: string, normalized?: string): string[] {
+    if (this.last?.text !== text) this.last = { text, tokens: [...new Set(modelTokens(text, normalized))] };
+    return this.last.tokens;
+  }
+
   /** Both leads and the likeliest category; null when the model knows none of the words. */
   read(text: string, normalized?: string): ModelReading | null {
-    const tokens = [...new Set(modelTokens(text, normalized))];
+    const tokens = this.tokensOf(text, normalized);
     const risky = this.binary.best(tokens);
     if (!risky) return null;
     const category = this.categories.best(tokens);
@@ -267,7 +274,7 @@ export class RiskModel {
    * model's own for the category it names, chosen by cross-validation).
    */
   judge(text: string, normalized?: string, margin?: number): ModelVerdict | null {
-    const tokens = [...new Set(modelTokens(text, normalized))];
+    const tokens = this.tokensOf(text, normalized);
     const risky = this.binary.best(tokens);
     if (!risky || risky.lead <= (margin ?? this.lowest)) return null;
     const category = this.categories.best(tokens)?.label ?? "unknown";
