@@ -247,9 +247,9 @@ describe("offline risk scorer", () => {
     expect(withModel.flagged).toBe(true);
     const [reason] = withModel.reasons;
     expect(reason?.rule).toBe("model.drugs");
-    expect(reason?.why).toMatch(/weighed most/);
+    expect(reason?.why).toMatch(/weighed most\. Weighed with the rest of the post \(risk 0\.\d+/);
     expect(reason?.term.split(", ").length).toBeGreaterThan(0);
-    // Rules decide first: a rule flag is never replaced by the model's.
+    // A rule flag the combiner keeps is never replaced by the model's.
     expect(assess("I overstayed my visa last year lol").reasons.map((r) => r.rule)).not.toContain("model.immigration");
   });
 
@@ -269,13 +269,15 @@ describe("offline risk scorer", () => {
     expect(model?.lead(`Never ${run}`)).toBeLessThan((model?.lead(run) ?? 0) - 3);
   });
 
-  it("weakens a rule's flag that the learned model reads as plainly harmless, and says so", () => {
+  it("lets the combiner overrule a rule's flag the rest of the post reads as harmless, and says what outweighed it", () => {
     const text = "Snatched victory in the last minute, what a game";
     expect(assess(text, null).flagged).toBe(true);
     const a = assess(text);
     expect(a.flagged).toBe(false);
     expect(a.reasons[0]).toMatchObject({ rule: "theft.admission", severity: 1.5 });
-    expect(a.reasons[0]?.why).toMatch(/learned model reads the post as harmless/);
+    expect(a.reasons[0]?.why).toMatch(
+      /Outweighed by the rest of the post \(risk 0\.\d+, flags from 0\.\d+\): the learned model/,
+    );
     // A rule flag the model does not contradict stands.
     expect(assess("Swiped a wallet off a drunk guy at the bar, 200 in cash").flagged).toBe(true);
   });

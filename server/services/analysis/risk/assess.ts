@@ -1,4 +1,5 @@
 import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
+import { type Combiner, describePushes, type Evidence, stackFeatures } from "./combiner.ts";
 import { type RiskModel, riskModel } from "./model.ts";
 import { findPii } from "./pii.ts";
 import { type CompiledRule, compile } from "./rule.ts";
@@ -93,23 +94,85 @@ function applyRule(
   return best;
 }
 
-/**
- * Explains every rule a post triggers, then, if no rule flagged it, asks the learned model.
- * Pure and deterministic: the same text always scores the same. `model` null: rules only.
- */
-export function assess(text: string, model: RiskModel | null = riskModel()): Assessment {
+/** Every rule a post triggers (weakened ones too) and its personal data: what the model is not. */
+export function ruleEvidence(text: string): Evidence {
   const norm = normalize(text);
   const reporting = reportingCue(norm);
   const joke = jokeCue(norm);
-  const reasons: FlagReason[] = [];
+  const rules: FlagReason[] = [];
   const seen = new Map<RegExp, boolean>();
   for (const rule of RULES) {
     const r = applyRule(rule, norm, reporting, joke, seen);
-    if (r) reasons.push(r);
+    if (r) rules.push(r);
   }
+  return { norm, text, rules, pii: findPii(text).map((p) => ({ ...p })), reporting, joke };
+}
+
+/**
+ * Explains every rule a post triggers, then lets the combiner (risk/combiner.ts) decide over the
+ * rules, the learned model and the cues, so the model can overrule a rule both ways. Without a
+ * combiner the rules decide first and the model speaks only where no rule matched.
+ * Pure and deterministic: the same text always scores the same. `model` null: rules only.
+ */
+export function assess(text: string, model: RiskModel | null = riskModel()): Assessment {
+  const e = ruleEvidence(text);
+  const reasons = model?.combiner ? combined(e, model, model.combiner) : rulesFirst(e, model);
+  const flagged = reasons.some((r) => r.severity >= FLAG_THRESHOLD);
+  if (flagged) {
+    for (const t of TASTE_RULES) {
+      const m = t.re.exec(text);
+      if (m) reasons.push({ rule: t.id, category: t.category, term: m[0], severity: 1, why: t.why });
+    }
+  }
+  reasons.sort((a, b) => b.severity - a.severity);
+  return { flagged, reasons };
+}
+
+/** The model's reason for a flag no rule carries: the category it names and the words that weighed most. */
+function modelReason(e: Evidence, model: RiskModel, severity: number, why: string): FlagReason | null {
+  const verdict = model.judge(e.text, e.norm, Number.NEGATIVE_INFINITY);
+  if (!verdict) return null;
+  return {
+    rule: `model.${verdict.category}`,
+    category: verdict.category,
+    term: verdict.evidence.join(", "),
+    severity,
+    why: `Worded like the reviewed ${verdict.category} posts the model learned from (2^${verdict.lead} times likelier than a harmless one); "${verdict.evidence.join('", "')}" weighed most.${why}`,
+  };
+}
+
+function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason[] {
+  const reasons = [...e.rules, ...e.pii];
+  const reading = model.read(e.text, e.norm);
+  const x = stackFeatures(e, reading);
+  const { p, flagged } = combiner.judge(x);
+  const odds = ` (risk ${p.toFixed(2)}, flags from ${combiner.threshold.toFixed(2)})`;
+  const strong = reasons.filter((r) => r.severity >= FLAG_THRESHOLD);
+  if (flagged && strong.length === 0) {
+    const why = ` Weighed with the rest of the post${odds}: ${describePushes(combiner.pushes(x), 1)}.`;
+    const r = modelReason(e, model, FLAG_THRESHOLD, why);
+    if (r) reasons.push(r);
+  } else if (!flagged && strong.length > 0) {
+    // A rule's word in an innocent sense ("forged a friendship", "steal of a deal"): the rule is
+    // shown, weakened, with what outweighed it, so the user sees why it did not flag.
+    const against = describePushes(
+      combiner.pushes(x).filter((push) => !push.feature.startsWith("rule")),
+      -1,
+    );
+    for (const r of strong) {
+      r.severity = round2(r.severity * DISCOUNT_FACTOR);
+      r.why += ` Outweighed by the rest of the post${odds}${against ? `: ${against}` : ""}.`;
+    }
+  }
+  return reasons;
+}
+
+/** Without a combiner: the rules decide, the model may veto a rule or speak where none matched. */
+function rulesFirst(e: Evidence, model: RiskModel | null): FlagReason[] {
+  const { text, norm, reporting } = e;
+  const reasons = [...e.rules];
   // A rule flag the learned model reads as plainly harmless is most often the rule's word in an
-  // innocent sense ("forged a friendship", "steal of a deal"): it weighs less. On dev posts the
-  // rules had never seen, this margin dropped half the rules' false flags and 1 in 128 true ones.
+  // innocent sense: it weighs less.
   if (model && reasons.some((r) => r.severity >= FLAG_THRESHOLD)) {
     const lead = model.lead(text, norm);
     if (lead !== null && lead < -VETO_MARGIN) {
@@ -119,10 +182,8 @@ export function assess(text: string, model: RiskModel | null = riskModel()): Ass
       }
     }
   }
-  // A rule that matched but was weakened (negated, reported, a joke) has read the post more
-  // closely than the model can: the model speaks only where no rule matched at all.
   const ruleMatched = reasons.length > 0;
-  for (const p of findPii(text)) reasons.push({ ...p });
+  reasons.push(...e.pii);
   if (model && !ruleMatched && !reasons.some((r) => r.severity >= FLAG_THRESHOLD)) {
     const verdict = model.judge(text, norm);
     if (verdict) {
@@ -138,13 +199,5 @@ export function assess(text: string, model: RiskModel | null = riskModel()): Ass
       });
     }
   }
-  const flagged = reasons.some((r) => r.severity >= FLAG_THRESHOLD);
-  if (flagged) {
-    for (const t of TASTE_RULES) {
-      const m = t.re.exec(text);
-      if (m) reasons.push({ rule: t.id, category: t.category, term: m[0], severity: 1, why: t.why });
-    }
-  }
-  reasons.sort((a, b) => b.severity - a.severity);
-  return { flagged, reasons };
+  return reasons;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { Combiner, type CombinerFile } from "./combiner.ts";
 import { normalize } from "./text.ts";
 
 // The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
@@ -100,6 +101,17 @@ export interface ModelFile {
   binary: string;
   /** One class per category and "ok": names the category of a post the binary model flags. */
   categories: string;
+  /** The final decision over rules, model and cues (risk/combiner.ts); absent: rules first, as before. */
+  combiner?: CombinerFile;
+}
+
+/** What the model reads in a post, for the combiner: both leads over "ok" (log2) and the category. */
+export interface ModelReading {
+  lead: number;
+  category: string;
+  categoryLead: number;
+  /** Distinct tokens read: naive Bayes leads grow with length, so the combiner needs both. */
+  tokens: number;
 }
 
 export interface ModelVerdict {
@@ -213,14 +225,38 @@ export class RiskModel {
   /** The least lead any category needs: below it, no need to ask which category. */
   private readonly lowest: number;
 
+  readonly combiner: Combiner | null;
+
   constructor(
-    file: Pick<ModelFile, "binary" | "categories">,
+    file: Pick<ModelFile, "binary" | "categories" | "combiner">,
     readonly margin: number,
     private readonly margins: Record<string, number> = {},
   ) {
     this.lowest = Math.min(margin, ...Object.values(margins));
     this.binary = new NaiveBayes(file.binary);
     this.categories = new NaiveBayes(file.categories);
+    this.combiner = file.combiner ? new Combiner(file.combiner) : null;
+  }
+
+  private last: { text: string; tokens: string[] } | null = null;
+  /** The post's distinct tokens; the last post's are kept, since a flag reads it twice (read, then judge). */
+  private tokensOf(text: string, normalized?: string): string[] {
+    if (this.last?.text !== text) this.last = { text, tokens: [...new Set(modelTokens(text, normalized))] };
+    return this.last.tokens;
+  }
+
+  /** Both leads and the likeliest category; null when the model knows none of the words. */
+  read(text: string, normalized?: string): ModelReading | null {
+    const tokens = this.tokensOf(text, normalized);
+    const risky = this.binary.best(tokens);
+    if (!risky) return null;
+    const category = this.categories.best(tokens);
+    return {
+      lead: risky.lead,
+      category: category?.label ?? "unknown",
+      categoryLead: category?.lead ?? 0,
+      tokens: tokens.length,
+    };
   }
 
   get labels(): string[] {
@@ -238,7 +274,7 @@ export class RiskModel {
    * model's own for the category it names, chosen by cross-validation).
    */
   judge(text: string, normalized?: string, margin?: number): ModelVerdict | null {
-    const tokens = [...new Set(modelTokens(text, normalized))];
+    const tokens = this.tokensOf(text, normalized);
     const risky = this.binary.best(tokens);
     if (!risky || risky.lead <= (margin ?? this.lowest)) return null;
     const category = this.categories.best(tokens)?.label ?? "unknown";
