@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
-import { PrismaPGlite } from "pglite-prisma-adapter";
-import { applyMigrations, MIGRATIONS_DIR } from "./engine.ts";
+
+// engine.ts's MIGRATIONS_DIR, restated: importing engine.ts (and PGlite) here would cost every
+// `npm start` a second of loading only to find the template up to date.
+const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
 /** Beside the generated Prisma client: git-ignored, and copied into the Docker image with it. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../generated/", import.meta.url));
@@ -48,6 +48,12 @@ export async function makePgliteTemplate(
 ): Promise<string> {
   const file = templatePath(dir, migrationsDir);
   if (existsSync(file)) return file;
+  const [{ PGlite }, { vector }, { PrismaPGlite }, { applyMigrations }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite/vector"),
+    import("pglite-prisma-adapter"),
+    import("./engine.ts"),
+  ]);
   const pglite = await PGlite.create("memory://", { extensions: { vector } });
   try {
     await applyMigrations(new PrismaPGlite(pglite), migrationsDir);
