@@ -1,14 +1,30 @@
-// Cold start (empty DATA_DIR: PGlite created and migrated), warm start (same DATA_DIR again) and
-// resident memory once ready, for the embedded default `npm start` path. Prints its figures.
+// Cold start (empty DATA_DIR: the build's migrated template unpacked, or PGlite created and
+// migrated without one), warm start (same DATA_DIR again) and resident memory once ready, for the
+// embedded default `npm start` path, with each phase's share (STARTUP_TRACE) and the CPU time the
+// server used, which varies less with the machine's load than the wall time does.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { templatePath } from "../server/db/template.ts";
 import { freePort } from "../test/support/services.ts";
 import { productionEnv } from "./support.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const runs = Number(process.env.RUNS ?? 3);
+const ticksPerSecond = 100; // USER_HZ on Linux
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
+
+/** CPU ms (user + system) a process has used so far, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
+}
+
+type Trace = { startupTrace: Record<string, number>; totalMs: number };
 
 async function startOnce(dataDir: string) {
   const port = await freePort();
@@ -21,9 +37,17 @@ async function startOnce(dataDir: string) {
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
       LOG_LEVEL: "warn",
+      STARTUP_TRACE: "1",
       ...(await productionEnv()),
     },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let trace: Trace | undefined;
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+    const line = stderr.split("\n").find((l) => l.startsWith('{"startupTrace"'));
+    if (line && !trace) trace = JSON.parse(line) as Trace;
   });
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -31,41 +55,49 @@ async function startOnce(dataDir: string) {
       () => false,
     );
     if (ok) break;
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   const readyMs = performance.now() - t0;
+  const readyCpuMs = cpuMs(child.pid!);
   // One real request so the schema and database paths are warm, as after any first visit.
   await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ query: "{ me { id } }" }),
   });
+  // The workers start after the server listens; the trace comes once they run.
+  while (!trace && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
   const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
   const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
-  return { readyMs, rssMb };
+  return { readyMs, readyCpuMs, rssMb, trace: trace?.startupTrace ?? {} };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const cold: number[] = [];
-const warm: number[] = [];
-const rss: number[] = [];
+const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
+type Result = Awaited<ReturnType<typeof startOnce>>;
+const results: Record<"cold" | "warm", Result[]> = { cold: [], warm: [] };
+console.log(`template: ${existsSync(templatePath()) ? templatePath() : "none (npm run build makes it)"}`);
+console.log(`load before: ${load()}`);
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-bench-"));
-  const c = await startOnce(dir);
-  const w = await startOnce(dir);
-  cold.push(c.readyMs);
-  warm.push(w.readyMs);
-  rss.push(w.rssMb);
+  results.cold.push(await startOnce(dir));
+  results.warm.push(await startOnce(dir));
   rmSync(dir, { recursive: true, force: true });
+  console.log(`  run ${i + 1} done, load ${load()}`);
 }
 console.log(`startup over ${runs} runs (median; process start to /readyz 200, embedded PGlite)`);
-console.log(
-  `  cold start, empty DATA_DIR: ${median(cold).toFixed(0)} ms  (all: ${cold.map((x) => x.toFixed(0)).join(", ")})`,
-);
-console.log(
-  `  warm start, same DATA_DIR:  ${median(warm).toFixed(0)} ms  (all: ${warm.map((x) => x.toFixed(0)).join(", ")})`,
-);
-console.log(`  resident memory when ready: ${median(rss).toFixed(0)} MB`);
+for (const [name, rs] of Object.entries(results)) {
+  console.log(
+    `  ${name} start: ${median(rs.map((r) => r.readyMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.readyMs))}); ` +
+      `server CPU to ready ${median(rs.map((r) => r.readyCpuMs)).toFixed(0)} ms; ` +
+      `RSS after one request ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB (all: ${all(rs.map((r) => r.rssMb))})`,
+  );
+  const phases = Object.keys(rs[0]!.trace);
+  console.log(
+    `    phases, median ms: ${phases.map((p) => `${p} ${median(rs.map((r) => r.trace[p] ?? 0))}`).join(" | ")}`,
+  );
+}
+console.log(`load after: ${load()}`);

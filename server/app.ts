@@ -35,6 +35,7 @@ import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
 import { createSecretBox, sealLegacyTotpSecrets, sealLegacyWebhookSecrets } from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
+import { startupMark } from "./startup-trace.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
 
 export interface BuildOptions {
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     onExecute: options.onLiveExecute,
   });
   const viewerWatches = createViewerWatches(pubsub, services.sessions.resolveViewer);
+  startupMark("services");
   let ready = true;
 
   const makeContext = (
@@ -217,6 +219,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const { wsServer, wsCleanup } = serveWebSocket({ server, yoga, config, services, viewerWatches, metrics });
   metrics.watch({ jobs: services.jobs, websockets: wsServer });
+  startupMark("http handlers");
 
   let started = false;
   return {
@@ -232,6 +235,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
+      startupMark("listen");
       const box = createSecretBox(config.totpKey);
       const sealed = await sealLegacyTotpSecrets(db.prisma, box);
       if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
@@ -240,7 +244,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await metrics.start();
       services.apiMeter.start();
       services.accessLog.start();
+      startupMark("seal secrets, meters");
       if (config.RUN_WORKER) {
+        await services.jobs.queue();
+        startupMark("pg-boss start");
         await services.analysis.startWorker();
         await services.files.startCleanupWorker();
         await startRetentionJobs(services.jobs, services.retention, config);
@@ -248,6 +255,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await services.notifications.startWorker();
         await services.account.purge.startWorker();
         await services.exports.startWorker();
+        startupMark("workers");
       }
       const { port } = server.address() as AddressInfo;
       const url = `http://localhost:${port}/graphql`;

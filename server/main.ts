@@ -1,9 +1,13 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { startupMark, startupReport } from "./startup-trace.ts";
+
+startupMark("modules");
 
 try {
   const app = await buildApp(loadConfig());
   await app.start();
+  startupReport();
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,7 +10,9 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
-import { applyMigrations } from "./engine.ts";
+import { startupMark } from "../startup-trace.ts";
+import { applyMigrations, loadMigrations } from "./engine.ts";
+import { templatePath } from "./template.ts";
 
 export const migrationsDir = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
@@ -40,6 +43,8 @@ export interface OpenOptions {
    * migrations still run, and find nothing to do on an up-to-date copy.
    */
   pgliteTemplate?: Blob;
+  /** The migrated template a new DATA_DIR starts from (default: the build's, server/db/template.ts). */
+  dataDirTemplate?: string;
   logger?: Logger;
 }
 
@@ -66,15 +71,19 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     if (dir) mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir ?? "memory://", {
       extensions: { vector },
-      ...(dir ? {} : { loadDataDir: options.pgliteTemplate }),
+      loadDataDir: dir ? dataDirTemplate(dir, options.dataDirTemplate ?? templatePath(), log) : options.pgliteTemplate,
     });
+    startupMark("pglite open");
     adapter = new PrismaPGlite(pglite);
   }
 
   // Migrations get a pool of their own that ends with them: the engine's advisory lock is
   // session-level, and a connection left holding it in the app's pool would block every later
   // migration run (another instance, `npm run db:migrate`) forever.
-  const migrationsApplied = await applyMigrations(pool ? new PrismaPg({ ...pool.options }) : adapter, migrationsDir);
+  const migrationsApplied = (await allMigrationsRecorded(pglite ?? pool!, migrationsDir))
+    ? []
+    : await applyMigrations(pool ? new PrismaPg({ ...pool.options }) : adapter, migrationsDir);
+  startupMark("migrations");
   if (migrationsApplied.length > 0) log?.info({ migrations: migrationsApplied }, "applied migrations");
 
   const prisma = new PrismaClient({
@@ -88,7 +97,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     );
   }
 
+  startupMark("prisma client");
   const hasPgvector = await enablePgvector(prisma);
+  startupMark("pgvector probe");
   log?.info({ kind: pglite ? "pglite" : "postgres", hasPgvector }, "database ready");
 
   return {
@@ -119,4 +130,43 @@ async function enablePgvector(prisma: PrismaClient): Promise<boolean> {
     // Present but not creatable by this role: fall back to the portable path.
     return false;
   }
+}
+
+/**
+ * The build's migrated template for a new data directory (none for an existing one, or when the
+ * build has not made it: then initdb and the migrations run as before).
+ */
+function dataDirTemplate(dir: string, file: string, log: Logger | undefined): Blob | undefined {
+  if (existsSync(path.join(dir, "PG_VERSION"))) return undefined;
+  if (!existsSync(file)) {
+    log?.info({ file }, "no migrated template (npm run build makes it): creating the database from scratch");
+    return undefined;
+  }
+  return new Blob([readFileSync(file)]);
+}
+
+/**
+ * Whether the database has recorded every migration in the directory as finished, with the same
+ * checksum (Prisma's: SHA-256 of migration.sql) and no failed or rolled-back attempt. Then the
+ * schema engine, whose WebAssembly costs seconds and tens of MB to load, has nothing to do and
+ * is not loaded; anything else (a new, edited or failed migration, no table yet) goes to it.
+ */
+export async function allMigrationsRecorded(db: Pick<PGlite, "query"> | pg.Pool, dir: string): Promise<boolean> {
+  type Row = { migration_name: string; checksum: string; finished: boolean };
+  let rows: Row[];
+  try {
+    ({ rows } = await (db as Pick<PGlite, "query">).query<Row>(
+      "SELECT migration_name, checksum, finished_at IS NOT NULL AND rolled_back_at IS NULL AS finished FROM _prisma_migrations",
+    ));
+  } catch {
+    return false; // no _prisma_migrations yet
+  }
+  if (rows.some((r) => !r.finished)) return false;
+  const recorded = new Map(rows.map((r) => [r.migration_name, r.checksum]));
+  const { migrationDirectories } = await loadMigrations(dir);
+  return migrationDirectories.every(
+    (m) =>
+      m.migrationFile.content.tag === "ok" &&
+      recorded.get(m.path) === createHash("sha256").update(m.migrationFile.content.value).digest("hex"),
+  );
 }

