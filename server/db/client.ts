@@ -11,7 +11,8 @@ import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { startupMark } from "../startup-trace.ts";
-import { applyMigrations, loadMigrations } from "./engine.ts";
+import { applyMigrations } from "./engine.ts";
+import { loadMigrations } from "./migrations.ts";
 import { templatePath } from "./template.ts";
 
 export const migrationsDir = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
