@@ -98,13 +98,18 @@ const t = performance.now();
 for (let i = 0; i < N; i += 300) {
   const scope = {};
   for (let j = 0; j < 300; j++)
-    realNote(scope, viewer, request, {
-      subjectUserId: `u${j % 100}`,
-      resource: ["Session", "User", "Profile"][j % 3] as string,
-      field: "sessions",
-      operationType: "query",
-      operationName: null,
-    });
+    realNote(
+      scope,
+      viewer,
+      request,
+      {
+        subjectUserId: `u${j % 100}`,
+        resource: ["Session", "User", "Profile"][j % 3] as string,
+        operationType: "query",
+        operationName: null,
+      },
+      () => "sessions",
+    );
 }
 const perNote = ((performance.now() - t) * 1000) / N;
 console.log(

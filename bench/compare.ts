@@ -183,7 +183,8 @@ try {
         body: '{"query":"{ __typename }"}',
       }).catch(() => null);
       if (up?.ok) break;
-      if (i > 600) throw new Error(`${name} did not start`);
+      // Five minutes: a server applying its migration check on a busy shared machine can take minutes.
+      if (i > 3000) throw new Error(`${name} did not start`);
       await new Promise((r) => setTimeout(r, 100));
     }
     servers.push({ name, child, url });

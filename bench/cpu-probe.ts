@@ -5,3 +5,23 @@ process.on("message", (m) => {
 });
 // The IPC channel must not keep a server alive that would otherwise exit.
 process.channel?.unref();
+
+export {};
+
+// COUNT_PLANS=1: how often Prisma compiles a query plan (its plan cache misses), by query, printed at exit.
+if (process.env.COUNT_PLANS) {
+  const { QueryCompiler } = await import("@prisma/client/runtime/query_compiler_fast_bg.postgresql.mjs" as string);
+  const counts = new Map<string, number>();
+  for (const method of ["compile", "compileBatch"]) {
+    const original = QueryCompiler.prototype[method];
+    QueryCompiler.prototype[method] = function (this: unknown, request: string) {
+      const key = `${method} ${request.slice(0, 160)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return original.call(this, request);
+    };
+  }
+  process.on("exit", () => {
+    for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 15))
+      console.error(`plans compiled: ${n} × ${k}`);
+  });
+}

@@ -45,13 +45,18 @@ function noteRead(parent: unknown, ctx: Context, info: GraphQLResolveInfo, resou
   // A user reading their own data in a session is not logged; an API key is, even the user's own
   // (an integration acting for them is exactly what the log is there to show).
   if (viewer.kind === "session" && subject === viewer.userId) return;
-  ctx.services.accessLog.note(ctx, viewer, ctx.request, {
-    subjectUserId: subject,
-    resource,
-    field: rootField(info),
-    operationType: info.operation.operation,
-    operationName: info.operation.name?.value ?? null,
-  });
+  ctx.services.accessLog.note(
+    ctx,
+    viewer,
+    ctx.request,
+    {
+      subjectUserId: subject,
+      resource,
+      operationType: info.operation.operation,
+      operationName: info.operation.name?.value ?? null,
+    },
+    () => rootField(info),
+  );
 }
 
 class AccessLogPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {

@@ -147,29 +147,35 @@ export const usageOf = (wholeTenant: boolean | null | undefined): Scopes =>
 /** The owner-only part of an object whose type is wider (results on a run, private profile fields). */
 export const ownerOnly = (row: { userId: string }): Scopes => owner(row.userId);
 
-const memberLoaders = createContextCache(
-  (ctx: Context) =>
-    new DataLoader(async (ids: readonly string[]) => {
-      const viewer = ctx.viewer;
-      if (viewer.kind === "anonymous") return ids.map(() => false);
-      const rows = await ctx.prisma.roleAssignment.findMany({
-        where: { tenantId: viewer.tenantId, userId: { in: [...ids] }, ...inEffectOn() },
-        select: { userId: true },
-      });
-      const found = new Set(rows.map((r) => r.userId));
-      return ids.map((id) => found.has(id));
-    }),
-);
+// Per request: the answers known so far (read synchronously, so a list of members whose
+// membership the query already proved costs no promise per row) and a loader for the rest.
+const memberCaches = createContextCache((ctx: Context) => {
+  const known = new Map<string, boolean>();
+  const loader = new DataLoader(async (ids: readonly string[]) => {
+    const viewer = ctx.viewer;
+    if (viewer.kind === "anonymous") return ids.map(() => false);
+    const rows = await ctx.prisma.roleAssignment.findMany({
+      where: { tenantId: viewer.tenantId, userId: { in: [...ids] }, ...inEffectOn() },
+      select: { userId: true },
+    });
+    const found = new Set(rows.map((r) => r.userId));
+    return ids.map((id) => {
+      known.set(id, found.has(id));
+      return found.has(id);
+    });
+  });
+  return { known, loader };
+});
 
 /**
  * Users a query has just found to be members of `tenantId` on `day`: when that is the viewer's
- * tenant today, the membership loader starts with the answer instead of asking the database again.
+ * tenant today, the membership check starts with the answer instead of asking the database again.
  */
 export function knownMembers(ctx: Context, tenantId: string, day: Date, users: readonly { id: string }[]) {
   const viewer = ctx.viewer;
   if (viewer.kind === "anonymous" || viewer.tenantId !== tenantId || day.getTime() !== todayUtc().getTime()) return;
-  const loader = memberLoaders(ctx);
-  for (const u of users) loader.prime(u.id, true);
+  const { known } = memberCaches(ctx);
+  for (const u of users) known.set(u.id, true);
 }
 
 /**
@@ -181,5 +187,6 @@ export function memberOfViewerTenant(ctx: Context, userId: string): Promise<bool
   const viewer = ctx.viewer;
   if (viewer.kind === "anonymous") return false;
   if (viewer.userId === userId) return true;
-  return memberLoaders(ctx).load(userId);
+  const { known, loader } = memberCaches(ctx);
+  return known.get(userId) ?? loader.load(userId);
 }
