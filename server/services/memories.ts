@@ -3,6 +3,7 @@ import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/pris
 import { announce } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
+import type { MemoryAccessCounter } from "./memory-access.ts";
 import type { MemoryIndex } from "./memory-index.ts";
 
 export interface MemoryInput {
@@ -119,12 +120,14 @@ export interface SearchHit {
 
 /**
  * Nearest memories of one user by cosine similarity, computed exactly over the user's vectors held
- * in memory (memory-index.ts). Reading a memory counts as an access (the seed's retrieval flow).
+ * in memory (memory-index.ts). Reading a memory counts as an access (the seed's retrieval flow);
+ * counts are written after the answer (memory-access.ts), and the answer shows them already.
  */
 export async function searchMemories(
   prisma: PrismaClient,
   embedder: Embedder,
   index: MemoryIndex,
+  access: MemoryAccessCounter,
   viewer: SignedInViewer,
   query: string,
   first: number,
@@ -134,15 +137,18 @@ export async function searchMemories(
   const rows = await index.search(viewer.userId, embedder.model, q ?? [], first, memoryType);
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  // Concurrent searches hit the same rows: lock them in id order, so two searches can never
-  // wait on each other in a cycle (an unordered multi-row UPDATE deadlocks under load).
-  await prisma.$executeRaw`
-    UPDATE memories SET access_count = access_count + 1, last_accessed_at = now()
-    WHERE id IN (SELECT id FROM memories WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE)`;
+  access.note(ids);
   const memories = await prisma.memory.findMany({ where: { id: { in: ids } } });
   const byId = new Map(memories.map((m) => [m.id, m]));
   return rows.flatMap((r) => {
     const memory = byId.get(r.id);
-    return memory ? [{ score: Number(r.score), memory }] : [];
+    if (!memory) return [];
+    const unwritten = access.unwritten(r.id);
+    if (unwritten) {
+      memory.accessCount += unwritten.n;
+      const last = Math.max(memory.lastAccessedAt?.getTime() ?? 0, unwritten.at);
+      memory.lastAccessedAt = new Date(last);
+    }
+    return [{ score: Number(r.score), memory }];
   });
 }
