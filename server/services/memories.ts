@@ -134,21 +134,32 @@ export async function searchMemories(
   memoryType?: MemoryType | null,
 ): Promise<SearchHit[]> {
   const [q] = await embedder.embed([query]);
-  const rows = await index.search(viewer.userId, embedder.model, q ?? [], first, memoryType);
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  access.note(ids);
-  const memories = await prisma.memory.findMany({ where: { id: { in: ids } } });
-  const byId = new Map(memories.map((m) => [m.id, m]));
-  return rows.flatMap((r) => {
-    const memory = byId.get(r.id);
-    if (!memory) return [];
-    const unwritten = access.unwritten(r.id);
-    if (unwritten) {
-      memory.accessCount += unwritten.n;
-      const last = Math.max(memory.lastAccessedAt?.getTime() ?? 0, unwritten.at);
-      memory.lastAccessedAt = new Date(last);
-    }
-    return [{ score: Number(r.score), memory }];
-  });
+  const vector = q ?? [];
+  const { candidates } = await index.search(viewer.userId, embedder.model, vector, first, memoryType);
+  if (candidates.length === 0) return [];
+  const rows = await prisma.memory.findMany({ where: { id: { in: candidates.map((c) => c.id) } } });
+  // The index ranked by float32 vectors; the stored float64 ones give the exact order, summed as
+  // the database sums them. Ties go to the more important memory, then the smaller id.
+  const hits = rows
+    .filter((m) => m.embedding.length === vector.length)
+    .map((memory) => {
+      let score = 0;
+      for (let d = 0; d < vector.length; d++) score += (memory.embedding[d] as number) * (vector[d] as number);
+      return { score, memory };
+    })
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        b.memory.importanceScore - a.memory.importanceScore ||
+        (a.memory.id < b.memory.id ? -1 : a.memory.id > b.memory.id ? 1 : 0),
+    )
+    .slice(0, first);
+  access.note(hits.map((h) => h.memory.id));
+  for (const { memory } of hits) {
+    const unwritten = access.unwritten(memory.id);
+    if (!unwritten) continue;
+    memory.accessCount += unwritten.n;
+    memory.lastAccessedAt = new Date(Math.max(memory.lastAccessedAt?.getTime() ?? 0, unwritten.at));
+  }
+  return hits;
 }

@@ -3,6 +3,8 @@
 // database summed, on flush and on shutdown.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
+import { searchMemories } from "../../server/services/memories.ts";
+import type { SignedInViewer } from "../../server/viewer.ts";
 import { createOwner, createTestApp, dbId, dbKind, type Execute, executor, ok } from "../kit.ts";
 
 let app: App;
@@ -85,4 +87,41 @@ describe(`memory access counting (${dbKind})`, () => {
       expect((await app.db.prisma.memory.findUniqueOrThrow({ where: { id } })).accessCount).toBe(8);
     },
   );
+
+  it("the index holds float32 vectors, yet a difference float32 cannot see still decides the ranking", async () => {
+    const owner = await createOwner(exec);
+    const model = app.services.embedder.model;
+    const vector = (x: number) => [x, Math.sqrt(1 - x * x), ...Array(98).fill(0)];
+    // Both round to the same float32 vector; exactly, `closer` scores 1e-12 higher.
+    for (const [memoryKey, x, importanceScore] of [
+      ["farther", 0.6, 0.9],
+      ["closer", 0.6 + 1e-12, 0.1],
+    ] as const)
+      await app.db.prisma.memory.create({
+        data: {
+          userId: owner.userId,
+          tenantId: owner.tenantId,
+          memoryType: "fact",
+          memoryKey,
+          content: memoryKey,
+          memoryValue: {},
+          importanceScore,
+          embedding: vector(x),
+          embeddingModel: model,
+        },
+      });
+    expect(Math.fround(0.6)).toBe(Math.fround(0.6 + 1e-12));
+    const query = [1, ...Array(99).fill(0)];
+    const hits = await searchMemories(
+      app.db.prisma,
+      { model, embed: async () => [query] },
+      app.services.memoryIndex,
+      app.services.memoryAccess,
+      { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
+      "ignored: the embedder above answers every text with the query vector",
+      2,
+    );
+    expect(hits.map((h) => h.memory.memoryKey)).toEqual(["closer", "farther"]);
+    expect(hits[0]?.score).toBe(0.6 + 1e-12);
+  });
 });
