@@ -159,6 +159,9 @@ async function runOn(kind: string) {
     // Users, each with a member role and a session whose token is `ups_bench_<n>`.
     await prisma.$executeRawUnsafe(`INSERT INTO users (id, email, password_hash, display_name, updated_at)
       SELECT gen_random_uuid(), 'bench' || g || '@bench.test', 'x', 'Bench ' || g, now() FROM generate_series(1, ${USERS}) g`);
+    // A profile each: a session older than a minute renews and touches it (the 1M fill takes minutes).
+    await prisma.$executeRawUnsafe(`INSERT INTO profiles (user_id, updated_at)
+      SELECT u.id, now() FROM users u WHERE u.email LIKE 'bench%@bench.test'`);
     await prisma.$executeRawUnsafe(`INSERT INTO role_assignments (id, user_id, tenant_id, role, updated_at)
       SELECT gen_random_uuid(), u.id, '${owner.tenantId}', 'member', now() FROM users u WHERE u.email LIKE 'bench%@bench.test'`);
     await prisma.$executeRawUnsafe(`INSERT INTO sessions (id, user_id, tenant_id, token_hash, expires_at, last_seen_at)
