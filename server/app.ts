@@ -244,6 +244,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await metrics.start();
       services.apiMeter.start();
       services.accessLog.start();
+      services.memoryAccess.start();
       startupMark("seal secrets, meters");
       if (config.RUN_WORKER) {
         await services.jobs.queue();
@@ -279,6 +280,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         .stop()
         .catch((err: unknown) =>
           logger.error({ err, entries: services.accessLog.pending() }, "access log not flushed"),
+        );
+      await services.memoryAccess
+        .stop()
+        .catch((err: unknown) =>
+          logger.error({ err, memories: services.memoryAccess.pending() }, "memory access counts not written"),
         );
       await metrics.stop();
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.

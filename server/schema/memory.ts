@@ -97,6 +97,7 @@ builder.queryFields((t) => ({
         ctx.prisma,
         ctx.services.embedder,
         ctx.services.memoryIndex,
+        ctx.services.memoryAccess,
         ctx.viewer,
         args.query,
         args.first ?? 5,

@@ -13,6 +13,7 @@ import type { SignedInViewer } from "../viewer.ts";
 import { AGENT_PROVIDER } from "./agent-usage.ts";
 import type { Embedder } from "./embeddings.ts";
 import { type SearchHit, searchMemories } from "./memories.ts";
+import type { MemoryAccessCounter } from "./memory-access.ts";
 import type { MemoryIndex } from "./memory-index.ts";
 import { consumeQuota } from "./quota.ts";
 
@@ -121,9 +122,10 @@ export interface ConversationDeps {
   pubsub: PubSub;
   embedder: Embedder;
   memoryIndex: MemoryIndex;
+  memoryAccess: MemoryAccessCounter;
 }
 
-export function createConversationService({ prisma, pubsub, embedder, memoryIndex }: ConversationDeps) {
+export function createConversationService({ prisma, pubsub, embedder, memoryIndex, memoryAccess }: ConversationDeps) {
   /** The viewer's conversation, or NOT_FOUND: another's is not confirmed to exist. */
   const own = async (viewer: SignedInViewer, id: string): Promise<Conversation> => {
     const c = UUID.test(id)
@@ -332,7 +334,7 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
       }
       if (!q)
         throw new AppError("BAD_USER_INPUT", "Give a query: the conversation has no message yet.", { field: "query" });
-      return searchMemories(prisma, embedder, memoryIndex, viewer, q, first);
+      return searchMemories(prisma, embedder, memoryIndex, memoryAccess, viewer, q, first);
     },
   };
 }

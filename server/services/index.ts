@@ -17,6 +17,7 @@ import { createFileService } from "./files/index.ts";
 import { createWorkspaceService } from "./files/workspaces.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
+import { createMemoryAccessCounter } from "./memory-access.ts";
 import { createMemoryIndex } from "./memory-index.ts";
 import { createNotificationService } from "./notifications/index.ts";
 import { createRateLimits } from "./rate-limits.ts";
@@ -41,6 +42,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
   const memoryIndex = createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS });
+  const memoryAccess = createMemoryAccessCounter(db.prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);
   const mailer = createMailer(config, db.prisma, logger);
@@ -64,8 +66,9 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     pubsub,
     embedder,
     memoryIndex,
+    memoryAccess,
     jobs,
-    conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex }),
+    conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex, memoryAccess }),
     rateLimits,
     accessLog: createAccessLog(db.prisma, logger, { flushMs: config.ACCESS_LOG_FLUSH_MS }),
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),

@@ -3,6 +3,7 @@ import type { Memory, MemoryType, Prisma, PrismaClient } from "../generated/pris
 import { announce } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import type { Embedder } from "./embeddings.ts";
+import type { MemoryAccessCounter } from "./memory-access.ts";
 import type { MemoryIndex } from "./memory-index.ts";
 
 export interface MemoryInput {
@@ -119,30 +120,46 @@ export interface SearchHit {
 
 /**
  * Nearest memories of one user by cosine similarity, computed exactly over the user's vectors held
- * in memory (memory-index.ts). Reading a memory counts as an access (the seed's retrieval flow).
+ * in memory (memory-index.ts). Reading a memory counts as an access (the seed's retrieval flow);
+ * counts are written after the answer (memory-access.ts), and the answer shows them already.
  */
 export async function searchMemories(
   prisma: PrismaClient,
   embedder: Embedder,
   index: MemoryIndex,
+  access: MemoryAccessCounter,
   viewer: SignedInViewer,
   query: string,
   first: number,
   memoryType?: MemoryType | null,
 ): Promise<SearchHit[]> {
   const [q] = await embedder.embed([query]);
-  const rows = await index.search(viewer.userId, embedder.model, q ?? [], first, memoryType);
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  // Concurrent searches hit the same rows: lock them in id order, so two searches can never
-  // wait on each other in a cycle (an unordered multi-row UPDATE deadlocks under load).
-  await prisma.$executeRaw`
-    UPDATE memories SET access_count = access_count + 1, last_accessed_at = now()
-    WHERE id IN (SELECT id FROM memories WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE)`;
-  const memories = await prisma.memory.findMany({ where: { id: { in: ids } } });
-  const byId = new Map(memories.map((m) => [m.id, m]));
-  return rows.flatMap((r) => {
-    const memory = byId.get(r.id);
-    return memory ? [{ score: Number(r.score), memory }] : [];
-  });
+  const vector = q ?? [];
+  const { candidates } = await index.search(viewer.userId, embedder.model, vector, first, memoryType);
+  if (candidates.length === 0) return [];
+  const rows = await prisma.memory.findMany({ where: { id: { in: candidates.map((c) => c.id) } } });
+  // The index ranked by float32 vectors; the stored float64 ones give the exact order, summed as
+  // the database sums them. Ties go to the more important memory, then the smaller id.
+  const hits = rows
+    .filter((m) => m.embedding.length === vector.length)
+    .map((memory) => {
+      let score = 0;
+      for (let d = 0; d < vector.length; d++) score += (memory.embedding[d] as number) * (vector[d] as number);
+      return { score, memory };
+    })
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        b.memory.importanceScore - a.memory.importanceScore ||
+        (a.memory.id < b.memory.id ? -1 : a.memory.id > b.memory.id ? 1 : 0),
+    )
+    .slice(0, first);
+  access.note(hits.map((h) => h.memory.id));
+  for (const { memory } of hits) {
+    const unwritten = access.unwritten(memory.id);
+    if (!unwritten) continue;
+    memory.accessCount += unwritten.n;
+    memory.lastAccessedAt = new Date(Math.max(memory.lastAccessedAt?.getTime() ?? 0, unwritten.at));
+  }
+  return hits;
 }

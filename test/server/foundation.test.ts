@@ -179,6 +179,8 @@ describe(`concurrent searches (${dbKind})`, () => {
     const q = `{ searchMemories(query: "travel and outdoor holidays", first: 3) { memory { memoryKey } } }`;
     const results = await Promise.all(Array.from({ length: 12 }, () => exec(q, {}, owner.token)));
     for (const r of results) expect(r.errors).toBeUndefined();
+    // Counts are written after the answers (memory-access.ts); a flush writes them now.
+    await app.services.memoryAccess.flush();
     const rows = await app.db.prisma.memory.findMany({ where: { userId: owner.userId } });
     expect(rows.map((m) => m.accessCount)).toEqual([12, 12, 12]);
   });

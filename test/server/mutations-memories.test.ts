@@ -116,10 +116,13 @@ describe(`memories (${dbKind})`, () => {
     const hits = (await ok(exec, S, { q: "my cat", n: 10 }, owner.token)).searchMemories;
     expect(hits.map((h: { memory: { id: string } }) => h.memory.id)).not.toContain(old);
     expect(hits[0].memory.id).toBe(cat);
+    expect(hits[0].memory.accessCount).toBe(1);
+    await app.services.memoryAccess.flush();
     const row = await app.db.prisma.memory.findUniqueOrThrow({ where: { id: dbId(cat) } });
     expect(row.accessCount).toBe(1);
     expect(row.lastAccessedAt).not.toBeNull();
     await ok(exec, S, { q: "my cat", n: 10 }, owner.token);
+    await app.services.memoryAccess.flush();
     expect((await app.db.prisma.memory.findUniqueOrThrow({ where: { id: dbId(cat) } })).accessCount).toBe(2);
     expect((await app.db.prisma.memory.findUniqueOrThrow({ where: { id: dbId(old) } })).accessCount).toBe(0);
 

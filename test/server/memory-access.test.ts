@@ -1,0 +1,127 @@
+// Access counting of memory search happens after the answer: a search never waits on a row lock
+// (another search's, a job's), the answer already shows its own access, and the counts reach the
+// database summed, on flush and on shutdown.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../server/app.ts";
+import { searchMemories } from "../../server/services/memories.ts";
+import type { SignedInViewer } from "../../server/viewer.ts";
+import { createOwner, createTestApp, dbId, dbKind, type Execute, executor, ok } from "../kit.ts";
+
+let app: App;
+let exec: Execute;
+
+beforeAll(async () => {
+  // The timer never fires in these tests: every write below is an explicit flush.
+  app = await createTestApp({ config: { MEMORY_ACCESS_FLUSH_MS: "600000" } });
+  exec = executor(app);
+  // The embedding model loads once, here, not inside the first test's time limit.
+  await app.services.embedder.embed(["warm"]);
+}, 600_000);
+afterAll(() => app?.stop());
+
+const CREATE = `mutation($i: MemoryInput!) { createMemory(input: $i) { id } }`;
+const SEARCH = `query($q: String!) { searchMemories(query: $q, first: 1) { memory { id accessCount lastAccessedAt } } }`;
+
+describe(`memory access counting (${dbKind})`, () => {
+  it("the answer shows its own access at once; the database gets the sum on flush", async () => {
+    const owner = await createOwner(exec);
+    const cat = (
+      await ok(
+        exec,
+        CREATE,
+        { i: { memoryType: "fact", memoryKey: "pet", content: "The user has a cat" } },
+        owner.token,
+      )
+    ).createMemory.id as string;
+    const row = () => app.db.prisma.memory.findUniqueOrThrow({ where: { id: dbId(cat) } });
+
+    const first = (await ok(exec, SEARCH, { q: "my cat" }, owner.token)).searchMemories[0].memory;
+    expect(first).toMatchObject({ id: cat, accessCount: 1 });
+    expect(first.lastAccessedAt).not.toBeNull();
+    expect((await row()).accessCount).toBe(0);
+    expect(app.services.memoryAccess.pending()).toBeGreaterThan(0);
+
+    await Promise.all(Array.from({ length: 7 }, () => ok(exec, SEARCH, { q: "my cat" }, owner.token)));
+    expect((await ok(exec, SEARCH, { q: "my cat" }, owner.token)).searchMemories[0].memory.accessCount).toBe(9);
+    await app.services.memoryAccess.flush();
+    expect(app.services.memoryAccess.pending()).toBe(0);
+    const written = await row();
+    expect(written.accessCount).toBe(9);
+    expect(written.lastAccessedAt).not.toBeNull();
+    // Counting is not a change search could see: the user's vectors stay where they are.
+    const version = await app.db.prisma.$queryRaw<{ version: bigint }[]>`
+      SELECT version FROM memory_versions WHERE user_id = ${owner.userId}::uuid`;
+    expect(Number(version[0]?.version)).toBe(1);
+  });
+
+  it.skipIf(dbKind !== "postgres")(
+    "searches answer while another transaction holds the memory's row lock; the counts follow after",
+    async () => {
+      const owner = await createOwner(exec);
+      const id = dbId(
+        (
+          await ok(
+            exec,
+            CREATE,
+            { i: { memoryType: "fact", memoryKey: "trip", content: "Travelling to Lisbon in May" } },
+            owner.token,
+          )
+        ).createMemory.id,
+      );
+      // Counting inside the search (an UPDATE of the rows it returns) would wait here until this
+      // transaction ends, and the transaction waits for the searches: it would time out.
+      await app.db.prisma.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM memories WHERE id = ${id}::uuid FOR UPDATE`;
+          const answers = await Promise.all(
+            Array.from({ length: 8 }, () => ok(exec, SEARCH, { q: "travel to Portugal" }, owner.token)),
+          );
+          // Each answer counts itself and what others noted before it; the last one counts all eight.
+          const counts = answers.map((a) => a.searchMemories[0].memory.accessCount as number);
+          for (const n of counts) expect(n).toBeGreaterThanOrEqual(1);
+          expect(Math.max(...counts)).toBe(8);
+        },
+        { timeout: 30_000 },
+      );
+      await app.services.memoryAccess.flush();
+      expect((await app.db.prisma.memory.findUniqueOrThrow({ where: { id } })).accessCount).toBe(8);
+    },
+  );
+
+  it("the index holds float32 vectors, yet a difference float32 cannot see still decides the ranking", async () => {
+    const owner = await createOwner(exec);
+    const model = app.services.embedder.model;
+    const vector = (x: number) => [x, Math.sqrt(1 - x * x), ...Array(98).fill(0)];
+    // Both round to the same float32 vector; exactly, `closer` scores 1e-12 higher.
+    for (const [memoryKey, x, importanceScore] of [
+      ["farther", 0.6, 0.9],
+      ["closer", 0.6 + 1e-12, 0.1],
+    ] as const)
+      await app.db.prisma.memory.create({
+        data: {
+          userId: owner.userId,
+          tenantId: owner.tenantId,
+          memoryType: "fact",
+          memoryKey,
+          content: memoryKey,
+          memoryValue: {},
+          importanceScore,
+          embedding: vector(x),
+          embeddingModel: model,
+        },
+      });
+    expect(Math.fround(0.6)).toBe(Math.fround(0.6 + 1e-12));
+    const query = [1, ...Array(99).fill(0)];
+    const hits = await searchMemories(
+      app.db.prisma,
+      { model, embed: async () => [query] },
+      app.services.memoryIndex,
+      app.services.memoryAccess,
+      { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
+      "ignored: the embedder above answers every text with the query vector",
+      2,
+    );
+    expect(hits.map((h) => h.memory.memoryKey)).toEqual(["closer", "farther"]);
+    expect(hits[0]?.score).toBe(0.6 + 1e-12);
+  });
+});
