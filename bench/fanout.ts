@@ -5,8 +5,11 @@
 // not the server's. Embedded PGlite by default; set DATABASE_URL (and REDIS_URL) to measure those.
 // STEP_DELAY_MS paces each run's progress: 1000 is a run reporting once a second; 20 turns it into
 // an overload test of the fan-out (more deliveries per second than one server thread makes).
-//   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4
+// NEIGHBOUR=1 starts a process that spins on one core from the first connection to the last event:
+// the server then shares the machine with a CPU-bound neighbour, as it would in production.
+//   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
 import { type ChildProcess, fork } from "node:child_process";
+import { loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "graphql-ws";
@@ -23,7 +26,21 @@ interface ClientReport {
 const WAVE = Number(process.env.WAVE ?? 50);
 const PROGRESS = `subscription($runId: ID!) { analysisProgress(runId: $runId) { seq status percent } }`;
 
-if (process.argv[2] === "--client") {
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+
+if (process.argv[2] === "--neighbour") {
+  // Busy on one core until killed: no I/O, no allocation, nothing the scheduler can wait on. It
+  // never yields, so it looks for its parent itself and ends with it (a bench that crashed).
+  const parent = process.ppid;
+  let x = 0;
+  for (let i = 1; ; i++) {
+    x = (x + Math.sqrt(x + i)) % 1e9;
+    if (i % 10_000_000 === 0 && process.ppid !== parent) process.exit(0);
+  }
+} else if (process.argv[2] === "--client") {
   process.once("message", async (msg: { url: string; subs: Assignment[] }) => {
     const results: ClientReport["subs"] = msg.subs.map((s) => ({ runId: s.runId, events: [] }));
     const clients: Client[] = [];
@@ -115,6 +132,8 @@ if (process.argv[2] === "--client") {
     perProc[i % CLIENT_PROCS]?.push({ token: run.token, runId: run.runId });
   }
   const self = fileURLToPath(import.meta.url);
+  const loadBefore = load();
+  const neighbour = process.env.NEIGHBOUR === "1" ? fork(self, ["--neighbour"], { stdio: "inherit" }) : null;
   const children: ChildProcess[] = [];
   let readyProcs = 0;
   const reports: ClientReport[] = [];
@@ -146,6 +165,8 @@ if (process.argv[2] === "--client") {
   await reportsDone;
   loop.disable();
   const workMs = now() - workStart;
+  const loadAfter = load();
+  neighbour?.kill();
 
   const finalSeq = new Map<string, number>();
   for (const r of runs) {
@@ -176,7 +197,10 @@ if (process.argv[2] === "--client") {
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   const eventsPerRun = [...finalSeq.values()].reduce((s, v) => s + v + 1, 0) / RUNS;
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-  console.log(`fan-out: ${SUBSCRIBERS} subscribers (${CLIENT_PROCS} client processes) on ${RUNS} runs, ${app.db.kind}`);
+  console.log(
+    `fan-out: ${SUBSCRIBERS} subscribers (${CLIENT_PROCS} client processes) on ${RUNS} runs, ${app.db.kind}${neighbour ? ", with a CPU-bound neighbour" : ""}`,
+  );
+  console.log(`  load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after`);
   console.log(`  connected and subscribed in ${(connectedIn / 1000).toFixed(1)} s`);
   console.log(
     `  runs took ${(workMs / 1000).toFixed(1)} s, ${eventsPerRun.toFixed(0)} events per run, ${delivered} deliveries (${(delivered / (workMs / 1000)).toFixed(0)}/s)`,
