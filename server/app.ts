@@ -217,7 +217,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return json(res, 404, { error: "not found" });
   });
 
-  const { wsServer, wsCleanup } = serveWebSocket({ server, yoga, config, services, viewerWatches, metrics });
+  const { wsServer, wsCleanup } = serveWebSocket({ server, yoga, config, services, viewerWatches, metrics, logger });
   metrics.watch({ jobs: services.jobs, websockets: wsServer });
   startupMark("http handlers");
 

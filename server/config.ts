@@ -67,6 +67,13 @@ const schema = z
     LIMIT_DIRECTIVES: z.coerce.number().int().min(1).max(1000).default(20),
     /** Operations one WebSocket may have running at once. */
     WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
+    /** Unsent bytes one WebSocket may hold before it is closed as too slow (code 4413). */
+    WS_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(1024 * 1024),
     /** A live query re-executes at most once per this many ms, however many changes touch it. */
     LIVE_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     /** How long a signed-in viewer is kept by token hash at most (changes drop it sooner); 0 = off. */

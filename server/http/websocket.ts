@@ -1,15 +1,16 @@
-// GraphQL over WebSocket (graphql-ws) on the HTTP server's /graphql path. Each operation goes
+// GraphQL over WebSocket (graphql-ws, on our bounded adapter: graphql-ws-server.ts) on the HTTP server's /graphql path. Each operation goes
 // through yoga's envelope, so limits, plugins and context are the same as over HTTP; the
 // connection follows its viewer and closes (4401) when the viewer is gone.
 import type { Server } from "node:http";
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from "graphql";
-import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config.ts";
 import type { ViewerWatches } from "../live-auth.ts";
+import type { Logger } from "../logger.ts";
 import type { Services } from "../services/index.ts";
 import type { Viewer } from "../viewer.ts";
+import { serveGraphqlWs } from "./graphql-ws-server.ts";
 import { isLimitError, withCode } from "./guards.ts";
 import type { Metrics } from "./metrics.ts";
 import { resultWithRequestId } from "./request-id.ts";
@@ -23,8 +24,9 @@ export function serveWebSocket(deps: {
   services: Services;
   viewerWatches: ViewerWatches;
   metrics: Metrics;
+  logger: Logger;
 }) {
-  const { server, yoga, config, services, viewerWatches, metrics } = deps;
+  const { server, yoga, config, services, viewerWatches, metrics, logger } = deps;
   const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: config.MAX_BODY_BYTES });
   const wsCleanup = serveGraphqlWs<
     Record<string, unknown>,
@@ -100,6 +102,7 @@ export function serveWebSocket(deps: {
       },
     },
     wsServer,
+    { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, logger },
   );
   return { wsServer, wsCleanup };
 }

@@ -1,0 +1,104 @@
+// graphql-ws over `ws`: graphql-ws's own protocol (makeServer) on a socket adapter of ours, because
+// graphql-ws's adapter (graphql-ws/use/ws) waits for each message to be flushed to the kernel before
+// its operation takes the next result. A client that stops reading then holds every later event of
+// its operations in server memory, without bound and without anyone noticing. Here a message is
+// handed to the socket at once, and a connection holding more than `maxBufferedBytes` unsent is
+// closed with SLOW_CONSUMER_CLOSE_CODE: its memory is bounded, and the other subscribers never wait
+// for it. graphql-ws clients reconnect after that code (it is not one of their fatal ones), and a
+// subscription's first result is a fresh read, so nothing is lost for a client that catches up.
+import type { IncomingMessage } from "node:http";
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
+import type { WebSocket, WebSocketServer } from "ws";
+import type { Logger } from "../logger.ts";
+
+/** The close code of a connection that fell `WS_MAX_BUFFERED_BYTES` behind (README, "Subscriptions"). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4413;
+
+export interface WsExtra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+}
+
+export interface WsServeOptions {
+  /** Unsent bytes a connection may hold before it is closed as too slow. */
+  maxBufferedBytes: number;
+  /** Ping interval; a connection that has not answered the last ping by the next one is dropped. */
+  keepAliveMs?: number;
+  logger: Logger;
+  onSlowConsumer?: () => void;
+}
+
+export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E extends Record<PropertyKey, unknown>>(
+  options: ServerOptions<P, WsExtra & Partial<E>>,
+  wss: WebSocketServer,
+  { maxBufferedBytes, keepAliveMs = 12_000, logger, onSlowConsumer }: WsServeOptions,
+): { dispose(): Promise<void> } {
+  const server = makeServer(options);
+  wss.options.handleProtocols = handleProtocols;
+  wss.on("error", (err) => logger.error({ err }, "websocket server error"));
+
+  wss.on("connection", (socket, request) => {
+    let closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
+    // The operations end once, whichever comes first: our own close of a slow client (whose close
+    // frame waits behind its backlog) or the socket's close event.
+    const end = (code: number, reason: string) => {
+      const c = closed;
+      closed = null;
+      void c?.(code, reason);
+    };
+    socket.once("error", (err) => {
+      logger.warn({ err }, "websocket error");
+      socket.close(CloseCode.InternalServerError, "Internal server error");
+    });
+
+    let alive = true;
+    const ping =
+      keepAliveMs > 0
+        ? setInterval(() => {
+            if (!alive) return socket.terminate();
+            alive = false;
+            socket.ping();
+          }, keepAliveMs)
+        : null;
+    socket.on("pong", () => {
+      alive = true;
+    });
+
+    closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          socket.send(data);
+          if (socket.bufferedAmount <= maxBufferedBytes) return;
+          onSlowConsumer?.();
+          logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
+          socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
+          end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on("message", (data) => {
+            cb(String(data)).catch((err: unknown) => {
+              logger.error({ err }, "graphql-ws message failed");
+              socket.close(CloseCode.InternalServerError, "Internal server error");
+            });
+          }),
+      },
+      { socket, request } as WsExtra & Partial<E>,
+    );
+
+    socket.once("close", (code, reason) => {
+      if (ping) clearInterval(ping);
+      end(code, String(reason));
+    });
+  });
+
+  return {
+    async dispose() {
+      for (const client of wss.clients) client.close(1001, "Going away");
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
