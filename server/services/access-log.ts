@@ -3,9 +3,11 @@
 // note() where each object's type rule has just granted it), deduplicated per request, and
 // written in batches by a timer, never on the request path. stop() drains what is left before the
 // database closes; a batch that fails goes back to the queue for the next flush.
+
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import type { RequestInfo, SignedInViewer } from "../viewer.ts";
+import { backgroundFlush } from "./background-flush.ts";
 
 /** One read, as noted on the request path: nothing here needs the database. */
 export interface AccessRead {
@@ -53,8 +55,6 @@ const BATCH_ROWS = 1_000;
 export function createAccessLog(prisma: PrismaClient, logger: Logger, options: { flushMs: number }): AccessLogWriter {
   let queue: AccessRead[] = [];
   const seen = new WeakMap<object, Set<string>>();
-  let chain: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
   let dropped = 0;
 
   async function write(batch: AccessRead[]): Promise<void> {
@@ -108,6 +108,7 @@ export function createAccessLog(prisma: PrismaClient, logger: Logger, options: {
     }
   }
 
+  const background = backgroundFlush(flushOnce, options);
   const log: AccessLogWriter = {
     note(scope, viewer, request, read, field) {
       let keys = seen.get(scope);
@@ -136,22 +137,7 @@ export function createAccessLog(prisma: PrismaClient, logger: Logger, options: {
         createdAt: new Date(),
       });
     },
-    flush() {
-      const next = chain.then(flushOnce);
-      chain = next.catch(() => undefined);
-      return next;
-    },
-    start() {
-      if (timer) return;
-      timer = setInterval(() => void log.flush().catch(() => undefined), options.flushMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      // One retry: a connection dropped mid-flush should not cost the entries of the last seconds.
-      await log.flush().catch(() => log.flush());
-    },
+    ...background,
     pending: () => queue.length,
   };
   return log;

@@ -16,6 +16,7 @@ import { Prisma, type PrismaClient, type Quota } from "../generated/prisma/clien
 import { transact } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
 import { todayUtc } from "../viewer.ts";
+import { backgroundFlush } from "./background-flush.ts";
 import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "./notifications/events.ts";
 import { quotaAt } from "./quota.ts";
 
@@ -63,8 +64,6 @@ export function createApiMeter(
   const unconfirmed = new Map<string, number>();
   const tenants = new Map<string, TenantState>();
   const reading = new Map<string, Promise<TenantState>>();
-  let chain: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
   let seq = 0;
 
   const keep = (tenantId: string, state: TenantState) => {
@@ -186,6 +185,7 @@ export function createApiMeter(
     for (const [t, n] of flushed) add(unconfirmed, t, -n);
   }
 
+  const background = backgroundFlush(flushOnce, options);
   const meter: ApiMeter = {
     enabled: options.enabled,
     now: () => new Date(),
@@ -202,21 +202,7 @@ export function createApiMeter(
       }
       record(caller, now);
     },
-    flush() {
-      const next = chain.then(flushOnce);
-      chain = next.catch(() => undefined);
-      return next;
-    },
-    start() {
-      if (!options.enabled || timer) return;
-      timer = setInterval(() => void meter.flush().catch(() => undefined), options.flushMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await meter.flush();
-    },
+    ...background,
   };
   return meter;
 }

@@ -3,8 +3,10 @@
 // each other's UPDATE, and every answer waited for a write. Now a search only notes the ids it
 // returned; a timer adds the counts, summed per memory, in one statement per batch. stop() drains
 // what is left before the database closes; a batch that fails goes back for the next flush.
+
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
+import { backgroundFlush } from "./background-flush.ts";
 
 interface Count {
   n: number;
@@ -37,8 +39,6 @@ export function createMemoryAccessCounter(
 ): MemoryAccessCounter {
   let queued = new Map<string, Count>();
   let writing = new Map<string, Count>();
-  let chain: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
   let dropped = 0;
 
   const add = (into: Map<string, Count>, id: string, c: Count) => {
@@ -84,6 +84,7 @@ export function createMemoryAccessCounter(
     }
   }
 
+  const background = backgroundFlush(flushOnce, options);
   const counter: MemoryAccessCounter = {
     note(ids, at = new Date()) {
       for (const id of ids) {
@@ -100,21 +101,7 @@ export function createMemoryAccessCounter(
       if (!a || !b) return a ?? b;
       return { n: a.n + b.n, at: Math.max(a.at, b.at) };
     },
-    flush() {
-      const next = chain.then(flushOnce);
-      chain = next.catch(() => undefined);
-      return next;
-    },
-    start() {
-      if (timer) return;
-      timer = setInterval(() => void counter.flush().catch(() => undefined), options.flushMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await counter.flush().catch(() => counter.flush());
-    },
+    ...background,
     pending: () => queued.size + writing.size,
   };
   return counter;
