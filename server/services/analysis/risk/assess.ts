@@ -2,6 +2,7 @@ import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
 import { type Combiner, describePushes, type Evidence, stackFeatures } from "./combiner.ts";
 import { type RiskModel, riskModel } from "./model.ts";
 import { findPii } from "./pii.ts";
+import type { FlagReason } from "./reason.ts";
 import { type CompiledRule, compile } from "./rule.ts";
 import { CONDUCT_RULES } from "./rules-conduct.ts";
 import { GENERIC_RULES, nearness } from "./rules-generic.ts";
@@ -10,14 +11,7 @@ import { PEOPLE_RULES } from "./rules-people.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
 
 /** One piece of evidence behind a flag, said so that a user can contest it. */
-export interface FlagReason {
-  rule: string;
-  category: string;
-  term: string;
-  /** Weight after negation and admission adjustments. */
-  severity: number;
-  why: string;
-}
+export type { FlagReason };
 
 export const RULES: readonly CompiledRule[] = [
   ...PAPERS_RULES,
@@ -152,9 +146,12 @@ function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason
     const why = ` Weighed with the rest of the post${odds}: ${describePushes(combiner.pushes(x), 1)}.`;
     const r = modelReason(e, model, FLAG_THRESHOLD, why);
     if (r) reasons.push(r);
-  } else if (!flagged && strong.length > 0) {
+  } else if (p <= 1 - combiner.threshold && strong.length > 0) {
     // A rule's word in an innocent sense ("forged a friendship", "steal of a deal"): the rule is
-    // shown, weakened, with what outweighed it, so the user sees why it did not flag.
+    // shown, weakened, with what outweighed it, so the user sees why it did not flag. Overruling a
+    // rule takes the same confidence as flagging without one (harmless at 1 - threshold): between
+    // the two the rule stands, since a short plain admission ("I did cocaine") gives the model
+    // little to read and must not be waved through on doubt.
     const against = describePushes(
       combiner.pushes(x).filter((push) => !push.feature.startsWith("rule")),
       -1,

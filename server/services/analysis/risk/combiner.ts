@@ -1,6 +1,5 @@
 import { FLAG_THRESHOLD } from "../lexicon.ts";
-import type { FlagReason } from "./assess.ts";
-import type { ModelReading } from "./model.ts";
+import type { FlagReason } from "./reason.ts";
 import { hasFirstPerson } from "./text.ts";
 
 // The scorer's last word: a logistic regression over what the rules found, what the learned
@@ -8,6 +7,15 @@ import { hasFirstPerson } from "./text.ts";
 // the model can overrule a rule in both directions. It is trained by
 // server/scripts/train-risk-model.ts on training posts the rules were never written from, with
 // the model's readings taken out of fold, and its threshold chosen by cross-validation there.
+
+/** What the model reads in a post, for the combiner: both leads over "ok" (log2) and the category. */
+export interface ModelReading {
+  lead: number;
+  category: string;
+  categoryLead: number;
+  /** Distinct tokens read: naive Bayes leads grow with length, so the combiner needs both. */
+  tokens: number;
+}
 
 /** Categories a rule can name; one feature each (how strongly a rule of that category matched). */
 export const RULE_CATEGORIES = [

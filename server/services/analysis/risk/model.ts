@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { Combiner, type CombinerFile } from "./combiner.ts";
+import { Combiner, type CombinerFile, type ModelReading } from "./combiner.ts";
 import { normalize } from "./text.ts";
 
 // The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
@@ -13,6 +13,8 @@ import { normalize } from "./text.ts";
  * paraphrase, slang and hard negatives written later; dev3: more slang, euphemism and innocent
  * twins, weighted to the weakest categories). Every other split is held out.
  */
+export type { ModelReading };
+
 export const TRAINING_SPLITS = ["dev", "dev2", "dev3"];
 
 const STOP = new Set(
@@ -103,15 +105,6 @@ export interface ModelFile {
   categories: string;
   /** The final decision over rules, model and cues (risk/combiner.ts); absent: rules first, as before. */
   combiner?: CombinerFile;
-}
-
-/** What the model reads in a post, for the combiner: both leads over "ok" (log2) and the category. */
-export interface ModelReading {
-  lead: number;
-  category: string;
-  categoryLead: number;
-  /** Distinct tokens read: naive Bayes leads grow with length, so the combiner needs both. */
-  tokens: number;
 }
 
 export interface ModelVerdict {
