@@ -201,6 +201,8 @@ describe(`conversations (${dbKind})`, () => {
     const q = `query($id: ID!, $query: String) { memoryContext(conversationId: $id, query: $query, first: 1) { memory { memoryKey accessCount } } }`;
     const d = await ok(exec, q, { id }, user.token);
     expect(d.memoryContext.map((h: { memory: { memoryKey: string } }) => h.memory.memoryKey)).toEqual(["pets"]);
+    // Accesses are counted after the answer, in batches (memory-access.ts).
+    await app.services.memoryAccess.flush();
     const mem = await app.db.prisma.memory.findFirstOrThrow({ where: { userId: user.userId, memoryKey: "pets" } });
     expect(mem.accessCount).toBe(1);
     expect(codeOf(await exec(q, { id }, other.token))).toBe("NOT_FOUND");
