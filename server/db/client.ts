@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -12,10 +11,10 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
-import { loadMigrations } from "./migrations.ts";
+import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
 import { templatePath } from "./template.ts";
 
-export const migrationsDir = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+export const migrationsDir = MIGRATIONS_DIR;
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -72,7 +71,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     if (dir) mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir ?? "memory://", {
       extensions: { vector },
-      loadDataDir: dir ? dataDirTemplate(dir, options.dataDirTemplate ?? templatePath(), log) : options.pgliteTemplate,
+      loadDataDir: dir ? dataDirTemplate(dir, options.dataDirTemplate, log) : options.pgliteTemplate,
     });
     startupMark("pglite open");
     adapter = new PrismaPGlite(pglite);
@@ -137,8 +136,10 @@ async function enablePgvector(prisma: PrismaClient): Promise<boolean> {
  * The build's migrated template for a new data directory (none for an existing one, or when the
  * build has not made it: then initdb and the migrations run as before).
  */
-function dataDirTemplate(dir: string, file: string, log: Logger | undefined): Blob | undefined {
+function dataDirTemplate(dir: string, given: string | undefined, log: Logger | undefined): Blob | undefined {
+  // An existing database first: finding the template's path hashes every migration.
   if (existsSync(path.join(dir, "PG_VERSION"))) return undefined;
+  const file = given ?? templatePath();
   if (!existsSync(file)) {
     log?.info({ file }, "no migrated template (npm run build makes it): creating the database from scratch");
     return undefined;

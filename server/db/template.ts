@@ -7,10 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-
-// engine.ts's MIGRATIONS_DIR, restated: importing engine.ts (and PGlite) here would cost every
-// `npm start` a second of loading only to find the template up to date.
-const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+// migrations.ts, not engine.ts: the engine loads its WebAssembly, which a start that finds the
+// template up to date must not pay for.
+import { MIGRATIONS_DIR } from "./migrations.ts";
 
 /** Beside the generated Prisma client: git-ignored, and copied into the Docker image with it. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../generated/", import.meta.url));
