@@ -2,7 +2,7 @@
 // per category and overall, with every false positive and false negative, and its speed.
 // The scorer runs through the same Scorer interface the analysis pipeline uses.
 //   npm run eval:scorer                 held-out splits (holdout, blind, blind2, blind3, fresh), then
-//                                       the training splits (dev, dev2, dev3, dev4)
+//                                       the training splits (dev, dev2, dev3)
 //   npm run eval:scorer -- --split dev  one split; --quiet leaves out the confusion lists;
 //   --rules-only leaves out the learned model
 import { readFileSync } from "node:fs";
@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
 });
 const SPLITS = args.split
   ? [args.split]
-  : ["holdout", "blind", "blind2", "blind3", "fresh", "dev", "dev2", "dev3", "dev4"];
+  : ["holdout", "blind", "blind2", "blind3", "fresh", "dev", "dev2", "dev3"];
 
 function load(split: string): Labelled[] {
   const file = new URL(`../test/fixtures/risk-posts.${split}.jsonl`, import.meta.url);

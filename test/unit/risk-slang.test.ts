@@ -1,7 +1,7 @@
 // Hard cases for the learned half of the offline scorer: slang, euphemism and paraphrase no rule
 // names, beside innocent twins that use the same words. Taken from the training posts the rules
-// were not written from (test/fixtures/risk-posts.dev3.jsonl and, in MORE_CASES, dev4), so a
-// change to the model, its features or its training data that loses them fails here.
+// were not written from (test/fixtures/risk-posts.dev3.jsonl), so a change to the model, its
+// features or its training data that loses them fails here.
 import { describe, expect, it } from "vitest";
 import { assess } from "../../server/services/analysis/risk/assess.ts";
 
@@ -120,77 +120,9 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
   },
 };
 
-/**
- * From dev4, written for the categories weakest on the held-out splits: flags no phrase rule
- * raises (the learned model must), and innocent twins a rule matches that the combiner overrules.
- */
-const MORE_CASES: Record<string, { flag: string[]; pass: string[] }> = {
-  theft: {
-    flag: [
-      "Scanning the steak as onions at the self checkout, saves me about forty quid a week.",
-      "Helped myself to the till float on my last shift, they'll never prove it wasn't the new girl.",
-    ],
-    pass: ["Stole a quick nap on the train home, felt amazing."],
-  },
-  "drunk-driving": {
-    flag: [
-      "Few tinnies in the car park then drove us all to the gig, no dramas.",
-      "Buzzed after the work do but took the back roads so the coppers wouldn't be about.",
-    ],
-    pass: ["The tipsy cake at the bakery has actual rum in it, not driving after two slices lol."],
-  },
-  "exam-fraud": {
-    flag: [
-      "The proctoring software can't see a second monitor, so my flatmate feeds me answers on it.",
-      "Taking my mate's medical licensing exam for him next month, he pays my rent.",
-    ],
-    pass: ["Leaked my own test scores to the family group chat, mum is crying happy tears."],
-  },
-  fraud: {
-    flag: [
-      "Told the airline my bag was lost, it wasn't, they paid me 600 in compensation.",
-      "I money mule for some guys, take their transfers and withdraw it as cash for a fee.",
-    ],
-    pass: ["Reported my gran's death to the DWP and the pension stopped straight away, one less thing."],
-  },
-  drugs: {
-    flag: [
-      "Re-upped on the green today, 2 oz, should last till payday.",
-      "Me and the lads pooled for an ounce of charlie for the stag.",
-    ],
-    pass: [],
-  },
-  "document-fraud": {
-    flag: [
-      "Using my older sister's passport to get into clubs, we basically look the same.",
-      "The vaccination card I showed at the border was printed at a copy shop.",
-    ],
-    pass: [
-      "Forged a friendship with the new guy at work over our shared love of Lego.",
-      "The blacksmith forged a knife in front of us at the fair, sparks everywhere.",
-    ],
-  },
-  immigration: {
-    flag: [
-      "Came in as a tourist and never went back, seven years now.",
-      "Told the border officer I was visiting a friend when I'm actually here to work.",
-    ],
-    pass: ["Student visa lets me work twenty hours, I do exactly eighteen at the cafe."],
-  },
-  extremism: {
-    flag: [
-      "Pledged my loyalty to the caliphate online, waiting for instructions.",
-      "Recruiting young lads at the gym for the movement, they don't know what it is yet.",
-    ],
-    pass: ["Recruiting young lads at the gym for our charity football team."],
-  },
-};
-
 describe("offline risk scorer on slang and euphemism", () => {
-  const cases = [...Object.entries(CASES), ...Object.entries(MORE_CASES).map(([c, v]) => [`${c} (dev4)`, v] as const)];
-  for (const [name, { flag, pass }] of cases) {
-    const category = name.replace(" (dev4)", "");
-    it(`${name}: flags the euphemism and passes its innocent twin`, () => {
+  for (const [category, { flag, pass }] of Object.entries(CASES)) {
+    it(`${category}: flags the euphemism and passes its innocent twin`, () => {
       for (const text of flag) {
         const a = assess(text);
         expect(a.flagged, text).toBe(true);
