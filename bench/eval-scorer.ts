@@ -23,9 +23,7 @@ const { values: args } = parseArgs({
     "rules-only": { type: "boolean", default: false },
   },
 });
-const SPLITS = args.split
-  ? [args.split]
-  : ["holdout", "blind", "blind2", "blind3", "fresh", "dev", "dev2", "dev3"];
+const SPLITS = args.split ? [args.split] : ["holdout", "blind", "blind2", "blind3", "fresh", "dev", "dev2", "dev3"];
 
 function load(split: string): Labelled[] {
   const file = new URL(`../test/fixtures/risk-posts.${split}.jsonl`, import.meta.url);
