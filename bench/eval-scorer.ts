@@ -55,6 +55,24 @@ const metrics = ({ tp, fp, fn }: Counts) => {
 };
 const pct = (n: number) => n.toFixed(2).padStart(6);
 
+/** Per category, summed over the held-out splits: the figure the issue's goal is stated on. */
+const HELD_OUT = ["holdout", "blind", "blind2", "blind3", "fresh"];
+const heldOut = new Map<string, Counts>();
+
+function printTable(byCategory: Map<string, Counts>, total: Counts) {
+  console.log(`${"category".padEnd(16)} precision recall     F1   tp  fp  fn  tn`);
+  for (const [cat, c] of [...byCategory].sort(([a], [b]) => a.localeCompare(b))) {
+    const m = metrics(c);
+    console.log(
+      `${cat.padEnd(16)} ${pct(m.precision)}    ${pct(m.recall)} ${pct(m.f1)} ${[c.tp, c.fp, c.fn, c.tn].map((n) => String(n).padStart(4)).join("")}`,
+    );
+  }
+  const m = metrics(total);
+  console.log(
+    `${"OVERALL".padEnd(16)} ${pct(m.precision)}    ${pct(m.recall)} ${pct(m.f1)} ${[total.tp, total.fp, total.fn, total.tn].map((n) => String(n).padStart(4)).join("")}`,
+  );
+}
+
 async function evaluate(split: string) {
   const data = load(split);
   const items = data.map((d, i) => ({ id: String(i), text: d.text }));
@@ -77,17 +95,12 @@ async function evaluate(split: string) {
   });
   const positives = data.filter((d) => d.risky).length;
   console.log(`\n== ${split}: ${data.length} posts (${positives} risky, ${data.length - positives} harmless)`);
-  console.log(`${"category".padEnd(16)} precision recall     F1   tp  fp  fn  tn`);
-  for (const [cat, c] of [...byCategory].sort(([a], [b]) => a.localeCompare(b))) {
-    const m = metrics(c);
-    console.log(
-      `${cat.padEnd(16)} ${pct(m.precision)}    ${pct(m.recall)} ${pct(m.f1)} ${[c.tp, c.fp, c.fn, c.tn].map((n) => String(n).padStart(4)).join("")}`,
-    );
-  }
-  const m = metrics(total);
-  console.log(
-    `${"OVERALL".padEnd(16)} ${pct(m.precision)}    ${pct(m.recall)} ${pct(m.f1)} ${[total.tp, total.fp, total.fn, total.tn].map((n) => String(n).padStart(4)).join("")}`,
-  );
+  printTable(byCategory, total);
+  if (HELD_OUT.includes(split))
+    for (const [cat, c] of byCategory) {
+      const sum = heldOut.get(cat) ?? { tp: 0, fp: 0, fn: 0, tn: 0 };
+      heldOut.set(cat, { tp: sum.tp + c.tp, fp: sum.fp + c.fp, fn: sum.fn + c.fn, tn: sum.tn + c.tn });
+    }
   console.log(`flagged risky posts whose reasons name their own category: ${rightCategory}/${total.tp}`);
   const byModel = [...flags.values()].filter((r) => r.some((x) => x.rule.startsWith("model."))).length;
   console.log(`flags raised by the learned model (no rule flagged): ${byModel}/${flags.size}`);
@@ -126,4 +139,13 @@ async function throughput(items: ScoreItem[]) {
 
 const all: ScoreItem[] = [];
 for (const split of SPLITS) all.push(...(await evaluate(split)));
+const heldOutRun = SPLITS.filter((s) => HELD_OUT.includes(s));
+if (heldOutRun.length > 1) {
+  const total = [...heldOut.values()].reduce(
+    (a, c) => ({ tp: a.tp + c.tp, fp: a.fp + c.fp, fn: a.fn + c.fn, tn: a.tn + c.tn }),
+    { tp: 0, fp: 0, fn: 0, tn: 0 },
+  );
+  console.log(`\n== held-out splits together (${heldOutRun.join(", ")})`);
+  printTable(heldOut, total);
+}
 await throughput(all);
