@@ -79,8 +79,8 @@ const schema = z
     /** How long a signed-in viewer is kept by token hash at most (changes drop it sooner); 0 = off. */
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     VIEWER_CACHE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-    /** Memory vectors held for search across all users (float32, 100-d: 400 bytes each); least recent users go first. */
-    MEMORY_INDEX_MAX_VECTORS: z.coerce.number().int().min(0).max(50_000_000).default(100_000),
+    /** MiB of memory vectors held for search across all users (100-d: about 450 bytes each); least recent users go first. */
+    MEMORY_INDEX_MAX_MB: z.coerce.number().int().min(0).max(65_536).default(64),
     /** How often access counts of searched memories are written (and always on shutdown). */
     MEMORY_ACCESS_FLUSH_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
     /** Failed sign-ins for one account from one address before each try must wait, doubling. */

@@ -41,7 +41,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger);
-  const memoryIndex = createMemoryIndex(db.prisma, { maxVectors: config.MEMORY_INDEX_MAX_VECTORS });
+  const memoryIndex = createMemoryIndex(db.prisma, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
   const memoryAccess = createMemoryAccessCounter(db.prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);

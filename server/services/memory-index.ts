@@ -9,6 +9,13 @@
 // Freshness needs no events: every search first reads the user's version, one row that a trigger
 // bumps on every write search could see (rows added or removed, vectors, expiry, importance or type
 // changed), whoever writes: any instance, a job, plain SQL.
+//
+// A user not held (never searched, or evicted) is read in one statement that returns the version
+// beside the rows, with the vectors as binary float8 (array_send) and the other columns joined into
+// one string each: no per-row objects to parse or keep. Reading 10,000 rows through the ORM cost
+// seconds of CPU (a float parsed from text, then an object, per element), and an entry of 10,000
+// string ids and types was 20,000 objects for the collector to walk. What is held is bounded in
+// bytes, as vectors of other models have other lengths; the least recently searched users go first.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 
 export interface IndexHit {
@@ -21,16 +28,23 @@ export interface IndexResult {
   candidates: IndexHit[];
 }
 
+const UUID_LENGTH = 36;
+
 interface Entry {
   version: string;
-  ids: string[];
+  size: number;
+  /** The ids, each UUID_LENGTH characters, one after another. */
+  ids: string;
   vectors: Float32Array;
   /** The largest vector norm held: with the query's norm it bounds what float32 rounding moves a score. */
   maxNorm: number;
   /** Milliseconds since the epoch; Infinity for memories that never expire. */
   expires: Float64Array;
-  types: string[];
+  /** Index into `typeNames`. */
+  types: Uint8Array;
+  typeNames: string[];
   dims: number;
+  bytes: number;
 }
 
 export interface MemoryIndex {
@@ -42,20 +56,71 @@ export interface MemoryIndex {
     memoryType?: string | null,
     now?: number,
   ): Promise<IndexResult>;
-  /** Vectors held across all users (bounded by `maxVectors`). */
+  /** Vectors held across all users. */
   size(): number;
+  /** Bytes held across all users (bounded by `maxBytes`). */
+  bytes(): number;
 }
 
-export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: number }): MemoryIndex {
+interface Loaded {
+  version: bigint | null;
+  n: number;
+  ids: string | null;
+  types: string | null;
+  expires: string | null;
+  vectors: Uint8Array | null;
+}
+
+/** Reads concatenated `array_send(float8[])` values: a header per array, then each element's length and bytes. */
+function decodeVectors(bytes: Uint8Array, n: number): { dims: number; vectors: Float32Array; maxNorm: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let dims = -1;
+  let vectors = new Float32Array(0);
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) {
+    const ndim = view.getInt32(at);
+    at += 12; // ndim, has-nulls flag, element type
+    let length = 0;
+    for (let d = 0; d < ndim; d++) {
+      length = d === 0 ? view.getInt32(at) : length * view.getInt32(at);
+      at += 8; // length, lower bound
+    }
+    if (dims < 0) {
+      dims = length;
+      vectors = new Float32Array(n * dims);
+    }
+    // A vector of another length (a changed model under the same name) stays zero, and the query
+    // is refused for the whole entry if its length differs from the first one's.
+    const keep = length === dims && ndim <= 1;
+    let norm = 0;
+    for (let d = 0; d < length; d++) {
+      const size = view.getInt32(at);
+      at += 4;
+      if (size < 0) continue; // NULL element
+      const x = view.getFloat64(at);
+      at += size;
+      if (!keep) continue;
+      vectors[i * dims + d] = x;
+      norm += x * x;
+    }
+    if (keep) maxNorm = Math.max(maxNorm, Math.sqrt(norm));
+  }
+  return { dims: Math.max(dims, 0), vectors, maxNorm };
+}
+
+export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number }): MemoryIndex {
   // Insertion order is recency: a hit moves its entry to the end, eviction takes from the front.
   const entries = new Map<string, Entry>();
   const loading = new Map<string, Promise<Entry>>();
   let held = 0;
+  let heldBytes = 0;
 
   const drop = (key: string) => {
     const e = entries.get(key);
     if (!e) return;
-    held -= e.ids.length;
+    held -= e.size;
+    heldBytes -= e.bytes;
     entries.delete(key);
   };
 
@@ -65,36 +130,49 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
     return String(v?.version ?? 0);
   }
 
-  async function load(userId: string, model: string, at: string): Promise<Entry> {
-    const rows = await prisma.memory.findMany({
-      where: { userId, embeddingModel: model },
-      select: { id: true, embedding: true, expiresAt: true, memoryType: true },
+  async function load(userId: string, model: string): Promise<Entry> {
+    // One statement, so the version read is the one the rows were read at.
+    const [row] = await prisma.$queryRaw<Loaded[]>`
+      SELECT (SELECT version FROM memory_versions WHERE user_id = ${userId}::uuid) AS version,
+        count(*)::int AS n,
+        string_agg(id::text, '' ORDER BY id) AS ids,
+        string_agg(memory_type::text, ',' ORDER BY id) AS types,
+        string_agg(COALESCE((extract(epoch FROM expires_at) * 1000)::text, ''), ',' ORDER BY id) AS expires,
+        string_agg(array_send(embedding), ''::bytea ORDER BY id) AS vectors
+      FROM memories WHERE user_id = ${userId}::uuid AND embedding_model = ${model}`;
+    const n = row?.n ?? 0;
+    const { dims, vectors, maxNorm } = decodeVectors(row?.vectors ?? new Uint8Array(0), n);
+    const expires = new Float64Array(n);
+    (row?.expires ?? "").split(",").forEach((ms, i) => {
+      if (i < n) expires[i] = ms === "" ? Number.POSITIVE_INFINITY : Number(ms);
     });
-    const dims = rows[0]?.embedding.length ?? 0;
-    const vectors = new Float32Array(rows.length * dims);
-    let maxNorm = 0;
-    rows.forEach((r, i) => {
-      // A vector of another length (a changed model under the same name) never matches the query.
-      if (r.embedding.length !== dims) return;
-      vectors.set(r.embedding, i * dims);
-      maxNorm = Math.max(maxNorm, Math.hypot(...r.embedding));
+    const typeNames: string[] = [];
+    const types = new Uint8Array(n);
+    (row?.types ?? "").split(",").forEach((t, i) => {
+      if (i >= n) return;
+      let code = typeNames.indexOf(t);
+      if (code < 0) code = typeNames.push(t) - 1;
+      types[i] = code;
     });
+    const ids = row?.ids ?? "";
     return {
-      version: at,
-      ids: rows.map((r) => r.id),
+      version: String(row?.version ?? 0),
+      size: n,
+      ids,
       vectors,
       maxNorm,
-      expires: Float64Array.from(rows, (r) => r.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY),
-      types: rows.map((r) => r.memoryType),
+      expires,
+      types,
+      typeNames,
       dims,
+      bytes: vectors.byteLength + expires.byteLength + types.byteLength + ids.length + 200,
     };
   }
 
   async function entryFor(userId: string, model: string): Promise<Entry> {
     const key = `${userId}\0${model}`;
-    const at = await version(userId);
     const cached = entries.get(key);
-    if (cached?.version === at) {
+    if (cached && cached.version === (await version(userId))) {
       entries.delete(key);
       entries.set(key, cached);
       return cached;
@@ -102,16 +180,17 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
     // Concurrent searches of one user share one read.
     const pending = loading.get(key);
     if (pending) return pending;
-    const read = load(userId, model, at).finally(() => loading.delete(key));
+    const read = load(userId, model).finally(() => loading.delete(key));
     loading.set(key, read);
     const entry = await read;
     drop(key);
-    // A user with more vectors than the whole budget is searched but not kept.
-    if (entry.ids.length <= opts.maxVectors) {
+    // A user with more than the whole budget is searched but not kept.
+    if (entry.bytes <= opts.maxBytes) {
       entries.set(key, entry);
-      held += entry.ids.length;
+      held += entry.size;
+      heldBytes += entry.bytes;
       for (const k of entries.keys()) {
-        if (held <= opts.maxVectors) break;
+        if (heldBytes <= opts.maxBytes) break;
         drop(k);
       }
     }
@@ -123,16 +202,20 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
       const e = await entryFor(userId, model);
       if (e.dims !== query.length || first < 1) return { candidates: [] };
       const q = Float64Array.from(query);
-      const { vectors, dims } = e;
+      const { vectors, dims, size } = e;
+      const wanted = memoryType ? e.typeNames.indexOf(memoryType) : -1;
+      if (memoryType && wanted < 0) return { candidates: [] };
+      let qNorm = 0;
+      for (let d = 0; d < dims; d++) qNorm += (q[d] as number) * (q[d] as number);
       // |Σ q·v32 − Σ q·v| ≤ 2^-24 Σ|q||v| ≤ 2^-24 ‖q‖‖v‖ (Cauchy–Schwarz); doubled, plus summation error.
-      const slack = 2 ** -23 * Math.hypot(...query) * e.maxNorm + 1e-12;
+      const slack = 2 ** -23 * Math.sqrt(qNorm) * e.maxNorm + 1e-12;
       // NaN for memories filtered out: no comparison passes them.
-      const scores = new Float64Array(e.ids.length).fill(Number.NaN);
+      const scores = new Float64Array(size).fill(Number.NaN);
       // The `first` best scores so far, ascending: a min-list, so most rows are refused at one compare.
       const best = new Float64Array(first).fill(Number.NEGATIVE_INFINITY);
-      for (let i = 0; i < e.ids.length; i++) {
+      for (let i = 0; i < size; i++) {
         if ((e.expires[i] as number) <= now) continue;
-        if (memoryType && e.types[i] !== memoryType) continue;
+        if (wanted >= 0 && e.types[i] !== wanted) continue;
         let score = 0;
         const base = i * dims;
         for (let d = 0; d < dims; d++) score += (vectors[base + d] as number) * (q[d] as number);
@@ -148,10 +231,12 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxVectors: numb
       // Below the `first`-th best by more than twice the slack, no memory can pass it exactly.
       const floor = (best[0] as number) - 2 * slack;
       const candidates: IndexHit[] = [];
-      for (let i = 0; i < scores.length; i++)
-        if ((scores[i] as number) >= floor) candidates.push({ id: e.ids[i] as string, score: scores[i] as number });
+      for (let i = 0; i < size; i++)
+        if ((scores[i] as number) >= floor)
+          candidates.push({ id: e.ids.slice(i * UUID_LENGTH, (i + 1) * UUID_LENGTH), score: scores[i] as number });
       return { candidates };
     },
     size: () => held,
+    bytes: () => heldBytes,
   };
 }

@@ -124,4 +124,46 @@ describe(`memory access counting (${dbKind})`, () => {
     expect(hits.map((h) => h.memory.memoryKey)).toEqual(["closer", "farther"]);
     expect(hits[0]?.score).toBe(0.6 + 1e-12);
   });
+
+  it("rows written or removed in bulk by plain SQL bump each user once and reach the next search", async () => {
+    const [a, b] = [await createOwner(exec), await createOwner(exec)];
+    const model = app.services.embedder.model;
+    const version = async (userId: string) =>
+      Number(
+        (
+          await app.db.prisma.$queryRaw<{ version: bigint }[]>`
+            SELECT version FROM memory_versions WHERE user_id = ${userId}::uuid`
+        )[0]?.version ?? 0,
+      );
+    const query = [1, ...Array(99).fill(0)];
+    const search = (userId: string, memoryType?: "fact" | "context") =>
+      searchMemories(
+        app.db.prisma,
+        { model, embed: async () => [query] },
+        app.services.memoryIndex,
+        app.services.memoryAccess,
+        { kind: "session", userId, tenantId: a.tenantId } as SignedInViewer,
+        "ignored: the embedder above answers every text with the query vector",
+        5,
+        memoryType,
+      ).then((hits) => hits.map((h) => h.memory.memoryKey));
+    expect(await search(a.userId)).toEqual([]);
+    // Three rows each for two users in one statement; x descending, so m1 ranks first. m2 is a
+    // context, m3 has expired (written directly: the API refuses a past expiry).
+    await app.db.prisma.$executeRaw`
+      INSERT INTO memories (id, user_id, tenant_id, memory_type, memory_key, memory_value, content,
+        embedding, embedding_model, expires_at, updated_at)
+      SELECT gen_random_uuid(), u.id, u.tenant, (CASE WHEN g = 2 THEN 'context' ELSE 'fact' END)::memory_type,
+        'm' || g, '{}'::jsonb, 'bulk', ARRAY[1.0 - g / 10.0, sqrt(1 - (1.0 - g / 10.0) ^ 2)]::float8[] || array_fill(0::float8, ARRAY[98]),
+        ${model}, CASE WHEN g = 3 THEN now() - interval '1 hour' END, now()
+      FROM (VALUES (${a.userId}::uuid, ${a.tenantId}::uuid), (${b.userId}::uuid, ${b.tenantId}::uuid)) u(id, tenant),
+        generate_series(1, 3) g`;
+    expect([await version(a.userId), await version(b.userId)]).toEqual([1, 1]);
+    expect(await search(a.userId)).toEqual(["m1", "m2"]);
+    expect(await search(b.userId, "context")).toEqual(["m2"]);
+    await app.db.prisma
+      .$executeRaw`DELETE FROM memories WHERE memory_key IN ('m1', 'm3') AND user_id IN (${a.userId}::uuid, ${b.userId}::uuid)`;
+    expect([await version(a.userId), await version(b.userId)]).toEqual([2, 2]);
+    expect(await search(a.userId)).toEqual(["m2"]);
+  });
 });
