@@ -13,6 +13,7 @@ import { createOpenAiScorer } from "./openai-scorer.ts";
 import { type PipelineDeps, RunInterrupted } from "./pipeline.ts";
 import { RunProgressStream, UserEventsStream } from "./progress.ts";
 import { createStartLimiter } from "./rate-limit.ts";
+import { riskModel } from "./risk/model.ts";
 import { cancelQueued, isTerminal, publish, type RunEvent, toEvent } from "./run-store.ts";
 import { createLexiconScorer, type Scorer } from "./scorer.ts";
 
@@ -49,8 +50,9 @@ export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "ten
 export function createAnalysisService({ config, prisma, logger, pubsub, jobs, onRateLimited }: AnalysisDeps) {
   const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR, onRateLimited);
   const local: LocalRuns = new Map();
+  const usesOpenAi = config.SCORER_PROVIDER === "openai" && !!config.SCORER_URL;
   const makeScorer = (instructions: string | null): Scorer =>
-    config.SCORER_PROVIDER === "openai" && config.SCORER_URL
+    usesOpenAi && config.SCORER_URL
       ? createOpenAiScorer({
           url: config.SCORER_URL,
           model: config.SCORER_MODEL,
@@ -209,10 +211,21 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       if (working) return;
       working = true;
       const queue = await jobs.queue();
+      // The lexicon scorer's model takes about a second of CPU to load, all of it synchronous. Loaded
+      // by the first run, it stalled every subscriber's delivery in progress (bench:fanout); loaded
+      // on the turn after the worker starts, it is ready before any run publishes, and start-up
+      // does not wait for it.
+      const modelLoaded = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          if (!usesOpenAi) riskModel();
+          resolve();
+        }),
+      );
       await queue.work<RunJob>(
         queueName,
         // A job fetched while the app stops goes back at once rather than holding up the shutdown.
         async (job) => {
+          await modelLoaded;
           if (stopping) throw new RunInterrupted("shutdown");
           await executeRun(pipeline, job.data.runId, job.signal, local);
         },
