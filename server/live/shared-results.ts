@@ -67,8 +67,10 @@ function executeEvent(
 ): ExecutionResult | Promise<ExecutionResult> {
   const ctx = args.contextValue as Context & ReadCollector;
   if (reads) ctx[NOTED_READS] = reads;
+  // Cleared, not deleted: a deleted property turns the context (one per subscription, some thirty
+  // properties) into a dictionary three times its size.
   const done = () => {
-    if (reads) delete ctx[NOTED_READS];
+    if (reads) ctx[NOTED_READS] = undefined;
   };
   try {
     const result = execute({ ...args, rootValue: event });
