@@ -5,13 +5,16 @@
 // not the server's. Embedded PGlite by default; set DATABASE_URL (and REDIS_URL) to measure those.
 // STEP_DELAY_MS paces each run's progress: 1000 is a run reporting once a second; 20 turns it into
 // an overload test of the fan-out (more deliveries per second than one server thread makes).
+// HEAP_SNAPSHOT_DIR writes the server's heap before and after the subscribers connect (what each
+// one holds); run with node --cpu-prof to see where the server's time goes (clients are not profiled).
 // NEIGHBOUR=1 starts a process that spins on one core from the first connection to the last event:
 // the server then shares the machine with a CPU-bound neighbour, as it would in production.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
 import { type ChildProcess, fork } from "node:child_process";
 import { loadavg } from "node:os";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { writeHeapSnapshot } from "node:v8";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { benchApp, deferred, now, type Run, startRuns, tapPublishes } from "./support.ts";
@@ -124,6 +127,8 @@ if (process.argv[2] === "--neighbour") {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
+  const snapshots = process.env.HEAP_SNAPSHOT_DIR;
+  if (snapshots) writeHeapSnapshot(`${snapshots}/fanout-before.heapsnapshot`);
 
   const wsUrl = url.replace(/^http/, "ws");
   const perProc: Assignment[][] = Array.from({ length: CLIENT_PROCS }, () => []);
@@ -138,6 +143,7 @@ if (process.argv[2] === "--neighbour") {
   let readyProcs = 0;
   const reports: ClientReport[] = [];
   const connectStart = now();
+  const connectCpuStart = process.cpuUsage();
   const [allReady, resolveReady] = deferred<void>();
   const [reportsDone, resolveReports] = deferred<void>();
   for (const subs of perProc) {
@@ -154,15 +160,26 @@ if (process.argv[2] === "--neighbour") {
   }
   await allReady;
   const connectedIn = now() - connectStart;
+  const connectCpu = process.cpuUsage(connectCpuStart);
   gc?.();
   const after = process.memoryUsage();
+  if (snapshots) writeHeapSnapshot(`${snapshots}/fanout-after.heapsnapshot`);
 
   const workStart = now();
   // A server whose event loop stalls (a long synchronous PGlite statement, GC) shows it here first.
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // Garbage collection pauses while runs go (the main thread is stopped for each).
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
+  const cpuStart = process.cpuUsage();
   await app.services.analysis.startWorker();
   await reportsDone;
+  const cpu = process.cpuUsage(cpuStart);
+  gcObserver.disconnect();
   loop.disable();
   const workMs = now() - workStart;
   const loadAfter = load();
@@ -201,7 +218,9 @@ if (process.argv[2] === "--neighbour") {
     `fan-out: ${SUBSCRIBERS} subscribers (${CLIENT_PROCS} client processes) on ${RUNS} runs, ${app.db.kind}${neighbour ? ", with a CPU-bound neighbour" : ""}`,
   );
   console.log(`  load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after`);
-  console.log(`  connected and subscribed in ${(connectedIn / 1000).toFixed(1)} s`);
+  console.log(
+    `  connected and subscribed in ${(connectedIn / 1000).toFixed(1)} s (server CPU ${((connectCpu.user + connectCpu.system) / 1e6).toFixed(1)} s)`,
+  );
   console.log(
     `  runs took ${(workMs / 1000).toFixed(1)} s, ${eventsPerRun.toFixed(0)} events per run, ${delivered} deliveries (${(delivered / (workMs / 1000)).toFixed(0)}/s)`,
   );
@@ -210,6 +229,10 @@ if (process.argv[2] === "--neighbour") {
   );
   console.log(
     `  server event-loop delay while runs went: p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`,
+  );
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  console.log(
+    `  server CPU while runs went: ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / Math.max(1, delivered)).toFixed(0)} µs per delivery); GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(0, ...gcPauses).toFixed(0)} ms`,
   );
   console.log(`  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}`);
   console.log(

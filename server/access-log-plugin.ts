@@ -17,6 +17,7 @@ import SchemaBuilder, {
 import type { GraphQLIsTypeOfFn, GraphQLResolveInfo, GraphQLTypeResolver } from "graphql";
 import type { Context } from "./context.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
+import { NOTED_READS, type ReadCollector } from "./live/shared-results.ts";
 
 const datamodel = getDatamodel().datamodel.models;
 
@@ -45,18 +46,16 @@ function noteRead(parent: unknown, ctx: Context, info: GraphQLResolveInfo, resou
   // A user reading their own data in a session is not logged; an API key is, even the user's own
   // (an integration acting for them is exactly what the log is there to show).
   if (viewer.kind === "session" && subject === viewer.userId) return;
-  ctx.services.accessLog.note(
-    ctx,
-    viewer,
-    ctx.request,
-    {
-      subjectUserId: subject,
-      resource,
-      operationType: info.operation.operation,
-      operationName: info.operation.name?.value ?? null,
-    },
-    () => rootField(info),
-  );
+  const read = {
+    subjectUserId: subject,
+    resource,
+    operationType: info.operation.operation,
+    operationName: info.operation.name?.value ?? null,
+  };
+  const field = () => rootField(info);
+  // A subscription event executed once for several subscribers: each of them notes it too.
+  (ctx as Context & ReadCollector)[NOTED_READS]?.push({ read, field });
+  ctx.services.accessLog.note(ctx, viewer, ctx.request, read, field);
 }
 
 class AccessLogPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {

@@ -28,6 +28,7 @@ import { serveWebSocket } from "./http/websocket.ts";
 import { startRetentionJobs } from "./jobs/retention.ts";
 import { bindChanges } from "./live/changes.ts";
 import { createLiveQueries } from "./live/queries.ts";
+import { sharedSubscriptionResultsPlugin } from "./live/shared-results.ts";
 import { createViewerWatches, liveAuthorizationPlugin } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       inputShapePlugin(),
       errorCodesPlugin(),
       liveAuthorizationPlugin(viewerWatches, live.rerun),
+      sharedSubscriptionResultsPlugin(),
       ...live.plugins,
       apiMeterPlugin(services.apiMeter, services.rateLimits),
       retryAfterPlugin(),

@@ -40,11 +40,15 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   wss.on("connection", (socket, request) => {
     let closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
     // The operations end once, whichever comes first: our own close of a slow client (whose close
-    // frame waits behind its backlog) or the socket's close event.
-    const end = (code: number, reason: string) => {
-      const c = closed;
-      closed = null;
-      void c?.(code, reason);
+    // frame waits behind its backlog) or the socket's close event. Functions made per connection
+    // are methods or unnamed: tsx (esbuild's keepNames) gives every named closure a property
+    // table of its own when it is made, 256 bytes each, per connection.
+    const operations = {
+      end(code: number, reason: string) {
+        const c = closed;
+        closed = null;
+        void c?.(code, reason);
+      },
     };
     socket.once("error", (err) => {
       logger.warn({ err }, "websocket error");
@@ -67,30 +71,33 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
+        send(data) {
           if (socket.readyState !== socket.OPEN) return;
           socket.send(data);
           if (socket.bufferedAmount <= maxBufferedBytes) return;
           onSlowConsumer?.();
           logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
           socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
-          end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
+          operations.end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
         },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
+        close(code, reason) {
+          socket.close(code, reason);
+        },
+        onMessage(cb) {
           socket.on("message", (data) => {
             cb(String(data)).catch((err: unknown) => {
               logger.error({ err }, "graphql-ws message failed");
               socket.close(CloseCode.InternalServerError, "Internal server error");
             });
-          }),
+          });
+        },
       },
       { socket, request } as WsExtra & Partial<E>,
     );
 
     socket.once("close", (code, reason) => {
       if (ping) clearInterval(ping);
-      end(code, String(reason));
+      operations.end(code, String(reason));
     });
   });
 

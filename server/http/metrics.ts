@@ -178,9 +178,11 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
     const it = source[Symbol.asyncIterator]();
     subscribers.inc({ topic });
     let open = true;
-    const end = () => {
-      if (open) subscribers.dec({ topic });
-      open = false;
+    const state = {
+      end() {
+        if (open) subscribers.dec({ topic });
+        open = false;
+      },
     };
     return {
       [Symbol.asyncIterator]() {
@@ -189,20 +191,20 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
       async next() {
         try {
           const r = await it.next();
-          if (r.done) end();
+          if (r.done) state.end();
           else delivered.inc({ topic });
           return r;
         } catch (err) {
-          end();
+          state.end();
           throw err;
         }
       },
       async return(value?: unknown) {
-        end();
+        state.end();
         return (await it.return?.(value)) ?? { done: true, value: undefined };
       },
       async throw(err?: unknown) {
-        end();
+        state.end();
         if (it.throw) return it.throw(err);
         throw err;
       },

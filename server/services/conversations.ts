@@ -89,6 +89,20 @@ function cleanTitle(title: string): string {
 }
 
 /**
+ * One revived row per published event for all its subscribers: the subscription's result is then
+ * executed once for all who see it alike (live/shared-results.ts).
+ */
+const revived = new WeakMap<MessageEvent, Message>();
+function revivedOnce(m: MessageEvent): Message {
+  let row = revived.get(m);
+  if (!row) {
+    row = reviveMessage(m);
+    revived.set(m, row);
+  }
+  return row;
+}
+
+/**
  * The messages of one conversation's events, ending at its deletion. A class rather than an async
  * generator: a generator waiting for the next event cannot be returned until one comes, so a
  * client that leaves an idle conversation would hold its listener until then.
@@ -108,7 +122,7 @@ class MessageStream implements AsyncIterableIterator<Message> {
     this.pending = null;
     const r = await step;
     if (r.done || r.value.kind === "deleted") return this.return();
-    return { done: false, value: reviveMessage(r.value.message) };
+    return { done: false, value: revivedOnce(r.value.message) };
   }
 
   async return(): Promise<IteratorResult<Message>> {

@@ -11,6 +11,19 @@ export const GAP_WAIT_MS = 1_000;
 
 type Source = AsyncIterator<AnalysisEvent>;
 
+/**
+ * The published event with its run's tenant, one object for all the subscribers of the run: the
+ * subscription's result is then executed once for all who see it alike (live/shared-results.ts).
+ */
+const withTenants = new WeakMap<AnalysisEvent, RunEvent>();
+function withTenant(event: AnalysisEvent, tenantId: string): RunEvent {
+  const known = withTenants.get(event);
+  if (known?.tenantId === tenantId) return known;
+  const made = { ...event, tenantId };
+  withTenants.set(event, made);
+  return made;
+}
+
 abstract class EventStream implements AsyncIterableIterator<RunEvent> {
   protected ready: RunEvent[] = [];
   protected closed = false;
@@ -84,7 +97,7 @@ export class RunProgressStream extends EventStream {
       while (!this.closed) {
         const r = await p;
         if (r.done) break;
-        this.accept({ ...r.value, tenantId: this.tenantId });
+        this.accept(withTenant(r.value, this.tenantId));
         if (!this.closed) p = this.source.next();
       }
     } finally {
@@ -164,7 +177,7 @@ export class UserEventsStream extends EventStream {
         const last = this.lastByRun.get(e.runId) ?? -1;
         if (e.seq <= last) continue;
         this.lastByRun.set(e.runId, e.seq);
-        this.deliver({ ...e, tenantId: "" });
+        this.deliver(withTenant(e, ""));
       }
     } finally {
       this.close();

@@ -1,0 +1,181 @@
+// One execution per event for all the subscribers that would get the same answer. A published event
+// reaches every subscriber of its topic as one object (the pub/sub hands each listener the same
+// payload), and executing the subscription's selection set on it was the server's largest cost per
+// delivery: 10,000 subscribers of one run meant 10,000 executions of the same fields under the same
+// rule. Here the first subscriber to take an event executes it; every other subscriber with the
+// same document, operation, variables, transport and viewer (its JSON: user, credential, tenant,
+// roles, scopes) reuses that result. The same viewer is stricter than the same rule outcome: each
+// type rule (access.ts) reads nothing but the viewer and the object, so it could not have answered
+// differently. The reads the access log noted during that execution are noted again for each
+// subscriber that reused it (see access-log-plugin.ts), so the log is the same as with one
+// execution each. A result with errors (a refusal, a masked error) is never reused: each subscriber
+// executes its own, as before, so ending a refused stream and masking stay per subscriber.
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+  getOperationAST,
+  print,
+} from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.ts";
+import type { AccessLogWriter } from "../services/access-log.ts";
+
+/** A read as the access-log plugin notes it, kept so another subscriber can note it too. */
+export interface NotedRead {
+  read: Parameters<AccessLogWriter["note"]>[3];
+  field: () => string;
+}
+
+/** Where the access-log plugin also puts its reads while a shared result is being executed. */
+export const NOTED_READS = Symbol("notedReads");
+export type ReadCollector = { [NOTED_READS]?: NotedRead[] };
+
+/** Executions and reuses so far, in this process (tests and benches read them). */
+export const sharedResultCounts = { executed: 0, reused: 0 };
+
+interface Shared {
+  result: ExecutionResult | Promise<ExecutionResult>;
+  reads: NotedRead[];
+}
+
+/** Per event object, the results executed for it so far by key; gone with the event. */
+const resultsByEvent = new WeakMap<object, Map<string, Shared>>();
+/** The document as text: two subscribers may send the same query parsed into two objects. */
+const documentTexts = new WeakMap<DocumentNode, string>();
+const viewerKeys = new WeakMap<object, string>();
+
+function viewerKey(viewer: Context["viewer"]): string {
+  let key = viewerKeys.get(viewer);
+  if (key === undefined) {
+    key = JSON.stringify(viewer);
+    viewerKeys.set(viewer, key);
+  }
+  return key;
+}
+
+const isThenable = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as Promise<T>)?.then === "function";
+
+/** Executes the event with `args`' own context, noting what it read into `reads`. */
+function executeEvent(
+  args: ExecutionArgs,
+  event: unknown,
+  reads: NotedRead[] | null,
+): ExecutionResult | Promise<ExecutionResult> {
+  const ctx = args.contextValue as Context & ReadCollector;
+  if (reads) ctx[NOTED_READS] = reads;
+  // Cleared, not deleted: a deleted property turns the context (one per subscription, some thirty
+  // properties) into a dictionary three times its size.
+  const done = () => {
+    if (reads) ctx[NOTED_READS] = undefined;
+  };
+  try {
+    const result = execute({ ...args, rootValue: event });
+    if (isThenable(result)) return result.finally(done);
+    done();
+    return result;
+  } catch (err) {
+    done();
+    throw err;
+  }
+}
+
+class SharedResults implements AsyncIterableIterator<ExecutionResult> {
+  /** Everything of the key but the viewer, which may change while the stream runs (live-auth.ts). */
+  private readonly prefix: string;
+
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+  ) {
+    let text = documentTexts.get(args.document);
+    if (text === undefined) {
+      text = print(args.document);
+      documentTexts.set(args.document, text);
+    }
+    const ctx = args.contextValue as Context;
+    this.prefix = `${text}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${ctx.transport}\u0000`;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    let r: IteratorResult<unknown>;
+    try {
+      r = await this.source.next();
+    } catch (err) {
+      // As graphql-js reports an error of the event stream itself.
+      const operation = getOperationAST(this.args.document, this.args.operationName);
+      throw new GraphQLError(err instanceof Error ? err.message : String(err), {
+        originalError: err instanceof Error ? err : undefined,
+        nodes: operation ? [operation] : undefined,
+      });
+    }
+    if (r.done) return { done: true, value: undefined };
+    return { done: false, value: await this.resultFor(r.value) };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  private async resultFor(event: unknown): Promise<ExecutionResult> {
+    if (typeof event !== "object" || event === null) return executeEvent(this.args, event, null);
+    const ctx = this.args.contextValue as Context;
+    const key = this.prefix + viewerKey(ctx.viewer);
+    let byKey = resultsByEvent.get(event);
+    if (!byKey) {
+      byKey = new Map();
+      resultsByEvent.set(event, byKey);
+    }
+    const shared = byKey.get(key);
+    if (!shared) {
+      sharedResultCounts.executed++;
+      const reads: NotedRead[] = [];
+      const entry: Shared = { result: executeEvent(this.args, event, reads), reads };
+      byKey.set(key, entry);
+      return entry.result;
+    }
+    const result = await shared.result;
+    if (result.errors?.length) return executeEvent(this.args, event, null);
+    sharedResultCounts.reused++;
+    if (ctx.viewer.kind !== "anonymous")
+      for (const { read, field } of shared.reads)
+        ctx.services.accessLog.note(ctx, ctx.viewer, ctx.request, read, field);
+    return result;
+  }
+}
+
+const isAsyncIterable = (x: unknown): x is AsyncIterable<unknown> =>
+  typeof x === "object" && x !== null && Symbol.asyncIterator in x;
+
+/**
+ * Subscriptions run through graphql-js's own two steps (the source stream, then one execution per
+ * event), with the execution shared as described at the top.
+ */
+export function sharedSubscriptionResultsPlugin(): Plugin {
+  return {
+    onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
+      setSubscribeFn(async (args) => {
+        const stream = await createSourceEventStream(args as ExecutionArgs);
+        if (!isAsyncIterable(stream)) {
+          // Refused by the root field's own subscribe (it has a path): that answer stands. Without a
+          // path nothing ran yet (variables did not coerce), and the executor's answer has its codes.
+          return stream.errors?.every((e) => e.path) ? stream : subscribeFn(args);
+        }
+        return new SharedResults(stream[Symbol.asyncIterator](), args as ExecutionArgs);
+      });
+    },
+  };
+}
