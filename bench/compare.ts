@@ -4,6 +4,7 @@
 // server, a child process) and the ratio. BASELINE_DIR=<Userplane checkouts with node_modules,
 // comma-separated> adds those builds as more servers, measured in the same rounds (before/after).
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -162,12 +163,26 @@ try {
   ];
   const shapes = allShapes.filter((s) => !ONLY || ONLY.some((o) => s.name.includes(o)));
 
-  async function startServer(name: string, cwd: string, script: string, env: Record<string, string>) {
+  // A Userplane checkout runs with the node flags of its own `npm start` (e.g. GC settings), so
+  // the bench measures what production runs and a baseline checkout keeps its own.
+  const startFlags = (cwd: string): string[] => {
+    const start = (JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as { scripts: { start: string } })
+      .scripts.start;
+    return (/^node\s+(.*?)\s*--import tsx/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
+  };
+
+  async function startServer(
+    name: string,
+    cwd: string,
+    script: string,
+    env: Record<string, string>,
+    flags: string[] = [],
+  ) {
     const port = await freePort();
     const prof = process.env.CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : [];
     const child = spawn(
       path.join(root, "node_modules/node/bin/node"),
-      [...prof, "--import", "tsx", "--import", path.join(root, "bench/cpu-probe.ts"), script],
+      [...flags, ...prof, "--import", "tsx", "--import", path.join(root, "bench/cpu-probe.ts"), script],
       {
         cwd,
         env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: pgServer.url },
@@ -198,9 +213,15 @@ try {
     RUN_WORKER: "false",
     METRICS: "false",
   };
-  await startServer("Userplane", root, "server/main.ts", userplaneEnv);
+  await startServer("Userplane", root, "server/main.ts", userplaneEnv, startFlags(root));
   for (const dir of process.env.BASELINE_DIR?.split(",").filter(Boolean) ?? [])
-    await startServer(`Userplane (${path.basename(dir)})`, path.resolve(dir), "server/main.ts", userplaneEnv);
+    await startServer(
+      `Userplane (${path.basename(dir)})`,
+      path.resolve(dir),
+      "server/main.ts",
+      userplaneEnv,
+      startFlags(path.resolve(dir)),
+    );
   await startServer("PostGraphile 5", root, "bench/compare-postgraphile.mjs", { GRAPHILE_ENV: "production" });
 
   const cpu = (child: ChildProcess) =>

@@ -34,17 +34,34 @@ export interface Rule<T, D extends Scopes = Scopes> {
   type: (row: T, ctx: Context) => Scopes | boolean | Promise<Scopes | boolean>;
 }
 
+// Scope-auth remembers, per request, the outcome of each scope map by the object itself. Rows that
+// get the same answer (every agent of one tenant, every member already known) therefore share one
+// object per request, so the map is evaluated once instead of once per row.
+const answers = createContextCache((_ctx: Context) => new Map<string, Scopes>());
+let rules = 0;
+
 // The door keeps its literal type so `t.withAuth(access.X.door)` can type the resolver's context.
 function rule<T, D extends Scopes = Scopes>(door: D, row: RowRule<T>): Rule<T, D> {
-  const combine = (r: Scopes | boolean): Scopes | boolean => {
+  const id = rules++;
+  const doorOnly: Scopes = { $all: door };
+  const combine = (r: Scopes | boolean, ctx: Context): Scopes | boolean => {
     if (r === false) return false;
-    return r === true ? { $all: door } : { $all: { ...door, $all: r } };
+    if (r === true) return doorOnly;
+    // Answers are small maps of ids: their JSON names them exactly.
+    const key = `${id}:${JSON.stringify(r)}`;
+    const known = answers(ctx);
+    let scopes = known.get(key);
+    if (!scopes) {
+      scopes = { $all: { ...door, $all: r } };
+      known.set(key, scopes);
+    }
+    return scopes;
   };
   return {
     door,
     type: (value, ctx) => {
       const r = row(value, ctx);
-      return r instanceof Promise ? r.then(combine) : combine(r);
+      return r instanceof Promise ? r.then((x) => combine(x, ctx)) : combine(r, ctx);
     },
   };
 }
