@@ -1,7 +1,8 @@
 // Wall and CPU time (user+sys of vitest and every process it starts) of test projects, with the
 // machine load beside them: on a shared machine the wall time says little alone.
-//   npm run bench:test-suite -- [--root DIR] [--skip-postgres] [project ...] [-- vitest args]
+//   npm run bench:test-suite -- [--root DIR] [--config FILE] [--skip-postgres] [project ...] [-- vitest args]
 // --root runs another checkout's suite (e.g. main, extracted with `git archive`) for A/B figures.
+// --config test/vitest.e2e.config.ts measures the browser tests (default: the unit configuration).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -13,11 +14,13 @@ const sep = args.indexOf("--");
 const own = sep === -1 ? args : args.slice(0, sep);
 const extra = sep === -1 ? [] : args.slice(sep + 1);
 let root = path.resolve(import.meta.dirname, "..");
+let config = "test/vitest.config.ts";
 let skipPostgres = false;
 const projects: string[] = [];
 for (let i = 0; i < own.length; i++) {
   const a = own[i] as string;
   if (a === "--root") root = path.resolve(own[++i] as string);
+  else if (a === "--config") config = own[++i] as string;
   else if (a === "--skip-postgres") skipPostgres = true;
   else projects.push(a);
 }
@@ -33,7 +36,7 @@ const loadBefore = load();
 const vitestArgs = [
   "run",
   "--config",
-  "test/vitest.config.ts",
+  config,
   ...projects.flatMap((p) => ["--project", p]),
   "--reporter",
   "dot",
@@ -61,6 +64,7 @@ if (r.status !== 0) process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
 console.log(
   JSON.stringify({
     root,
+    config,
     projects: projects.length ? projects : "all",
     exit: r.status,
     wallS: wall,

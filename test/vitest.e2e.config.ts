@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
+    // `npm start`'s prestart and one Chromium, once for every file.
+    globalSetup: ["test/e2e/global-setup.ts"],
     testTimeout: 240_000,
     hookTimeout: 300_000,
     fileParallelism: false,

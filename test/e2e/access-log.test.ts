@@ -3,11 +3,11 @@
 // on a desk in the light one (no sideways scrolling, no serious axe violation).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let server: RunningServer;
@@ -43,10 +43,7 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
 beforeAll(async () => {
   // Writes follow reads within a fifth of a second, so the member's page need not wait long.
   server = await startProduct({ ACCESS_LOG_FLUSH_MS: "200" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
 });
 
 afterAll(async () => {

@@ -2,13 +2,11 @@
 // a new password -> sign-in with a TOTP code. The account and its second factor are set up over
 // GraphQL first (the Security screen's set-up is the same mutations). Then, signed in, the user
 // exports their data from the profile screen and downloads the document.
-import { readFile } from "node:fs/promises";
 import { Secret, TOTP } from "otpauth";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser, downloaded } from "./browser.ts";
 import { freePort, type RunningServer, startProduct } from "./server.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let server: RunningServer;
 let browser: Browser;
@@ -33,10 +31,7 @@ async function gql<T = any>(query: string, variables: Record<string, unknown> = 
 beforeAll(async () => {
   const port = await freePort();
   server = await startProduct({ APP_URL: `http://127.0.0.1:${port}` }, 240_000, { port });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
 });
@@ -116,8 +111,7 @@ describe("export my data", () => {
     await download.waitFor({ timeout: 120_000 });
     const [file] = await Promise.all([page.waitForEvent("download"), download.click()]);
     expect(file.suggestedFilename()).toMatch(/^userplane-export-\d{4}-\d{2}-\d{2}\.json$/);
-    const saved = await file.path();
-    const doc = JSON.parse(await readFile(saved, "utf8"));
+    const doc = JSON.parse((await downloaded(file)).toString("utf8"));
     expect(doc.account.email).toBe(email);
     expect(JSON.stringify(doc)).not.toContain("passwordHash");
     expect(pageErrors).toEqual([]);

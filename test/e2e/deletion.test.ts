@@ -2,11 +2,11 @@
 // from the Security screen (confirm dialog), lands signed out on the sign-in page with the purge
 // date, cancels the deletion and is signed back in; an admin deactivates a member from the row
 // menu of the members table, and the member's session stops working.
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser } from "./browser.ts";
 import { freePort, type RunningServer, startProduct } from "./server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PASSWORD = "correct horse battery staple";
 
 let server: RunningServer;
@@ -45,10 +45,7 @@ async function signIn(email: string) {
 beforeAll(async () => {
   const port = await freePort();
   server = await startProduct({ APP_URL: `http://127.0.0.1:${port}` }, 240_000, { port });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
 });

@@ -3,15 +3,15 @@
 // bytes match, previews of an image and a PDF, rename and delete; and the avatar uploaded on the
 // profile screen, shown in the header.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakePdf, fakePng, tinyPng } from "../support/files.ts";
+import { connectBrowser, downloaded } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-files");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let server: RunningServer;
 let browser: Browser;
@@ -23,10 +23,7 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   server = await startProduct();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.on("pageerror", (e) => errors.push(e.message));
 });
@@ -77,8 +74,7 @@ describe("the Files screen", () => {
       page.getByRole("article", { name: "chart.png" }).getByRole("button", { name: "Download" }).click(),
     ]);
     expect(download.suggestedFilename()).toBe("chart.png");
-    const path = await download.path();
-    expect(sha(readFileSync(path))).toBe(sha(png));
+    expect(sha(await downloaded(download))).toBe(sha(png));
   });
 
   it("uploads into a chosen workspace and filters by it, on a desk in light and a phone in dark", async () => {

@@ -1,10 +1,10 @@
 // Live screens in a browser: two browser contexts, two admins of one tenant, each watching a screen
 // the other (or an API client) changes; the change shows without a reload or a click.
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const password = "correct horse battery staple";
 const stamp = Date.now();
 const ada = { email: `ada.${stamp}@example.com`, name: "Ada Admin" };
@@ -58,10 +58,7 @@ let otherSessionToken: string;
 
 beforeAll(async () => {
   server = await startProduct({ ANALYSIS_BATCH_SIZE: "5", ANALYSIS_STEP_DELAY_MS: "200" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   adaToken = (
     await gql<{ signUp: { token: string } }>(signUp, { ...ada, displayName: ada.name, password, tenantName: "Live Co" })
   ).signUp.token;

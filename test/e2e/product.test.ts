@@ -2,12 +2,12 @@
 // Screenshots of every step go to test-results/e2e/ (printed at the end, kept by CI).
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let server: RunningServer;
 let browser: Browser;
@@ -39,10 +39,7 @@ beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   server = await startProduct({ ANALYSIS_BATCH_SIZE: "5", ANALYSIS_STEP_DELAY_MS: "300" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // The app must run under the Content-Security-Policy it is served with: any violation fails.
   cspViolations.length = 0;

@@ -6,12 +6,12 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { Secret, TOTP } from "otpauth";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBrowser } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-screens");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 // The phone in the system's dark theme, the desk in light: every screen is checked in both.
 const WIDTHS = [
@@ -118,10 +118,7 @@ beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   server = await startProduct();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await connectBrowser();
   const signUp = await gql<{ signUp: { token: string } }>(
     `mutation($e: String!) { signUp(displayName: "Grace Hopper", email: $e, password: "correct horse battery staple", tenantName: "Compilers Inc") { token } }`,
     { e: `grace.${Date.now()}@example.com` },

@@ -1,5 +1,7 @@
-// Starts Userplane exactly as `npm start` does (prestart builds the client if needed), on a free
-// port with a fresh embedded database, and stops the whole process group afterwards.
+// Starts Userplane as `npm start` does, on a free port with a fresh embedded database, and stops the
+// whole process group afterwards. `npm start`'s prestart (build the client if stale, make the
+// migrated template) ran once for the run in test/e2e/global-setup.ts; each start here runs only
+// what `npm start` runs after it, without an npm and two tsx processes per start.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -21,6 +23,9 @@ export interface StartOptions {
   dataDir?: string;
 }
 
+/** `npm start`'s command (package.json), run by the node running the tests (npm's node@24). */
+const START = ["--import", "tsx", "server/main.ts"];
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -41,11 +46,11 @@ export async function startProduct(
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "userplane-e2e-"));
   let log = "";
-  const child: ChildProcess = spawn("npm", ["start"], {
+  const child: ChildProcess = spawn(process.execPath, START, {
     cwd: new URL("../../", import.meta.url).pathname,
     env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: npm -> tsx -> node all stop together
+    detached: true, // its own process group: the server and anything it starts stop together
   });
   child.stdout?.on("data", (d) => {
     log += d;
@@ -67,7 +72,7 @@ export async function startProduct(
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${log}`);
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${log}`);
     try {
       const r = await fetch(`${url}/readyz`);
       if (r.ok) return { url, port, dataDir, output: () => log, stop };
