@@ -2,15 +2,17 @@
 // migrated without one), warm start (same DATA_DIR again) and resident memory once ready, for the
 // embedded default `npm start` path, with each phase's share (STARTUP_TRACE) and the CPU time the
 // server used, which varies less with the machine's load than the wall time does.
+// BASELINE_ROOT=DIR (another checkout, installed, with its template built) starts that tree's
+// server too, interleaved run by run with this one's, so a before/after shares the machine's load.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { templatePath } from "../server/db/template.ts";
 import { freePort } from "../test/support/services.ts";
 import { productionEnv } from "./support.ts";
 
-const root = path.resolve(import.meta.dirname, "..");
+const here = path.resolve(import.meta.dirname, "..");
+const roots = process.env.BASELINE_ROOT ? [path.resolve(process.env.BASELINE_ROOT), here] : [here];
 const runs = Number(process.env.RUNS ?? 3);
 const ticksPerSecond = 100; // USER_HZ on Linux
 const load = () =>
@@ -24,12 +26,22 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
 }
 
-type Trace = { startupTrace: Record<string, number>; totalMs: number };
+type Trace = { startupTrace: Record<string, number>; rssByPhase?: Record<string, number>; totalMs: number };
 
-async function startOnce(dataDir: string) {
+/** What `npm start` runs in `root` (after its prestart, which only makes what is missing). */
+function startCommand(root: string): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const [bin, ...args] = scripts.start!.split(" ");
+  if (bin !== "node") throw new Error(`start script does not run node: ${scripts.start}`);
+  return args;
+}
+
+async function startOnce(root: string, dataDir: string) {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child = spawn(process.execPath, startCommand(root), {
     cwd: root,
     env: {
       ...process.env,
@@ -72,32 +84,48 @@ async function startOnce(dataDir: string) {
   const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
-  return { readyMs, readyCpuMs, rssMb, trace: trace?.startupTrace ?? {} };
+  return { readyMs, readyCpuMs, rssMb, trace: trace?.startupTrace ?? {}, rssByPhase: trace?.rssByPhase ?? {} };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
 type Result = Awaited<ReturnType<typeof startOnce>>;
-const results: Record<"cold" | "warm", Result[]> = { cold: [], warm: [] };
-console.log(`template: ${existsSync(templatePath()) ? templatePath() : "none (npm run build makes it)"}`);
+type Kind = "cold" | "warm";
+const results = new Map(
+  roots.map((r) => [r, { cold: [] as Result[], warm: [] as Result[] } as Record<Kind, Result[]>]),
+);
+for (const root of roots) {
+  const generated = path.join(root, "server/generated");
+  const tars = existsSync(generated) ? readdirSync(generated).filter((f) => /^pglite-.*\.tar$/.test(f)) : [];
+  console.log(`${root}: template ${tars.join(", ") || "none (npm run build makes it)"}`);
+}
 console.log(`load before: ${load()}`);
 for (let i = 0; i < runs; i++) {
-  const dir = mkdtempSync(path.join(tmpdir(), "userplane-bench-"));
-  results.cold.push(await startOnce(dir));
-  results.warm.push(await startOnce(dir));
-  rmSync(dir, { recursive: true, force: true });
+  for (const root of roots) {
+    const dir = mkdtempSync(path.join(tmpdir(), "userplane-bench-"));
+    results.get(root)!.cold.push(await startOnce(root, dir));
+    results.get(root)!.warm.push(await startOnce(root, dir));
+    rmSync(dir, { recursive: true, force: true });
+  }
   console.log(`  run ${i + 1} done, load ${load()}`);
 }
-console.log(`startup over ${runs} runs (median; process start to /readyz 200, embedded PGlite)`);
-for (const [name, rs] of Object.entries(results)) {
-  console.log(
-    `  ${name} start: ${median(rs.map((r) => r.readyMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.readyMs))}); ` +
-      `server CPU to ready ${median(rs.map((r) => r.readyCpuMs)).toFixed(0)} ms; ` +
-      `RSS after one request ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB (all: ${all(rs.map((r) => r.rssMb))})`,
-  );
-  const phases = Object.keys(rs[0]!.trace);
-  console.log(
-    `    phases, median ms: ${phases.map((p) => `${p} ${median(rs.map((r) => r.trace[p] ?? 0))}`).join(" | ")}`,
-  );
+for (const [root, byKind] of results) {
+  console.log(`${root}: startup over ${runs} runs (median; process start to /readyz 200, embedded PGlite)`);
+  for (const [name, rs] of Object.entries(byKind)) {
+    console.log(
+      `  ${name} start: ${median(rs.map((r) => r.readyMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.readyMs))}); ` +
+        `server CPU to ready ${median(rs.map((r) => r.readyCpuMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.readyCpuMs))}); ` +
+        `RSS after one request ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB (all: ${all(rs.map((r) => r.rssMb))})`,
+    );
+    const phases = Object.keys(rs[0]!.trace);
+    console.log(
+      `    phases, median ms: ${phases.map((p) => `${p} ${median(rs.map((r) => r.trace[p] ?? 0))}`).join(" | ")}`,
+    );
+    const rssPhases = Object.keys(rs[0]!.rssByPhase);
+    if (rssPhases.length)
+      console.log(
+        `    RSS at the end of each phase, median MB: ${rssPhases.map((p) => `${p} ${median(rs.map((r) => r.rssByPhase[p] ?? 0))}`).join(" | ")}`,
+      );
+  }
 }
 console.log(`load after: ${load()}`);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
 import { GraphQLError } from "graphql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
@@ -32,6 +32,7 @@ import { sharedSubscriptionResultsPlugin } from "./live/shared-results.ts";
 import { createViewerWatches, liveAuthorizationPlugin } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
+import { ROOT } from "./root.ts";
 import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
 import { createSecretBox, sealLegacyTotpSecrets, sealLegacyWebhookSecrets } from "./services/account/secret-box.ts";
@@ -65,7 +66,7 @@ export interface App {
 /** Largest `operations` or `map` field of a multipart request. */
 const MULTIPART_FIELD_BYTES = 256 * 1024;
 
-const clientDist = fileURLToPath(new URL("../client/dist", import.meta.url));
+const clientDist = path.join(ROOT, "client/dist");
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   assertMailConfigured(config);

@@ -2,11 +2,11 @@
 // server listens and its workers run (bench:startup reads it). Read from the environment, not
 // config.ts: the first mark is taken before the config is loaded.
 const on = process.env.STARTUP_TRACE === "1";
-const marks: { phase: string; at: number }[] = [];
+const marks: { phase: string; at: number; rss: number }[] = [];
 
 /** Records that `phase` ended now (ms since the process started). */
 export function startupMark(phase: string): void {
-  if (on) marks.push({ phase, at: performance.now() });
+  if (on) marks.push({ phase, at: performance.now(), rss: process.memoryUsage.rss() });
 }
 
 /** Prints each phase's duration, in the order they ended, then forgets them. */
@@ -14,8 +14,10 @@ export function startupReport(): void {
   if (!on) return;
   let last = 0;
   const phases: Record<string, number> = {};
-  for (const { phase, at } of marks) {
+  const rssByPhase: Record<string, number> = {};
+  for (const { phase, at, rss } of marks) {
     phases[phase] = Math.round(at - last);
+    rssByPhase[phase] = Math.round(rss / 2 ** 20);
     last = at;
   }
   marks.length = 0;
@@ -23,6 +25,7 @@ export function startupReport(): void {
   process.stderr.write(
     `${JSON.stringify({
       startupTrace: phases,
+      rssByPhase,
       totalMs: Math.round(last),
       rssMb: Math.round(mem.rss / 2 ** 20),
       heapMb: Math.round(mem.heapUsed / 2 ** 20),

@@ -4,10 +4,10 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { MigrationList, SchemasContainer } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { ROOT } from "../root.ts";
 
-const PRISMA_DIR = fileURLToPath(new URL("../../prisma/", import.meta.url));
+const PRISMA_DIR = path.join(ROOT, "prisma");
 /** Defaults match prisma/prisma.config.ts, so the CLI and these scripts see the same files. */
 export const SCHEMA_PATH = path.join(PRISMA_DIR, "schema.prisma");
 export const MIGRATIONS_DIR = path.join(PRISMA_DIR, "migrations");

@@ -6,13 +6,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 // migrations.ts, not engine.ts: the engine loads its WebAssembly, which a start that finds the
 // template up to date must not pay for.
+import { ROOT } from "../root.ts";
 import { MIGRATIONS_DIR } from "./migrations.ts";
 
 /** Beside the generated Prisma client: git-ignored, and copied into the Docker image with it. */
-export const TEMPLATE_DIR = fileURLToPath(new URL("../generated/", import.meta.url));
+export const TEMPLATE_DIR = path.join(ROOT, "server/generated");
 
 /** Changes whenever the migrations, PGlite (and its pgvector) or this file change. */
 export function templateKey(migrationsDir: string = MIGRATIONS_DIR): string {
@@ -28,7 +28,7 @@ export function templateKey(migrationsDir: string = MIGRATIONS_DIR): string {
   // Its package.json is not exported; it sits above the entry point's dist/.
   const entry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
   hash.update(readFileSync(path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), "package.json")));
-  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  hash.update(readFileSync(path.join(ROOT, "server/db/template.ts")));
   return hash.digest("hex").slice(0, 16);
 }
 

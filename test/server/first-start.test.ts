@@ -58,6 +58,8 @@ describe.runIf(process.env.TEST_DB === "pglite")("a first start on an empty DATA
         expect(rows[0]!.n, round).toBe(migrationNames.length);
         expect(await db.prisma.user.count(), round).toBe(0);
         expect(db.hasPgvector, round).toBe(true);
+        // Unpacked beside the directory and moved in whole: nothing half-written is left over.
+        expect(readdirSync(dataDir), round).toEqual(["pglite"]);
       } finally {
         await db.close();
       }

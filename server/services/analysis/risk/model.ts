@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { ROOT } from "../../../root.ts";
 import { Combiner, type CombinerFile, type ModelReading } from "./combiner.ts";
 import { normalize } from "./text.ts";
 
@@ -50,13 +52,16 @@ function negationScope(normalized: string): Set<string> {
   return out;
 }
 
+/** Where the committed model files live (from the root: in the start bundle this module has no file of its own). */
+const HERE = path.join(ROOT, "server/services/analysis/risk");
+
 /** Per word, the dev words it lies nearest to in the word vectors (server/scripts/build-risk-classes.ts). */
 let classes: Record<string, string[]> | undefined;
 function nearWords(): Record<string, string[]> {
   if (classes === undefined) {
     try {
       classes = (
-        JSON.parse(readFileSync(new URL("./classes.json", import.meta.url), "utf8")) as {
+        JSON.parse(readFileSync(path.join(HERE, "classes.json"), "utf8")) as {
           classes: Record<string, string[]>;
         }
       ).classes;
@@ -295,7 +300,7 @@ let loaded: RiskModel | null | undefined;
 export function riskModel(): RiskModel | null {
   if (loaded === undefined) {
     try {
-      const file = JSON.parse(readFileSync(new URL("./model.json", import.meta.url), "utf8")) as ModelFile;
+      const file = JSON.parse(readFileSync(path.join(HERE, "model.json"), "utf8")) as ModelFile;
       loaded = new RiskModel(file, file.margin, file.margins);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
