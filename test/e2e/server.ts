@@ -3,7 +3,7 @@
 // migrated template) ran once for the run in test/e2e/global-setup.ts; each start here runs only
 // what `npm start` runs after it, without an npm and two tsx processes per start.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,8 +23,14 @@ export interface StartOptions {
   dataDir?: string;
 }
 
-/** `npm start`'s command (package.json), run by the node running the tests (npm's node@24). */
-const START = ["--import", "tsx", "server/main.ts"];
+/** `npm start`'s command, read from package.json so the browser tests run what a user runs, by the
+ * node running the tests (npm's node@24). */
+const START = (() => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const [node, ...args] = String(pkg.scripts.start).split(" ");
+  if (node !== "node") throw new Error(`npm start must run node directly, not: ${pkg.scripts.start}`);
+  return args;
+})();
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
