@@ -80,7 +80,7 @@ export function ProfileScreen() {
   return (
     <section>
       <h1>Profile & preferences</h1>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
       </QueryState>
       <PrivacySection />

@@ -94,7 +94,7 @@ export function RateLimits() {
   return (
     <div className="card" id="rate-limits">
       <h2>Rate limits</h2>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Rate limits"
@@ -234,7 +234,7 @@ function Violations() {
   return (
     <>
       <h3>Refused requests</h3>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Refused requests"

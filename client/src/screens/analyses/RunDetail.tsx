@@ -61,7 +61,7 @@ export function RunDetail({ id }: { id: string }) {
         <Link to="/analyses">← All analyses</Link>
       </p>
       <h1>Analysis</h1>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) =>
           data.analysisRun ? (
             <RunView

@@ -39,7 +39,7 @@ export function FilesScreen() {
     <section>
       <h1>Files</h1>
       <p className="muted">Your uploads. Only you can see them; download links last five minutes.</p>
-      <QueryState result={stats} retry={() => refetchStats({ requestPolicy: "network-only" })}>
+      <QueryState result={stats} retry={refetchStats}>
         {(d) => (
           <div className="card">
             <h2>Storage</h2>
@@ -162,7 +162,7 @@ function FileList({
 }) {
   const [result, refetch] = useQuery({ query: FilesQuery, variables: { mimeTypePrefix, nameContains, workspaceId } });
   return (
-    <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+    <QueryState result={result} retry={refetch}>
       {(d) => (
         <ul className="list" aria-label="Files">
           {d.files.edges.length === 0 && (
