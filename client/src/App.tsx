@@ -65,7 +65,7 @@ export function App() {
       <ConfirmProvider>
         <Routes token={token} live={setup.live} />
       </ConfirmProvider>
-      {/* Colours come from the theme variables (styles.css), so one sonner theme serves both. */}
+      {/* Colours come from the theme variables (client/src/styles/), so one sonner theme serves both. */}
       <Toaster position="bottom-center" closeButton theme="light" />
     </Provider>
   );
@@ -148,7 +148,7 @@ function SignedIn({ live }: { live: LiveConnection }) {
     if (result.error && !result.data)
       return (
         <main className="center">
-          <ErrorNotice error={result.error} retry={() => refetch({ requestPolicy: "network-only" })} />
+          <ErrorNotice error={result.error} retry={refetch} />
         </main>
       );
     return (

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import type { AnalysisEvent } from "../pubsub.ts";
 import { MAX_ITEMS_PER_IMPORT, MAX_TEXT_LENGTH } from "../services/analysis/content.ts";
 import { CONTENT_SOURCES, isUuid, type RunEvent } from "../services/analysis/index.ts";
 import type { FlaggedItem, FlagReason } from "../services/analysis/scorer.ts";
@@ -57,15 +58,8 @@ const FlaggedItemRef = builder.objectRef<FlaggedItem>("FlaggedItem").implement({
   }),
 });
 
-interface Progress {
-  seq: number;
-  status: string;
-  stage: string;
-  percent: number;
-  itemsDone: number;
-  itemsTotal: number;
-  message: string | null;
-}
+/** A run's progress fields, as its events carry them (declared once, in pubsub.ts). */
+type Progress = Omit<AnalysisEvent, "runId" | "userId">;
 
 /**
  * Progress as numbers, the same on a run and on its events. What a run found is only in the

@@ -63,6 +63,31 @@ type LeaseRedis = Redis & {
   upAcquireSlots(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
 };
 
+/**
+ * The counter a configured limit keeps for this caller, or null when the limit does not bind them.
+ * One home for the API's request limits and the analysis start limits (analysis/rate-limit.ts).
+ */
+export function limitKey(
+  c: Pick<RateLimitConfig, "id" | "limitScope" | "userId" | "apiKeyId" | "agentId">,
+  viewer: SignedInViewer,
+  agentId: string | null = null,
+): string | null {
+  const apiKeyId = viewer.kind === "apiKey" ? viewer.apiKeyId : null;
+  switch (c.limitScope) {
+    case "global":
+      return `${c.id}:global`;
+    case "tenant":
+      return `${c.id}:tenant:${viewer.tenantId}`;
+    case "user":
+      return c.userId && c.userId !== viewer.userId ? null : `${c.id}:user:${viewer.userId}`;
+    case "api_key":
+      return apiKeyId && (!c.apiKeyId || c.apiKeyId === apiKeyId) ? `${c.id}:key:${apiKeyId}` : null;
+    case "agent":
+      // A request names no agent: agent limits bind the analyses started with one.
+      return agentId && (!c.agentId || c.agentId === agentId) ? `${c.id}:agent:${agentId}` : null;
+  }
+}
+
 export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined; now?: () => number }) {
   const clock = options.now ?? Date.now;
   const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true }) : null;
@@ -119,21 +144,6 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
       },
     });
   }
-
-  const key = (c: RateLimitConfig, viewer: SignedInViewer & { kind: "apiKey" }): string | null => {
-    switch (c.limitScope) {
-      case "global":
-        return `${c.id}:global`;
-      case "tenant":
-        return `${c.id}:tenant:${viewer.tenantId}`;
-      case "user":
-        return c.userId && c.userId !== viewer.userId ? null : `${c.id}:user:${viewer.userId}`;
-      case "api_key":
-        return c.apiKeyId && c.apiKeyId !== viewer.apiKeyId ? null : `${c.id}:key:${viewer.apiKeyId}`;
-      case "agent":
-        return null; // a request names no agent; agent limits bind analyses
-    }
-  };
 
   // Operations in flight per limit key. Embedded (one instance): counted here. Scaled (REDIS_URL):
   // leases in Redis, shared by every instance (see ACQUIRE).
@@ -201,7 +211,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     async admitRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<void> {
       const configs = await apiConfigs(viewer.tenantId);
       const windows = configs.flatMap((c) => {
-        const k = key(c, viewer);
+        const k = limitKey(c, viewer);
         return k && c.limitType !== "concurrent_requests" ? [{ c, k, duration: WINDOW_SECONDS[c.limitType] }] : [];
       });
       // Checked before anything is counted, so a request refused by one limit does not use up the others.
@@ -228,7 +238,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     async enterRequest(viewer: SignedInViewer & { kind: "apiKey" }): Promise<() => Promise<void>> {
       const configs = await apiConfigs(viewer.tenantId);
       const slots = configs.flatMap((c) => {
-        const k = c.limitType === "concurrent_requests" ? key(c, viewer) : null;
+        const k = c.limitType === "concurrent_requests" ? limitKey(c, viewer) : null;
         return k ? [{ c, k }] : [];
       });
       if (slots.length === 0) return async () => {};

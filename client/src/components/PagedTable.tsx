@@ -1,7 +1,7 @@
 import { Fragment, type ReactNode, useState } from "react";
 import type { CombinedError } from "urql";
 import { TableHead } from "./DataTable.tsx";
-import { Empty, ErrorNotice } from "./status.tsx";
+import { Empty, ErrorNotice, type Retry } from "./status.tsx";
 import { TableScroll } from "./TableScroll.tsx";
 
 /** Where one page of a paged table stands: its cursor, and how to ask for the next page. */
@@ -75,7 +75,7 @@ export function PageRows<N extends { id: string }>({
   span: number;
   connection: Connection<N> | undefined;
   error: CombinedError | undefined;
-  retry: () => void;
+  retry: Retry;
   empty: ReactNode;
   children: (node: N) => ReactNode;
 }) {

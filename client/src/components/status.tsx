@@ -10,13 +10,19 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
-export function ErrorNotice({ error, retry }: { error: CombinedError | string; retry?: () => void }) {
+/**
+ * How "Try again" re-reads: past the cache, from the server. A query's own refetch fits as it is
+ * (`retry={refetch}`), so no screen states it.
+ */
+export type Retry = (context: { requestPolicy: "network-only" }) => void;
+
+export function ErrorNotice({ error, retry }: { error: CombinedError | string; retry?: Retry }) {
   const message = typeof error === "string" ? error : errorMessage(error);
   return (
     <div className="notice error" role="alert">
       <span>{message}</span>
       {retry && (
-        <button type="button" className="link" onClick={retry}>
+        <button type="button" className="link" onClick={() => retry({ requestPolicy: "network-only" })}>
           Try again
         </button>
       )}
@@ -30,7 +36,7 @@ export function Empty({ children }: { children: ReactNode }) {
 
 interface QueryStateProps<T> {
   result: { fetching: boolean; error?: CombinedError | undefined; data?: T | undefined };
-  retry?: () => void;
+  retry?: Retry;
   loadingLabel?: string;
   children: (data: T) => ReactNode;
 }

@@ -26,7 +26,7 @@ function listFields(cache: Cache, fieldName: string) {
   return cache.inspectFields("Query").filter((f) => f.fieldName === fieldName);
 }
 
-/** Marks every held instance of the list fields stale: screens showing them re-read them. */
+/** Marks every held instance of the root fields (lists, counts) stale: screens showing them re-read them. */
 export function refreshLists(cache: Cache, ...fieldNames: string[]) {
   for (const name of fieldNames) for (const f of listFields(cache, name)) cache.invalidate("Query", f.fieldKey);
 }
@@ -47,6 +47,12 @@ export function dropFromLists(cache: Cache, typename: string, id: string, ...fie
   if (key) cache.invalidate(key);
 }
 
+/** Marks fields of the signed-in user stale, for answers that do not carry them. */
+function refreshViewer(cache: Cache, ...fields: string[]) {
+  const me = cache.resolve("Query", "me");
+  if (typeof me === "string") for (const field of fields) cache.invalidate(me, field);
+}
+
 /** The id of a mutation's argument, for mutations that answer with a boolean. */
 const idArg = (args: Record<string, unknown>) => (typeof args.id === "string" ? args.id : null);
 
@@ -59,6 +65,11 @@ export const updates: UpdatesConfig = {
       if (id && result.revokeSession) dropFromLists(cache, "Session", id, "sessions");
     },
     createApiKey: (_r, _a, cache) => refreshLists(cache, "apiKeys"),
+    // A new password ends every other session.
+    changePassword: (_r, _a, cache) => refreshLists(cache, "sessions"),
+    // Two-factor state is a field of the viewer, which these answers do not return.
+    confirmTotp: (_r, _a, cache) => refreshViewer(cache, "totpEnabled", "recoveryCodesLeft"),
+    disableTotp: (_r, _a, cache) => refreshViewer(cache, "totpEnabled", "recoveryCodesLeft"),
     // Admin
     createInvite: (_r, _a, cache) => refreshLists(cache, "invites"),
     // A new role row belongs to its member's `roles`, which the cache cannot extend by itself.
@@ -70,6 +81,12 @@ export const updates: UpdatesConfig = {
     updateAgent: (_r, _a, cache) => refreshLists(cache, "agents"),
     // A quota set for a new type adds a row; one already held is updated by its id.
     setQuota: (_r, _a, cache) => refreshLists(cache, "quotas"),
+    // A new limit adds a row; a changed one is updated by its id, a deleted one leaves the list.
+    setRateLimit: (_r, _a, cache) => refreshLists(cache, "rateLimits"),
+    deleteRateLimit: (result, args, cache) => {
+      const id = idArg(args);
+      if (id && result.deleteRateLimit) dropFromLists(cache, "RateLimitConfig", id, "rateLimits");
+    },
     // Agents
     addAgent: (_r, _a, cache) => refreshLists(cache, "myAgents"),
     // Archiving, favouriting or moving to a folder changes which filtered lists hold the agent.
@@ -96,6 +113,14 @@ export const updates: UpdatesConfig = {
       for (const id of args.ids) if (typeof id === "string") dropFromLists(cache, "ContentItem", id, "contentItems");
     },
     startAnalysis: (_r, _a, cache) => refreshLists(cache, "analysisRuns"),
+    // Files: uploads come through urql too (lib/uploadProgress.ts), so they land here like the rest.
+    uploadFile: (_r, _a, cache) => refreshLists(cache, "files", "storageStats"),
+    deleteFile: (result, args, cache) => {
+      const id = idArg(args);
+      if (id && result.deleteFile) dropFromLists(cache, "File", id, "files");
+      refreshLists(cache, "storageStats");
+    },
+    createWorkspace: (_r, _a, cache) => refreshLists(cache, "workspaces"),
     // Conversations: a new message belongs to its thread, which the cache cannot extend by itself.
     startConversation: (_r, _a, cache) => refreshLists(cache, "conversations"),
     postMessage: (_r, args, cache) => {

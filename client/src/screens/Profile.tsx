@@ -80,16 +80,8 @@ export function ProfileScreen() {
   return (
     <section>
       <h1>Profile & preferences</h1>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
-        {(data) =>
-          data.me ? (
-            <ProfileForm
-              key={data.me.id}
-              me={data.me}
-              onAvatarChange={() => refetch({ requestPolicy: "network-only" })}
-            />
-          ) : null
-        }
+      <QueryState result={result} retry={refetch}>
+        {(data) => (data.me ? <ProfileForm key={data.me.id} me={data.me} /> : null)}
       </QueryState>
       <PrivacySection />
       <DataExportSection />
@@ -108,7 +100,7 @@ const PROFILE_LIMITS = {
   avatarUrl: 2000,
 } as const;
 
-export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields>; onAvatarChange?: () => void }) {
+export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields> }) {
   const me = getFragmentData(ProfileFormFields, props.me);
   const p = me.profile;
   // An uploaded avatar's URL is a signed path of ours, not the URL this form edits.
@@ -147,7 +139,7 @@ export function ProfileForm(props: { me: FragmentType<typeof ProfileFormFields>;
   return (
     <>
       <FormStatus error={formErrorMessage(result.error, SHOWN_FIELDS)} success={saved} />
-      <AvatarSection url={p?.avatarUrl} uploaded={uploaded} onChange={() => props.onAvatarChange?.()} />
+      <AvatarSection url={p?.avatarUrl} uploaded={uploaded} />
       <form
         className="card"
         onSubmit={save(uploaded ? { ...identity, avatarUrl: undefined } : identity, "Profile")}

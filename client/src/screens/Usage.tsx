@@ -118,7 +118,7 @@ export function UsageScreen({ admin = false }: { admin?: boolean }) {
       <h1>Usage & quotas</h1>
       <div className="card">
         <h2>Quotas this period</h2>
-        <QueryState result={quotas} retry={() => refetchQuotas({ requestPolicy: "network-only" })}>
+        <QueryState result={quotas} retry={refetchQuotas}>
           {(data) =>
             data.quotas.edges.length === 0 ? (
               <Empty>No quotas are set for your tenant: usage is unlimited.</Empty>
@@ -154,7 +154,7 @@ export function UsageScreen({ admin = false }: { admin?: boolean }) {
             <option value={12}>Last 12 months</option>
           </SelectField>
         </div>
-        <QueryState result={usage} retry={() => refetchUsage({ requestPolicy: "network-only" })}>
+        <QueryState result={usage} retry={refetchUsage}>
           {(data) => (
             <>
               <p>

@@ -223,11 +223,7 @@ export class RunExecution {
             select: { riskScore: true, itemCount: true },
           });
           const o = overall(results);
-          const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
-            where: { id: run.id },
-            select: { tokensUsed: true },
-          });
-          note(...(await this.account(tx, "complete", tokensUsed)));
+          note(...(await this.account(tx, "complete")));
           const e = await transition(tx, run.id, this.attempt, {
             status: "complete",
             stage: "complete",
@@ -258,11 +254,7 @@ export class RunExecution {
         async (tx, note) => {
           // Unpaid work is not handed out: results of a run refused by the quota go.
           if (errorCode === "QUOTA_EXCEEDED") await tx.analysisResult.deleteMany({ where: { runId: run.id } });
-          const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
-            where: { id: run.id },
-            select: { tokensUsed: true },
-          });
-          note(...(await this.account(tx, status, tokensUsed)));
+          note(...(await this.account(tx, status)));
           return transition(tx, run.id, this.attempt, {
             status,
             stage: status,
@@ -277,8 +269,13 @@ export class RunExecution {
     });
   }
 
-  private account(tx: Prisma.TransactionClient, outcome: Outcome, tokens: number) {
+  /** What the run spent, read in the transaction that ends it, so no late token count escapes the bill. */
+  private async account(tx: Prisma.TransactionClient, outcome: Outcome) {
+    const { tokensUsed } = await tx.analysisRun.findUniqueOrThrow({
+      where: { id: this.run.id },
+      select: { tokensUsed: true },
+    });
     const scorer = this.scorer ?? this.deps.makeScorer(null);
-    return accountRun(tx, this.run, scorer, this.deps.config.SCORER_COST_PER_1K_TOKENS, outcome, tokens);
+    return accountRun(tx, this.run, scorer, this.deps.config.SCORER_COST_PER_1K_TOKENS, outcome, tokensUsed);
   }
 }

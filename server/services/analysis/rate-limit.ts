@@ -2,6 +2,7 @@ import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
 import { rateLimited } from "../../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitType } from "../../generated/prisma/client.ts";
 import type { SignedInViewer } from "../../viewer.ts";
+import { limitKey } from "../rate-limits.ts";
 
 export const START_ACTION = "analysis.start";
 
@@ -39,27 +40,6 @@ export function createStartLimiter(
     }
     return l;
   };
-
-  function scopeKey(
-    c: Pick<RateLimitConfig, "limitScope" | "id" | "apiKeyId">,
-    viewer: SignedInViewer,
-    agentId: string | null,
-  ) {
-    switch (c.limitScope) {
-      case "global":
-        return `${c.id}:global`;
-      case "tenant":
-        return `${c.id}:tenant:${viewer.tenantId}`;
-      case "user":
-        return `${c.id}:user:${viewer.userId}`;
-      case "agent":
-        return agentId ? `${c.id}:agent:${agentId}` : null;
-      case "api_key":
-        return viewer.kind === "apiKey" && (!c.apiKeyId || c.apiKeyId === viewer.apiKeyId)
-          ? `${c.id}:key:${viewer.apiKeyId}`
-          : null;
-    }
-  }
 
   async function running(c: RateLimitConfig, viewer: SignedInViewer, agentId: string | null): Promise<number> {
     const active = { status: { in: ["queued" as const, "running" as const] } };
@@ -106,7 +86,7 @@ export function createStartLimiter(
           }
           continue;
         }
-        const key = scopeKey(c, viewer, agentId);
+        const key = limitKey(c, viewer, agentId);
         if (key) windows.push({ key, points: c.limitValue, duration: WINDOW_SECONDS[c.limitType], config: c });
       }
       if (defaultPerHour > 0 && !configs.some((c) => c.limitScope === "user" && c.limitType !== "concurrent_requests"))

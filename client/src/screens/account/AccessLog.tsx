@@ -82,7 +82,7 @@ function AccessPage({ kind, after, ...page }: PageProps & { kind: DataAccessKind
       span={5}
       connection={result.data?.myDataAccessLog}
       error={result.error}
-      retry={() => refetch({ requestPolicy: "network-only" })}
+      retry={refetch}
       empty="Nobody else has read or changed your data."
       {...page}
     >

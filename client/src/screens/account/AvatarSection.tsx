@@ -1,15 +1,13 @@
-// The avatar on the profile screen: upload an image (through the files path, with progress) or
+// The avatar on the profile screen: upload an image (with progress) or
 // remove it. The server decides what is an image from the bytes; the picker only suggests.
 import { useRef, useState } from "react";
 import { toast } from "sonner";
-import { useClient, useMutation } from "urql";
+import { useMutation } from "urql";
 import { graphql } from "../../../gql/index.ts";
 import { Avatar } from "../../components/Avatar.tsx";
 import { FormStatus } from "../../components/status.tsx";
 import { errorMessage } from "../../lib/errors.ts";
-import { session } from "../../lib/session.ts";
-import { ViewerQuery } from "../../lib/viewer.ts";
-import { uploadFile } from "../files/upload.ts";
+import { fetchWithUploadProgress } from "../../lib/uploadProgress.ts";
 
 const RemoveAvatarMutation = graphql(`
   mutation RemoveAvatar {
@@ -23,39 +21,36 @@ const RemoveAvatarMutation = graphql(`
   }
 `);
 
-const AVATAR_DOCUMENT = `mutation UploadAvatar($file: Upload!) { uploadAvatar(file: $file) { id } }`;
+const UploadAvatarMutation = graphql(`
+  mutation UploadAvatar($file: Upload!) {
+    uploadAvatar(file: $file) {
+      id
+      profile {
+        avatarUrl
+        avatarUploaded
+      }
+    }
+  }
+`);
+
 const TYPES = "image/png,image/jpeg,image/gif,image/webp";
 
-export function AvatarSection({
-  url,
-  uploaded,
-  onChange,
-}: {
-  url: string | null | undefined;
-  uploaded: boolean;
-  onChange: () => void;
-}) {
-  const client = useClient();
+export function AvatarSection({ url, uploaded }: { url: string | null | undefined; uploaded: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [removed, remove] = useMutation(RemoveAvatarMutation);
-
-  const refresh = () => {
-    // The header reads the viewer query; both it and the profile read the new URL.
-    void client.query(ViewerQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    onChange();
-  };
+  // Both answer with the user's new avatar: the cache puts it in the header and the profile alike.
+  const [, upload] = useMutation(UploadAvatarMutation);
   const start = async (file: File | undefined) => {
     if (!file) return;
     setError(null);
     setProgress(0);
-    const r = await uploadFile(file, session.token, setProgress, "/graphql", AVATAR_DOCUMENT).done;
+    const r = await upload({ file }, { fetch: fetchWithUploadProgress(setProgress) });
     setProgress(null);
     if (input.current) input.current.value = "";
-    if (!r.ok) return setError(r.message ?? "The upload failed.");
+    if (r.error) return setError(errorMessage(r.error) ?? "The upload failed.");
     toast.success("Avatar updated");
-    refresh();
   };
 
   return (
@@ -87,7 +82,6 @@ export function AvatarSection({
               const r = await remove({});
               if (r.error) return setError(errorMessage(r.error) ?? "The avatar could not be removed.");
               toast.success("Avatar removed");
-              refresh();
             }}
           >
             Remove avatar

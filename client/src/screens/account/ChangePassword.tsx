@@ -21,7 +21,7 @@ export function ChangePasswordSection() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await change({ currentPassword: current, newPassword: next }, { additionalTypenames: ["Session"] });
+    const r = await change({ currentPassword: current, newPassword: next });
     if (r.data?.changePassword) {
       setCurrent("");
       setNext("");

@@ -1,9 +1,24 @@
 import { toast } from "sonner";
 import { useClient, useMutation, useQuery } from "urql";
-import { graphql } from "../../../gql/index.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { errorMessage, formErrorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
+
+/** What one export's row reads. */
+const DataExportFields = graphql(`
+  fragment DataExportFields on DataExport {
+    id
+    status
+    percent
+    done
+    total
+    size
+    createdAt
+    expiresAt
+    errorMessage
+  }
+`);
 
 // Live: the export job announces every page it writes, so the progress bar moves by itself.
 const MyDataExportsQuery = graphql(`
@@ -13,13 +28,7 @@ const MyDataExportsQuery = graphql(`
         node {
           id
           status
-          percent
-          done
-          total
-          size
-          createdAt
-          expiresAt
-          errorMessage
+          ...DataExportFields
         }
       }
     }
@@ -31,13 +40,7 @@ const ExportMyDataMutation = graphql(`
     exportMyData {
       id
       status
-      percent
-      done
-      total
-      size
-      createdAt
-      expiresAt
-      errorMessage
+      ...DataExportFields
     }
   }
 `);
@@ -53,23 +56,11 @@ const ExportDownloadQuery = graphql(`
   }
 `);
 
-type Export = {
-  id: string;
-  status: "queued" | "running" | "ready" | "failed";
-  percent: number;
-  done: number;
-  total: number;
-  size?: number | null;
-  createdAt: string;
-  expiresAt?: string | null;
-  errorMessage?: string | null;
-};
-
 /** Profile screen section: one JSON document of everything I own, with live progress and a time-limited download. */
 export function DataExportSection() {
   const [result] = useQuery({ query: MyDataExportsQuery });
   const [started, start] = useMutation(ExportMyDataMutation);
-  const exports = (result.data?.myDataExports.edges.map((e) => e.node) ?? []) as Export[];
+  const exports = result.data?.myDataExports.edges.map((e) => e.node) ?? [];
   const busy = exports.some((e) => e.status === "queued" || e.status === "running");
 
   const begin = async () => {
@@ -106,7 +97,8 @@ export function DataExportSection() {
   );
 }
 
-function ExportItem({ item }: { item: Export }) {
+function ExportItem(props: { item: FragmentType<typeof DataExportFields> }) {
+  const item = getFragmentData(DataExportFields, props.item);
   const client = useClient();
   const { dateTime } = useFormat();
 

@@ -1,10 +1,20 @@
 import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
-import { graphql } from "../../../gql/index.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { CheckboxField, TextField } from "../../components/Field.tsx";
 import { FormStatus, QueryState } from "../../components/status.tsx";
 import { fieldErrors, formErrorMessage } from "../../lib/errors.ts";
+
+/** What the form starts from; the save answers with the same, so the cache holds what was stored. */
+const PrivacyFields = graphql(`
+  fragment PrivacyFields on PrivacyPreferences {
+    consentGiven
+    consentGivenAt
+    dataRetentionDays
+    marketingEmails
+  }
+`);
 
 const PrivacyQuery = graphql(`
   query Privacy {
@@ -12,10 +22,7 @@ const PrivacyQuery = graphql(`
       id
       profile {
         privacy {
-          consentGiven
-          consentGivenAt
-          dataRetentionDays
-          marketingEmails
+          ...PrivacyFields
         }
       }
     }
@@ -30,15 +37,10 @@ const UpdatePrivacyMutation = graphql(`
       clearRetention: $clearRetention
       marketingEmails: $marketingEmails
     ) {
-      consentGiven
-      consentGivenAt
-      dataRetentionDays
-      marketingEmails
+      ...PrivacyFields
     }
   }
 `);
-
-type Privacy = { consentGiven: boolean; dataRetentionDays?: number | null; marketingEmails: boolean };
 
 /** Profile screen section: consent, retention and marketing mail, seen and changed by the user alone. */
 export function PrivacySection() {
@@ -53,7 +55,8 @@ export function PrivacySection() {
   );
 }
 
-function PrivacyForm({ initial }: { initial: Privacy }) {
+function PrivacyForm(props: { initial: FragmentType<typeof PrivacyFields> }) {
+  const initial = getFragmentData(PrivacyFields, props.initial);
   const [consent, setConsent] = useState(initial.consentGiven);
   const [marketing, setMarketing] = useState(initial.marketingEmails);
   const [days, setDays] = useState(initial.dataRetentionDays ? String(initial.dataRetentionDays) : "");

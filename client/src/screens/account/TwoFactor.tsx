@@ -1,5 +1,5 @@
 import { QRCodeSVG } from "qrcode.react";
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { toast } from "sonner";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../../../gql/index.ts";
@@ -41,8 +41,7 @@ const DisableMutation = graphql(`
 
 /** Security screen section: set up TOTP with a QR code, keep the recovery codes, or turn it off. */
 export function TwoFactorSection() {
-  const ctx = useMemo(() => ({ additionalTypenames: ["User"] }), []);
-  const [state, refetch] = useQuery({ query: TwoFactorQuery, context: ctx });
+  const [state] = useQuery({ query: TwoFactorQuery });
   const [enrolment, enroll] = useMutation(EnrollMutation);
   const [confirmed, confirm] = useMutation(ConfirmMutation);
   const [disabled, disable] = useMutation(DisableMutation);
@@ -57,7 +56,6 @@ export function TwoFactorSection() {
     if (r.data) {
       setCodes(r.data.confirmTotp);
       setCode("");
-      refetch({ requestPolicy: "network-only" });
     }
   };
   const submitDisable = async (e: FormEvent) => {
@@ -67,7 +65,6 @@ export function TwoFactorSection() {
       setCode("");
       setCodes(null);
       toast.success("Two-factor sign-in is off.");
-      refetch({ requestPolicy: "network-only" });
     }
   };
 

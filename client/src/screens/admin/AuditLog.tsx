@@ -45,7 +45,7 @@ function AuditPage({ action, after, ...page }: PageProps & { action: string | nu
       span={5}
       connection={result.data?.auditLog}
       error={result.error}
-      retry={() => refetch({ requestPolicy: "network-only" })}
+      retry={refetch}
       empty={`No entries${action ? ` for ${action}` : ""}.`}
       {...page}
     >

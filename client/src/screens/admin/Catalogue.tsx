@@ -30,7 +30,7 @@ export function Catalogue() {
   return (
     <div className="card" id="catalogue">
       <h2>Agent catalogue</h2>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) =>
           data.agents.edges.length === 0 ? (
             <Empty>The catalogue is empty. Add the first agent below.</Empty>

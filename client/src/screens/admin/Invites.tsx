@@ -62,7 +62,7 @@ export function Invites() {
         </button>
       </form>
       <FormStatus error={formErrorMessage(created.error)} />
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Invites"

@@ -41,7 +41,7 @@ export function Members() {
   return (
     <div className="card" id="members">
       <h2>Members & roles</h2>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {() =>
           members.length === 0 ? (
             <Empty>No members.</Empty>

@@ -35,7 +35,7 @@ export function Quotas() {
   return (
     <div className="card" id="quotas">
       <h2>Quotas</h2>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Quotas"

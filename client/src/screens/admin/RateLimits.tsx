@@ -71,7 +71,6 @@ export function RateLimits() {
   const [form, setForm] = useState<Form>(EMPTY);
   const [done, setDone] = useState<string | null>(null);
   const errors = fieldErrors(saving.error);
-  const reload = () => refetch({ requestPolicy: "network-only" });
   const targetField = TARGET[form.limitScope];
 
   const submit = async (e: FormEvent) => {
@@ -89,14 +88,13 @@ export function RateLimits() {
     if (r.data) {
       setDone(form.id ? "Rate limit changed." : "Rate limit added.");
       setForm(EMPTY);
-      reload();
     }
   };
 
   return (
     <div className="card" id="rate-limits">
       <h2>Rate limits</h2>
-      <QueryState result={result} retry={reload}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Rate limits"
@@ -157,7 +155,6 @@ export function RateLimits() {
                             const r = await remove({ id: l.id });
                             if (!r.error) {
                               toast.success("Rate limit deleted.");
-                              reload();
                             } else toast.error(formErrorMessage(r.error) ?? "Could not delete the limit.");
                           }}
                         >
@@ -237,7 +234,7 @@ function Violations() {
   return (
     <>
       <h3>Refused requests</h3>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Refused requests"

@@ -34,7 +34,7 @@ export function Retention() {
         Data older than this is removed by a daily pass. A member who asks for a shorter time in their privacy settings
         gets it for their own data (audit entries follow the tenant).
       </p>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <>
             {/* One form per kind, not a table: a phone shows each whole, without sideways scrolling. */}

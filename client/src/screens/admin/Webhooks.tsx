@@ -88,7 +88,7 @@ export function Webhooks() {
       </form>
       <FormStatus error={formErrorMessage(created.error)} />
       {(updating.error || deleting.error) && <ErrorNotice error={(updating.error ?? deleting.error)!} />}
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) =>
           data.webhookEndpoints.edges.length === 0 ? (
             <Empty>No webhook endpoints yet.</Empty>

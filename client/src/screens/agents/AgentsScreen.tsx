@@ -63,7 +63,7 @@ export function AgentsScreen() {
             onChange={(e) => setSearchParams({ archived: e.target.checked ? "1" : null })}
           />
         </fieldset>
-        <QueryState result={mine} retry={() => refetchMine({ requestPolicy: "network-only" })}>
+        <QueryState result={mine} retry={refetchMine}>
           {(data) =>
             data.myAgents.edges.length === 0 ? (
               <Empty>No agents here yet. Add one from the catalogue below.</Empty>
@@ -90,7 +90,7 @@ export function AgentsScreen() {
           onChange={(e) => setSearchParams({ q: e.target.value })}
         />
         {adding.error && <ErrorNotice error={adding.error} />}
-        <QueryState result={catalogue} retry={() => refetchCatalogue({ requestPolicy: "network-only" })}>
+        <QueryState result={catalogue} retry={refetchCatalogue}>
           {(data) =>
             data.agents.edges.length === 0 ? (
               <Empty>

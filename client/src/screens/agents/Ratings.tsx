@@ -37,7 +37,7 @@ export function AgentRatings({
         </button>
       </p>
       {open && (
-        <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        <QueryState result={result} retry={refetch}>
           {(data) => (
             <>
               {data.ratingSummary.count > 0 && (

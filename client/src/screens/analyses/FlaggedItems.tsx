@@ -2,11 +2,28 @@
 // number or emoji) is one entry with a count, not 150 rows. A category filter (in the URL, like
 // every filter) narrows them.
 import { useId } from "react";
+import type { FlaggedItemFieldsFragment } from "../../../gql/graphql.ts";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { SelectField } from "../../components/Field.tsx";
 import { setSearchParams, useSearchParam } from "../../lib/router.tsx";
-import type { RunDetailData } from "./queries.ts";
 
-type Flagged = NonNullable<RunDetailData["results"]>[number]["flaggedItems"][number];
+/** What this component reads of a flagged item; the run's documents spread it. */
+export const FlaggedItemFields = graphql(`
+  fragment FlaggedItemFields on FlaggedItem {
+    contentItemId
+    excerpt
+    score
+    reasons {
+      category
+      rule
+      severity
+      term
+      why
+    }
+  }
+`);
+
+type Flagged = FlaggedItemFieldsFragment;
 
 /** Texts that differ only in case, digits, punctuation or spacing count as the same. */
 export function groupKey(excerpt: string): string {
@@ -37,7 +54,9 @@ export function groupFlagged(items: readonly Flagged[]): FlaggedGroup[] {
   return [...groups.values()].sort((a, b) => b.topScore - a.topScore || b.count - a.count);
 }
 
-export function FlaggedItems({ source, items }: { source: string; items: readonly Flagged[] }) {
+export function FlaggedItems(props: { source: string; items: readonly FragmentType<typeof FlaggedItemFields>[] }) {
+  const { source } = props;
+  const items = getFragmentData(FlaggedItemFields, props.items);
   const id = useId();
   const param = `flag-${source}`;
   const category = useSearchParam(param) ?? "";

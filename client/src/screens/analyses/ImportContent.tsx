@@ -142,7 +142,7 @@ export function ImportContent() {
       </button>
       <h3>Recently imported</h3>
       {deleting.error && <ErrorNotice error={deleting.error} />}
-      <QueryState result={recent} retry={() => refetchRecent({ requestPolicy: "network-only" })}>
+      <QueryState result={recent} retry={refetchRecent}>
         {(data) =>
           data.contentItems.edges.length === 0 ? (
             <Empty>Nothing imported yet.</Empty>

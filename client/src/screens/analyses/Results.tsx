@@ -1,9 +1,27 @@
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { Empty } from "../../components/status.tsx";
 import { type ProgressState, stageLabel } from "../../lib/analysisProgress.ts";
 import { FlaggedItems } from "./FlaggedItems.tsx";
-import type { RunDetailData } from "./queries.ts";
 import { sourceLabel } from "./queries.ts";
 import { Grade } from "./RunHistory.tsx";
+
+/** What the results card reads of a finished run: grades, summaries and the flagged items. */
+export const RunResultsFields = graphql(`
+  fragment RunResultsFields on AnalysisRun {
+    overallGrade
+    overallScore
+    results {
+      source
+      grade
+      riskScore
+      itemCount
+      summary
+      flaggedItems {
+        ...FlaggedItemFields
+      }
+    }
+  }
+`);
 
 /** What the run is doing, in the client's words from the numbers the server sends. */
 export function progressDetail(state: ProgressState): string {
@@ -33,7 +51,8 @@ export function ProgressBar({ state }: { state: ProgressState }) {
   );
 }
 
-export function Results({ run }: { run: RunDetailData }) {
+export function Results(props: { run: FragmentType<typeof RunResultsFields> }) {
+  const run = getFragmentData(RunResultsFields, props.run);
   const results = run.results ?? [];
   return (
     <section className="card" aria-labelledby="results-h">

@@ -1,5 +1,6 @@
 import { useRef } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { ErrorNotice, Loading, QueryState } from "../../components/status.tsx";
 import {
   applyEvent,
@@ -16,11 +17,33 @@ import {
   AnalysisProgressSubscription,
   AnalysisRunDetailQueryDoc,
   CancelAnalysisMutation,
-  type RunDetailData,
   STATUS_LABEL,
   sourceLabel,
 } from "./queries.ts";
 import { ProgressBar, Results } from "./Results.tsx";
+
+/** What the run's card reads: its progress, sources, times and failure, and the results it shows. */
+export const RunViewFields = graphql(`
+  fragment RunViewFields on AnalysisRun {
+    id
+    status
+    ...AnalysisProgressFields
+    sources
+    errorCode
+    errorMessage
+    cancelRequested
+    createdAt
+    startedAt
+    finishedAt
+    tokensUsed
+    scorer
+    results {
+      source
+      grade
+    }
+    ...RunResultsFields
+  }
+`);
 
 export function RunDetail({ id }: { id: string }) {
   const [result, refetch] = useQuery({ query: AnalysisRunDetailQueryDoc, variables: { id } });
@@ -38,7 +61,7 @@ export function RunDetail({ id }: { id: string }) {
         <Link to="/analyses">← All analyses</Link>
       </p>
       <h1>Analysis</h1>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) =>
           data.analysisRun ? (
             <RunView
@@ -55,15 +78,13 @@ export function RunDetail({ id }: { id: string }) {
   );
 }
 
-function RunView({
-  run,
-  live,
-  subscriptionError,
-}: {
-  run: RunDetailData;
+function RunView(props: {
+  run: FragmentType<typeof RunViewFields>;
   live: ProgressState | undefined;
   subscriptionError: string | null;
 }) {
+  const { live, subscriptionError } = props;
+  const run = getFragmentData(RunViewFields, props.run);
   const f = useFormat();
   const stored = initialProgress(progressOf(run), run.results);
   const latest = live && live.seq > stored.seq ? live : stored;

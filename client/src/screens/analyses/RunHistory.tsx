@@ -31,7 +31,7 @@ export function RunHistory() {
   return (
     <div className="card">
       <h2>History</h2>
-      <QueryState result={runs} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={runs} retry={refetch}>
         {(data) => (
           <DataTable
             label="Analysis history"

@@ -1,4 +1,4 @@
-import type { AnalysisRunDetailQuery, ContentSource } from "../../../gql/graphql.ts";
+import type { ContentSource } from "../../../gql/graphql.ts";
 import { graphql } from "../../../gql/index.ts";
 import type { RunStatus } from "../../lib/analysisProgress.ts";
 
@@ -91,37 +91,7 @@ export const AnalysisRunDetailQueryDoc = graphql(`
     analysisRun(id: $id) {
       id
       status
-      ...AnalysisProgressFields
-      sources
-      overallGrade
-      overallScore
-      errorCode
-      errorMessage
-      cancelRequested
-      createdAt
-      startedAt
-      finishedAt
-      tokensUsed
-      scorer
-      results {
-        source
-        grade
-        riskScore
-        itemCount
-        summary
-        flaggedItems {
-          contentItemId
-          excerpt
-          score
-          reasons {
-            category
-            rule
-            severity
-            term
-            why
-          }
-        }
-      }
+      ...RunViewFields
     }
   }
 `);
@@ -162,6 +132,3 @@ export const STATUS_LABEL: Record<RunStatus, string> = {
   failed: "Failed",
   cancelled: "Cancelled",
 };
-
-/** A run as its detail screen reads it (results, flags, progress). */
-export type RunDetailData = NonNullable<AnalysisRunDetailQuery["analysisRun"]>;

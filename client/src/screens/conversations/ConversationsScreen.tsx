@@ -63,7 +63,7 @@ function ConversationList() {
       <div className="card">
         <h2>{archived ? "Archived" : "Recent"}</h2>
         <CheckboxField label="Show archived" checked={archived} onChange={(e) => setArchived(e.target.checked)} />
-        <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+        <QueryState result={result} retry={refetch}>
           {(d) => (
             <ul className="list" aria-label="Conversations">
               {d.conversations.edges.length === 0 && (
@@ -99,7 +99,7 @@ function Thread({ id }: { id: string }) {
       <p>
         <Link to="/conversations">All conversations</Link>
       </p>
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(d) => {
           const c = d.conversation;
           if (!c) return <Empty>This conversation does not exist or is not yours.</Empty>;
@@ -227,7 +227,7 @@ function Composer({ conversationId }: { conversationId: string }) {
 function FilePicker({ selected, onChange }: { selected: string[]; onChange: (ids: string[]) => void }) {
   const [result, refetch] = useQuery({ query: AttachableFilesQuery });
   return (
-    <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+    <QueryState result={result} retry={refetch}>
       {(d) =>
         d.files.edges.length === 0 ? (
           <Empty>

@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { toast } from "sonner";
 import { useClient, useMutation, useQuery } from "urql";
+import { type FragmentType, getFragmentData, graphql } from "../../../gql/index.ts";
 import { useConfirm } from "../../components/ConfirmDialog.tsx";
 import { SelectField, TextField } from "../../components/Field.tsx";
 import { Empty, FormStatus, QueryState } from "../../components/status.tsx";
 import { errorMessage } from "../../lib/errors.ts";
 import { useFormat } from "../../lib/preferences.tsx";
-import { session } from "../../lib/session.ts";
+import { fetchWithUploadProgress } from "../../lib/uploadProgress.ts";
 import { PREVIEWABLE, type Preview, PreviewDialog } from "./PreviewDialog.tsx";
 import {
   DeleteFileMutation,
@@ -16,10 +17,8 @@ import {
   PreviewUrlQuery,
   RenameFileMutation,
   StorageStatsQuery,
-  typenames,
-  UPLOAD_DOCUMENT,
+  UploadFileMutation,
 } from "./queries.ts";
-import { uploadFile } from "./upload.ts";
 import { NewWorkspace, UploadTarget, useWorkspaces, WorkspaceFilter } from "./Workspaces.tsx";
 
 const TYPES = [
@@ -30,24 +29,17 @@ const TYPES = [
 ];
 
 export function FilesScreen() {
-  const context = useMemo(() => typenames, []);
-  const [stats, refetchStats] = useQuery({ query: StorageStatsQuery, context });
+  const [stats, refetchStats] = useQuery({ query: StorageStatsQuery });
   const [type, setType] = useState("");
   const [name, setName] = useState("");
-  const { workspaces, refetch: refetchWorkspaces } = useWorkspaces();
+  const workspaces = useWorkspaces();
   const [target, setTarget] = useState("");
   const [inWorkspace, setInWorkspace] = useState("");
-  // Uploads go around urql (for their progress), so the list and the gauge are told to fetch again.
-  const [version, setVersion] = useState(0);
-  const refresh = () => {
-    refetchStats({ requestPolicy: "network-only" });
-    setVersion((v) => v + 1);
-  };
   return (
     <section>
       <h1>Files</h1>
       <p className="muted">Your uploads. Only you can see them; download links last five minutes.</p>
-      <QueryState result={stats} retry={refresh}>
+      <QueryState result={stats} retry={refetchStats}>
         {(d) => (
           <div className="card">
             <h2>Storage</h2>
@@ -57,14 +49,8 @@ export function FilesScreen() {
               maxBytes={d.storageStats.maxFileBytes}
               types={d.storageStats.allowedTypes}
               workspaceId={target || null}
-              onDone={refresh}
             />
-            <NewWorkspace
-              onCreated={(w) => {
-                refetchWorkspaces();
-                setTarget(w.id);
-              }}
-            />
+            <NewWorkspace onCreated={(w) => setTarget(w.id)} />
           </div>
         )}
       </QueryState>
@@ -81,13 +67,7 @@ export function FilesScreen() {
           </SelectField>
           <TextField label="Name contains" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
         </div>
-        <FileList
-          mimeTypePrefix={type || null}
-          nameContains={name.trim() || null}
-          workspaceId={inWorkspace || null}
-          version={version}
-          onChange={refresh}
-        />
+        <FileList mimeTypePrefix={type || null} nameContains={name.trim() || null} workspaceId={inWorkspace || null} />
       </div>
     </section>
   );
@@ -112,13 +92,12 @@ function Uploader({
   maxBytes,
   types,
   workspaceId,
-  onDone,
 }: {
   maxBytes: number;
   types: readonly string[];
   workspaceId: string | null;
-  onDone: () => void;
 }) {
+  const [, upload] = useMutation(UploadFileMutation);
   const input = useRef<HTMLInputElement>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -128,12 +107,11 @@ function Uploader({
     setError(null);
     if (file.size > maxBytes) return setError(`${file.name} is larger than ${formatBytes(maxBytes)}.`);
     setProgress(0);
-    const r = await uploadFile(file, session.token, setProgress, "/graphql", UPLOAD_DOCUMENT, { workspaceId }).done;
+    const r = await upload({ file, workspaceId }, { fetch: fetchWithUploadProgress(setProgress) });
     setProgress(null);
     if (input.current) input.current.value = "";
-    if (!r.ok) return setError(r.message ?? "The upload failed.");
+    if (r.error) return setError(errorMessage(r.error) ?? "The upload failed.");
     toast.success(`Uploaded ${file.name}`);
-    onDone();
   };
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a drop target only; the file input beside it is the accessible way in.
@@ -177,26 +155,14 @@ function FileList({
   mimeTypePrefix,
   nameContains,
   workspaceId,
-  version,
-  onChange,
 }: {
   mimeTypePrefix: string | null;
   nameContains: string | null;
   workspaceId: string | null;
-  version: number;
-  onChange: () => void;
 }) {
-  const context = useMemo(() => typenames, []);
-  const [result, refetch] = useQuery({
-    query: FilesQuery,
-    variables: { mimeTypePrefix, nameContains, workspaceId },
-    context,
-  });
-  useEffect(() => {
-    if (version > 0) refetch({ requestPolicy: "network-only" });
-  }, [version, refetch]);
+  const [result, refetch] = useQuery({ query: FilesQuery, variables: { mimeTypePrefix, nameContains, workspaceId } });
   return (
-    <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+    <QueryState result={result} retry={refetch}>
       {(d) => (
         <ul className="list" aria-label="Files">
           {d.files.edges.length === 0 && (
@@ -208,7 +174,7 @@ function FileList({
           )}
           {d.files.edges.map(({ node }) => (
             <li key={node.id}>
-              <FileRow file={node} onChange={onChange} />
+              <FileRow file={node} />
             </li>
           ))}
         </ul>
@@ -217,16 +183,23 @@ function FileList({
   );
 }
 
-interface FileItem {
-  id: string;
-  name: string;
-  size: number;
-  mimeType: string;
-  createdAt: string;
-  workspace?: { id: string; name: string } | null;
-}
+/** What a file's row reads; the list spreads it. */
+const FileRowFields = graphql(`
+  fragment FileRowFields on File {
+    id
+    name
+    size
+    mimeType
+    createdAt
+    workspace {
+      id
+      name
+    }
+  }
+`);
 
-function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
+function FileRow(props: { file: FragmentType<typeof FileRowFields> }) {
+  const file = getFragmentData(FileRowFields, props.file);
   const f = useFormat();
   const client = useClient();
   const confirm = useConfirm();
@@ -234,7 +207,6 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
   const [name, setName] = useState(file.name);
   const [renamed, rename] = useMutation(RenameFileMutation);
   const [, del] = useMutation(DeleteFileMutation);
-  const context = useMemo(() => typenames, []);
   const [preview, setPreview] = useState<Preview | null>(null);
 
   const openPreview = async () => {
@@ -261,7 +233,7 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
         aria-label={`Rename ${file.name}`}
         onSubmit={async (e) => {
           e.preventDefault();
-          const r = await rename({ id: file.id, name }, context);
+          const r = await rename({ id: file.id, name });
           if (r.data) setRenaming(false);
         }}
       >
@@ -302,10 +274,9 @@ function FileRow({ file, onChange }: { file: FileItem; onChange: () => void }) {
           onClick={async () => {
             const sure = await confirm({ title: `Delete ${file.name}?`, confirmLabel: "Delete", danger: true });
             if (!sure) return;
-            const r = await del({ id: file.id }, context);
+            const r = await del({ id: file.id });
             if (r.error) return toast.error(errorMessage(r.error) ?? "The file could not be deleted.");
             toast.success(`Deleted ${file.name}`);
-            onChange();
           }}
         >
           Delete

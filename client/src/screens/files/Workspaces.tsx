@@ -14,11 +14,9 @@ export interface WorkspaceItem {
   status: string;
 }
 
-export function useWorkspaces(): { workspaces: WorkspaceItem[]; refetch: () => void } {
-  const context = useMemo(() => ({ additionalTypenames: ["Workspace"] }), []);
-  const [result, refetch] = useQuery({ query: FileWorkspacesQuery, context });
-  const workspaces = useMemo(() => result.data?.workspaces.edges.map((e) => e.node) ?? [], [result.data]);
-  return { workspaces, refetch: () => refetch({ requestPolicy: "network-only" }) };
+export function useWorkspaces(): WorkspaceItem[] {
+  const [result] = useQuery({ query: FileWorkspacesQuery });
+  return useMemo(() => result.data?.workspaces.edges.map((e) => e.node) ?? [], [result.data]);
 }
 
 const labelOf = (w: WorkspaceItem) => (w.status === "active" ? w.name : `${w.name} (${w.status})`);
@@ -83,7 +81,7 @@ export function NewWorkspace({ onCreated }: { onCreated: (w: WorkspaceItem) => v
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!name.trim()) return;
-    const r = await create({ name: name.trim() }, { additionalTypenames: ["Workspace"] });
+    const r = await create({ name: name.trim() });
     if (r.data) {
       setName("");
       onCreated(r.data.createWorkspace);

@@ -6,14 +6,7 @@ export const FilesQuery = graphql(`
       edges {
         node {
           id
-          name
-          size
-          mimeType
-          createdAt
-          workspace {
-            id
-            name
-          }
+          ...FileRowFields
         }
       }
     }
@@ -93,12 +86,14 @@ export const CreateWorkspaceMutation = graphql(`
   }
 `);
 
-/** Sent by XMLHttpRequest (fetch reports no upload progress), so written out here rather than through urql. */
-export const UPLOAD_DOCUMENT = `mutation UploadFile($file: Upload!, $workspaceId: ID) {
-  uploadFile(file: $file, workspaceId: $workspaceId) { id name }
-}`;
-
-export const typenames = { additionalTypenames: ["File"] };
+export const UploadFileMutation = graphql(`
+  mutation UploadFile($file: Upload!, $workspaceId: ID) {
+    uploadFile(file: $file, workspaceId: $workspaceId) {
+      id
+      name
+    }
+  }
+`);
 
 export function formatBytes(n: number): string {
   if (n < 1000) return `${n} B`;

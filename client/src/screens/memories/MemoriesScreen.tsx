@@ -80,7 +80,7 @@ function MemoryPage({
 }) {
   const [result, refetch] = useQuery({ query: MemoriesQuery, variables: { memoryType, after } });
   return (
-    <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+    <QueryState result={result} retry={refetch}>
       {(data) => {
         const { edges, pageInfo } = data.memories;
         return (

@@ -65,7 +65,7 @@ export function SearchMemories({ memoryType, clearType }: { memoryType: MemoryTy
         (result.fetching && !result.data ? (
           <Loading label="Searching…" />
         ) : (
-          <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+          <QueryState result={result} retry={refetch}>
             {(data) => {
               const { relevant, weak } = splitByRelevance(data.searchMemories);
               const shown = showWeak ? data.searchMemories : relevant;

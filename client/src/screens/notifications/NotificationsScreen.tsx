@@ -23,7 +23,7 @@ export function NotificationsScreen() {
         </button>
       </div>
       {(marking.error || markingAll.error) && <ErrorNotice error={(marking.error ?? markingAll.error)!} />}
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) =>
           data.notifications.edges.length === 0 ? (
             <Empty>{unreadOnly ? "Nothing unread." : "No notifications yet."}</Empty>

@@ -158,7 +158,7 @@ export function ApiKeys() {
         </button>
       </form>
       {revoking.error && <ErrorNotice error={revoking.error} />}
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="API keys"

@@ -58,7 +58,7 @@ export function Sessions({ allInTenant = false }: { allInTenant?: boolean }) {
     <div className="card">
       <h2>{allInTenant ? "Sessions in this workspace" : "Signed-in sessions"}</h2>
       {revoking.error && <ErrorNotice error={revoking.error} />}
-      <QueryState result={result} retry={() => refetch({ requestPolicy: "network-only" })}>
+      <QueryState result={result} retry={refetch}>
         {(data) => (
           <DataTable
             label="Sessions"
