@@ -66,34 +66,6 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
   let working = false;
   let stopping = false;
 
-  // Subscribers to one run who arrive in the same turn of the event loop share one read of it: a
-  // burst of them (watchers reconnecting after a deploy) costs one statement, not one each. The
-  // read is sent only after every joiner has registered its listener, so none can miss an event
-  // published between its read and its listener.
-  const reads = new Map<string, Promise<AnalysisRun | null>>();
-  const readRun = (runId: string): Promise<AnalysisRun | null> => {
-    let read = reads.get(runId);
-    if (!read) {
-      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        reads.delete(runId);
-        return prisma.analysisRun.findUnique({ where: { id: runId } });
-      });
-      reads.set(runId, read);
-    }
-    return read;
-  };
-
-  // And the state they read is one event object, so its result is executed once for them all.
-  const initialEvents = new WeakMap<AnalysisRun, RunEvent>();
-  const initialEvent = (run: AnalysisRun): RunEvent => {
-    let event = initialEvents.get(run);
-    if (!event) {
-      event = toEvent(run);
-      initialEvents.set(run, event);
-    }
-    return event;
-  };
-
   const eventOf = async (runId: string): Promise<RunEvent | null> => {
     const r = await prisma.analysisRun.findUnique({ where: { id: runId } });
     return r ? toEvent(r) : null;
@@ -191,10 +163,10 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       // The first next() registers the listener, so nothing published from here on is missed.
       const first = source.next();
       try {
-        const run = await readRun(runId);
+        const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
         if (!run) throw notFound("Analysis run");
         if (!canSeeRun(viewer, run)) throw forbidden();
-        return new RunProgressStream(source, first, initialEvent(run), run.tenantId, () => eventOf(runId));
+        return new RunProgressStream(source, first, toEvent(run), run.tenantId, () => eventOf(runId));
       } catch (err) {
         await source.return?.();
         throw err;
@@ -212,21 +184,15 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       working = true;
       const queue = await jobs.queue();
       // The lexicon scorer's model takes about a second of CPU to load, all of it synchronous. Loaded
-      // by the first run, it stalled every subscriber's delivery in progress (bench:fanout); loaded
-      // on the turn after the worker starts, it is ready before any run publishes, and start-up
-      // does not wait for it.
-      const modelLoaded = new Promise<void>((resolve) =>
-        setImmediate(() => {
-          if (!usesOpenAi) riskModel();
-          resolve();
-        }),
-      );
+      // in the middle of the first run, it stalled every subscriber's delivery in progress
+      // (bench:fanout); loaded right after start-up, it stalled the requests of a server just
+      // ready and a shutdown's drain. So the first job loads it before its run publishes anything.
       await queue.work<RunJob>(
         queueName,
         // A job fetched while the app stops goes back at once rather than holding up the shutdown.
         async (job) => {
-          await modelLoaded;
           if (stopping) throw new RunInterrupted("shutdown");
+          if (!usesOpenAi) riskModel();
           await executeRun(pipeline, job.data.runId, job.signal, local);
         },
         {
