@@ -10,6 +10,8 @@
 // subscriber that reused it (see access-log-plugin.ts), so the log is the same as with one
 // execution each. A result with errors (a refusal, a masked error) is never reused: each subscriber
 // executes its own, as before, so ending a refused stream and masking stay per subscriber.
+
+import { isThenable } from "@pothos/core";
 import {
   createSourceEventStream,
   type DocumentNode,
@@ -23,6 +25,7 @@ import {
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.ts";
 import type { AccessLogWriter } from "../services/access-log.ts";
+import { oncePerObject } from "./once-per-object.ts";
 
 /** A read as the access-log plugin notes it, kept so another subscriber can note it too. */
 export interface NotedRead {
@@ -43,21 +46,10 @@ interface Shared {
 }
 
 /** Per event object, the results executed for it so far by key; gone with the event. */
-const resultsByEvent = new WeakMap<object, Map<string, Shared>>();
+const resultsOf = oncePerObject((_event: object) => new Map<string, Shared>());
 /** The document as text: two subscribers may send the same query parsed into two objects. */
-const documentTexts = new WeakMap<DocumentNode, string>();
-const viewerKeys = new WeakMap<object, string>();
-
-function viewerKey(viewer: Context["viewer"]): string {
-  let key = viewerKeys.get(viewer);
-  if (key === undefined) {
-    key = JSON.stringify(viewer);
-    viewerKeys.set(viewer, key);
-  }
-  return key;
-}
-
-const isThenable = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as Promise<T>)?.then === "function";
+const documentText = oncePerObject((document: DocumentNode) => print(document));
+const viewerKey = oncePerObject((viewer: Context["viewer"]) => JSON.stringify(viewer));
 
 /** Executes the event with `args`' own context, noting what it read into `reads`. */
 function executeEvent(
@@ -91,13 +83,8 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     private readonly source: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
   ) {
-    let text = documentTexts.get(args.document);
-    if (text === undefined) {
-      text = print(args.document);
-      documentTexts.set(args.document, text);
-    }
     const ctx = args.contextValue as Context;
-    this.prefix = `${text}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${ctx.transport}\u0000`;
+    this.prefix = `${documentText(args.document)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${ctx.transport}\u0000`;
   }
 
   [Symbol.asyncIterator]() {
@@ -134,11 +121,7 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     if (typeof event !== "object" || event === null) return executeEvent(this.args, event, null);
     const ctx = this.args.contextValue as Context;
     const key = this.prefix + viewerKey(ctx.viewer);
-    let byKey = resultsByEvent.get(event);
-    if (!byKey) {
-      byKey = new Map();
-      resultsByEvent.set(event, byKey);
-    }
+    const byKey = resultsOf(event);
     const shared = byKey.get(key);
     if (!shared) {
       sharedResultCounts.executed++;

@@ -8,6 +8,7 @@ import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Conversation, Message, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { announce, changeOf, transact } from "../live/changes.ts";
+import { oncePerObject } from "../live/once-per-object.ts";
 import type { ConversationEvent, PubSub } from "../pubsub.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { AGENT_PROVIDER } from "./agent-usage.ts";
@@ -92,15 +93,7 @@ function cleanTitle(title: string): string {
  * One revived row per published event for all its subscribers: the subscription's result is then
  * executed once for all who see it alike (live/shared-results.ts).
  */
-const revived = new WeakMap<MessageEvent, Message>();
-function revivedOnce(m: MessageEvent): Message {
-  let row = revived.get(m);
-  if (!row) {
-    row = reviveMessage(m);
-    revived.set(m, row);
-  }
-  return row;
-}
+const revivedOnce = oncePerObject(reviveMessage);
 
 /**
  * The messages of one conversation's events, ending at its deletion. A class rather than an async
