@@ -57,6 +57,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
     passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
     deletionGraceDays: config.ACCOUNT_DELETION_GRACE_DAYS,
     throttle,
+    logger,
   });
   const files = createFileService({ config, prisma: db.prisma, storage, logger, jobs });
   return {

@@ -3,6 +3,7 @@
 import { AppError, notFound, unauthenticated } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { changeOf, publishChange, transact } from "../live/changes.ts";
+import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import type { RequestInfo, SignedInViewer, Viewer } from "../viewer.ts";
 import { inEffectOn, isTenantAdmin } from "../viewer.ts";
@@ -26,6 +27,8 @@ export interface SessionOptions {
   passwordCost: PasswordCost;
   /** ACCOUNT_DELETION_GRACE_DAYS: how long a deleted account waits for its purge. */
   deletionGraceDays: number;
+  /** Where a sliding renewal that could not be written is told (it never fails the request). */
+  logger: Logger;
 }
 
 /** Sign-up, sign-in, the viewer behind a bearer token, and ending sessions. */
@@ -34,7 +37,11 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
   const throttle = createThrottle(prisma, options.throttle);
   const passwords = createPasswordHasher(options.passwordCost);
   const openSession = sessionOpener(ttlMs);
-  const bearer = createBearerResolver(prisma, pubsub, { sessionTtlMs: ttlMs, viewerCache: options.viewerCache });
+  const bearer = createBearerResolver(prisma, pubsub, {
+    sessionTtlMs: ttlMs,
+    viewerCache: options.viewerCache,
+    logger: options.logger,
+  });
   const { signUp } = createSignUp(prisma, { throttle, passwords, openSession });
 
   async function startSession(

@@ -274,6 +274,37 @@ describe(`signUp, signIn, signOut (${dbKind})`, () => {
     expect((await ok(exec, `{ me { id } }`, {}, owner.token)).me).toBeNull();
   });
 
+  it("a renewal that cannot be written does not fail the request; the next request writes it", async () => {
+    const owner = await createOwner(exec);
+    const tokenHash = createHash("sha256").update(owner.token).digest("hex");
+    const soon = new Date(Date.now() + 60_000);
+    const s = await app.db.prisma.session.update({
+      where: { tokenHash },
+      data: { lastSeenAt: new Date(Date.now() - 3_600_000), expiresAt: soon },
+    });
+    publishViewerChanged(app.services.pubsub, owner.userId, "an hour later");
+    // The renewal's write fails, as one does when the database is too busy to take it in time.
+    const prisma = app.db.prisma;
+    await prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_renewal() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'renewal refused by the test'; END $$`);
+    await prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_renewal BEFORE UPDATE ON sessions FOR EACH ROW
+      WHEN (OLD.id = '${s.id}') EXECUTE FUNCTION refuse_renewal()`);
+    try {
+      expect((await ok(exec, `{ me { id } }`, {}, owner.token)).me.id).toBe(owner.id);
+      const kept = await prisma.session.findUniqueOrThrow({ where: { tokenHash } });
+      expect(kept.expiresAt.getTime()).toBe(soon.getTime());
+    } finally {
+      await prisma.$executeRawUnsafe(`DROP TRIGGER refuse_renewal ON sessions`);
+      await prisma.$executeRawUnsafe(`DROP FUNCTION refuse_renewal()`);
+    }
+    // The viewer was not kept with its renewal unwritten: this request reads it again and renews.
+    expect((await ok(exec, `{ me { id } }`, {}, owner.token)).me.id).toBe(owner.id);
+    const renewed = await prisma.session.findUniqueOrThrow({ where: { tokenHash } });
+    expect(renewed.expiresAt.getTime()).toBeGreaterThan(soon.getTime() + 3_600_000);
+    const profile = await prisma.profile.findUniqueOrThrow({ where: { userId: owner.userId } });
+    expect(profile.lastSeenAt?.getTime()).toBe(renewed.lastSeenAt.getTime());
+  });
+
   it("signOut ends the session, audited; the token is anonymous afterwards", async () => {
     const owner = await createOwner(exec);
     expect((await ok(exec, `mutation { signOut }`, {}, owner.token)).signOut).toBe(true);
