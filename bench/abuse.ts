@@ -1,5 +1,5 @@
-// Sends the trust issue's hostile requests to a real server process (as `npm start` runs it, on a
-// throwaway DATA_DIR, or SERVER_URL if given) and prints, for each: HTTP status, error code, time
+// Sends the trust issue's hostile requests to a real server process (what `npm start` runs, the
+// bundle `npm run build:server` makes, on a throwaway DATA_DIR, or SERVER_URL if given) and prints, for each: HTTP status, error code, time
 // to the answer, the time a trivial query sent meanwhile took, and the server's resident memory.
 // Usage: npm run bench:abuse   (SERVER_URL=http://host:port/graphql to aim at a running server)
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,7 +17,10 @@ let url = process.env.SERVER_URL ?? "";
 
 async function startServer() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "userplane-abuse-"));
-  server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const { scripts } = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> };
+  const [bin, ...args] = scripts.start!.split(" ");
+  if (bin !== "node") throw new Error(`start script does not run node: ${scripts.start}`);
+  server = spawn(process.execPath, args, {
     env: {
       ...process.env,
       ...(await productionEnv()),
@@ -218,6 +221,11 @@ async function main() {
     ].join(" | "),
   );
   await client.dispose();
+  if (server?.pid) {
+    // The peak as well as the end: a battery that grew memory for a moment and gave it back counts.
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0);
+    console.log(`server RSS after the battery: ${rssMb()} MB (peak ${(kb / 1024).toFixed(0)} MB)`);
+  }
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
 }
 

@@ -194,7 +194,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     const url = req.url ?? "/";
     if (url === "/healthz") return json(res, 200, { status: "ok" });
     if (url === "/readyz") {
-      void db.prisma.$queryRaw`SELECT 1`
+      void db
+        .ping()
         .then(() => json(res, ready ? 200 : 503, { status: ready ? "ready" : "stopping", migrations: "applied" }))
         .catch(() => json(res, 503, { status: "database unreachable" }));
       return;

@@ -1,8 +1,7 @@
 import { setMaxListeners } from "node:events";
-import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
-import { Redis } from "ioredis";
 import type { Change } from "./live/change.ts";
+import { requireOnUse } from "./require-on-use.ts";
 
 /**
  * What goes over the wire for a conversation: the new message's row with its dates as ISO text
@@ -68,6 +67,10 @@ export function createAppPubSub(redisUrl: string | undefined): { pubsub: PubSub;
     setMaxListeners(0, eventTarget);
     return { pubsub: createPubSub<PubSubTopics>({ eventTarget }), close: async () => {} };
   }
+  const { Redis } = requireOnUse("ioredis") as typeof import("ioredis");
+  const { createRedisEventTarget } = requireOnUse(
+    "@graphql-yoga/redis-event-target",
+  ) as typeof import("@graphql-yoga/redis-event-target");
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });

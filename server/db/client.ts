@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync,
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
+import type { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import { extract } from "tar";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
+import { requireOnUse } from "../require-on-use.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
@@ -30,6 +30,8 @@ export interface Database {
   /** Whether pgvector is installed; otherwise vector search runs exactly in plain SQL. */
   hasPgvector: boolean;
   migrationsApplied: string[];
+  /** One round trip on the driver (readiness), without Prisma's query compiler. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,14 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   let pglite: PGlite | undefined;
   let pool: pg.Pool | undefined;
   let adapter: PrismaPg | PrismaPGlite;
+  // PostgreSQL's driver and adapter are loaded only for a DATABASE_URL (the job queue loads the
+  // driver later for itself).
+  const postgres = () => ({
+    PrismaPg: (requireOnUse("@prisma/adapter-pg") as typeof import("@prisma/adapter-pg")).PrismaPg,
+    pg: requireOnUse("pg") as typeof pg,
+  });
   if (config.DATABASE_URL) {
+    const { PrismaPg, pg } = postgres();
     // Prisma 7 waits forever for a connection by default; a bounded pool and timeout fail fast.
     // The pool is ours, not the adapter's, so metrics can read how busy it is; close() ends it.
     pool = new pg.Pool({
@@ -92,7 +101,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   // migration run (another instance, `npm run db:migrate`) forever.
   const migrationsApplied = (await allMigrationsRecorded(pglite ?? pool!, migrationsDir))
     ? []
-    : await applyMigrations(pool ? new PrismaPg({ ...pool.options }) : adapter, migrationsDir);
+    : await applyMigrations(pool ? new (postgres().PrismaPg)({ ...pool.options }) : adapter, migrationsDir);
   startupMark("migrations");
   if (migrationsApplied.length > 0) log?.info({ migrations: migrationsApplied }, "applied migrations");
 
@@ -108,7 +117,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   }
 
   startupMark("prisma client");
-  const hasPgvector = await enablePgvector(prisma);
+  const hasPgvector = await enablePgvector(pglite ?? pool!);
   startupMark("pgvector probe");
   log?.info({ kind: pglite ? "pglite" : "postgres", hasPgvector }, "database ready");
 
@@ -120,6 +129,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     pool,
     hasPgvector,
     migrationsApplied,
+    async ping() {
+      await (pglite ?? (pool as Pick<PGlite, "query">)).query("SELECT 1");
+    },
     async close() {
       await prisma.$disconnect();
       if (pool && !pool.ended) await pool.end();
@@ -128,13 +140,18 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   };
 }
 
-/** pgvector is optional: PGlite bundles it, a plain PostgreSQL may not have it installed. */
-async function enablePgvector(prisma: PrismaClient): Promise<boolean> {
-  const available = await prisma.$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'`;
-  if (!available[0]?.n) return false;
+/**
+ * pgvector is optional: PGlite bundles it, a plain PostgreSQL may not have it installed. Asked on
+ * the driver, not through Prisma: Prisma's first query loads its query compiler (WebAssembly,
+ * tens of MB and a few tenths of a second), which need not delay the server's listening.
+ */
+async function enablePgvector(db: Pick<PGlite, "query"> | pg.Pool): Promise<boolean> {
+  const { rows } = await (db as Pick<PGlite, "query">).query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'",
+  );
+  if (!rows[0]?.n) return false;
   try {
-    await prisma.$executeRawUnsafe("CREATE EXTENSION IF NOT EXISTS vector");
+    await (db as Pick<PGlite, "query">).query("CREATE EXTENSION IF NOT EXISTS vector");
     return true;
   } catch {
     // Present but not creatable by this role: fall back to the portable path.
@@ -166,6 +183,8 @@ async function unpackTemplate(dir: string, given: string | undefined, log: Logge
   try {
     // The dump's names are absolute (/base/1/…): node-tar makes them relative to `cwd`, and says
     // so once per entry, which is expected here.
+    // Only a first start unpacks: the others never load node-tar.
+    const { extract } = await import("tar");
     await extract({
       file,
       cwd: staging,

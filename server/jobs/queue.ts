@@ -1,5 +1,6 @@
 import type { PGlite, Results } from "@electric-sql/pglite";
-import { type ConstructorOptions, type Db, type Job, PgBoss, type Queue, type SendOptions } from "pg-boss";
+import type { ConstructorOptions, Db, Job, PgBoss, Queue, SendOptions } from "pg-boss";
+import { requireOnUse } from "../require-on-use.ts";
 
 export interface JobQueueLogger {
   info(obj: object, msg?: string): void;
@@ -186,6 +187,8 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     schedule: opts.schedule ?? false,
     ...(opts.cronSeconds ? { cronMonitorIntervalSeconds: opts.cronSeconds } : {}),
   };
+  // Loaded with the queue, which starts after the server listens (pg-boss and the pg driver under it).
+  const { PgBoss } = requireOnUse("pg-boss") as typeof import("pg-boss");
   const boss = pglite
     ? new PgBoss({ ...base, db: pgliteDb(pglite), backend: "pglite" })
     : connectionString

@@ -4,10 +4,11 @@
 // counted by rate-limiter-flexible, in Redis when REDIS_URL is set and else in rate_limit_usage,
 // so all instances share them. Every refusal is recorded in rate_limit_violations for admins.
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { type RateLimiterAbstract, RateLimiterPrisma, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { badInput, forbidden, notFound, rateLimited } from "../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitScope, RateLimitType } from "../generated/prisma/client.ts";
+import { requireOnUse } from "../require-on-use.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
 import { audit } from "./audit.ts";
@@ -90,7 +91,12 @@ export function limitKey(
 
 export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined; now?: () => number }) {
   const clock = options.now ?? Date.now;
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true }) : null;
+  const redis = options.redisUrl
+    ? new (requireOnUse("ioredis") as typeof import("ioredis")).Redis(options.redisUrl, {
+        maxRetriesPerRequest: 3,
+        lazyConnect: true,
+      })
+    : null;
   redis?.defineCommand("upAcquireSlots", { lua: ACQUIRE });
   const leases = redis as LeaseRedis | null;
   const limiters = new Map<string, RateLimiterAbstract>();

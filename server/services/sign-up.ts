@@ -1,9 +1,10 @@
 // Sign-up (a new workspace, or joining one by invite) and the session row every way in opens.
 import { randomBytes } from "node:crypto";
-import UAParser from "ua-parser-js";
+import type UAParserType from "ua-parser-js";
 import { AppError, badInput } from "../errors.ts";
 import type { Prisma, PrismaClient, Role } from "../generated/prisma/client.ts";
 import { changeOf, transact } from "../live/changes.ts";
+import { requireOnUse } from "../require-on-use.ts";
 import type { RequestInfo } from "../viewer.ts";
 import { todayUtc } from "../viewer.ts";
 import { audit } from "./audit.ts";
@@ -31,6 +32,7 @@ export function sessionOpener(ttlMs: number) {
     utm: UtmInput = {},
   ) {
     const token = newSecret("ups");
+    const UAParser = requireOnUse("ua-parser-js") as typeof UAParserType;
     const ua = new UAParser(request.userAgent ?? undefined).getResult();
     const session = await tx.session.create({
       data: {

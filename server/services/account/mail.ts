@@ -2,11 +2,12 @@
 // into the dev outbox table (listed at /dev/mail), so every flow can be finished offline. In
 // production without SMTP_URL the app refuses to start: mail that silently goes nowhere would
 // lock users out of password resets.
-import nodemailer from "nodemailer";
+import type * as Nodemailer from "nodemailer";
 import type { Config } from "../../config.ts";
 import { ConfigError } from "../../config.ts";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import type { Logger } from "../../logger.ts";
+import { requireOnUse } from "../../require-on-use.ts";
 
 export interface Mail {
   to: string;
@@ -41,12 +42,15 @@ export function assertMailConfigured(config: Pick<Config, "SMTP_URL" | "NODE_ENV
 
 export function createMailer(config: Config, prisma: PrismaClient, logger: Logger): Mailer {
   assertMailConfigured(config);
-  const transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : null;
+  const smtpUrl = config.SMTP_URL;
+  // Made with the first mail: most starts send none.
+  let transport: Nodemailer.Transporter | null = null;
+  const smtp = (url: string) => (transport ??= (requireOnUse("nodemailer") as typeof Nodemailer).createTransport(url));
   const pending = new Set<Promise<unknown>>();
 
   async function deliver(mail: Mail) {
-    if (transport)
-      await transport.sendMail({ from: config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
+    if (smtpUrl)
+      await smtp(smtpUrl).sendMail({ from: config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
     else await prisma.outboxMail.create({ data: mail });
   }
 
@@ -60,7 +64,7 @@ export function createMailer(config: Config, prisma: PrismaClient, logger: Logge
   }
 
   return {
-    outbox: !transport,
+    outbox: !smtpUrl,
     send: (mail) => track(() => deliver(mail)),
     later: (work) => void track(work),
     async settled() {

@@ -1,13 +1,15 @@
 // The one password policy, for sign-up, reset and change: a length range, and not one of the
 // ~49,000 most common passwords seen in breaches (the list zxcvbn-ts ships and keeps).
-import { dictionary } from "@zxcvbn-ts/language-common";
+import type * as Zxcvbn from "@zxcvbn-ts/language-common";
 import { z } from "zod";
+import { requireOnUse } from "../../require-on-use.ts";
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 200;
 
 let common: Set<string> | null = null;
 function commonPasswords(): Set<string> {
+  const { dictionary } = requireOnUse("@zxcvbn-ts/language-common") as typeof Zxcvbn;
   common ??= new Set((dictionary["passwords-common"] as string[]).map((p) => p.toLowerCase()));
   return common;
 }

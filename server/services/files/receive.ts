@@ -3,8 +3,9 @@
 // backend. A limit passed mid-stream fails the stream, and the backend keeps nothing.
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { fileTypeFromBuffer } from "file-type";
+import type * as FileType from "file-type";
 import { AppError, badInput } from "../../errors.ts";
+import { requireOnUse } from "../../require-on-use.ts";
 import type { Storage } from "./storage.ts";
 
 /** What file-type reads at most to recognise a format. */
@@ -12,6 +13,7 @@ const SNIFF_BYTES = 4100;
 
 /** The type of content whose first bytes are `head`: a recognised format, text, or unknown bytes. */
 export async function sniff(head: Uint8Array): Promise<string> {
+  const { fileTypeFromBuffer } = requireOnUse("file-type") as typeof FileType;
   const found = await fileTypeFromBuffer(head);
   if (found) return found.mime;
   if (head.length > 0 && !head.includes(0)) {

@@ -2,15 +2,9 @@
 // multipart Upload: parts of 5 MB, two in flight, so memory stays bounded whatever the file's size,
 // and a failed upload is aborted (its parts removed) rather than left half-written.
 import type { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  paginateListObjectsV2,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type * as S3 from "@aws-sdk/client-s3";
+import type * as LibStorage from "@aws-sdk/lib-storage";
+import { requireOnUse } from "../../require-on-use.ts";
 import { assertKey, type Storage } from "./storage.ts";
 
 export interface S3Options {
@@ -24,11 +18,20 @@ export interface S3Options {
 
 const PART_SIZE = 5 * 1024 * 1024;
 
-const notFound = (e: unknown) =>
-  e instanceof S3ServiceException &&
-  (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404);
-
 export function createS3Storage(o: S3Options): Storage {
+  // Only a configured S3 backend loads the SDK (about 20 MB and a tenth of a second of module loading).
+  const {
+    DeleteObjectCommand,
+    GetObjectCommand,
+    HeadObjectCommand,
+    paginateListObjectsV2,
+    S3Client,
+    S3ServiceException,
+  } = requireOnUse("@aws-sdk/client-s3") as typeof S3;
+  const { Upload } = requireOnUse("@aws-sdk/lib-storage") as typeof LibStorage;
+  const notFound = (e: unknown) =>
+    e instanceof S3ServiceException &&
+    (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404);
   const client = new S3Client({
     endpoint: o.url,
     region: o.region,
