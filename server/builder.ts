@@ -14,6 +14,7 @@ import type { IncomingUpload } from "./http/multipart.ts";
 import { BoundedJSON, UploadScalar } from "./scalars.ts";
 import "./input-errors.ts";
 import "./access-log-plugin.ts";
+import "./loaded-columns-plugin.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
@@ -61,8 +62,19 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  // accessLog wraps the type rules scope-auth runs, so it comes first (outermost).
-  plugins: ["accessLog", ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, "inputErrors"],
+  // accessLog wraps the type rules scope-auth runs, so it comes first (outermost). loadedColumns
+  // sits on both sides of the Prisma plugin (see loaded-columns-plugin.ts).
+  plugins: [
+    "accessLog",
+    ScopeAuthPlugin,
+    ComplexityPlugin,
+    "loadedColumns",
+    PrismaPlugin,
+    "loadedColumnsInner",
+    RelayPlugin,
+    ValidationPlugin,
+    "inputErrors",
+  ],
   complexity: {
     fieldComplexity,
     // Read per request from the context, so they follow configuration (LIMIT_* variables).

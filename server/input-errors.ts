@@ -52,8 +52,15 @@ function mapErrors<T extends GraphQLFieldResolver<unknown, unknown, object>>(res
 }
 
 class InputErrorsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
-  override wrapArgMappers(resolver: Parameters<BasePlugin<Types>["wrapArgMappers"]>[0]) {
-    return resolver ? mapErrors(resolver as GraphQLFieldResolver<unknown, unknown, object>) : resolver;
+  // Pothos calls this for every field, arguments or not: a plain column (`name`, `model`) would
+  // otherwise run inside this wrapper for every row of every list. Only a field with arguments has
+  // argument mappers (global IDs) whose errors need mapping.
+  override wrapArgMappers(
+    resolver: Parameters<BasePlugin<Types>["wrapArgMappers"]>[0],
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ) {
+    if (!resolver || Object.keys(fieldConfig.args).length === 0) return resolver;
+    return mapErrors(resolver as GraphQLFieldResolver<unknown, unknown, object>);
   }
 
   override wrapResolve(
