@@ -102,6 +102,9 @@ if (process.argv[2] === "--neighbour") {
       })();
     });
     await done;
+    // "done" first, small: the server's measurement ends there, before it reads the report (MBs
+    // at 10,000 subscribers), which is the harness's work, not the server's.
+    process.send?.({ type: "done" });
     process.send?.({ type: "report", subs: results } satisfies ClientReport, () => {
       for (const c of clients) void c.dispose();
       process.exit(0);
@@ -146,11 +149,20 @@ if (process.argv[2] === "--neighbour") {
   const connectCpuStart = process.cpuUsage();
   const [allReady, resolveReady] = deferred<void>();
   const [reportsDone, resolveReports] = deferred<void>();
+  let doneProcs = 0;
+  const [allDone, resolveDone] = deferred<void>();
   for (const subs of perProc) {
-    const child = fork(self, ["--client"], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    // Structured clone rather than JSON lines: reading a report of several MB as JSON lines
+    // stalled the process for seconds.
+    const child = fork(self, ["--client"], {
+      execArgv: ["--import", "tsx"],
+      stdio: "inherit",
+      serialization: "advanced",
+    });
     children.push(child);
-    child.on("message", (m: { type: "ready" } | ClientReport) => {
+    child.on("message", (m: { type: "ready" | "done" } | ClientReport) => {
       if (m.type === "ready" && ++readyProcs === CLIENT_PROCS) resolveReady();
+      if (m.type === "done" && ++doneProcs === CLIENT_PROCS) resolveDone();
       if (m.type === "report") {
         reports.push(m as ClientReport);
         if (reports.length === CLIENT_PROCS) resolveReports();
@@ -188,7 +200,8 @@ if (process.argv[2] === "--neighbour") {
   }, 20);
   const cpuStart = process.cpuUsage();
   await app.services.analysis.startWorker();
-  await reportsDone;
+  // Every subscription has ended once every client is done: what follows is the harness's.
+  await allDone;
   const cpu = process.cpuUsage(cpuStart);
   gcObserver.disconnect();
   clearInterval(ticker);
@@ -196,6 +209,7 @@ if (process.argv[2] === "--neighbour") {
   const workMs = now() - workStart;
   const loadAfter = load();
   neighbour?.kill();
+  await reportsDone;
 
   const finalSeq = new Map<string, number>();
   for (const r of runs) {
