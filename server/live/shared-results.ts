@@ -45,13 +45,8 @@ interface Shared {
   reads: NotedRead[];
 }
 
-/**
- * Per event object, the results executed for it so far, by the stream's prefix and then the
- * viewer's key; gone with the event. Two levels, not one concatenated key: both strings are kept
- * (per stream, per viewer), so the Map reuses their hashes, where a key built per delivery was a
- * new string of a few hundred characters to copy and hash each time.
- */
-const resultsOf = oncePerObject((_event: object) => new Map<string, Map<string, Shared>>());
+/** Per event object, the results executed for it so far by key; gone with the event. */
+const resultsOf = oncePerObject((_event: object) => new Map<string, Shared>());
 /** The document as text: two subscribers may send the same query parsed into two objects. */
 const documentText = oncePerObject((document: DocumentNode) => print(document));
 const viewerKey = oncePerObject((viewer: Context["viewer"]) => JSON.stringify(viewer));
@@ -125,19 +120,14 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
   private async resultFor(event: unknown): Promise<ExecutionResult> {
     if (typeof event !== "object" || event === null) return executeEvent(this.args, event, null);
     const ctx = this.args.contextValue as Context;
-    const key = viewerKey(ctx.viewer);
-    const byPrefix = resultsOf(event);
-    let byViewer = byPrefix.get(this.prefix);
-    if (!byViewer) {
-      byViewer = new Map();
-      byPrefix.set(this.prefix, byViewer);
-    }
-    const shared = byViewer.get(key);
+    const key = this.prefix + viewerKey(ctx.viewer);
+    const byKey = resultsOf(event);
+    const shared = byKey.get(key);
     if (!shared) {
       sharedResultCounts.executed++;
       const reads: NotedRead[] = [];
       const entry: Shared = { result: executeEvent(this.args, event, reads), reads };
-      byViewer.set(key, entry);
+      byKey.set(key, entry);
       return entry.result;
     }
     const result = await shared.result;
