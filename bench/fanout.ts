@@ -102,6 +102,9 @@ if (process.argv[2] === "--neighbour") {
       })();
     });
     await done;
+    // "done" first, small: the server's measurement ends there, before it reads the report (MBs
+    // at 10,000 subscribers), which is the harness's work, not the server's.
+    process.send?.({ type: "done" });
     process.send?.({ type: "report", subs: results } satisfies ClientReport, () => {
       for (const c of clients) void c.dispose();
       process.exit(0);
@@ -146,11 +149,20 @@ if (process.argv[2] === "--neighbour") {
   const connectCpuStart = process.cpuUsage();
   const [allReady, resolveReady] = deferred<void>();
   const [reportsDone, resolveReports] = deferred<void>();
+  let doneProcs = 0;
+  const [allDone, resolveDone] = deferred<void>();
   for (const subs of perProc) {
-    const child = fork(self, ["--client"], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+    // Structured clone rather than JSON lines: the reports are several MB at 10,000 subscribers,
+    // read in this (the server's) process.
+    const child = fork(self, ["--client"], {
+      execArgv: ["--import", "tsx"],
+      stdio: "inherit",
+      serialization: "advanced",
+    });
     children.push(child);
-    child.on("message", (m: { type: "ready" } | ClientReport) => {
+    child.on("message", (m: { type: "ready" | "done" } | ClientReport) => {
       if (m.type === "ready" && ++readyProcs === CLIENT_PROCS) resolveReady();
+      if (m.type === "done" && ++doneProcs === CLIENT_PROCS) resolveDone();
       if (m.type === "report") {
         reports.push(m as ClientReport);
         if (reports.length === CLIENT_PROCS) resolveReports();
@@ -166,6 +178,7 @@ if (process.argv[2] === "--neighbour") {
   if (snapshots) writeHeapSnapshot(`${snapshots}/fanout-after.heapsnapshot`);
 
   const workStart = now();
+  const workStartHr = Number(process.hrtime.bigint() / 1000n);
   // A server whose event loop stalls (a long synchronous PGlite statement, GC) shows it here first.
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -175,15 +188,28 @@ if (process.argv[2] === "--neighbour") {
     for (const e of list.getEntries()) gcPauses.push(e.duration);
   });
   gcObserver.observe({ entryTypes: ["gc"] });
+  // The longest turns of the event loop while runs went, with when they began (hrtime µs, the
+  // clock of a --cpu-prof profile, so the profile's samples in that window say what ran).
+  const stalls: { at: number; ms: number }[] = [];
+  let lastTick = process.hrtime.bigint();
+  const ticker = setInterval(() => {
+    const t = process.hrtime.bigint();
+    const ms = Number(t - lastTick) / 1e6 - 20;
+    if (ms > 250) stalls.push({ at: Number(lastTick / 1000n), ms });
+    lastTick = t;
+  }, 20);
   const cpuStart = process.cpuUsage();
   await app.services.analysis.startWorker();
-  await reportsDone;
+  // Every subscription has ended once every client is done: what follows is the harness's.
+  await allDone;
   const cpu = process.cpuUsage(cpuStart);
   gcObserver.disconnect();
+  clearInterval(ticker);
   loop.disable();
   const workMs = now() - workStart;
   const loadAfter = load();
   neighbour?.kill();
+  await reportsDone;
 
   const finalSeq = new Map<string, number>();
   for (const r of runs) {
@@ -210,6 +236,23 @@ if (process.argv[2] === "--neighbour") {
       for (let s = 0; s <= last; s++) if (!seen.has(s)) lost++;
     }
   }
+  // The events that reached their last subscriber latest: when they were published and how many
+  // runs published within the same 100 ms (a burst the server delivers in one go).
+  const worstOf = new Map<string, number>();
+  for (const report of reports)
+    for (const sub of report.subs)
+      for (const [seq, at] of sub.events) {
+        const key = `${dbId(sub.runId)}:${seq}`;
+        const pub = published.get(key);
+        if (pub !== undefined && at - pub > (worstOf.get(key) ?? 0)) worstOf.set(key, at - pub);
+      }
+  const worst = [...worstOf].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const pubTimes = [...published.values()];
+  const worstText = worst.map(([key, ms]) => {
+    const pub = published.get(key) as number;
+    const near = pubTimes.filter((t) => Math.abs(t - pub) < 100).length;
+    return `${ms.toFixed(0)} ms (seq ${key.split(":")[1]}, published at ${((pub - workStart) / 1000).toFixed(1)} s, ${near} events within 100 ms)`;
+  });
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   const eventsPerRun = [...finalSeq.values()].reduce((s, v) => s + v + 1, 0) / RUNS;
@@ -234,6 +277,12 @@ if (process.argv[2] === "--neighbour") {
   console.log(
     `  server CPU while runs went: ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / Math.max(1, delivered)).toFixed(0)} µs per delivery); GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(0, ...gcPauses).toFixed(0)} ms`,
   );
+  const longest = stalls.sort((a, b) => b.ms - a.ms).slice(0, 3);
+  console.log(`  slowest events to reach their last subscriber: ${worstText.join(", ")}`);
+  if (longest.length)
+    console.log(
+      `  longest stalls: ${longest.map((s) => `${s.ms.toFixed(0)} ms at ${((s.at - workStartHr) / 1e6).toFixed(1)} s (hrtime ${s.at} µs)`).join(", ")}`,
+    );
   console.log(`  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}`);
   console.log(
     `  server RSS ${mb(before.rss)} → ${mb(after.rss)} MB: ${((after.rss - before.rss) / SUBSCRIBERS / 1024).toFixed(1)} KB per subscriber (heap ${((after.heapUsed - before.heapUsed) / SUBSCRIBERS / 1024).toFixed(1)} KB)${gc ? "" : " (run with --expose-gc for steadier figures)"}`,
