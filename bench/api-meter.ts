@@ -8,10 +8,9 @@
 // meter's own cost: admit() timed alone, as a share of the CPU time of one request.
 import os from "node:os";
 import autocannon from "autocannon";
-import { type App, buildApp } from "../server/app.ts";
-import { loadConfig } from "../server/config.ts";
+import type { App } from "../server/app.ts";
 import { createApiKey, createOwner, executor } from "../test/kit.ts";
-import { productionEnv } from "./support.ts";
+import { benchServer } from "./support.ts";
 
 const DURATION = Number(process.env.DURATION ?? 8);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
@@ -23,20 +22,7 @@ const load = () =>
     .join(" ");
 
 async function server(meter: boolean) {
-  const app = await buildApp(
-    loadConfig({
-      ...process.env,
-      ...(await productionEnv()),
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
-      METRICS: "false",
-      API_METER: String(meter),
-    }),
-    { memoryDatabase: true },
-  );
+  const app = await benchServer({ METRICS: "false", API_METER: String(meter) });
   const { port } = await app.start();
   const exec = executor(app);
   const owner = await createOwner(exec, "Bench");

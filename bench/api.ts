@@ -3,27 +3,14 @@
 // 10,000 memories of one user. Embedded PGlite by default; set DATABASE_URL for PostgreSQL.
 import os from "node:os";
 import autocannon from "autocannon";
-import { buildApp } from "../server/app.ts";
-import { loadConfig } from "../server/config.ts";
 import { createOwner, executor } from "../test/kit.ts";
-import { productionEnv } from "./support.ts";
+import { benchServer } from "./support.ts";
 
 const MEMORIES = Number(process.env.MEMORIES ?? 10_000);
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
 
-const app = await buildApp(
-  loadConfig({
-    ...process.env,
-    ...(await productionEnv()),
-    LOG_LEVEL: "warn",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SERVE_CLIENT: "false",
-    RUN_WORKER: "false",
-  }),
-  { memoryDatabase: true },
-);
+const app = await benchServer();
 const { port } = await app.start();
 const exec = executor(app);
 const owner = await createOwner(exec, "Bench");

@@ -10,11 +10,9 @@
 // DB=pglite,postgres picks the databases; MANY_ON=postgres the ones that get the 1M case.
 import os from "node:os";
 import { constants, PerformanceObserver } from "node:perf_hooks";
-import { buildApp } from "../server/app.ts";
-import { loadConfig } from "../server/config.ts";
 import { createOwner, executor } from "../test/kit.ts";
 import { migrate, startPostgres } from "../test/support/services.ts";
-import { productionEnv } from "./support.ts";
+import { benchServer } from "./support.ts";
 
 const DBS = (process.env.DB ?? "pglite,postgres").split(",");
 const MANY_ON = (process.env.MANY_ON ?? "postgres").split(",");
@@ -50,19 +48,7 @@ const topics = ["food the user likes", "clinical research", "travel plans", "mus
 async function runOn(kind: string) {
   const pg = kind === "postgres" ? await startPostgres() : null;
   if (pg) migrate(pg.url);
-  const app = await buildApp(
-    loadConfig({
-      ...process.env,
-      ...(await productionEnv()),
-      ...(pg ? { DATABASE_URL: pg.url } : {}),
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
-    }),
-    { memoryDatabase: !pg },
-  );
+  const app = await benchServer(pg ? { DATABASE_URL: pg.url } : {}, { memoryDatabase: !pg });
   const { port } = await app.start();
   const prisma = app.db.prisma;
   const model = app.services.embedder.model;

@@ -11,7 +11,7 @@
 import os from "node:os";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { now, productionEnv } from "./support.ts";
+import { benchServer, now } from "./support.ts";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 500);
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 10);
@@ -23,21 +23,8 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(" ");
 
-const { buildApp } = await import("../server/app.ts");
-const { loadConfig } = await import("../server/config.ts");
 const { createApiKey, createOwner, executor, ok } = await import("../test/kit.ts");
-const app = await buildApp(
-  loadConfig({
-    ...process.env,
-    ...(await productionEnv()),
-    LOG_LEVEL: "warn",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SERVE_CLIENT: "false",
-    RUN_WORKER: "false",
-  }),
-  { memoryDatabase: true },
-);
+const app = await benchServer();
 const { url } = await app.start();
 const exec = executor(app);
 console.log(

@@ -2,7 +2,7 @@
 // and the time each progress event was published. Server modules load lazily, because the
 // benches' client processes import this file too and must not start a server.
 import { randomBytes } from "node:crypto";
-import type { App } from "../server/app.ts";
+import type { App, BuildOptions } from "../server/app.ts";
 
 /**
  * What production refuses to start without, for benches that measure a production build: a
@@ -18,6 +18,33 @@ export async function productionEnv(): Promise<Record<string, string>> {
     FILE_URL_SECRET: randomBytes(32).toString("hex"),
     TOTP_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
   };
+}
+
+/**
+ * The server every bench measures: a production configuration (productionEnv) serving the API on a
+ * free loopback port, without the client or a worker, on an in-memory PGlite unless `options` say
+ * otherwise. `env` adds to or overrides it (process.env comes first, so DATABASE_URL set there
+ * reaches it).
+ */
+export async function benchServer(
+  env: Record<string, string> = {},
+  options: BuildOptions = { memoryDatabase: true },
+): Promise<App> {
+  const { buildApp } = await import("../server/app.ts");
+  const { loadConfig } = await import("../server/config.ts");
+  return buildApp(
+    loadConfig({
+      ...process.env,
+      ...(await productionEnv()),
+      LOG_LEVEL: "warn",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SERVE_CLIENT: "false",
+      RUN_WORKER: "false",
+      ...env,
+    }),
+    options,
+  );
 }
 
 export const now = () => performance.timeOrigin + performance.now();
@@ -43,24 +70,15 @@ export async function benchApp(opts: {
   stepDelayMs: string;
   onQuery?: (sql: string) => void;
 }): Promise<App> {
-  const { buildApp } = await import("../server/app.ts");
-  const { loadConfig } = await import("../server/config.ts");
-  return buildApp(
-    loadConfig({
-      ...process.env,
-      ...(await productionEnv()),
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
+  return benchServer(
+    {
       WORKER_CONCURRENCY: String(Math.min(64, opts.runs)),
       ANALYSIS_BATCH_SIZE: "1",
       ANALYSIS_STEP_DELAY_MS: opts.stepDelayMs,
       ANALYSIS_DEFAULT_PER_HOUR: "0",
       ANALYSIS_QUEUE: opts.queue,
       JOB_POLL_SECONDS: "0.5",
-    }),
+    },
     { memoryDatabase: true, onQuery: opts.onQuery },
   );
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
 import { GraphQLError } from "graphql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
+import type { Clock } from "pg-boss";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -49,6 +50,8 @@ export interface BuildOptions {
   /** Every execution of a live query (tests and benches count them). */
   onLiveExecute?: (ctx: Context) => void;
   logger?: Logger;
+  /** pg-boss's time and timers (tests drive schedules with pg-boss's TestClock instead of waiting). */
+  jobClock?: Clock;
 }
 
 export interface App {
@@ -79,7 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const metrics = createMetrics(config, db, logger);
   const { pubsub, close: closePubSub } = metrics.instrumentPubSub(createAppPubSub(config.REDIS_URL));
-  const services = createServices({ config, db, logger, pubsub });
+  const services = createServices({ config, db, logger, pubsub, jobClock: options.jobClock });
   bindChanges(db.prisma, pubsub);
   const live = createLiveQueries({
     pubsub,

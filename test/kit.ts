@@ -47,6 +47,7 @@ export interface TestAppOptions {
   onQuery?: (sql: string) => void;
   onLiveExecute?: BuildOptions["onLiveExecute"];
   logger?: BuildOptions["logger"];
+  jobClock?: BuildOptions["jobClock"];
 }
 
 let template: Promise<Blob | undefined> | undefined;
@@ -68,6 +69,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<App> 
     onQuery: options.onQuery,
     onLiveExecute: options.onLiveExecute,
     logger: options.logger,
+    jobClock: options.jobClock,
   });
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from "pg-boss";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
@@ -16,7 +17,7 @@ export interface Jobs {
   stop(timeoutMs: number): Promise<void>;
 }
 
-export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
+export function createJobs(config: Config, db: Database, logger: Logger, clock?: Clock): Jobs {
   let pending: Promise<JobQueue> | null = null;
   let current: JobQueue | null = null;
   let stopped = false;
@@ -46,6 +47,7 @@ export function createJobs(config: Config, db: Database, logger: Logger): Jobs {
             config.ACCOUNT_PURGE_CRON,
           ].some((c) => c !== "off"),
         cronSeconds: config.JOB_CRON_SECONDS,
+        clock,
       });
       pending.then(
         (q) => {

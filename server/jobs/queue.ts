@@ -1,5 +1,5 @@
 import type { PGlite, Results } from "@electric-sql/pglite";
-import type { ConstructorOptions, Db, Job, PgBoss, Queue, SendOptions } from "pg-boss";
+import type { Clock, ConstructorOptions, Db, Job, PgBoss, Queue, SendOptions } from "pg-boss";
 import { requireOnUse } from "../require-on-use.ts";
 
 export interface JobQueueLogger {
@@ -51,6 +51,8 @@ export interface JobQueueOptions extends JobQueuePolicy {
    */
   schedule?: boolean;
   cronSeconds?: number;
+  /** pg-boss's time and timers; the system clock unless a test drives a TestClock. */
+  clock?: Clock;
   /** Policy overrides per queue name, on top of the defaults above. */
   queues?: Record<string, JobQueuePolicy>;
 }
@@ -135,6 +137,10 @@ export function pgliteDb(pglite: PGlite): Db {
       // run in a transaction block (CREATE INDEX CONCURRENTLY from pg-boss's BAM) still can.
       return flatten(await pglite.exec(text));
     },
+    // PGlite is one session: statements pg-boss needs on every session (a TestClock's opt-in) run once.
+    async setSessionStatements(statements) {
+      for (const statement of statements) await pglite.exec(statement);
+    },
     async listen(channel, onNotification, onReconnect) {
       const unsubscribe = await pglite.listen(channel, onNotification);
       // Nothing to reconnect in-process, but pg-boss uses this to fetch what it missed while subscribing.
@@ -186,6 +192,7 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     // Off unless asked: the scheduler polls, which on PGlite competes for the one connection.
     schedule: opts.schedule ?? false,
     ...(opts.cronSeconds ? { cronMonitorIntervalSeconds: opts.cronSeconds } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   };
   // Loaded with the queue, which starts after the server listens (pg-boss and the pg driver under it).
   const { PgBoss } = requireOnUse("pg-boss") as typeof import("pg-boss");

@@ -1,3 +1,4 @@
+import type { Clock } from "pg-boss";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
@@ -29,9 +30,11 @@ export interface ServiceDeps {
   db: Database;
   logger: Logger;
   pubsub: PubSub;
+  /** pg-boss's clock: tests move schedules with pg-boss's TestClock. */
+  jobClock?: Clock;
 }
 
-export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
+export function createServices({ config, db, logger, pubsub, jobClock }: ServiceDeps) {
   const embedder: Embedder =
     config.EMBEDDINGS_PROVIDER === "openai" && config.EMBEDDINGS_URL
       ? createOpenAiEmbedder({
@@ -40,7 +43,7 @@ export function createServices({ config, db, logger, pubsub }: ServiceDeps) {
           apiKey: config.EMBEDDINGS_API_KEY,
         })
       : createLocalEmbedder();
-  const jobs = createJobs(config, db, logger);
+  const jobs = createJobs(config, db, logger, jobClock);
   const memoryIndex = createMemoryIndex(db.prisma, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
   const memoryAccess = createMemoryAccessCounter(db.prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });

@@ -2,6 +2,7 @@
 // shorter dataRetentionDays, and reports what it removed per table. Time is the test's: rows are
 // planted at ages measured from a fixed `now`, and the pass is run with that `now`.
 import { createHash, randomUUID } from "node:crypto";
+import { TestClock } from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import {
@@ -288,7 +289,9 @@ describe(`retention (${dbKind})`, () => {
 });
 
 // In the same file as the passes above, after them: a scheduled pass covers every tenant of the
-// database, and must not run while those tests count what their own passes removed.
+// database, and must not run while those tests count what their own passes removed. pg-boss's time
+// is a TestClock the test moves a second at a time (every timer of pg-boss, and job_now() in its
+// schema), starting just before a minute: no waiting for the wall clock to reach one.
 describe(`the retention schedule (${dbKind})`, () => {
   it("runs each occurrence once, on one instance of those sharing the database", async () => {
     const schema = `pgboss_retention_${randomUUID().slice(0, 8)}`;
@@ -299,22 +302,25 @@ describe(`the retention schedule (${dbKind})`, () => {
       JOB_POLL_SECONDS: "1",
       JOB_SCHEMA: schema,
     };
-    // Two instances on one PostgreSQL; PGlite is one process's database, so there it is one instance
-    // (the embedded mode's scheduler must fire all the same).
+    const clock = new TestClock(Math.ceil(Date.now() / 60_000) * 60_000 - 2_000);
+    // Two instances on one PostgreSQL (one clock, as two processes share the time); PGlite is one
+    // process's database, so there it is one instance (the embedded mode's scheduler must fire all the same).
     const apps = await Promise.all(
-      Array.from({ length: dbKind === "postgres" ? 2 : 1 }, () => createTestApp({ config })),
+      Array.from({ length: dbKind === "postgres" ? 2 : 1 }, () => createTestApp({ config, jobClock: clock })),
     );
     const [first] = apps as [App];
     try {
       const owner = await createOwner(executor(first), "Scheduled");
       await Promise.all(apps.map((a) => a.start()));
       const q = first.db.prisma;
+      // Each step is one second of pg-boss's time: its cron passes and polls due by then run, and
+      // finish, before the next (the retention handler itself runs in real time between steps).
       const until = async (what: string, test: () => Promise<boolean>) => {
-        for (let i = 0; i < 1200; i++) {
+        for (let i = 0; i < 600; i++) {
           if (await test()) return;
-          await new Promise((r) => setTimeout(r, 100));
+          await clock.tick(1_000);
         }
-        throw new Error(`timed out waiting for ${what}`);
+        throw new Error(`not seen within 600 seconds of pg-boss's time: ${what}`);
       };
       const schedRuns = () => q.retentionRun.findMany({ where: { tenantId: owner.tenantId, trigger: "schedule" } });
       await until("a scheduled run", async () => (await schedRuns()).length > 0);
@@ -349,5 +355,6 @@ describe(`the retention schedule (${dbKind})`, () => {
         await cleanup.stop();
       }
     }
+    // Apps are built inside the test (two on PostgreSQL), which takes long on a loaded machine.
   }, 180_000);
 });
