@@ -8,7 +8,6 @@ import { Matrix } from "ml-matrix";
 import { ruleEvidence } from "../services/analysis/risk/assess.ts";
 import { Combiner, type CombinerFile, FEATURE_NAMES, stackFeatures } from "../services/analysis/risk/combiner.ts";
 import type { ModelReading } from "../services/analysis/risk/model.ts";
-import { semantic } from "../services/analysis/risk/semantic.ts";
 
 interface LogisticRegressionModel {
   train(x: Matrix, y: Matrix): void;
@@ -53,8 +52,7 @@ function fitLogistic(x: number[][], y: number[]): CombinerFile {
 }
 
 export function trainCombiner(data: StackRow[], minPrecision: number): CombinerFile {
-  const meaning = semantic();
-  const x = data.map((d) => stackFeatures(ruleEvidence(d.text), d.reading, meaning?.read(d.text) ?? null));
+  const x = data.map((d) => stackFeatures(ruleEvidence(d.text), d.reading));
   const y = data.map((d) => (d.risky ? 1 : 0));
   const p: number[] = new Array(data.length).fill(0);
   for (let f = 0; f < FOLDS; f++) {

@@ -4,8 +4,6 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { assess } from "../../server/services/analysis/risk/assess.ts";
 import { type ModelFile, modelTokens, NaiveBayes, riskModel } from "../../server/services/analysis/risk/model.ts";
-import { PROTOTYPES } from "../../server/services/analysis/risk/prototypes.ts";
-import { semantic } from "../../server/services/analysis/risk/semantic.ts";
 import { normalize } from "../../server/services/analysis/risk/text.ts";
 import { createLexiconScorer } from "../../server/services/analysis/scorer.ts";
 
@@ -286,23 +284,6 @@ describe("offline risk scorer", () => {
     );
     // A rule flag the model does not contradict stands.
     expect(assess("Swiped a wallet off a drunk guy at the bar, 200 in cash").flagged).toBe(true);
-  });
-
-  it("reads what a post is about in meaning, and names the phrase and the words a nearness comes from", () => {
-    const meaning = semantic();
-    const theft = meaning?.explain("Pinched a handbag off the bus and legged it", "theft");
-    expect(PROTOTYPES.theft).toContain(theft?.phrase);
-    expect(theft?.words[0]).toMatch(/^"handbag" 0\.\d\d$/);
-    // Function words lie near every phrase and are not read: "me" says nothing of a topic.
-    expect(meaning?.explain("paid me to sit it for them", "exam-fraud").words.join()).not.toMatch(/"(?:me|them)"/);
-    const sem = meaning?.read("Drove home hammered from the pub again");
-    const near = (c: string) => sem?.near[sem.categories.indexOf(c)] ?? 0;
-    expect(near("drunk-driving")).toBeGreaterThan(near("hacking"));
-    // Against a rule's flag a nearness is never said as closeness.
-    const socket = assess("The plug socket in the kitchen stopped working.");
-    expect(socket.flagged).toBe(false);
-    expect(socket.reasons[0]?.why).toMatch(/Outweighed by the rest of the post/);
-    expect(socket.reasons[0]?.why).not.toMatch(/close in meaning/);
   });
 
   it("scores with the library's own odds, summed once per word", () => {

@@ -1,6 +1,6 @@
 import { DISCOUNT_FACTOR, FLAG_THRESHOLD, TASTE_RULES } from "../lexicon.ts";
 import { type Combiner, describePushes, type Evidence, stackFeatures } from "./combiner.ts";
-import { type ModelReading, type RiskModel, riskModel } from "./model.ts";
+import { type RiskModel, riskModel } from "./model.ts";
 import { findPii } from "./pii.ts";
 import type { FlagReason } from "./reason.ts";
 import { type CompiledRule, compile } from "./rule.ts";
@@ -8,7 +8,6 @@ import { CONDUCT_RULES } from "./rules-conduct.ts";
 import { GENERIC_RULES, nearness } from "./rules-generic.ts";
 import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
-import { type Semantic, type SemanticReading, semantic } from "./semantic.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
 
 /** One piece of evidence behind a flag, said so that a user can contest it. */
@@ -139,15 +138,12 @@ function modelReason(e: Evidence, model: RiskModel, severity: number, why: strin
 function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason[] {
   const reasons = [...e.rules, ...e.pii];
   const reading = model.read(e.text, e.norm);
-  const meaning = semantic();
-  const sem = meaning?.read(e.text, e.norm) ?? null;
-  const x = stackFeatures(e, reading, sem);
-  const say = (f: string, w: number) => sayNear(meaning, sem, e, reading, f, w);
+  const x = stackFeatures(e, reading);
   const { p, flagged } = combiner.judge(x);
   const odds = ` (risk ${p.toFixed(2)}, flags from ${combiner.threshold.toFixed(2)})`;
   const strong = reasons.filter((r) => r.severity >= FLAG_THRESHOLD);
   if (flagged && strong.length === 0) {
-    const why = ` Weighed with the rest of the post${odds}: ${describePushes(combiner.pushes(x), 1, 2, say)}.`;
+    const why = ` Weighed with the rest of the post${odds}: ${describePushes(combiner.pushes(x), 1)}.`;
     const r = modelReason(e, model, FLAG_THRESHOLD, why);
     if (r) reasons.push(r);
   } else if (p <= 1 - combiner.threshold && strong.length > 0) {
@@ -159,8 +155,6 @@ function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason
     const against = describePushes(
       combiner.pushes(x).filter((push) => !push.feature.startsWith("rule")),
       -1,
-      2,
-      say,
     );
     for (const r of strong) {
       r.severity = round2(r.severity * DISCOUNT_FACTOR);
@@ -168,31 +162,6 @@ function combined(e: Evidence, model: RiskModel, combiner: Combiner): FlagReason
     }
   }
   return reasons;
-}
-
-/**
- * A nearness in meaning, said with the category's phrase the post lies nearest to and the post's
- * words nearest to it: "close in meaning to theft: \"stole shoplifted took without paying\"
- * (\"pinched\" 0.61)"; against a flag, "far in meaning from" the phrase. Null (not named) when
- * the nearness is to no category at all (no rule matched, the model read nothing).
- */
-function sayNear(
-  meaning: Semantic | null,
-  sem: SemanticReading | null,
-  e: Evidence,
-  reading: ModelReading | null,
-  feature: string,
-  weight: number,
-): string | null | undefined {
-  if (!feature.startsWith("near")) return undefined;
-  if (!meaning || !sem) return null;
-  const argmax = (a: Float64Array) => sem.categories[a.indexOf(Math.max(...a))];
-  const category =
-    feature === "nearModel" ? reading?.category : argmax(feature === "nearWordBest" ? sem.nearestWord : sem.near);
-  if (!category || category === "unknown") return null;
-  const { phrase, words } = meaning.explain(e.text, category, e.norm);
-  if (weight < 0) return `far in meaning from ${category}: "${phrase}"`;
-  return `close in meaning to ${category}: "${phrase}"${words.length ? ` (${words.join(", ")})` : ""}`;
 }
 
 /** Without a combiner: the rules decide, the model may veto a rule or speak where none matched. */

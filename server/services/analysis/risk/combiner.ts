@@ -1,6 +1,5 @@
 import { FLAG_THRESHOLD } from "../lexicon.ts";
 import type { FlagReason } from "./reason.ts";
-import type { SemanticReading } from "./semantic.ts";
 import { hasFirstPerson } from "./text.ts";
 
 // The scorer's last word: a logistic regression over what the rules found, what the learned
@@ -59,9 +58,6 @@ export const FEATURES: Record<string, string> = {
   length: "how long the post is",
   ...Object.fromEntries(RULE_CATEGORIES.map((c) => [`rule:${c}`, `a ${c} rule matched`])),
   ...Object.fromEntries(RULE_CATEGORIES.map((c) => [`model:${c}`, `the learned model's lead for a ${c} post`])),
-  nearBest: "the post's words close in meaning to a risky category",
-  nearModel: "the post's words close in meaning to the learned model's category",
-  nearWordBest: "a word close in meaning to a risky category",
 };
 export const FEATURE_NAMES = Object.keys(FEATURES);
 
@@ -79,7 +75,7 @@ export interface Evidence {
 }
 
 /** The combiner's inputs for one post, in FEATURE_NAMES order. */
-export function stackFeatures(e: Evidence, reading: ModelReading | null, sem: SemanticReading | null): number[] {
+export function stackFeatures(e: Evidence, reading: ModelReading | null): number[] {
   const lead = clip(reading?.lead ?? 0, -50, 50) / 10;
   const categoryLead = clip(reading?.categoryLead ?? 0, -50, 50) / 10;
   const strongest = e.rules.reduce<FlagReason | null>((a, r) => (!a || r.severity > a.severity ? r : a), null);
@@ -118,12 +114,6 @@ export function stackFeatures(e: Evidence, reading: ModelReading | null, sem: Se
     f[`rule:${c}`] = perCategory.get(c) ?? 0;
     f[`model:${c}`] = reading?.category === c ? lead : 0;
   });
-  if (sem) {
-    const near = (c: string | undefined) => (c ? (sem.near[sem.categories.indexOf(c)] ?? 0) : 0);
-    f.nearBest = Math.max(...sem.near);
-    f.nearModel = near(reading?.category);
-    f.nearWordBest = Math.max(...sem.nearestWord);
-  }
   return FEATURE_NAMES.map((n) => f[n] ?? 0);
 }
 
@@ -175,24 +165,11 @@ export class Combiner {
 const SILENT = /^(?:length|unknown)$/;
 
 /** "a rule matched at full weight (+1.2), the learned model's lead (-0.8)": the strongest pushes one way. */
-export function describePushes(
-  pushes: { feature: string; weight: number }[],
-  sign: 1 | -1,
-  n = 2,
-  /**
-   * A feature's wording for this post (a nearness names its phrase and words), undefined for the
-   * FEATURES wording, null when the feature says nothing about this post.
-   */
-  say: (feature: string, weight: number) => string | null | undefined = () => undefined,
-): string {
+export function describePushes(pushes: { feature: string; weight: number }[], sign: 1 | -1, n = 2): string {
   return pushes
     .filter((p) => p.weight * sign > 0.05 && !SILENT.test(p.feature))
     .sort((a, b) => b.weight * sign - a.weight * sign)
-    .flatMap((p) => {
-      const said = say(p.feature, p.weight);
-      const sign = p.weight > 0 ? "+" : "";
-      return said === null ? [] : [`${said ?? FEATURES[p.feature] ?? p.feature} (${sign}${p.weight.toFixed(1)})`];
-    })
     .slice(0, n)
+    .map((p) => `${FEATURES[p.feature] ?? p.feature} (${p.weight > 0 ? "+" : ""}${p.weight.toFixed(1)})`)
     .join(", ");
 }
