@@ -2,6 +2,7 @@
 // over the rules' matches, the learned model's out-of-fold readings and the cues around them,
 // on training posts only. Its threshold comes from 5-fold cross-validation on the same posts:
 // the best F1 whose precision stays at `minPrecision` or more.
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Matrix } from "ml-matrix";
 import { ruleEvidence } from "../services/analysis/risk/assess.ts";
@@ -85,6 +86,19 @@ export function trainCombiner(data: StackRow[], minPrecision: number): CombinerF
     `combiner: threshold ${best.threshold} (cross-validated on ${data.length} posts: precision ${best.precision.toFixed(3)} recall ${best.recall.toFixed(3)} F1 ${best.f1.toFixed(3)})`,
   );
   reportPerCategory(data, p, best.threshold, minPrecision);
+  reportOverrule(x, y, p, best.threshold);
+  // The training posts the combiner misses out of fold, to read for phrasing the rules lack.
+  if (process.env.RISK_CV_MISSES)
+    writeFileSync(
+      process.env.RISK_CV_MISSES,
+      data
+        .flatMap((d, i) =>
+          (p[i] ?? 0) >= best.threshold === d.risky
+            ? []
+            : [`${d.risky ? "FN" : "FP"} ${(p[i] ?? 0).toFixed(2)} [${d.category}] ${d.text}`],
+        )
+        .join("\n"),
+    );
   const file = fitLogistic(x, y);
   file.threshold = best.threshold;
   console.log(
@@ -123,4 +137,34 @@ function reportPerCategory(data: StackRow[], p: number[], threshold: number, min
     return `${category} ${at.f1.toFixed(3)} (own ${own.t.toFixed(2)}: ${own.f1.toFixed(3)})`;
   });
   console.log(`combiner per category, cross-validated F1 at ${threshold}: ${lines.join(", ")}`);
+}
+
+/**
+ * The decision as assess.ts makes it, on the same out-of-fold probabilities: a full-weight rule
+ * flags unless the combiner is as sure the post is harmless as it must be to flag without one
+ * (p <= 1 - threshold). Printed: how many risky posts that overrule drops and how many harmless
+ * ones it saves, and what the decision reaches with and without the overrule.
+ */
+function reportOverrule(x: number[][], y: number[], p: number[], threshold: number) {
+  const full = FEATURE_NAMES.indexOf("ruleFull");
+  const counts = (overrule: boolean) => {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    p.forEach((v, i) => {
+      const rule = (x[i]?.[full] ?? 0) > 0;
+      const flag = v >= threshold || (rule && (!overrule || v > 1 - threshold));
+      if (flag && y[i]) tp++;
+      else if (flag) fp++;
+      else if (y[i]) fn++;
+    });
+    return { tp, fp, fn, f1: (2 * tp) / Math.max(1, 2 * tp + fp + fn), precision: tp / Math.max(1, tp + fp) };
+  };
+  const withGuard = counts(true);
+  const without = counts(false);
+  const fmt = (c: ReturnType<typeof counts>) =>
+    `tp ${c.tp} fp ${c.fp} fn ${c.fn}, precision ${c.precision.toFixed(3)} F1 ${c.f1.toFixed(3)}`;
+  console.log(
+    `decision as assess.ts makes it, cross-validated: with the overrule ${fmt(withGuard)}; rules never overruled ${fmt(without)} (the overrule drops ${without.tp - withGuard.tp} risky posts and saves ${without.fp - withGuard.fp} harmless ones)`,
+  );
 }

@@ -15,6 +15,9 @@ import {
   RiskModel,
   TRAINING_SPLITS,
 } from "../services/analysis/risk/model.ts";
+import { type CompiledRule, compile } from "../services/analysis/risk/rule.ts";
+import { SLANG_RULES } from "../services/analysis/risk/rules-slang.ts";
+import { normalize } from "../services/analysis/risk/text.ts";
 import { trainCombiner } from "./risk-combiner-training.ts";
 
 interface Labelled {
@@ -47,14 +50,31 @@ const SPLITS = (args.splits ?? TRAINING_SPLITS.join(",")).split(",");
  * the combiner learns how far to trust a rule only from the posts after them.
  */
 const RULES_WRITTEN_FROM: Record<string, number> = { dev: 975 };
+/**
+ * The street-wording rules (rules-slang.ts) were written later, from the dev posts the combiner
+ * missed out of fold. The posts they match there are the ones they were written from, so those
+ * leave the combiner's training too; the rest of dev, dev2 and dev3 still teach it. (Leaving out
+ * all of dev instead starves the combiner: held-out F1 0.899 -> 0.883 with no rule changed.)
+ */
+const SLANG_WRITTEN_FROM: Record<string, readonly CompiledRule[]> = { dev: SLANG_RULES.map(compile) };
+const slangSaw = (split: string, text: string) => {
+  const rules = SLANG_WRITTEN_FROM[split];
+  if (!rules) return false;
+  const norm = normalize(text);
+  return rules.some((r) => {
+    r.match.lastIndex = 0;
+    return r.match.test(norm) && !r.unless?.test(norm);
+  });
+};
 const rulesSaw: boolean[] = [];
 const data = SPLITS.flatMap((split) =>
   readFileSync(new URL(`../../test/fixtures/risk-posts.${split}.jsonl`, import.meta.url), "utf8")
     .split("\n")
     .filter((l) => l.trim())
     .map((l, i) => {
-      rulesSaw.push(i < (RULES_WRITTEN_FROM[split] ?? 0));
-      return JSON.parse(l) as Labelled;
+      const post = JSON.parse(l) as Labelled;
+      rulesSaw.push(i < (RULES_WRITTEN_FROM[split] ?? 0) || slangSaw(split, post.text));
+      return post;
     }),
 );
 

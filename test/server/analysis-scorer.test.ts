@@ -30,7 +30,9 @@ describe("lexicon scorer", () => {
 
   it("matches whole words only, and finds personal data", () => {
     expect(rules("Scunthorpe shitake mushrooms")).toEqual([]);
-    expect(rules("call me on +44 7700 900123 or mail a.b@example.com").sort()).toEqual([
+    // The patterns' own reasons; the combiner may add its own flag for the post beside them.
+    const published = rules("call me on +44 7700 900123 or mail a.b@example.com");
+    expect(published.filter((r) => r.startsWith("personal-data.")).sort()).toEqual([
       "personal-data.email",
       "personal-data.phone",
     ]);

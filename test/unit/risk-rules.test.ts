@@ -112,8 +112,10 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "Snorted a line in the bathroom at work to get through the shift.",
       "I've been selling weed out of my dorm room all semester, paid off my loans.",
       "need some snow for the weekend, who's got a number",
+      "Been moving weight out of the flat above the chippy all summer",
     ],
     pass: [
+      "Moving weight plates into the garage gym today, my back hates me",
       "Coca-Cola and popcorn, perfect movie night.",
       "Never touched drugs in my life and never will.",
       "Police seized a ton of cocaine at the port, reports say.",
@@ -126,8 +128,10 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
       "My cousin pays me to receive transfers and forward them, I keep a percentage.",
       "Reported my phone stolen for the insurance payout, it's in my drawer.",
       "Faked a slip at the supermarket, they settled for 2k",
+      "Torched my old van for the insurance, the claim paid out last week",
     ],
     pass: [
+      "Saving up for the insurance on my first car, it's brutal at 17",
       "I feel like such a fraud giving this presentation, imposter syndrome is real.",
       "Washed my whites with a red sock, everything is pink now.",
       "I would never cheat on my taxes, it's not worth the risk.",
@@ -150,12 +154,14 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
   },
   theft: {
     flag: [
+      "Lifted a bottle of gin from the offy and walked out without paying",
       "Lifted a wallet off a tourist on the subway, easy money.",
       "I take a bit of cash from the till every shift, nobody counts it.",
       "Stealing from self checkout is so easy, I just don't scan half the items.",
       "Pocketing cash from the charity tin at work",
     ],
     pass: [
+      "Lifted weights at the gym and walked out buzzing",
       "Someone stole my bike last night, please share if you see it.",
       "The new singer stole the show at the concert.",
       "Robbed of a win by the referee again, terrible call.",
@@ -164,12 +170,16 @@ const CASES: Record<string, { flag: string[]; pass: string[] }> = {
   },
   "drunk-driving": {
     flag: [
+      "Drove home hammered from the pub again, roads were empty",
       "Had about ten beers then drove to get tacos, no cops so no problem.",
       "Wine at dinner, cocktails after, then I drove everyone home.",
       "My license is suspended for drunk driving, still driving though.",
       "Open can in the cup holder the whole drive, legend",
+      "Can of cider in the cup holder the whole drive home lol",
     ],
     pass: [
+      "Left my water bottle in the cup holder the whole drive, it's boiling now",
+      "Hammered the nails into the fence all afternoon, then drove to the tip",
       "My dad was killed by a drunk driver, please never drive after drinking.",
       "We took a taxi home after the party, always plan your ride.",
       "Getting a breathalyzer for the car as part of our company safety program.",
@@ -280,6 +290,18 @@ describe("offline risk scorer", () => {
     );
     // A rule flag the model does not contradict stands.
     expect(assess("Swiped a wallet off a drunk guy at the bar, 200 in cash").flagged).toBe(true);
+  });
+
+  it("says the street wording it flagged on, and a warning about the scheme cancels it", () => {
+    expect(assess("Torched my old van for the insurance, the claim paid out last week").reasons[0]).toMatchObject({
+      rule: "fraud.claims",
+      term: "torched my old van for the insurance",
+    });
+    expect(assess("Running a county line now, the young ones do the deliveries").reasons[0]).toMatchObject({
+      rule: "drugs.street",
+      term: "running a county line",
+    });
+    expect(assess("Beware, the fake GoFundMe for a sick dog going round is a scam").flagged).toBe(false);
   });
 
   it("scores with the library's own odds, summed once per word", () => {

@@ -8,6 +8,7 @@ import { CONDUCT_RULES } from "./rules-conduct.ts";
 import { GENERIC_RULES, nearness } from "./rules-generic.ts";
 import { PAPERS_RULES } from "./rules-papers.ts";
 import { PEOPLE_RULES } from "./rules-people.ts";
+import { SLANG_RULES } from "./rules-slang.ts";
 import { hasFirstPerson, jokeCue, negatedAt, normalize, reportingCue } from "./text.ts";
 
 /** One piece of evidence behind a flag, said so that a user can contest it. */
@@ -17,6 +18,7 @@ export const RULES: readonly CompiledRule[] = [
   ...PAPERS_RULES,
   ...PEOPLE_RULES,
   ...CONDUCT_RULES,
+  ...SLANG_RULES,
   ...GENERIC_RULES,
 ].map(compile);
 

@@ -42,7 +42,7 @@ export const FEATURES: Record<string, string> = {
   ruleMax: "the strongest rule match",
   ruleFull: "a rule matched at full weight",
   ruleWeakened: "a rule matched but was weakened (negated, reported or a joke)",
-  ruleCount: "how many rules matched",
+  ruleCount: "how many rules matched at full weight",
   generic: "only topic-plus-cue rules matched, no phrase rule",
   pii: "personal data in the text",
   negation: "a negation in the post",
@@ -90,7 +90,8 @@ export function stackFeatures(e: Evidence, reading: ModelReading | null): number
     ruleMax,
     ruleFull,
     ruleWeakened: e.rules.some((r) => r.severity < FLAG_THRESHOLD) ? 1 : 0,
-    ruleCount: Math.min(e.rules.length, 3) / 3,
+    // Only rules at full weight add up: two rules both weakened as reporting are not two witnesses.
+    ruleCount: Math.min(e.rules.filter((r) => r.severity >= FLAG_THRESHOLD).length, 3) / 3,
     generic:
       e.rules.length > 0 &&
       e.rules.every((r) => /\.(?:concealed|[a-z]+-generic|generalisation)$|harm-outcome$/.test(r.rule))
