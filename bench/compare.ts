@@ -9,11 +9,9 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
-import { buildApp } from "../server/app.ts";
-import { loadConfig } from "../server/config.ts";
 import { createMember, createOwner, dbId, executor, ok } from "../test/kit.ts";
 import { freePort, migrate, startPostgres } from "../test/support/services.ts";
-import { productionEnv } from "./support.ts";
+import { benchServer, productionEnv } from "./support.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
@@ -43,18 +41,9 @@ try {
   await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
 
   // Filled through Userplane's API: one tenant, 50 members with profiles, 20 agents, one user with 20 user agents.
-  const seeder = await buildApp(
-    loadConfig({
-      ...(await productionEnv()),
-      LOG_LEVEL: "warn",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      SERVE_CLIENT: "false",
-      RUN_WORKER: "false",
-      METRICS: "false",
-      SIGNUPS_PER_ADDRESS_HOUR: "1000",
-      DATABASE_URL: pgServer.url,
-    }),
+  const seeder = await benchServer(
+    { METRICS: "false", SIGNUPS_PER_ADDRESS_HOUR: "1000", DATABASE_URL: pgServer.url },
+    {},
   );
   const exec = executor(seeder);
   const owner = await createOwner(exec, "Owner");
