@@ -52,6 +52,9 @@ export function asServer(
  */
 export function mockApi(handlers: Record<string, Answer>) {
   const requests: GqlRequest[] = [];
+  // Operations whose next HTTP answer waits for the test: the answer is computed when the request
+  // arrives (what the server read then), and delivered on release.
+  const holds = new Map<string, Promise<void>>();
   const answer = (query: string, variables: Record<string, unknown>, name: string | undefined, headers: Headers) => {
     const operationName = name ?? /(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? "";
     requests.push({ operationName, query, variables, headers });
@@ -68,6 +71,12 @@ export function mockApi(handlers: Record<string, Answer>) {
   const fetchMock = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
     const body = JSON.parse(String(init?.body ?? "{}"));
     const result = answer(body.query, body.variables ?? {}, body.operationName, new Headers(init?.headers));
+    const name = requests.at(-1)?.operationName ?? "";
+    const held = holds.get(name);
+    if (held) {
+      holds.delete(name);
+      await held;
+    }
     return new Response(JSON.stringify(result), { status: 200, headers: { "content-type": "application/json" } });
   });
   vi.stubGlobal("fetch", fetchMock);
@@ -86,6 +95,12 @@ export function mockApi(handlers: Record<string, Answer>) {
     calls: (name: string) => requests.filter((r) => r.operationName === name),
     set(name: string, answer: Answer) {
       handlers[name] = answer;
+    },
+    /** The next request of this operation answers only when the returned function is called. */
+    hold(name: string): () => void {
+      let release = () => {};
+      holds.set(name, new Promise<void>((resolve) => (release = resolve)));
+      return () => release();
     },
     /** The server saw a change: every live query of this name gets its handler's answer again. */
     push(name: string) {

@@ -128,19 +128,43 @@ export function createUrqlClient(options: UrqlOptions): UrqlSetup {
     if (awaiting.delete(key) && awaiting.size === 0) live.markCaughtUp();
   };
 
+  // Reads on their way to the server, and those to run again once their answer has landed. A read
+  // that began before a write was stored may answer without it, and nothing would ask again: the
+  // write's cache rule finds the list already dropped for re-reading, and urql drops a re-read of
+  // a query whose read is in flight (two uploads in quick succession: the second file stored, the
+  // list without it). So every read in flight when a mutation answers runs once more, from the
+  // network, after it lands. (The cache does the same by itself for writes pushed by subscriptions.)
+  const inFlight = new Map<number, Operation>();
+  const rereadAfter = new Map<number, Operation>();
+  const landed = (key: number) => {
+    inFlight.delete(key);
+    const next = rereadAfter.get(key);
+    if (!next) return;
+    rereadAfter.delete(key);
+    rerun(next);
+  };
+
   const exchanges = [
     createCacheExchange(),
     mapExchange({
       onOperation(operation) {
-        if (operation.kind === "query") active.set(operation.key, operation);
+        if (operation.kind === "query") {
+          active.set(operation.key, operation);
+          // A live query is answered again by the server after every change it read.
+          if (!isLiveQuery(operation)) inFlight.set(operation.key, operation);
+        }
         if (operation.kind === "teardown") {
           active.delete(operation.key);
+          inFlight.delete(operation.key);
+          rereadAfter.delete(operation.key);
           failed.delete(operation.key);
           answered(operation.key);
         }
       },
       onResult(result) {
+        if (result.operation.kind === "mutation") for (const [key, op] of inFlight) rereadAfter.set(key, op);
         if (result.operation.kind !== "query") return;
+        landed(result.operation.key);
         if (result.error?.networkError) failed.set(result.operation.key, result.operation);
         else {
           failed.delete(result.operation.key);
