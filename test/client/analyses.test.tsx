@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { applyEvent, initialProgress, type ProgressEvent, stagesOf } from "../../client/src/lib/analysisProgress.ts";
 import { parseCsvExport, parseFile, parseJsonExport, parsePasted } from "../../client/src/lib/contentImport.ts";
 import { AnalysesScreen } from "../../client/src/screens/analyses/AnalysesScreen.tsx";
-import { mockApi, renderScreen, reply } from "./kit.tsx";
+import { mockApi, queuedProgress, renderScreen, reply } from "./kit.tsx";
 import { wsFake } from "./ws-fake.ts";
 
 vi.mock("graphql-ws", () => import("./ws-fake.ts"));
@@ -169,13 +169,7 @@ describe("analyses screen", () => {
   it("follows a run live through analysisProgress, then shows the grades", async () => {
     const run = {
       id: "run1",
-      status: "queued",
-      stage: "queued",
-      percent: 0,
-      seq: 1,
-      itemsDone: 0,
-      itemsTotal: 0,
-      done: false,
+      ...queuedProgress,
       sources: ["text"],
       overallGrade: null,
       overallScore: null,

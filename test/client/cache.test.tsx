@@ -10,7 +10,7 @@ import { AnalysisRunsQuery, MyAnalysisEventsSubscription } from "../../client/sr
 import { CreateWorkspaceMutation, FileWorkspacesQuery } from "../../client/src/screens/files/queries.ts";
 import { MemoriesScreen } from "../../client/src/screens/memories/MemoriesScreen.tsx";
 import { ApiKeys, Sessions } from "../../client/src/screens/Security.tsx";
-import { mockApi, renderScreen, reply } from "./kit.tsx";
+import { mockApi, queuedProgress, renderScreen, reply } from "./kit.tsx";
 import { wsFake } from "./ws-fake.ts";
 
 vi.mock("graphql-ws", () => import("./ws-fake.ts"));
@@ -197,13 +197,7 @@ describe("normalized cache", () => {
     // (graphcache defers such a re-read itself; this pins it beside the mutation case above).
     const run = (id: string) => ({
       id,
-      seq: 1,
-      status: "queued",
-      stage: "queued",
-      percent: 0,
-      itemsDone: 0,
-      itemsTotal: 0,
-      done: false,
+      ...queuedProgress,
       sources: ["text"],
       overallGrade: null,
       overallScore: null,

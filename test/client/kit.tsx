@@ -109,6 +109,17 @@ export function mockApi(handlers: Record<string, Answer>) {
   };
 }
 
+/** A run's progress fields (AnalysisProgressFields) as the server answers them for a run just queued. */
+export const queuedProgress = {
+  seq: 1,
+  status: "queued",
+  stage: "queued",
+  percent: 0,
+  itemsDone: 0,
+  itemsTotal: 0,
+  done: false,
+};
+
 /** A dynamic answer computed from the operation's variables. */
 export function reply(fn: (variables: Record<string, unknown>) => { data?: unknown; errors?: unknown[] }): Answer {
   return fn;
