@@ -8,7 +8,10 @@ export default defineConfig({
     globalSetup: ["test/e2e/global-setup.ts"],
     testTimeout: 240_000,
     hookTimeout: 300_000,
-    fileParallelism: false,
+    // Two files at a time, each with its own server and data folder, in its own contexts of the
+    // one Chromium: a file spends most of its time waiting on the browser or its server, so one
+    // at a time left a core idle.
+    maxWorkers: 2,
     reporters: ["verbose"],
   },
 });

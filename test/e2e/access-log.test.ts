@@ -1,14 +1,10 @@
 // "Who accessed my data" in a browser: an admin opens the workspace's sessions, and the member
 // whose sessions they were finds that read on their own screen, on a phone in the dark theme and
 // on a desk in the light one (no sideways scrolling, no serious axe violation).
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBrowser } from "./browser.ts";
+import { connectBrowser, seriousAxeViolations } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let server: RunningServer;
 let browser: Browser;
@@ -28,16 +24,6 @@ async function signedIn(token: string, width: number, colorScheme: "light" | "da
   const context = await browser.newContext({ viewport: { width, height: 860 }, colorScheme, bypassCSP: true });
   await context.addInitScript((t) => localStorage.setItem("userplane.token", t), token);
   return context;
-}
-
-async function seriousAxeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, target: v.nodes[0]?.target }));
-  });
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => JSON.stringify(v));
 }
 
 beforeAll(async () => {

@@ -1,8 +1,12 @@
 // The run's one Chromium (test/e2e/global-setup.ts): launching one per file cost a browser start
 // each. Closing what this returns closes only the contexts and pages this file opened.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { buffer } from "node:stream/consumers";
-import { type Browser, chromium, type Download } from "playwright-core";
+import { type Browser, chromium, type Download, type Page } from "playwright-core";
 import { inject } from "vitest";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 export function connectBrowser(): Promise<Browser> {
   return chromium.connect(inject("browserWsEndpoint"));
@@ -12,4 +16,24 @@ export function connectBrowser(): Promise<Browser> {
 export async function downloaded(download: Download): Promise<Buffer> {
   const stream = await download.createReadStream();
   return buffer(stream);
+}
+
+/**
+ * The page's serious and critical axe violations, each as "rule (impact): first targets". Contexts
+ * that check need `bypassCSP: true` (axe goes in as an inline script; the app's own CSP is checked
+ * in product.test.ts). Only violations are gathered: axe otherwise builds a result for every rule
+ * that passed or did not apply, most of its time on a large page.
+ */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
+    type Axe = { run(options: object): Promise<{ violations: AxeViolation[] }> };
+    const axe = (window as unknown as { axe: Axe }).axe;
+    const r = await axe.run({ resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(", ")}`);
 }

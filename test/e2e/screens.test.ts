@@ -2,17 +2,15 @@
 // critical axe violation, the saved dark theme before the first query answers, and a page reached
 // while the server was down recovers by itself once it is back. Screenshots go to
 // test-results/e2e-screens/.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Secret, TOTP } from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBrowser } from "./browser.ts";
+import { connectBrowser, seriousAxeViolations } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-screens");
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 // The phone in the system's dark theme, the desk in light: every screen is checked in both.
 const WIDTHS = [
   [390, "dark"],
@@ -92,19 +90,6 @@ async function newContext(
 async function settled(page: Page) {
   await page.locator("main h1").first().waitFor();
   await expect.poll(() => page.locator(".spinner").count(), { timeout: 30_000 }).toBe(0);
-}
-
-async function seriousAxeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
-    const r = await axe.run();
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(" ")) }));
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(", ")}`);
 }
 
 async function overflow(page: Page) {
