@@ -2,7 +2,7 @@
 // machine load beside them: on a shared machine the wall time says little alone.
 //   npm run bench:test-suite -- [--root DIR] [--config FILE] [--skip-postgres] [project ...] [-- vitest args]
 // --root runs another checkout's suite (e.g. main, extracted with `git archive`) for A/B figures.
-// --config test/vitest.e2e.config.ts measures the browser tests (default: the unit configuration).
+// Projects name parts of the suite (pglite, postgres, unit, ops, client, e2e); none: all of it.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";

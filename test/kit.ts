@@ -37,6 +37,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PORT: "0",
     HOST: "127.0.0.1",
     SERVE_CLIENT: "false",
+    // A test app's few rows need few buffers, and PGlite clears them all on every open.
+    PGLITE_SHARED_BUFFERS_MB: "8",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...overrides,
   });
@@ -52,11 +54,26 @@ export interface TestAppOptions {
 
 let template: Promise<Blob | undefined> | undefined;
 
+/**
+ * The tarball as the Blob PGlite loads a data directory from. PGlite reads it with arrayBuffer(),
+ * which on a Node Blob copies the bytes out chunk by chunk: a quarter of the CPU of opening a test
+ * app's database (1.36 → 1.0 s, medians of 6 interleaved opens). This one hands over a copy of the
+ * bytes at once.
+ */
+class TarballBlob extends Blob {
+  constructor(private readonly tarball: Uint8Array) {
+    super([], { type: "application/x-tar" });
+  }
+  override async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.tarball.slice().buffer as ArrayBuffer;
+  }
+}
+
 /** The run's migrated PGlite (test/support/pglite-template.ts), read once per test file. */
 function pgliteTemplate(): Promise<Blob | undefined> {
   template ??= (async () => {
     const file = dbKind === "pglite" ? inject("pgliteTemplate") : null;
-    return file ? new Blob([await readFile(file)]) : undefined;
+    return file ? new TarballBlob(await readFile(file)) : undefined;
   })();
   return template;
 }

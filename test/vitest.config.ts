@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Every server test runs twice: on embedded PGlite and on a real PostgreSQL server; tests that
-// need no database (test/unit) run once. PGlite apps start from one migrated copy (see
+// The whole suite in one run: every server test twice, on embedded PGlite and on a real PostgreSQL
+// server; tests that need no database (test/unit, test/ops) and the client's component tests once;
+// the browser tests (test/e2e) beside them. PGlite apps start from one migrated copy (see
 // test/support/pglite-template.ts).
 export default defineConfig({
   resolve: {
@@ -11,9 +12,10 @@ export default defineConfig({
   },
   test: {
     // Vitest's default on 2 cores is one worker (cores - 1), so test files ran one after another
-    // while a file waited on PostgreSQL, a spawned server or SMTP with a core idle. Two workers
-    // keep both cores busy; VITEST_MAX_WORKERS overrides it.
-    maxWorkers: 2,
+    // while a file waited on PostgreSQL, a spawned server or SMTP with a core idle. The browser
+    // tests wait the most (on Chromium and their own server, in other processes): with them in the
+    // same run, a third worker keeps both cores busy. VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 3,
     // A worker runs file after file in one process without re-importing: each server file
     // otherwise paid seconds of CPU to load the server (Prisma, Pothos, PGlite's wasm) again.
     // Files share nothing but those modules: each builds its own app and tenants, and state that
@@ -68,6 +70,19 @@ export default defineConfig({
           environment: "jsdom",
           // Screens render into one document and mock the WebSocket per file.
           isolate: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The product in Debian's Chromium, started as `npm start` starts it.
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          // `npm start`'s prestart and one Chromium, once for every file; each file starts its own
+          // server and data folder and works in its own browser contexts.
+          globalSetup: ["test/e2e/global-setup.ts"],
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
         },
       },
     ],
