@@ -27,9 +27,19 @@ console.log(`load before: ${load()}`);
 
 const pgServer = await startPostgres({ settings: ["shared_preload_libraries=pg_stat_statements"] });
 const servers: { name: string; child: ChildProcess; url: string }[] = [];
+// Each server is given up to 10 s to exit (HEAP_PROF_DIR profiles are written on the way out).
 const stopAll = async () => {
-  for (const s of servers) s.child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null) return resolve();
+          s.child.once("exit", () => resolve());
+          setTimeout(resolve, 10_000).unref();
+          s.child.kill("SIGTERM");
+        }),
+    ),
+  );
   await pgServer.stop();
 };
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));

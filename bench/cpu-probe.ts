@@ -17,9 +17,36 @@ const allocated = () => {
   return getHeapStatistics().used_heap_size - startUsed + freed;
 };
 
+let onFirstProbe: (() => void) | null = null;
 process.on("message", (m) => {
-  if (m === "cpu") process.send?.({ cpu: process.cpuUsage(), allocated: allocated() });
+  if (m !== "cpu") return;
+  onFirstProbe?.();
+  onFirstProbe = null;
+  process.send?.({ cpu: process.cpuUsage(), allocated: allocated() });
 });
+
+// HEAP_PROF_DIR: where the allocation comes from. Node's --heap-prof keeps only the objects still
+// alive at exit; per-request garbage is what matters here, so the sampling includes collected
+// objects. It starts with the bench's first measurement, so start-up is not in it.
+if (process.env.HEAP_PROF_DIR) {
+  const { Session } = await import("node:inspector/promises");
+  const { writeFileSync } = await import("node:fs");
+  const path = await import("node:path");
+  const session = new Session();
+  session.connect();
+  onFirstProbe = () =>
+    void session.post("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  process.once("SIGTERM", () => {
+    void session.post("HeapProfiler.stopSampling").then(({ profile }) => {
+      writeFileSync(path.join(process.env.HEAP_PROF_DIR!, `${process.pid}.heapprofile`), JSON.stringify(profile));
+      process.exit(0);
+    });
+  });
+}
 // The IPC channel must not keep a server alive that would otherwise exit.
 process.channel?.unref();
 
