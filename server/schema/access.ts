@@ -41,40 +41,28 @@ const answers = createContextCache((_ctx: Context) => new Map<string, Scopes>())
 let rules = 0;
 
 // The door keeps its literal type so `t.withAuth(access.X.door)` can type the resolver's context.
-// `key`, for a type read in long lists, names the row's answer from the columns the row rule reads
-// (it must determine that answer exactly): a row whose answer is already known then costs one
-// short string, instead of building its scope map and that map's JSON to find the same answer.
-function rule<T, D extends Scopes = Scopes>(door: D, row: RowRule<T>, key?: (row: T) => string): Rule<T, D> {
+function rule<T, D extends Scopes = Scopes>(door: D, row: RowRule<T>): Rule<T, D> {
   const id = rules++;
   const doorOnly: Scopes = { $all: door };
-  const combine = (r: Scopes | boolean, ctx: Context, known?: string): Scopes | boolean => {
+  const combine = (r: Scopes | boolean, ctx: Context): Scopes | boolean => {
     if (r === false) return false;
     if (r === true) return doorOnly;
     // Answers are small maps of ids: their JSON names them exactly.
-    const k = known ?? `${id}:${JSON.stringify(r)}`;
-    const answered = answers(ctx);
-    let scopes = answered.get(k);
+    const key = `${id}:${JSON.stringify(r)}`;
+    const known = answers(ctx);
+    let scopes = known.get(key);
     if (!scopes) {
       scopes = { $all: { ...door, $all: r } };
-      answered.set(k, scopes);
+      known.set(key, scopes);
     }
     return scopes;
   };
   return {
     door,
-    type: key
-      ? (value, ctx) => {
-          // `#`, not `:`: never the key of an answer named by its JSON.
-          const k = `${id}#${key(value)}`;
-          const hit = answers(ctx).get(k);
-          if (hit) return hit;
-          const r = row(value, ctx);
-          return r instanceof Promise ? r.then((x) => combine(x, ctx, k)) : combine(r, ctx, k);
-        }
-      : (value, ctx) => {
-          const r = row(value, ctx);
-          return r instanceof Promise ? r.then((x) => combine(x, ctx)) : combine(r, ctx);
-        },
+    type: (value, ctx) => {
+      const r = row(value, ctx);
+      return r instanceof Promise ? r.then((x) => combine(x, ctx)) : combine(r, ctx);
+    },
   };
 }
 
@@ -118,18 +106,12 @@ export const access = {
   RetentionPolicy: rule(TENANT_ADMIN, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
   RetentionRun: rule(TENANT_ADMIN, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
   AuditLog: rule(TENANT_ADMIN, (a: { tenantId: string | null }) => (a.tenantId ? { tenant: a.tenantId } : false)),
-  Agent: rule(
-    { apiScope: "read:agents" },
-    (a: { tenantId: string }) => ({ tenant: a.tenantId }),
-    (a) => a.tenantId,
-  ),
+  Agent: rule({ apiScope: "read:agents" }, (a: { tenantId: string }) => ({ tenant: a.tenantId })),
   UserAgent: rule(
     { apiScope: "read:agents" },
     (ua: { userId: string; tenantId: string; isShared: boolean; sharedWith: string[] }) => ({
       $all: { tenant: ua.tenantId, $any: { self: ua.userId, oneOfUsers: ua.isShared ? ua.sharedWith : [] } },
     }),
-    // Ids are UUIDs: neither "|" nor "," occurs in one.
-    (ua) => `${ua.tenantId}|${ua.userId}|${ua.isShared ? ua.sharedWith.join(",") : ""}`,
   ),
   Favorite: rule({ apiScope: "read:agents" }, (f: { userId: string }) => owner(f.userId)),
   Rating: rule({ apiScope: "read:ratings" }, (r: { tenantId: string }) => ({ tenant: r.tenantId })),
