@@ -27,9 +27,19 @@ console.log(`load before: ${load()}`);
 
 const pgServer = await startPostgres({ settings: ["shared_preload_libraries=pg_stat_statements"] });
 const servers: { name: string; child: ChildProcess; url: string }[] = [];
+// Each server is given up to 10 s to exit (HEAP_PROF_DIR profiles are written on the way out).
 const stopAll = async () => {
-  for (const s of servers) s.child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null) return resolve();
+          s.child.once("exit", () => resolve());
+          setTimeout(resolve, 10_000).unref();
+          s.child.kill("SIGTERM");
+        }),
+    ),
+  );
   await pgServer.stop();
 };
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
@@ -213,9 +223,12 @@ try {
     );
   await startServer("PostGraphile 5", root, "bench/compare-postgraphile.mjs", { GRAPHILE_ENV: "production" });
 
+  // CPU ms and heap bytes allocated so far (bench/cpu-probe.ts).
   const cpu = (child: ChildProcess) =>
-    new Promise<number>((resolve) => {
-      child.once("message", (m: { cpu: NodeJS.CpuUsage }) => resolve((m.cpu.user + m.cpu.system) / 1000));
+    new Promise<{ ms: number; allocated: number }>((resolve) => {
+      child.once("message", (m: { cpu: NodeJS.CpuUsage; allocated: number }) =>
+        resolve({ ms: (m.cpu.user + m.cpu.system) / 1000, allocated: m.allocated }),
+      );
       child.send("cpu");
     });
 
@@ -260,6 +273,7 @@ try {
     p99: number;
     sqlPerReq: number;
     cpuMsPerReq: number;
+    kbPerReq: number;
     errors: number;
   }
   const samples = new Map<string, Sample[]>();
@@ -276,7 +290,7 @@ try {
       headers: { "content-type": "application/json", ...r.headers },
       body: r.body,
     });
-    const cpuMs = (await cpu(s.child)) - cpu0;
+    const cpu1 = await cpu(s.child);
     const statements = await statementCount();
     const total = result.requests.total || 1;
     return {
@@ -284,7 +298,8 @@ try {
       p50: result.latency.p50,
       p99: result.latency.p99,
       sqlPerReq: statements / total,
-      cpuMsPerReq: cpuMs / total,
+      cpuMsPerReq: (cpu1.ms - cpu0.ms) / total,
+      kbPerReq: (cpu1.allocated - cpu0.allocated) / 1024 / total,
       errors: result.errors + result.non2xx,
     };
   }
@@ -301,7 +316,7 @@ try {
         const key = `${shape.name}|${s.name}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         console.log(
-          `round ${round + 1} ${shape.name} ${s.name}: ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.sqlPerReq.toFixed(2)} SQL/req, ${sample.cpuMsPerReq.toFixed(2)} ms CPU/req, ${sample.errors} errors (load ${load()})`,
+          `round ${round + 1} ${shape.name} ${s.name}: ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.sqlPerReq.toFixed(2)} SQL/req, ${sample.cpuMsPerReq.toFixed(2)} ms CPU/req, ${sample.kbPerReq.toFixed(0)} KB allocated/req, ${sample.errors} errors (load ${load()})`,
         );
       }
     }
@@ -317,16 +332,16 @@ try {
     `\n${ROUNDS} interleaved rounds of ${DURATION} s, ${CONNECTIONS} connections, PostgreSQL 15; load at end: ${load()}`,
   );
   console.log(
-    "| shape | server | req/s (median, range) | p50 / p99 ms | SQL/req | CPU ms/req | ratio to PostGraphile |",
+    "| shape | server | req/s (median, range) | p50 / p99 ms | SQL/req | CPU ms/req | KB allocated/req | ratio to PostGraphile |",
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const shape of shapes) {
     const pgRps = median((samples.get(`${shape.name}|PostGraphile 5`) ?? []).map((x) => x.rps));
     for (const s of servers) {
       const xs = samples.get(`${shape.name}|${s.name}`) ?? [];
       const rps = median(xs.map((x) => x.rps));
       console.log(
-        `| ${shape.name} | ${s.name} | ${rps.toFixed(0)} (${range(xs.map((x) => x.rps))}) | ${median(xs.map((x) => x.p50))} / ${median(xs.map((x) => x.p99))} | ${median(xs.map((x) => x.sqlPerReq)).toFixed(2)} | ${median(xs.map((x) => x.cpuMsPerReq)).toFixed(2)} | ${(rps / pgRps).toFixed(2)}× |`,
+        `| ${shape.name} | ${s.name} | ${rps.toFixed(0)} (${range(xs.map((x) => x.rps))}) | ${median(xs.map((x) => x.p50))} / ${median(xs.map((x) => x.p99))} | ${median(xs.map((x) => x.sqlPerReq)).toFixed(2)} | ${median(xs.map((x) => x.cpuMsPerReq)).toFixed(2)} | ${median(xs.map((x) => x.kbPerReq)).toFixed(0)} | ${(rps / pgRps).toFixed(2)}× |`,
       );
     }
   }

@@ -1,12 +1,54 @@
 // Loaded with --import into each server the compare bench starts: answers the parent's "cpu"
-// message with this process's own CPU time, so CPU per request is the server's, not the bench's.
+// message with this process's own CPU time, so CPU per request is the server's, not the bench's,
+// and the bytes its JavaScript heap has allocated so far. Allocation does not move with the
+// machine's load the way CPU time does, and it is what the garbage collector's share follows.
+import { GCProfiler, getHeapStatistics } from "node:v8";
+
+// Allocated = what the heap holds now + what every collection since the start freed.
+const startUsed = getHeapStatistics().used_heap_size;
+let freed = 0;
+let gcs = new GCProfiler();
+gcs.start();
+const allocated = () => {
+  for (const gc of gcs.stop()?.statistics ?? [])
+    freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+  gcs = new GCProfiler();
+  gcs.start();
+  return getHeapStatistics().used_heap_size - startUsed + freed;
+};
+
+let onFirstProbe: (() => void) | null = null;
 process.on("message", (m) => {
-  if (m === "cpu") process.send?.({ cpu: process.cpuUsage() });
+  if (m !== "cpu") return;
+  onFirstProbe?.();
+  onFirstProbe = null;
+  process.send?.({ cpu: process.cpuUsage(), allocated: allocated() });
 });
+
+// HEAP_PROF_DIR: where the allocation comes from. Node's --heap-prof keeps only the objects still
+// alive at exit; per-request garbage is what matters here, so the sampling includes collected
+// objects. It starts with the bench's first measurement, so start-up is not in it.
+if (process.env.HEAP_PROF_DIR) {
+  const { Session } = await import("node:inspector/promises");
+  const { writeFileSync } = await import("node:fs");
+  const path = await import("node:path");
+  const session = new Session();
+  session.connect();
+  onFirstProbe = () =>
+    void session.post("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  process.once("SIGTERM", () => {
+    void session.post("HeapProfiler.stopSampling").then(({ profile }) => {
+      writeFileSync(path.join(process.env.HEAP_PROF_DIR!, `${process.pid}.heapprofile`), JSON.stringify(profile));
+      process.exit(0);
+    });
+  });
+}
 // The IPC channel must not keep a server alive that would otherwise exit.
 process.channel?.unref();
-
-export {};
 
 // COUNT_PLANS=1: how often Prisma compiles a query plan (its plan cache misses), by query, printed at exit.
 if (process.env.COUNT_PLANS) {

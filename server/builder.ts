@@ -15,6 +15,7 @@ import { BoundedJSON, UploadScalar } from "./scalars.ts";
 import "./input-errors.ts";
 import "./access-log-plugin.ts";
 import "./loaded-columns-plugin.ts";
+import "./public-types-plugin.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
@@ -62,9 +63,11 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  // accessLog wraps the type rules scope-auth runs, so it comes first (outermost). loadedColumns
-  // sits on both sides of the Prisma plugin (see loaded-columns-plugin.ts).
+  // accessLog wraps the type rules scope-auth runs, so it comes first (outermost), after only
+  // publicTypes, which drops the checks of `{ public: true }` types. loadedColumns sits on both
+  // sides of the Prisma plugin (see loaded-columns-plugin.ts).
   plugins: [
+    "publicTypes",
     "accessLog",
     ScopeAuthPlugin,
     ComplexityPlugin,
