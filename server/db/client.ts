@@ -32,6 +32,11 @@ export interface Database {
   migrationsApplied: string[];
   /** One round trip on the driver (readiness), without Prisma's query compiler. */
   ping(): Promise<void>;
+  /**
+   * One statement on the driver, its rows as the driver parses them: for a bulk read whose one
+   * large value Prisma's result mapping would copy once more (the memory index's read of a user).
+   */
+  query<T>(sql: string, params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -131,6 +136,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     migrationsApplied,
     async ping() {
       await (pglite ?? (pool as Pick<PGlite, "query">)).query("SELECT 1");
+    },
+    async query<T>(sql: string, params: unknown[]) {
+      return (await (pglite ?? (pool as Pick<PGlite, "query">)).query<T>(sql, params)).rows;
     },
     async close() {
       await prisma.$disconnect();

@@ -44,7 +44,7 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
         })
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger, jobClock);
-  const memoryIndex = createMemoryIndex(db.prisma, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
+  const memoryIndex = createMemoryIndex(db, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
   const memoryAccess = createMemoryAccessCounter(db.prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
   const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);

@@ -6,20 +6,25 @@
 // twice that of the last place is a candidate, and the caller ranks the candidates again with
 // the stored float64 vectors (memories.ts), which the database computes the same way.
 //
+// Twins: memories whose stored vectors are bit-identical score exactly the same, so among them
+// only the order of the tie-break (importance, then id, both held here) decides, and no more than
+// `first` of a twin group can be candidates. Without that, memories written from the same
+// words (bench:api's 10,000 memories have 8 distinct vectors) made every search a candidate list
+// of 1,250 rows, all read back in full to be ranked: 98 ms a search, and a queue at 10 in flight.
+//
 // Freshness needs no events: every search first reads the user's version, one row that a trigger
 // bumps on every write search could see (rows added or removed, vectors, expiry, importance or type
 // changed), whoever writes: any instance, a job, plain SQL.
 //
 // A user not held (never searched, or evicted) is read in one statement that returns the version
-// beside the rows, with the vectors as binary float8 (array_send) and the other columns joined into
-// one string each: no per-row objects to parse or keep. The binary travels as base64 text, decoded
-// natively: as bytea, the PGlite adapter parsed it one hex pair at a time through a callback (the
-// statement alone: 4.6-5.0 s of CPU for 10,000 vectors, against 1.2-1.7 s as base64, at load 27;
-// on PostgreSQL 1.9 s against 0.5-0.8 s in this process). Reading 10,000 rows through the ORM cost
-// seconds of CPU (a float parsed from text, then an object, per element), and an entry of 10,000
-// string ids and types was 20,000 objects for the collector to walk. What is held is bounded in
-// bytes, as vectors of other models have other lengths; the least recently searched users go first.
-import type { PrismaClient } from "../generated/prisma/client.ts";
+// beside one aggregate: per row, its id, type, expiry and importance in binary and the vector as
+// binary float8 (array_send), so the rows need no order (four ordered string_agg calls cost PGlite
+// 1.4 s for 10,000 rows against 93 ms unordered) and nothing is parsed from text. It travels as
+// base64 and is read on the driver, not through Prisma, whose result mapping copied the 16 MB
+// string once more (twice the CPU); as bytea, PGlite's adapter parsed it one hex pair at a time.
+// What is held is bounded in bytes, as vectors of other models have other lengths; the least
+// recently searched users go first.
+import type { Database } from "../db/client.ts";
 
 export interface IndexHit {
   id: string;
@@ -27,23 +32,29 @@ export interface IndexHit {
 }
 
 export interface IndexResult {
-  /** The best `first` by float32 score, and every memory that could still pass one of them exactly. */
+  /**
+   * The best `first` by float32 score, and every memory that could still pass one of them exactly,
+   * except twins that `first` better twins (by importance, then id) already keep out.
+   */
   candidates: IndexHit[];
 }
 
-const UUID_LENGTH = 36;
+const ID_BYTES = 16;
 
 interface Entry {
   version: string;
   size: number;
-  /** The ids, each UUID_LENGTH characters, one after another. */
-  ids: string;
+  /** The ids, 16 bytes each, one after another (uuid_send). */
+  ids: Uint8Array;
   vectors: Float32Array;
   /** The largest vector norm held: with the query's norm it bounds what float32 rounding moves a score. */
   maxNorm: number;
   /** Milliseconds since the epoch; Infinity for memories that never expire. */
   expires: Float64Array;
-  /** Index into `typeNames`. */
+  importance: Float64Array;
+  /** The first memory whose stored vector is bit-identical to this one's (itself if none). */
+  twin: Int32Array;
+  /** 1-based position in `typeNames` (the enum's order). */
   types: Uint8Array;
   typeNames: string[];
   dims: number;
@@ -66,23 +77,46 @@ export interface MemoryIndex {
 }
 
 interface Loaded {
-  version: bigint | null;
+  version: string | null;
   n: number;
-  ids: string | null;
-  types: string | null;
-  expires: string | null;
-  /** Base64 of the concatenated `array_send` values. */
-  vectors: string | null;
+  type_names: string[];
+  /** Base64 of the rows, each: uuid_send(id), int2 type, float8 expiry, float8 importance, array_send(embedding). */
+  rows: string | null;
 }
 
-/** Reads concatenated `array_send(float8[])` values: a header per array, then each element's length and bytes. */
-function decodeVectors(bytes: Uint8Array, n: number): { dims: number; vectors: Float32Array; maxNorm: number } {
+const READ = `SELECT (SELECT version::text FROM memory_versions WHERE user_id = $1::uuid) AS version,
+    count(*)::int AS n, enum_range(NULL::memory_type)::text[] AS type_names,
+    encode(string_agg(uuid_send(id)
+      || int2send(array_position(enum_range(NULL::memory_type), memory_type)::int2)
+      || float8send(COALESCE((extract(epoch FROM expires_at) * 1000)::float8, 'Infinity'))
+      || float8send(importance_score)
+      || array_send(embedding), ''::bytea), 'base64') AS rows
+  FROM memories WHERE user_id = $1::uuid AND embedding_model = $2 AND embedding IS NOT NULL`;
+
+/** Reads the rows READ sends: fixed columns, then an `array_send(float8[])` (a header, then each element's length and bytes). */
+function decode(bytes: Buffer, n: number, typeNames: string[], version: string): Entry {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ids = new Uint8Array(n * ID_BYTES);
+  const expires = new Float64Array(n);
+  const importance = new Float64Array(n);
+  const types = new Uint8Array(n);
+  const twin = new Int32Array(n);
+  // Twins have identical float32 vectors: a hash of those bits finds the few to compare, and the
+  // stored bytes decide. (The bytes themselves as map keys cost 10,000 strings of 1.2 KB.)
+  const byHash = new Map<number, number[]>();
+  const spans = new Int32Array(2 * n);
   let at = 0;
   let dims = -1;
   let vectors = new Float32Array(0);
   let maxNorm = 0;
   for (let i = 0; i < n; i++) {
+    ids.set(bytes.subarray(at, at + ID_BYTES), i * ID_BYTES);
+    at += ID_BYTES;
+    types[i] = view.getInt16(at);
+    expires[i] = view.getFloat64(at + 2);
+    importance[i] = view.getFloat64(at + 10);
+    at += 18;
+    const start = at;
     const ndim = view.getInt32(at);
     at += 12; // ndim, has-nulls flag, element type
     let length = 0;
@@ -109,11 +143,60 @@ function decodeVectors(bytes: Uint8Array, n: number): { dims: number; vectors: F
       norm += x * x;
     }
     if (keep) maxNorm = Math.max(maxNorm, Math.sqrt(norm));
+    spans[2 * i] = start;
+    spans[2 * i + 1] = at;
+    let hash = 0x811c9dc5;
+    if (keep) {
+      const bits = new Uint32Array(vectors.buffer, i * dims * 4, dims);
+      for (let d = 0; d < dims; d++) hash = Math.imul(hash ^ (bits[d] as number), 16_777_619);
+    }
+    const same = byHash.get(hash);
+    const earlier = same?.find(
+      (j) => bytes.compare(bytes, spans[2 * j] as number, spans[2 * j + 1] as number, start, at) === 0,
+    );
+    twin[i] = earlier ?? i;
+    if (earlier !== undefined) continue;
+    if (same) same.push(i);
+    else byHash.set(hash, [i]);
   }
-  return { dims: Math.max(dims, 0), vectors, maxNorm };
+  return {
+    version,
+    size: n,
+    ids,
+    vectors,
+    maxNorm,
+    expires,
+    importance,
+    twin,
+    types,
+    typeNames,
+    dims: Math.max(dims, 0),
+    bytes:
+      vectors.byteLength +
+      ids.byteLength +
+      expires.byteLength +
+      importance.byteLength +
+      twin.byteLength +
+      types.byteLength +
+      200,
+  };
 }
 
-export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number }): MemoryIndex {
+function uuidAt(ids: Uint8Array, i: number): string {
+  const h = Buffer.from(ids.buffer, ids.byteOffset + i * ID_BYTES, ID_BYTES).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Byte order, which is PostgreSQL's order of uuids and the order of their lowercase text. */
+function compareIds(ids: Uint8Array, a: number, b: number): number {
+  for (let k = 0; k < ID_BYTES; k++) {
+    const d = (ids[a * ID_BYTES + k] as number) - (ids[b * ID_BYTES + k] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function createMemoryIndex(db: Pick<Database, "query">, opts: { maxBytes: number }): MemoryIndex {
   // Insertion order is recency: a hit moves its entry to the end, eviction takes from the front.
   const entries = new Map<string, Entry>();
   const loading = new Map<string, Promise<Entry>>();
@@ -129,48 +212,18 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number
   };
 
   async function version(userId: string): Promise<string> {
-    const [v] = await prisma.$queryRaw<{ version: bigint }[]>`
-      SELECT version FROM memory_versions WHERE user_id = ${userId}::uuid`;
-    return String(v?.version ?? 0);
+    const [v] = await db.query<{ version: string }>(
+      "SELECT version::text AS version FROM memory_versions WHERE user_id = $1::uuid",
+      [userId],
+    );
+    return v?.version ?? "0";
   }
 
   async function load(userId: string, model: string): Promise<Entry> {
     // One statement, so the version read is the one the rows were read at.
-    const [row] = await prisma.$queryRaw<Loaded[]>`
-      SELECT (SELECT version FROM memory_versions WHERE user_id = ${userId}::uuid) AS version,
-        count(*)::int AS n,
-        string_agg(id::text, '' ORDER BY id) AS ids,
-        string_agg(memory_type::text, ',' ORDER BY id) AS types,
-        string_agg(COALESCE((extract(epoch FROM expires_at) * 1000)::text, ''), ',' ORDER BY id) AS expires,
-        encode(string_agg(array_send(embedding), ''::bytea ORDER BY id), 'base64') AS vectors
-      FROM memories WHERE user_id = ${userId}::uuid AND embedding_model = ${model}`;
+    const [row] = await db.query<Loaded>(READ, [userId, model]);
     const n = row?.n ?? 0;
-    const { dims, vectors, maxNorm } = decodeVectors(Buffer.from(row?.vectors ?? "", "base64"), n);
-    const expires = new Float64Array(n);
-    (row?.expires ?? "").split(",").forEach((ms, i) => {
-      if (i < n) expires[i] = ms === "" ? Number.POSITIVE_INFINITY : Number(ms);
-    });
-    const typeNames: string[] = [];
-    const types = new Uint8Array(n);
-    (row?.types ?? "").split(",").forEach((t, i) => {
-      if (i >= n) return;
-      let code = typeNames.indexOf(t);
-      if (code < 0) code = typeNames.push(t) - 1;
-      types[i] = code;
-    });
-    const ids = row?.ids ?? "";
-    return {
-      version: String(row?.version ?? 0),
-      size: n,
-      ids,
-      vectors,
-      maxNorm,
-      expires,
-      types,
-      typeNames,
-      dims,
-      bytes: vectors.byteLength + expires.byteLength + types.byteLength + ids.length + 200,
-    };
+    return decode(Buffer.from(row?.rows ?? "", "base64"), n, row?.type_names ?? [], row?.version ?? "0");
   }
 
   async function entryFor(userId: string, model: string): Promise<Entry> {
@@ -207,8 +260,8 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number
       if (e.dims !== query.length || first < 1) return { candidates: [] };
       const q = Float64Array.from(query);
       const { vectors, dims, size } = e;
-      const wanted = memoryType ? e.typeNames.indexOf(memoryType) : -1;
-      if (memoryType && wanted < 0) return { candidates: [] };
+      const wanted = memoryType ? e.typeNames.indexOf(memoryType) + 1 : 0;
+      if (memoryType && wanted < 1) return { candidates: [] };
       let qNorm = 0;
       for (let d = 0; d < dims; d++) qNorm += (q[d] as number) * (q[d] as number);
       // |Σ q·v32 − Σ q·v| ≤ 2^-24 Σ|q||v| ≤ 2^-24 ‖q‖‖v‖ (Cauchy–Schwarz); doubled, plus summation error.
@@ -219,7 +272,7 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number
       const best = new Float64Array(first).fill(Number.NEGATIVE_INFINITY);
       for (let i = 0; i < size; i++) {
         if ((e.expires[i] as number) <= now) continue;
-        if (wanted >= 0 && e.types[i] !== wanted) continue;
+        if (wanted > 0 && e.types[i] !== wanted) continue;
         let score = 0;
         const base = i * dims;
         for (let d = 0; d < dims; d++) score += (vectors[base + d] as number) * (q[d] as number);
@@ -234,10 +287,26 @@ export function createMemoryIndex(prisma: PrismaClient, opts: { maxBytes: number
       }
       // Below the `first`-th best by more than twice the slack, no memory can pass it exactly.
       const floor = (best[0] as number) - 2 * slack;
+      const within: number[] = [];
+      for (let i = 0; i < size; i++) if ((scores[i] as number) >= floor) within.push(i);
+      // Twins share their float32 score too, so in this order each twin group runs by importance,
+      // then id: the exact tie-break, which lets the first `first` of a group stand for it.
+      if (within.length > first)
+        within.sort(
+          (a, b) =>
+            (scores[b] as number) - (scores[a] as number) ||
+            (e.importance[b] as number) - (e.importance[a] as number) ||
+            compareIds(e.ids, a, b),
+        );
+      const taken = new Map<number, number>();
       const candidates: IndexHit[] = [];
-      for (let i = 0; i < size; i++)
-        if ((scores[i] as number) >= floor)
-          candidates.push({ id: e.ids.slice(i * UUID_LENGTH, (i + 1) * UUID_LENGTH), score: scores[i] as number });
+      for (const i of within) {
+        const group = e.twin[i] as number;
+        const n = taken.get(group) ?? 0;
+        if (n >= first) continue;
+        taken.set(group, n + 1);
+        candidates.push({ id: uuidAt(e.ids, i), score: scores[i] as number });
+      }
       return { candidates };
     },
     size: () => held,

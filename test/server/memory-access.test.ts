@@ -125,6 +125,42 @@ describe(`memory access counting (${dbKind})`, () => {
     expect(hits[0]?.score).toBe(0.6 + 1e-12);
   });
 
+  it("twins (identical vectors) rank by importance, then id, and only `first` of them are candidates", async () => {
+    const owner = await createOwner(exec);
+    const model = app.services.embedder.model;
+    // 40 memories with one vector and four importances, and one whose vector rounds to the same
+    // float32 vector but scores 1e-12 higher exactly, with the lowest importance.
+    await app.db.prisma.$executeRaw`
+      INSERT INTO memories (id, user_id, tenant_id, memory_type, memory_key, memory_value, content,
+        importance_score, embedding, embedding_model, updated_at)
+      SELECT gen_random_uuid(), ${owner.userId}::uuid, ${owner.tenantId}::uuid, 'fact'::memory_type, 'twin' || g, '{}'::jsonb,
+        'twin', (g % 4) / 4.0, ARRAY[0.6::float8, 0.8::float8] || array_fill(0::float8, ARRAY[98]), ${model}, now()
+      FROM generate_series(1, 40) g
+      UNION ALL
+      SELECT gen_random_uuid(), ${owner.userId}::uuid, ${owner.tenantId}::uuid, 'fact'::memory_type, 'closer', '{}'::jsonb,
+        'closer', 0, ARRAY[(0.6 + 1e-12)::float8, sqrt(1 - (0.6 + 1e-12) ^ 2)] || array_fill(0::float8, ARRAY[98]),
+        ${model}, now()`;
+    const query = [1, ...Array(99).fill(0)];
+    const { candidates } = await app.services.memoryIndex.search(owner.userId, model, query, 5);
+    expect(candidates).toHaveLength(6);
+    const hits = await searchMemories(
+      app.db.prisma,
+      { model, embed: async () => [query] },
+      app.services.memoryIndex,
+      app.services.memoryAccess,
+      { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
+      "ignored: the embedder above answers every text with the query vector",
+      5,
+    );
+    const exact = await app.db.prisma.$queryRaw<{ memory_key: string }[]>`
+      SELECT m.memory_key FROM memories m,
+        LATERAL (SELECT sum(a * b) AS score FROM unnest(m.embedding, ${query}::float8[]) AS v(a, b)) s
+      WHERE m.user_id = ${owner.userId}::uuid ORDER BY s.score DESC, m.importance_score DESC, m.id LIMIT 5`;
+    expect(hits.map((h) => h.memory.memoryKey)).toEqual(exact.map((r) => r.memory_key));
+    expect(hits[0]?.memory.memoryKey).toBe("closer");
+    expect(hits.slice(1).map((h) => h.memory.importanceScore)).toEqual([0.75, 0.75, 0.75, 0.75]);
+  });
+
   it("rows written or removed in bulk by plain SQL bump each user once and reach the next search", async () => {
     const [a, b] = [await createOwner(exec), await createOwner(exec)];
     const model = app.services.embedder.model;
