@@ -5,6 +5,7 @@
 // here is paid back once per file per suite run.
 // Each round is a fresh process (tsx), as a test file's worker is. BASELINE_ROOT=DIR (another
 // checkout, installed) runs that tree's server too, interleaved round by round with this one's.
+// NODE_FLAGS="--flag ..." adds node flags to this tree's rounds (a baseline round runs without).
 //   npm run bench:test-app        RUNS (5)
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
@@ -66,7 +67,8 @@ const results = new Map(roots.map((r) => [r, [] as Step[][]]));
 console.log(`load before: ${load()}`);
 for (let i = 0; i < runs; i++) {
   for (const root of roots) {
-    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--child", root], {
+    const flags = root === here ? (process.env.NODE_FLAGS ?? "").split(/\s+/).filter(Boolean) : [];
+    const child = spawnSync(process.execPath, [...flags, "--import", "tsx", import.meta.filename, "--child", root], {
       cwd: root,
       encoding: "utf8",
     });
