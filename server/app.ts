@@ -36,7 +36,12 @@ import { createAppPubSub } from "./pubsub.ts";
 import { ROOT } from "./root.ts";
 import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
-import { createSecretBox, sealLegacyTotpSecrets, sealLegacyWebhookSecrets } from "./services/account/secret-box.ts";
+import {
+  createSecretBox,
+  PLAIN_SECRETS_SQL,
+  sealLegacyTotpSecrets,
+  sealLegacyWebhookSecrets,
+} from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
 import { startupMark } from "./startup-trace.ts";
 import type { RequestInfo, Viewer } from "./viewer.ts";
@@ -62,7 +67,15 @@ export interface App {
   metrics: Metrics;
   /** In-process GraphQL over the real HTTP handler (tests, scripts). */
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /** serve(), then startWorkers(): everything runs when it resolves. */
   start(): Promise<{ port: number; url: string }>;
+  /**
+   * Listens and answers requests (`/readyz` says "ready" from then on). The job queue is not
+   * started here: what enqueues or works starts it on first use (Jobs.queue()).
+   */
+  serve(): Promise<{ port: number; url: string }>;
+  /** With RUN_WORKER, starts pg-boss and the workers (`npm start` runs it after serve(), unawaited). */
+  startWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,7 +105,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const viewerWatches = createViewerWatches(pubsub, services.sessions.resolveViewer);
   startupMark("services");
-  let ready = true;
+  // Ready once serve() has sealed what start-up seals: until then /readyz says "starting".
+  let ready = false;
+  let stopping = false;
 
   const makeContext = (
     viewer: Viewer,
@@ -199,7 +214,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (url === "/readyz") {
       void db
         .ping()
-        .then(() => json(res, ready ? 200 : 503, { status: ready ? "ready" : "stopping", migrations: "applied" }))
+        .then(() =>
+          json(res, ready ? 200 : 503, {
+            status: ready ? "ready" : stopping ? "stopping" : "starting",
+            migrations: "applied",
+          }),
+        )
         .catch(() => json(res, 503, { status: "database unreachable" }));
       return;
     }
@@ -229,31 +249,44 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   startupMark("http handlers");
 
   let started = false;
-  return {
+  let workers: Promise<void> | null = null;
+  const app: App = {
     config,
     db,
     services,
     logger,
     metrics,
     fetch: async (input, init) => yoga.fetch(input as URL, init ?? {}),
-    async start() {
+    async serve() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.PORT, config.HOST, () => resolve());
       });
       started = true;
       startupMark("listen");
-      const box = createSecretBox(config.totpKey);
-      const sealed = await sealLegacyTotpSecrets(db.prisma, box);
-      if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
-      const sealedHooks = await sealLegacyWebhookSecrets(db.prisma, box);
-      if (sealedHooks) logger.info({ sealed: sealedHooks }, "sealed webhook secrets stored in plain text");
+      // Asked on the driver first: sealing goes through Prisma, whose first query loads its query
+      // compiler (a second of CPU, 100 MB), and there is almost never anything to seal.
+      if ((await db.query(PLAIN_SECRETS_SQL, [])).length > 0) {
+        const box = createSecretBox(config.totpKey);
+        const sealed = await sealLegacyTotpSecrets(db.prisma, box);
+        if (sealed) logger.info({ sealed }, "sealed TOTP secrets stored in plain text");
+        const sealedHooks = await sealLegacyWebhookSecrets(db.prisma, box);
+        if (sealedHooks) logger.info({ sealed: sealedHooks }, "sealed webhook secrets stored in plain text");
+      }
       await metrics.start();
       services.apiMeter.start();
       services.accessLog.start();
       services.memoryAccess.start();
       startupMark("seal secrets, meters");
-      if (config.RUN_WORKER) {
+      ready = !stopping;
+      const { port } = server.address() as AddressInfo;
+      const url = `http://localhost:${port}/graphql`;
+      logger.info({ port, url }, "userplane listening");
+      return { port, url };
+    },
+    startWorkers() {
+      if (!config.RUN_WORKER) return Promise.resolve();
+      workers ??= (async () => {
         await services.jobs.queue();
         startupMark("pg-boss start");
         await services.analysis.startWorker();
@@ -264,14 +297,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         await services.account.purge.startWorker();
         await services.exports.startWorker();
         startupMark("workers");
-      }
-      const { port } = server.address() as AddressInfo;
-      const url = `http://localhost:${port}/graphql`;
-      logger.info({ port, url }, "userplane listening");
-      return { port, url };
+      })();
+      return workers;
+    },
+    async start() {
+      const address = await app.serve();
+      await app.startWorkers();
+      return address;
     },
     async stop() {
       ready = false;
+      stopping = true;
       // Stop accepting; in-flight HTTP requests finish, idle keep-alive sockets close now.
       const closed = started ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       server.closeIdleConnections();
@@ -294,6 +330,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           logger.error({ err, memories: services.memoryAccess.pending() }, "memory access counts not written"),
         );
       await metrics.stop();
+      // Workers still starting finish starting (or fail), so what they started is stopped below.
+      await workers?.catch(() => undefined);
       // Runs in flight are handed back to the queue (another worker resumes them) before the database closes.
       services.analysis.interruptRuns();
       services.exports.interrupt();
@@ -309,6 +347,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       logger.info("userplane stopped");
     },
   };
+  return app;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

@@ -6,23 +6,29 @@ startupMark("modules");
 
 try {
   const app = await buildApp(loadConfig());
-  await app.start();
-  startupReport();
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, "shutting down");
     app.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err: unknown) => {
         app.logger.error({ err }, "shutdown failed");
         process.exit(1);
       },
     );
   };
+  await app.serve();
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // The job queue and workers start after the server answers: a request that enqueues waits for
+  // the queue's start itself (Jobs.queue()), and nothing else needs them to serve.
+  app.startWorkers().then(startupReport, (err: unknown) => {
+    if (stopping) return;
+    app.logger.error({ err }, "workers failed to start");
+    shutdown("workers failed", 1);
+  });
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

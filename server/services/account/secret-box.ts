@@ -39,6 +39,10 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
+/** A row when some TOTP or webhook secret is still stored in plain text (asked before sealing). */
+export const PLAIN_SECRETS_SQL = `SELECT 1 FROM users WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE '${PREFIX}%'
+  UNION ALL SELECT 1 FROM webhook_endpoints WHERE secret NOT LIKE '${PREFIX}%' LIMIT 1`;
+
 /** Seals every TOTP secret still stored in plain text; returns how many it sealed. */
 export async function sealLegacyTotpSecrets(prisma: PrismaClient, box: SecretBox): Promise<number> {
   const plain = await prisma.user.findMany({
