@@ -183,16 +183,16 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       if (working) return;
       working = true;
       const queue = await jobs.queue();
-      // The lexicon scorer's model takes about a second of CPU to build. On the event loop it
-      // stalled every subscriber's delivery in progress (bench:fanout: the other runs publish while
-      // the first job loads it), or the requests of a server just ready. Built in a worker thread
-      // before this worker takes a job, it holds up nothing but the first run's start.
-      if (!usesOpenAi) await loadRiskModel();
       await queue.work<RunJob>(
         queueName,
         // A job fetched while the app stops goes back at once rather than holding up the shutdown.
         async (job) => {
           if (stopping) throw new RunInterrupted("shutdown");
+          // The lexicon scorer's model takes about a second of CPU to build. On the event loop it
+          // stalled every subscriber's delivery in progress (bench:fanout: other runs publish while
+          // the first job loads it), or the requests of a server just ready. The first jobs wait
+          // for it, built in a worker thread; a server that never analyses never builds it.
+          if (!usesOpenAi) await loadRiskModel();
           await executeRun(pipeline, job.data.runId, job.signal, local);
         },
         {
