@@ -29,6 +29,18 @@ interface ClientReport {
 const WAVE = Number(process.env.WAVE ?? 50);
 const PROGRESS = `subscription($runId: ID!) { analysisProgress(runId: $runId) { seq status percent } }`;
 
+/**
+ * What ended a subscription: graphql-ws passes a close event (its code and reason are getters,
+ * which JSON.stringify does not see), an Error, or the GraphQL errors of the operation.
+ */
+const describeError = (e: unknown): string => {
+  if (e instanceof Error) return e.message;
+  if (Array.isArray(e)) return e.map((x: { message?: string }) => x.message).join("; ");
+  const close = e as { code?: number; reason?: string };
+  if (typeof close?.code === "number") return `closed ${close.code} ${close.reason || "(no reason)"}`;
+  return JSON.stringify(e);
+};
+
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
@@ -85,7 +97,7 @@ if (process.argv[2] === "--neighbour") {
                 markReady();
               }
             },
-            error: (e) => end(String((e as Error)?.message ?? JSON.stringify(e))),
+            error: (e) => end(describeError(e)),
             complete: () => end(),
           },
         );
@@ -283,7 +295,13 @@ if (process.argv[2] === "--neighbour") {
     console.log(
       `  longest stalls: ${longest.map((s) => `${s.ms.toFixed(0)} ms at ${((s.at - workStartHr) / 1e6).toFixed(1)} s (hrtime ${s.at} µs)`).join(", ")}`,
     );
-  console.log(`  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}`);
+  const errorKinds = new Map<string, number>();
+  for (const report of reports)
+    for (const sub of report.subs) if (sub.error) errorKinds.set(sub.error, (errorKinds.get(sub.error) ?? 0) + 1);
+  const kinds = [...errorKinds].map(([k, n]) => `${n}× ${k}`).join(", ");
+  console.log(
+    `  lost ${lost}, duplicated ${duplicated}, subscriptions ended in error ${errors}${kinds ? ` (${kinds})` : ""}`,
+  );
   console.log(
     `  server RSS ${mb(before.rss)} → ${mb(after.rss)} MB: ${((after.rss - before.rss) / SUBSCRIBERS / 1024).toFixed(1)} KB per subscriber (heap ${((after.heapUsed - before.heapUsed) / SUBSCRIBERS / 1024).toFixed(1)} KB)${gc ? "" : " (run with --expose-gc for steadier figures)"}`,
   );

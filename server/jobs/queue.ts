@@ -114,6 +114,15 @@ const DEFAULTS = {
 // in its own literal `BEGIN; ... COMMIT;`, always without parameters.
 const EXPLICIT_TRANSACTION = /^\s*BEGIN\b/i;
 
+/**
+ * How often a worker refreshes its jobs' heartbeats (pg-boss: heartbeatSeconds / 2 by default). A
+ * job is failed once its heartbeat is heartbeatSeconds old, so with the default an event loop busy
+ * for half of that (a stall under a CPU-bound neighbour, 15 s at the default 30) had the supervisor,
+ * in the same process, fail and restart runs that were alive. Every 2 s, only a loop stalled for
+ * nearly the whole heartbeat does; the refresh is one indexed UPDATE.
+ */
+const HEARTBEAT_REFRESH_SECONDS = 2;
+
 const flatten = (results: Results[]): { rows: unknown[] } => ({ rows: results.flatMap((r) => r.rows) });
 
 /**
@@ -268,6 +277,7 @@ export async function createJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
           localConcurrency: options.concurrency ?? 1,
           ...(options.groupConcurrency ? { groupConcurrency: options.groupConcurrency } : {}),
           pollingIntervalSeconds,
+          heartbeatRefreshSeconds: HEARTBEAT_REFRESH_SECONDS,
           // NOTIFY only fires for new jobs. Retries and jobs recovered from a crash are found by
           // this poll alone, whose pg-boss default with notify on is 30s.
           notifyPollingIntervalSeconds: pollingIntervalSeconds,

@@ -13,7 +13,7 @@ import { createOpenAiScorer } from "./openai-scorer.ts";
 import { type PipelineDeps, RunInterrupted } from "./pipeline.ts";
 import { RunProgressStream, UserEventsStream } from "./progress.ts";
 import { createStartLimiter } from "./rate-limit.ts";
-import { riskModel } from "./risk/model.ts";
+import { loadRiskModel } from "./risk/model.ts";
 import { cancelQueued, isTerminal, publish, type RunEvent, toEvent } from "./run-store.ts";
 import { createLexiconScorer, type Scorer } from "./scorer.ts";
 
@@ -183,16 +183,16 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       if (working) return;
       working = true;
       const queue = await jobs.queue();
-      // The lexicon scorer's model takes about a second of CPU to load, all of it synchronous. Loaded
-      // in the middle of the first run, it stalled every subscriber's delivery in progress
-      // (bench:fanout); loaded right after start-up, it stalled the requests of a server just
-      // ready and a shutdown's drain. So the first job loads it before its run publishes anything.
       await queue.work<RunJob>(
         queueName,
         // A job fetched while the app stops goes back at once rather than holding up the shutdown.
         async (job) => {
           if (stopping) throw new RunInterrupted("shutdown");
-          if (!usesOpenAi) riskModel();
+          // The lexicon scorer's model takes about a second of CPU to build. On the event loop it
+          // stalled every subscriber's delivery in progress (bench:fanout: other runs publish while
+          // the first job loads it), or the requests of a server just ready. The first jobs wait
+          // for it, built in a worker thread; a server that never analyses never builds it.
+          if (!usesOpenAi) await loadRiskModel();
           await executeRun(pipeline, job.data.runId, job.signal, local);
         },
         {

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { ROOT } from "../../../root.ts";
 import { Combiner, type CombinerFile, type ModelReading } from "./combiner.ts";
+import { type BuiltModel, buildInWorker, buildModel, buildTables, type NaiveBayesTables } from "./model-tables.ts";
 import { normalize } from "./text.ts";
 
 // The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
@@ -89,15 +90,6 @@ export function modelTokens(text: string, normalized = normalize(text)): string[
   return [...words, ...pairs, ...kin];
 }
 
-/** wink-naive-bayes-text-classifier's exportJSON(): config, samples, counts, word totals, vocabulary. */
-type Exported = [
-  { considerOnlyPresence: boolean; smoothingFactor: number },
-  Record<string, number>,
-  Record<string, Record<string, number>>,
-  Record<string, number>,
-  string[],
-];
-
 export interface ModelFile {
   /** The smallest lead of "risky" over "ok" (log2 odds) that flags; chosen by cross-validation. */
   margin: number;
@@ -137,55 +129,36 @@ export class NaiveBayes {
   readonly labels: string[];
   private readonly json: string;
   /** Per label, log2 P(word | label) - log2 P(word | ok): which words pushed towards the label. */
-  private readonly weights = new Map<string, Map<string, number>>();
+  private readonly weights: Map<string, Map<string, number>>;
   /**
-   * Per known word, log2 P(word | label) - log2 P(word | every other label) for each label in
-   * `labels` order: one lookup per word, not one per word and label.
+   * Per known word, a row of log2 P(word | label) - log2 P(word | every other label) for each label
+   * in `labels` order: one lookup per word, not one per word and label.
    */
-  private readonly against = new Map<string, Float64Array>();
+  private readonly index: Map<string, number>;
+  private readonly against: Float64Array;
   private readonly priors: Float64Array;
 
-  constructor(json: string) {
-    const [config, samples, counts, totals, vocabulary] = JSON.parse(json) as Exported;
-    this.json = json;
-    this.labels = Object.keys(samples);
-    const k = config.smoothingFactor;
-    const v = vocabulary.length * k;
-    // Counts over every label, so "every other label" is the whole less the one.
-    const all = new Map<string, number>();
-    for (const label of this.labels)
-      for (const [w, n] of Object.entries(counts[label] ?? {})) all.set(w, (all.get(w) ?? 0) + n);
-    const allWords = this.labels.reduce((n, l) => n + (totals[l] ?? 0), 0);
-    const logP = (n: number, words: number) => Math.log2(n + k) - Math.log2(words + v);
-    const sum = Object.values(samples).reduce((a, b) => a + b, 0);
-    this.priors = new Float64Array(this.labels.length);
-    for (const w of vocabulary) this.against.set(w, new Float64Array(this.labels.length));
-    this.labels.forEach((label, i) => {
-      const mine = counts[label] ?? {};
-      const words = totals[label] ?? 0;
-      const inLabel = samples[label] ?? 0;
-      this.priors[i] = Math.log2(inLabel) - Math.log2(sum - inLabel);
-      for (const [w, row] of this.against) {
-        const n = mine[w] ?? 0;
-        row[i] = logP(n, words) - logP((all.get(w) ?? 0) - n, allWords - words);
-      }
-      if (label === "ok") return;
-      const ok = counts.ok ?? {};
-      const e = new Map<string, number>();
-      for (const w of Object.keys(mine)) e.set(w, logP(mine[w] ?? 0, words) - logP(ok[w] ?? 0, totals.ok ?? 0));
-      this.weights.set(label, e);
-    });
+  /** From an exported classifier, or from its tables built elsewhere (model-tables.ts). */
+  constructor(source: string | NaiveBayesTables) {
+    const t = typeof source === "string" ? buildTables(source) : source;
+    this.json = t.json;
+    this.labels = t.labels;
+    this.weights = t.weights;
+    this.index = t.index;
+    this.against = t.against;
+    this.priors = t.priors;
   }
 
   /** Every label's log2 odds against the rest; null when no token is known (the library's "unknown"). */
   odds(tokens: string[]): Map<string, number> | null {
     const sums = Float64Array.from(this.priors);
     let known = false;
+    const width = sums.length;
     for (const t of tokens) {
-      const row = this.against.get(t);
-      if (!row) continue;
+      const row = this.index.get(t);
+      if (row === undefined) continue;
       known = true;
-      for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) + (row[i] as number);
+      for (let i = 0; i < width; i++) sums[i] = (sums[i] as number) + (this.against[row * width + i] as number);
     }
     return known ? new Map(this.labels.map((l, i) => [l, sums[i] as number])) : null;
   }
@@ -226,7 +199,7 @@ export class RiskModel {
   readonly combiner: Combiner | null;
 
   constructor(
-    file: Pick<ModelFile, "binary" | "categories" | "combiner">,
+    file: Pick<ModelFile, "combiner"> & { binary: string | NaiveBayesTables; categories: string | NaiveBayesTables },
     readonly margin: number,
     private readonly margins: Record<string, number> = {},
   ) {
@@ -296,16 +269,35 @@ export class RiskModel {
 }
 
 let loaded: RiskModel | null | undefined;
-/** The committed model, loaded once; null when there is none (the rules still work alone). */
-export function riskModel(): RiskModel | null {
-  if (loaded === undefined) {
-    try {
-      const file = JSON.parse(readFileSync(path.join(HERE, "model.json"), "utf8")) as ModelFile;
-      loaded = new RiskModel(file, file.margin, file.margins);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      loaded = null;
-    }
+const MODEL_FILE = path.join(HERE, "model.json");
+const CLASSES_FILE = path.join(HERE, "classes.json");
+
+function install(built: BuiltModel | null): RiskModel | null {
+  if (loaded !== undefined) return loaded;
+  if (!built) loaded = null;
+  else {
+    classes ??= built.classes;
+    const file = built.file as Omit<ModelFile, "binary" | "categories">;
+    loaded = new RiskModel({ ...file, binary: built.binary, categories: built.categories }, file.margin, file.margins);
   }
   return loaded;
+}
+
+/** The committed model, loaded once; null when there is none (the rules still work alone). */
+export function riskModel(): RiskModel | null {
+  return loaded === undefined ? install(buildModel(MODEL_FILE, CLASSES_FILE)) : loaded;
+}
+
+let loading: Promise<RiskModel | null> | undefined;
+/**
+ * riskModel(), built in a worker thread: a server loads it this way before its worker takes a job,
+ * so the second of CPU it costs never holds up the event loop (and the subscribers it serves).
+ */
+export function loadRiskModel(): Promise<RiskModel | null> {
+  if (loaded !== undefined) return Promise.resolve(loaded);
+  loading ??= buildInWorker(path.join(HERE, "model-tables.ts"), MODEL_FILE, CLASSES_FILE).then(install, (err) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
 }

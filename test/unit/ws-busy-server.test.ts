@@ -1,0 +1,104 @@
+// The graphql-ws server's timeouts (connection_init, keep-alive) against a busy server: a client that
+// never answers pings or never says connection_init is closed, but one that answered in time is
+// not closed because the server's own event loop was too busy to read its answer (a stall of the
+// server, a CPU-bound neighbour). Time is controlled, not waited on: the loop is held synchronously
+// for several intervals, so the timer is overdue when it runs, before the answer waiting in the
+// kernel has been read.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { buildSchema } from "graphql";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { serveGraphqlWs } from "../../server/http/graphql-ws-server.ts";
+
+const KEEP_ALIVE_MS = 40;
+const INIT_WAIT_MS = 40;
+
+let server: Server;
+let url: string;
+let dispose: () => Promise<void>;
+
+beforeAll(async () => {
+  server = createServer();
+  const wss = new WebSocketServer({ server });
+  ({ dispose } = serveGraphqlWs(
+    { schema: buildSchema("type Query { ok: Boolean }"), connectionInitWaitTimeout: INIT_WAIT_MS },
+    wss,
+    {
+      maxBufferedBytes: 1 << 20,
+      keepAliveMs: KEEP_ALIVE_MS,
+      logger: pino({ level: "silent" }),
+    },
+  ));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await dispose?.();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+function open(autoPong: boolean) {
+  const ws = new WebSocket(url, "graphql-transport-ws", { autoPong });
+  const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+  const pings = (n: number) =>
+    new Promise<void>((resolve) => {
+      let seen = 0;
+      const onPing = () => {
+        if (++seen < n) return;
+        ws.off("ping", onPing);
+        resolve();
+      };
+      ws.on("ping", onPing);
+    });
+  return { ws, closed, pings };
+}
+
+/** Holds this thread (server and client alike) for `ms`: a turn of the event loop that long. */
+function busy(ms: number) {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+}
+
+describe("graphql-ws timeouts on a busy server", () => {
+  it("closes a connection that never sends connection_init with 4408", async () => {
+    const client = open(true);
+    expect(await client.closed).toBe(4408);
+  });
+
+  it("acknowledges a connection_init that waited unread while the server's event loop was busy", async () => {
+    const client = open(true);
+    const answer = new Promise<string>((resolve) => {
+      client.ws.on("message", (data) => resolve(JSON.parse(String(data)).type));
+      void client.closed.then((code) => resolve(`closed ${code}`));
+    });
+    client.ws.once("open", () => {
+      client.ws.send(JSON.stringify({ type: "connection_init" }));
+      busy(INIT_WAIT_MS * 5);
+    });
+    expect(await answer).toBe("connection_ack");
+    client.ws.close();
+  });
+
+  it("drops a connection that does not answer pings", async () => {
+    const client = open(false);
+    client.ws.once("open", () => client.ws.send(JSON.stringify({ type: "connection_init" })));
+    expect(await client.closed).toBe(1006);
+  });
+
+  it("keeps a connection whose pong waited unread while the server's event loop was busy", async () => {
+    const client = open(true);
+    await new Promise((resolve) => client.ws.once("open", resolve));
+    client.ws.send(JSON.stringify({ type: "connection_init" }));
+    // ws answers a ping before it emits "ping": the pong is in the kernel while this turn runs long.
+    client.ws.once("ping", () => busy(KEEP_ALIVE_MS * 5));
+    // The stalled round, then three more: each would have dropped it.
+    const outcome = await Promise.race([
+      client.pings(4).then(() => "still open"),
+      client.closed.then((code) => `closed ${code}`),
+    ]);
+    expect(outcome).toBe("still open");
+    client.ws.close();
+  });
+});
