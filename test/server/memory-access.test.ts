@@ -19,6 +19,19 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => app?.stop());
 
+/** `searchMemories` as the user, with an embedder that answers every text with `query`. */
+function searchAs(owner: { userId: string; tenantId: string }, model: string, query: number[], first: number) {
+  return searchMemories(
+    app.db.prisma,
+    { model, embed: async () => [query] },
+    app.services.memoryIndex,
+    app.services.memoryAccess,
+    { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
+    "ignored: the embedder answers every text with the query vector",
+    first,
+  );
+}
+
 const CREATE = `mutation($i: MemoryInput!) { createMemory(input: $i) { id } }`;
 const SEARCH = `query($q: String!) { searchMemories(query: $q, first: 1) { memory { id accessCount lastAccessedAt } } }`;
 
@@ -112,15 +125,7 @@ describe(`memory access counting (${dbKind})`, () => {
       });
     expect(Math.fround(0.6)).toBe(Math.fround(0.6 + 1e-12));
     const query = [1, ...Array(99).fill(0)];
-    const hits = await searchMemories(
-      app.db.prisma,
-      { model, embed: async () => [query] },
-      app.services.memoryIndex,
-      app.services.memoryAccess,
-      { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
-      "ignored: the embedder above answers every text with the query vector",
-      2,
-    );
+    const hits = await searchAs(owner, model, query, 2);
     expect(hits.map((h) => h.memory.memoryKey)).toEqual(["closer", "farther"]);
     expect(hits[0]?.score).toBe(0.6 + 1e-12);
   });
@@ -143,15 +148,7 @@ describe(`memory access counting (${dbKind})`, () => {
     const query = [1, ...Array(99).fill(0)];
     const { candidates } = await app.services.memoryIndex.search(owner.userId, model, query, 5);
     expect(candidates).toHaveLength(6);
-    const hits = await searchMemories(
-      app.db.prisma,
-      { model, embed: async () => [query] },
-      app.services.memoryIndex,
-      app.services.memoryAccess,
-      { kind: "session", userId: owner.userId, tenantId: owner.tenantId } as SignedInViewer,
-      "ignored: the embedder above answers every text with the query vector",
-      5,
-    );
+    const hits = await searchAs(owner, model, query, 5);
     const exact = await app.db.prisma.$queryRaw<{ memory_key: string }[]>`
       SELECT m.memory_key FROM memories m,
         LATERAL (SELECT sum(a * b) AS score FROM unnest(m.embedding, ${query}::float8[]) AS v(a, b)) s
