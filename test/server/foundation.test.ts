@@ -194,11 +194,13 @@ describe("embedded data directory", () => {
       const { loadConfig } = await import("../../server/config.ts");
       const dir = mkdtempSync(path.join(tmpdir(), "userplane-data-"));
       const config = loadConfig({ DATA_DIR: dir });
-      const first = await openDatabase(config);
+      // No template to unpack (npm start's prestart may have built one by now): migrated from nothing.
+      const noTemplate = { dataDirTemplate: path.join(dir, "absent-template.tar") };
+      const first = await openDatabase(config, noTemplate);
       expect(first.migrationsApplied.length).toBeGreaterThan(0);
       await first.prisma.tenant.create({ data: { name: "Kept", slug: "kept" } });
       await first.close();
-      const second = await openDatabase(config);
+      const second = await openDatabase(config, noTemplate);
       expect(second.migrationsApplied).toEqual([]);
       expect(await second.prisma.tenant.count({ where: { slug: "kept" } })).toBe(1);
       await second.close();
