@@ -103,10 +103,13 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     adapter = new PrismaPGlite(pglite);
   }
 
+  // PGlite and pg's pool answer the same query(text, params) with { rows }.
+  const driver = (pglite ?? pool) as Pick<PGlite, "query">;
+
   // Migrations get a pool of their own that ends with them: the engine's advisory lock is
   // session-level, and a connection left holding it in the app's pool would block every later
   // migration run (another instance, `npm run db:migrate`) forever.
-  const migrationsApplied = (await allMigrationsRecorded(pglite ?? pool!, migrationsDir))
+  const migrationsApplied = (await allMigrationsRecorded(driver, migrationsDir))
     ? []
     : await applyMigrations(pool ? new (postgres().PrismaPg)({ ...pool.options }) : adapter, migrationsDir);
   startupMark("migrations");
@@ -124,7 +127,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   }
 
   startupMark("prisma client");
-  const hasPgvector = await enablePgvector(pglite ?? pool!);
+  const hasPgvector = await enablePgvector(driver);
   startupMark("pgvector probe");
   log?.info({ kind: pglite ? "pglite" : "postgres", hasPgvector }, "database ready");
 
@@ -137,10 +140,10 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     hasPgvector,
     migrationsApplied,
     async ping() {
-      await (pglite ?? (pool as Pick<PGlite, "query">)).query("SELECT 1");
+      await driver.query("SELECT 1");
     },
     async query<T>(sql: string, params: unknown[]) {
-      return (await (pglite ?? (pool as Pick<PGlite, "query">)).query<T>(sql, params)).rows;
+      return (await driver.query<T>(sql, params)).rows;
     },
     async close() {
       await prisma.$disconnect();
@@ -155,13 +158,13 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
  * the driver, not through Prisma: Prisma's first query loads its query compiler (WebAssembly,
  * tens of MB and a few tenths of a second), which need not delay the server's listening.
  */
-async function enablePgvector(db: Pick<PGlite, "query"> | pg.Pool): Promise<boolean> {
-  const { rows } = await (db as Pick<PGlite, "query">).query<{ n: number }>(
+async function enablePgvector(db: Pick<PGlite, "query">): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'",
   );
   if (!rows[0]?.n) return false;
   try {
-    await (db as Pick<PGlite, "query">).query("CREATE EXTENSION IF NOT EXISTS vector");
+    await db.query("CREATE EXTENSION IF NOT EXISTS vector");
     return true;
   } catch {
     // Present but not creatable by this role: fall back to the portable path.
