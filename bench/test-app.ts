@@ -27,8 +27,9 @@ if (process.argv[2] === "--child") {
   // The run's template exists before the first test file starts (the global setup makes it).
   const { makePgliteTemplate } = await import(path.join(root, "server/db/template.ts"));
   const file: string = await makePgliteTemplate(path.join(root, "node_modules/.cache/userplane-test"));
-  const { readFile } = await import("node:fs/promises");
-  const blob = new Blob([await readFile(file)]);
+  // Opened and configured as this tree's kit opens a test app's (a baseline's server included).
+  const { TEST_APP_ENV, templateBlob } = await import("../test/support/pglite-template.ts");
+  const blob = await templateBlob(file);
   const steps: Step[] = [];
   let last = cpu();
   const mark = (step: string) => {
@@ -39,10 +40,7 @@ if (process.argv[2] === "--child") {
   const { buildApp } = await import(path.join(root, "server/app.ts"));
   const { loadConfig } = await import(path.join(root, "server/config.ts"));
   mark("modules");
-  const app = await buildApp(
-    loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", PORT: "0", HOST: "127.0.0.1", SERVE_CLIENT: "false" }),
-    { memoryDatabase: true, pgliteTemplate: blob },
-  );
+  const app = await buildApp(loadConfig({ ...TEST_APP_ENV }), { memoryDatabase: true, pgliteTemplate: blob });
   mark("build app");
   const res = await app.fetch("http://test/graphql", {
     method: "POST",

@@ -1,7 +1,6 @@
 // Typed test kit: a real app on a real database, operations through the real HTTP handler, and
 // seed builders that give every test its own tenant so tests never need to wipe tables.
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite/vector";
@@ -11,6 +10,7 @@ import { print } from "graphql";
 import { afterAll, test as baseTest, beforeAll, inject } from "vitest";
 import { type App, type BuildOptions, buildApp } from "../server/app.ts";
 import { type Config, loadConfig } from "../server/config.ts";
+import { TEST_APP_ENV, templateBlob } from "./support/pglite-template.ts";
 
 export const dbKind = (process.env.TEST_DB ?? "pglite") as "pglite" | "postgres";
 
@@ -32,13 +32,8 @@ export function testDatabaseUrl(): string | null {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const databaseUrl = testDatabaseUrl();
   return loadConfig({
-    NODE_ENV: "test",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SERVE_CLIENT: "false",
-    // A test app's few rows need few buffers, and PGlite clears them all on every open.
-    PGLITE_SHARED_BUFFERS_MB: "8",
+    ...TEST_APP_ENV,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? TEST_APP_ENV.LOG_LEVEL,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...overrides,
   });
@@ -54,26 +49,11 @@ export interface TestAppOptions {
 
 let template: Promise<Blob | undefined> | undefined;
 
-/**
- * The tarball as the Blob PGlite loads a data directory from. PGlite reads it with arrayBuffer(),
- * which on a Node Blob copies the bytes out chunk by chunk: a quarter of the CPU of opening a test
- * app's database (1.36 → 1.0 s, medians of 6 interleaved opens). This one hands over a copy of the
- * bytes at once.
- */
-class TarballBlob extends Blob {
-  constructor(private readonly tarball: Uint8Array) {
-    super([], { type: "application/x-tar" });
-  }
-  override async arrayBuffer(): Promise<ArrayBuffer> {
-    return this.tarball.slice().buffer as ArrayBuffer;
-  }
-}
-
 /** The run's migrated PGlite (test/support/pglite-template.ts), read once per test file. */
 function pgliteTemplate(): Promise<Blob | undefined> {
   template ??= (async () => {
     const file = dbKind === "pglite" ? inject("pgliteTemplate") : null;
-    return file ? new TarballBlob(await readFile(file)) : undefined;
+    return file ? templateBlob(file) : undefined;
   })();
   return template;
 }
