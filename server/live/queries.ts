@@ -46,6 +46,8 @@ export type Rerun = (ctx: object) => void;
 /** The store's own execution context: the collector of resource keys for one run. */
 interface StoreContext {
   addResourceIdentifier(values: string | readonly string[] | null | undefined): void;
+  /** Called by the store's own `id` resolvers, with each row the result holds. */
+  collectResourceIdentifier(resource: { typename: string; id: string }): void;
 }
 
 export interface LiveQueries {
@@ -68,24 +70,32 @@ export function createLiveQueries(opts: {
   /** Every execution of a live query, the first included (tests and benches count them). */
   onExecute?: (ctx: Context) => void;
 }): LiveQueries {
+  // Relay IDs name their type already; the key is the row's database id, as change events carry it.
+  const resourceKey = ({ typename, id }: { typename: string; id: string }) => {
+    try {
+      const decoded = decodeGlobalID(id);
+      return `${decoded.typename}:${decoded.id}`;
+    } catch {
+      return `${typename}:${id}`;
+    }
+  };
   const store = new InMemoryLiveQueryStore({
-    // Relay IDs name their type already; the key is the row's database id, as change events carry it.
-    buildResourceIdentifier: ({ typename, id }) => {
-      try {
-        const decoded = decodeGlobalID(id);
-        return `${decoded.typename}:${decoded.id}`;
-      } catch {
-        return `${typename}:${id}`;
-      }
-    },
+    buildResourceIdentifier: resourceKey,
     validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, opts.throttleMs), MAX_THROTTLE_MS),
     includeIdentifierExtension: false,
   });
 
+  // The store learns which keys an execution read only once it ends, so a change announced while
+  // a query's first execution runs reached nothing, and the query kept what it had read before
+  // the change. Each execution keeps the keys invalidated while it runs; if it read any of them,
+  // it runs again once it is done.
+  const invalidatedDuring = new Set<Set<string>>();
   const changes = opts.pubsub.subscribe("live:changes");
   void (async () => {
     for await (const { changes: batch } of changes) {
-      store.invalidate(batch.flatMap(keysOf)).catch((err) => opts.logger.error({ err }, "live invalidation failed"));
+      const keys = batch.flatMap(keysOf);
+      for (const missed of invalidatedDuring) for (const k of keys) missed.add(k);
+      store.invalidate(keys).catch((err) => opts.logger.error({ err }, "live invalidation failed"));
     }
   })();
 
@@ -104,13 +114,40 @@ export function createLiveQueries(opts: {
       // collects resource keys; resolvers still get `ctx`.
       setExecuteFn((runArgs: ExecutionArgs) => {
         const collector = runArgs.contextValue as StoreContext;
-        collector.addResourceIdentifier(own);
-        running.set(ctx, { own, add: (keys) => collector.addResourceIdentifier(keys) });
+        const read = new Set<string>();
+        const missed = new Set<string>();
+        invalidatedDuring.add(missed);
+        const collect: StoreContext = {
+          addResourceIdentifier(values) {
+            collector.addResourceIdentifier(values);
+            if (typeof values === "string") read.add(values);
+            else for (const v of values ?? []) read.add(v);
+          },
+          collectResourceIdentifier(resource) {
+            collector.collectResourceIdentifier(resource);
+            read.add(resourceKey(resource));
+          },
+        };
+        collect.addResourceIdentifier(own);
+        running.set(ctx, { own, add: (keys) => collect.addResourceIdentifier(keys) });
         Object.assign(ctx, initContextCache());
         opts.onExecute?.(ctx);
+        const ended = () => {
+          invalidatedDuring.delete(missed);
+          for (const k of missed)
+            if (read.has(k)) {
+              // After the store has taken this result and the keys it read (it does so on resolve).
+              setImmediate(() => void store.invalidate(own));
+              return;
+            }
+        };
         // The store hands resolvers our context, but graphql-js also gives its own to isTypeOf,
         // where Pothos runs type rules: a context that inherits ours serves both.
-        return executeFn({ ...runArgs, contextValue: Object.assign(Object.create(ctx), collector) });
+        const result = executeFn({ ...runArgs, contextValue: Object.assign(Object.create(ctx), collector, collect) });
+        if (typeof (result as Partial<PromiseLike<unknown>>).then === "function")
+          return Promise.resolve(result).finally(ended);
+        ended();
+        return result;
       });
     },
   };
