@@ -14,6 +14,7 @@ import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
 import { templatePath } from "./template.ts";
+import { guardRootDriver, markTransactions } from "./transaction-guard.ts";
 
 export const migrationsDir = MIGRATIONS_DIR;
 
@@ -103,6 +104,10 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     adapter = new PrismaPGlite(pglite);
   }
 
+  // Statements on the root connection(s) inside a transaction's callback are refused (see
+  // transaction-guard.ts): Prisma's, pg-boss's and ours all go through these.
+  if (pglite) guardRootDriver(pglite, ["query", "exec", "sql", "transaction"]);
+  if (pool) guardRootDriver(pool, ["query", "connect"]);
   // PGlite and pg's pool answer the same query(text, params) with { rows }.
   const driver = (pglite ?? pool) as Pick<PGlite, "query">;
 
@@ -126,6 +131,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     );
   }
 
+  markTransactions(prisma);
   startupMark("prisma client");
   const hasPgvector = await enablePgvector(driver);
   startupMark("pgvector probe");

@@ -208,3 +208,32 @@ describe("embedded data directory", () => {
     },
   );
 });
+
+describe(`a statement on the app's own connection inside a transaction (${dbKind})`, () => {
+  it("is refused at once, while the transaction's own statements, and work it leaves running, go through", async () => {
+    const { RootQueryInTransactionError } = await import("../../server/db/transaction-guard.ts");
+    const prisma = app.db.prisma;
+    let background: Promise<number> | undefined;
+    const refused = await prisma
+      .$transaction(async (tx) => {
+        expect(await tx.user.count()).toBeGreaterThanOrEqual(0);
+        background = new Promise<void>((r) => setImmediate(r)).then(() => prisma.user.count());
+        background.catch(() => undefined);
+        return prisma.user.count();
+      })
+      .catch((e: unknown) => e);
+    // Before the guard this waited for the transaction, which waited for it: 5 s, then a timeout.
+    expect(refused).toBeInstanceOf(RootQueryInTransactionError);
+    await expect(
+      prisma.$transaction(async () => app.db.query("SELECT 1", [])),
+      "the driver's own queries",
+    ).rejects.toBeInstanceOf(RootQueryInTransactionError);
+    await expect(
+      prisma.$transaction(async () => prisma.$transaction(async (t) => t.user.count())),
+      "a second transaction",
+    ).rejects.toBeInstanceOf(RootQueryInTransactionError);
+    // Started inside, it ran once the callback had ended, and was let through.
+    expect(await background).toBeGreaterThanOrEqual(0);
+    expect(await prisma.$transaction(async (tx) => tx.user.count())).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,6 +1,7 @@
 // Access counting of memory search happens after the answer: a search never waits on a row lock
 // (another search's, a job's), the answer already shows its own access, and the counts reach the
 // database summed, on flush and on shutdown.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import { searchMemories } from "../../server/services/memories.ts";
@@ -81,21 +82,24 @@ describe(`memory access counting (${dbKind})`, () => {
           )
         ).createMemory.id,
       );
-      // Counting inside the search (an UPDATE of the rows it returns) would wait here until this
-      // transaction ends, and the transaction waits for the searches: it would time out.
-      await app.db.prisma.$transaction(
-        async (tx) => {
-          await tx.$queryRaw`SELECT id FROM memories WHERE id = ${id}::uuid FOR UPDATE`;
-          const answers = await Promise.all(
-            Array.from({ length: 8 }, () => ok(exec, SEARCH, { q: "travel to Portugal" }, owner.token)),
-          );
-          // Each answer counts itself and what others noted before it; the last one counts all eight.
-          const counts = answers.map((a) => a.searchMemories[0].memory.accessCount as number);
-          for (const n of counts) expect(n).toBeGreaterThanOrEqual(1);
-          expect(Math.max(...counts)).toBe(8);
-        },
-        { timeout: 30_000 },
-      );
+      // Another client's transaction holds the row. Counting inside the search (an UPDATE of the
+      // rows it returns) would wait here until that transaction ends, which waits for the searches.
+      const other = new pg.Client({ connectionString: app.db.connectionString });
+      await other.connect();
+      try {
+        await other.query("BEGIN");
+        await other.query("SELECT id FROM memories WHERE id = $1::uuid FOR UPDATE", [id]);
+        const answers = await Promise.all(
+          Array.from({ length: 8 }, () => ok(exec, SEARCH, { q: "travel to Portugal" }, owner.token)),
+        );
+        // Each answer counts itself and what others noted before it; the last one counts all eight.
+        const counts = answers.map((a) => a.searchMemories[0].memory.accessCount as number);
+        for (const n of counts) expect(n).toBeGreaterThanOrEqual(1);
+        expect(Math.max(...counts)).toBe(8);
+        await other.query("COMMIT");
+      } finally {
+        await other.end();
+      }
       await app.services.memoryAccess.flush();
       expect((await app.db.prisma.memory.findUniqueOrThrow({ where: { id } })).accessCount).toBe(8);
     },

@@ -1,6 +1,7 @@
 // Email verification, password reset and password change. Mail goes out after the transaction
 // commits; every flow that changes the password ends the user's other sessions and publishes
 // `viewer:changed`, so their live streams end as with any revoked session.
+import { GraphQLError } from "graphql";
 import type { Config } from "../../config.ts";
 import { badInput, forbidden, unauthenticated } from "../../errors.ts";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
@@ -30,11 +31,17 @@ const TOKEN_PROBE = "account-token";
 export function createPasswordFlows({ prisma, pubsub, mailer, config, throttle, passwords }: PasswordDeps) {
   const link = (path: string, token: string) => `${config.APP_URL}${path}?token=${encodeURIComponent(token)}`;
 
-  async function spend(token: string, purpose: "verify_email" | "reset_password", request: RequestInfo, tx: Tx) {
+  /**
+   * Runs the transaction that spends a link's token; a token that opens nothing counts as a probe.
+   * Counted after the transaction has ended: the count is written on the app's own connection.
+   */
+  async function withToken<T>(request: RequestInfo, spend: () => Promise<T>): Promise<T> {
+    await throttle.beforeSignIn(TOKEN_PROBE, request);
     try {
-      return await consumeToken(tx, token, purpose);
+      return await spend();
     } catch (e) {
-      await throttle.signInFailed(TOKEN_PROBE, request);
+      if (e instanceof GraphQLError && e.extensions.code === "INVALID_TOKEN")
+        await throttle.signInFailed(TOKEN_PROBE, request);
       throw e;
     }
   }
@@ -94,24 +101,25 @@ export function createPasswordFlows({ prisma, pubsub, mailer, config, throttle, 
     sendVerification,
 
     async verifyEmail(token: string, request: RequestInfo) {
-      await throttle.beforeSignIn(TOKEN_PROBE, request);
-      return prisma.$transaction(async (tx) => {
-        const row = await spend(token, "verify_email", request, tx);
-        const user = await tx.user.findUniqueOrThrow({ where: { id: row.userId } });
-        if (user.deletedAt) throw invalidToken();
-        const verified = user.emailVerifiedAt
-          ? user
-          : await tx.user.update({ where: { id: user.id }, data: { emailVerifiedAt: new Date() } });
-        await audit(tx, {
-          action: "user.email_verified",
-          tenantId: await primaryTenant(tx, user.id),
-          userId: user.id,
-          resource: "User",
-          resourceId: user.id,
-          request,
-        });
-        return verified;
-      });
+      return withToken(request, () =>
+        prisma.$transaction(async (tx) => {
+          const row = await consumeToken(tx, token, "verify_email");
+          const user = await tx.user.findUniqueOrThrow({ where: { id: row.userId } });
+          if (user.deletedAt) throw invalidToken();
+          const verified = user.emailVerifiedAt
+            ? user
+            : await tx.user.update({ where: { id: user.id }, data: { emailVerifiedAt: new Date() } });
+          await audit(tx, {
+            action: "user.email_verified",
+            tenantId: await primaryTenant(tx, user.id),
+            userId: user.id,
+            resource: "User",
+            resourceId: user.id,
+            request,
+          });
+          return verified;
+        }),
+      );
     },
 
     /** Answers the same for every address; the work and the mail happen after the answer. */
@@ -148,29 +156,31 @@ export function createPasswordFlows({ prisma, pubsub, mailer, config, throttle, 
 
     /** Sets a new password from a reset link and signs out every session of the user. */
     async resetPassword(token: string, newPassword: string, request: RequestInfo) {
-      await throttle.beforeSignIn(TOKEN_PROBE, request);
-      const passwordHash = await passwords.hash(newPassword);
-      const user = await prisma.$transaction(async (tx) => {
-        const row = await spend(token, "reset_password", request, tx);
-        const found = await tx.user.findUniqueOrThrow({ where: { id: row.userId } });
-        if (found.deletedAt) throw invalidToken();
-        const now = new Date();
-        const updated = await tx.user.update({
-          where: { id: found.id },
-          // The link reached the mailbox, which proves the address as a verification link would.
-          data: { passwordHash, passwordChangedAt: now, emailVerifiedAt: found.emailVerifiedAt ?? now },
+      const user = await withToken(request, async () => {
+        // Hashed after the throttle's check, before the transaction (whose time it would hold).
+        const passwordHash = await passwords.hash(newPassword);
+        return prisma.$transaction(async (tx) => {
+          const row = await consumeToken(tx, token, "reset_password");
+          const found = await tx.user.findUniqueOrThrow({ where: { id: row.userId } });
+          if (found.deletedAt) throw invalidToken();
+          const now = new Date();
+          const updated = await tx.user.update({
+            where: { id: found.id },
+            // The link reached the mailbox, which proves the address as a verification link would.
+            data: { passwordHash, passwordChangedAt: now, emailVerifiedAt: found.emailVerifiedAt ?? now },
+          });
+          const ended = await endOtherSessions(tx, found.id, null);
+          await audit(tx, {
+            action: "user.password_reset",
+            tenantId: await primaryTenant(tx, found.id),
+            userId: found.id,
+            resource: "User",
+            resourceId: found.id,
+            request,
+            metadata: { sessionsEnded: ended },
+          });
+          return updated;
         });
-        const ended = await endOtherSessions(tx, found.id, null);
-        await audit(tx, {
-          action: "user.password_reset",
-          tenantId: await primaryTenant(tx, found.id),
-          userId: found.id,
-          resource: "User",
-          resourceId: found.id,
-          request,
-          metadata: { sessionsEnded: ended },
-        });
-        return updated;
       });
       publishViewerChanged(pubsub, user.id, "password reset");
       await notifyPasswordChanged(user.email, "reset through a link sent to this address");
