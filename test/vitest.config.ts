@@ -1,9 +1,15 @@
 import { defineConfig } from "vitest/config";
 
-// The whole suite in one run: every server test twice, on embedded PGlite and on a real PostgreSQL
-// server; tests that need no database (test/unit, test/ops) and the client's component tests once;
+// The whole suite in one run: the server tests whose outcome can depend on the engine (test/server:
+// concurrency, the job queue, pgvector or its plain-SQL stand-in, migrations) twice, on embedded
+// PGlite and on a real PostgreSQL server; the API's rules, which run the same SQL through the same
+// code on both (test/api: authorization, doors, validation, live queries), once, on PostgreSQL, or
+// on PGlite when PostgreSQL is skipped; tests that need no database (test/unit, test/ops) and the
+// client's component tests once;
 // the browser tests (test/e2e) beside them. PGlite apps start from one migrated copy (see
 // test/support/pglite-template.ts).
+const skipPostgres = process.env.TEST_SKIP_POSTGRES === "1";
+
 export default defineConfig({
   resolve: {
     // graphql 16 ships ESM and CJS; Vite would pick the ESM build while CommonJS dependencies
@@ -30,20 +36,20 @@ export default defineConfig({
         extends: true,
         test: {
           name: "pglite",
-          include: ["test/server/**/*.test.ts"],
+          include: ["test/server/**/*.test.ts", ...(skipPostgres ? ["test/api/**/*.test.ts"] : [])],
           env: { TEST_DB: "pglite" },
           // Per server project, not at the root: a run of the client or unit tests starts no database.
           globalSetup: ["test/support/global-setup.ts"],
         },
       },
-      ...(process.env.TEST_SKIP_POSTGRES === "1"
+      ...(skipPostgres
         ? []
         : [
             {
               extends: true as const,
               test: {
                 name: "postgres",
-                include: ["test/server/**/*.test.ts"],
+                include: ["test/server/**/*.test.ts", "test/api/**/*.test.ts"],
                 env: { TEST_DB: "postgres" },
                 globalSetup: ["test/support/global-setup.ts"],
                 // Each file gets its own database cloned from the migrated one, so files run side

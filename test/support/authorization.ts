@@ -1,4 +1,4 @@
-// Shared by the authorization tests (test/server/authorization-*.test.ts): one app per test file,
+// Shared by the authorization tests (test/api/ and test/server/authorization-*.test.ts): one app per test file,
 // a small world of viewers, and checks that a denial has the right code at the right path. The
 // bindings are live: they hold the calling file's app once its beforeAll has run.
 import { encodeGlobalID } from "@pothos/plugin-relay";

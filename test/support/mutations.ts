@@ -1,4 +1,4 @@
-// Shared by the mutation tests (test/server/mutations-*.test.ts): one app per test file behind a
+// Shared by the mutation tests (test/api/ and test/server/mutations-*.test.ts): one app per test file behind a
 // pretend reverse proxy, a real listener for what only real HTTP carries, and the helpers that
 // check an error's code and field. The bindings are live: they hold the calling file's app once
 // its beforeAll has run.
