@@ -9,7 +9,11 @@
 // - re-executions are throttled per query (LIVE_THROTTLE_MS, the most a client may ask for too);
 // - @live is refused over plain HTTP and to anonymous viewers.
 import { useLiveQuery as liveQueryPlugin } from "@envelop/live-query";
-import { isLiveQueryOperationDefinitionNode } from "@n1ru4l/graphql-live-query";
+import {
+  getLiveDirectiveArgumentValues,
+  getLiveDirectiveNode,
+  isLiveQueryOperationDefinitionNode,
+} from "@n1ru4l/graphql-live-query";
 import { InMemoryLiveQueryStore } from "@n1ru4l/in-memory-live-query-store";
 import { initContextCache } from "@pothos/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
@@ -81,7 +85,8 @@ export function createLiveQueries(opts: {
   };
   const store = new InMemoryLiveQueryStore({
     buildResourceIdentifier: resourceKey,
-    validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, opts.throttleMs), MAX_THROTTLE_MS),
+    // No throttle in the store: re-runs are throttled in `prepare` below.
+    validateThrottleValue: () => undefined,
     includeIdentifierExtension: false,
   });
 
@@ -99,6 +104,16 @@ export function createLiveQueries(opts: {
     }
   })();
 
+  /** The query's `@live(throttle:)`, within LIVE_THROTTLE_MS (the least) and MAX_THROTTLE_MS. */
+  const throttleOf = (args: Pick<ExecutionArgs, "document" | "operationName" | "variableValues">) => {
+    const op = getOperationAST(args.document, args.operationName);
+    const directive = op && getLiveDirectiveNode(op);
+    const asked = directive
+      ? getLiveDirectiveArgumentValues(directive, args.variableValues as Record<string, unknown>).throttleValue
+      : null;
+    return Math.min(Math.max(asked ?? 0, opts.throttleMs), MAX_THROTTLE_MS);
+  };
+
   let seq = 0;
   const prepare: Plugin = {
     onExecute: ({ args, executeFn, setExecuteFn, setResultAndStopExecution }) => {
@@ -110,9 +125,18 @@ export function createLiveQueries(opts: {
         );
       if (!isSignedIn(ctx.viewer)) return setResultAndStopExecution(refuse("Sign in first.", "UNAUTHENTICATED"));
       const own = `live:${++seq}`;
-      // The store calls this for the first run and every re-run, with its own context that
-      // collects resource keys; resolvers still get `ctx`.
-      setExecuteFn((runArgs: ExecutionArgs) => {
+      // Re-runs are throttled here, not by the store: its throttle dropped a re-run whose timer
+      // fired a millisecond before its wall-clock check said the window was over (Node's timers
+      // may), and the query then missed the change for good. Each re-run the store asks for
+      // replaces the one still waiting, which ends with nothing (the store drops a superseded
+      // result), and runs when the window ends.
+      const throttleMs = throttleOf(args);
+      let lastStart = Number.NEGATIVE_INFINITY;
+      let supersede: (() => void) | null = null;
+      // The store runs the query with its own context, which collects resource keys; resolvers
+      // still get `ctx`.
+      const runNow = (runArgs: ExecutionArgs) => {
+        lastStart = performance.now();
         const collector = runArgs.contextValue as StoreContext;
         const read = new Set<string>();
         const missed = new Set<string>();
@@ -148,6 +172,22 @@ export function createLiveQueries(opts: {
           return Promise.resolve(result).finally(ended);
         ended();
         return result;
+      };
+      setExecuteFn((runArgs: ExecutionArgs) => {
+        supersede?.();
+        const wait = lastStart + throttleMs - performance.now();
+        if (wait <= 0) return runNow(runArgs);
+        return new Promise<ReturnType<typeof runNow>>((resolve) => {
+          const timer = setTimeout(() => {
+            supersede = null;
+            resolve(runNow(runArgs));
+          }, wait);
+          supersede = () => {
+            clearTimeout(timer);
+            supersede = null;
+            resolve({});
+          };
+        });
       });
     },
   };
