@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { ensureWordVectors } from "../../server/services/word-vectors.ts";
 import { pgliteTemplate } from "./pglite-template.ts";
 import { migrate, type Service, startPostgres, startRedis } from "./services.ts";
 
@@ -29,6 +30,8 @@ export default async function setup(project: TestProject) {
   } else {
     template = await pgliteTemplate();
   }
+  // Made once here, in a child process, rather than by the first test that embeds.
+  await ensureWordVectors({ current: true });
   const redis = await startRedis();
   if (redis) services.push(redis);
   project.provide("databaseUrl", databaseUrl);
