@@ -1,7 +1,8 @@
 // Cold start (empty DATA_DIR: the build's migrated template unpacked, or PGlite created and
 // migrated without one), warm start (same DATA_DIR again) and resident memory once ready, for the
 // embedded default `npm start` path, with each phase's share (STARTUP_TRACE) and the CPU time the
-// server used, which varies less with the machine's load than the wall time does.
+// server used, which varies less with the machine's load than the wall time does; then the first
+// createMemory (the first text embedded) and the resident memory after it.
 // BASELINE_ROOT=DIR (another checkout, installed, with its template built) starts that tree's
 // server too, interleaved run by run with this one's, so a before/after shares the machine's load.
 import { spawn } from "node:child_process";
@@ -41,6 +42,39 @@ function startCommand(root: string): string[] {
   const [bin, ...args] = scripts.start!.split(" ");
   if (bin !== "node") throw new Error(`start script does not run node: ${scripts.start}`);
   return args;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/**
+ * The first memory written after start: the first text the server embeds, which loads the offline
+ * embedder (wink's model and the word vectors). Its time, the server's CPU for it (the sign-up
+ * before it is not counted) and the resident memory after it.
+ */
+async function firstMemory(port: number, pid: number) {
+  const gql = async (query: string, token?: string) => {
+    const r = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await r.json()) as { data?: Record<string, { token?: string }>; errors?: unknown };
+    if (!r.ok || body.errors) throw new Error(`${query}: ${r.status} ${JSON.stringify(body.errors)}`);
+    return body.data!;
+  };
+  const { signUp } = await gql(
+    `mutation { signUp(email: "startup-${Date.now()}@example.test", password: "long enough password", displayName: "S") { token } }`,
+  );
+  const cpu0 = cpuMs(pid);
+  const t0 = performance.now();
+  await gql(
+    `mutation { createMemory(input: { memoryType: fact, memoryKey: "pets", content: "Has two cats and a dog at home" }) { id } }`,
+    signUp!.token,
+  );
+  return { firstMemoryMs: performance.now() - t0, firstMemoryCpuMs: cpuMs(pid) - cpu0, rssAfterMemoryMb: rssOf(pid) };
 }
 
 async function startOnce(root: string, dataDir: string) {
@@ -89,8 +123,8 @@ async function startOnce(root: string, dataDir: string) {
   const firstRequestMs = performance.now() - q0;
   // The workers start after the server listens; the trace comes once they run.
   while (!trace && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  const rssMb = rssOf(child.pid!);
+  const memory = await firstMemory(port, child.pid!);
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   return {
@@ -98,6 +132,7 @@ async function startOnce(root: string, dataDir: string) {
     readyCpuMs,
     firstRequestMs,
     rssMb,
+    ...memory,
     trace: trace?.startupTrace ?? {},
     rssByPhase: trace?.rssByPhase ?? {},
     cpuByPhase: trace?.cpuByPhase ?? {},
@@ -134,6 +169,11 @@ for (const [root, byKind] of results) {
         `server CPU to ready ${median(rs.map((r) => r.readyCpuMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.readyCpuMs))}); ` +
         `first request ${median(rs.map((r) => r.firstRequestMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.firstRequestMs))}); ` +
         `RSS after one request ${median(rs.map((r) => r.rssMb)).toFixed(0)} MB (all: ${all(rs.map((r) => r.rssMb))})`,
+    );
+    console.log(
+      `    first createMemory: ${median(rs.map((r) => r.firstMemoryMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.firstMemoryMs))}); ` +
+        `server CPU ${median(rs.map((r) => r.firstMemoryCpuMs)).toFixed(0)} ms (all: ${all(rs.map((r) => r.firstMemoryCpuMs))}); ` +
+        `RSS after it ${median(rs.map((r) => r.rssAfterMemoryMb)).toFixed(0)} MB (all: ${all(rs.map((r) => r.rssAfterMemoryMb))})`,
     );
     const phases = Object.keys(rs[0]!.trace);
     console.log(
