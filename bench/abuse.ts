@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { ensureWordVectors, openWordVectors, type WordVectors } from "../server/services/word-vectors.ts";
 import { productionEnv } from "./support.ts";
 
 const port = 4700 + Math.floor(Math.random() * 200);
@@ -112,7 +113,37 @@ async function measure(c: Case) {
   return { ...(await hostile), trivial };
 }
 
+const createMemory = `mutation($k: String!, $c: String!) { createMemory(input: { memoryType: fact, memoryKey: $k, content: $c }) { id } }`;
+const search = `query($q: String!) { searchMemories(query: $q, first: 5) { score } }`;
+let nextRow = 0;
+let table: WordVectors | undefined;
+
+/** 10,000 characters of words the word-vector table has, none repeated across calls. */
+function distinctWords(): string {
+  const words: string[] = [];
+  let length = 0;
+  for (;;) {
+    const word = table!.wordAt(nextRow);
+    nextRow = (nextRow + 7919) % table!.size;
+    if (length + word.length + 1 > 10_000) return words.join(" ");
+    words.push(word);
+    length += word.length + 1;
+  }
+}
+
+/** Sends `n` requests one after another; the answer is the last one's, an error the first. */
+async function repeat(n: number, send: (i: number) => Promise<Response>): Promise<Response> {
+  let last: Response | undefined;
+  for (let i = 0; i < n; i++) {
+    last = await send(i);
+    if (!last.ok || (await last.clone().text()).includes('"errors"')) return last;
+  }
+  return last!;
+}
+
 async function main() {
+  await ensureWordVectors();
+  table = await openWordVectors();
   if (!url) await startServer();
   const signUp = await (
     await gql({
@@ -178,6 +209,17 @@ async function main() {
           auth,
         ),
     },
+    // Texts as long as allowed, every word one the embedder has a vector for and no two alike:
+    // its reads and the vectors it keeps decoded must stay bounded, not grow with the words seen.
+    {
+      name: "20 memories of 10,000 characters, all words different",
+      send: () =>
+        repeat(20, (i) => gql({ query: createMemory, variables: { k: `long-${i}`, c: distinctWords() } }, auth)),
+    },
+    {
+      name: "20 searches of 10,000 characters, all words different",
+      send: () => repeat(20, () => gql({ query: search, variables: { q: distinctWords() } }, auth)),
+    },
   ];
   console.log(`server RSS at start: ${rssMb()} MB`);
   console.log(["request", "status", "code", "ms", "trivial ms", "RSS MB"].join(" | "));
@@ -227,6 +269,7 @@ async function main() {
     console.log(`server RSS after the battery: ${rssMb()} MB (peak ${(kb / 1024).toFixed(0)} MB)`);
   }
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  await table?.close();
 }
 
 main()
