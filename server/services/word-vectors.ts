@@ -41,12 +41,17 @@ export interface WinkVectors {
   vectors: Record<string, number[]>;
 }
 
+/**
+ * Places tried first: 6 gives back nearly every value of the vectors (any with fewer places too,
+ * as digits ending in zeros), which made the maker's packing several times faster than 0, 1, 2….
+ */
+const PLACES = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 3, 2, 1, 0];
+
 /** `x` as digits * 16 + places, or throws if no such pair gives back exactly `x`. */
 export function packValue(x: number): number {
-  for (let places = 0; places <= MAX_PLACES; places++) {
+  for (const places of PLACES) {
     const digits = Math.round(x * POW10[places]!);
-    if (Math.abs(digits) > MAX_DIGITS) break;
-    if (digits / POW10[places]! === x) return digits * 16 + places;
+    if (Math.abs(digits) <= MAX_DIGITS && digits / POW10[places]! === x) return digits * 16 + places;
   }
   throw new Error(`word vectors: ${x} has no exact compact form`);
 }
