@@ -68,6 +68,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
   let pglite: PGlite | undefined;
   let pool: pg.Pool | undefined;
   let adapter: PrismaPg | PrismaPGlite;
+  /** The pool's connections not yet closed, and who waits for the last one. */
+  let open = 0;
+  const closed: (() => void)[] = [];
   // PostgreSQL's driver and adapter are loaded only for a DATABASE_URL (the job queue loads the
   // driver later for itself).
   const postgres = () => ({
@@ -83,6 +86,13 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
       max: config.DATABASE_POOL_SIZE,
       connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
+    });
+    // A connection the server ends while idle (a restart, a failover, an administrator) is
+    // dropped and replaced on demand; without a listener its error would end the process.
+    pool.on("error", (err) => log?.warn({ err }, "an idle database connection was closed by the server"));
+    pool.on("connect", () => open++);
+    pool.on("remove", () => {
+      if (--open === 0) for (const resolve of closed.splice(0)) resolve();
     });
     adapter = new PrismaPg(pool);
   } else {
@@ -153,7 +163,12 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     },
     async close() {
       await prisma.$disconnect();
-      if (pool && !pool.ended) await pool.end();
+      if (pool && !pool.ended) {
+        await pool.end();
+        // pg-pool's end() resolves once it has asked each connection to end, not once they have:
+        // a database dropped or stopped right after would end them first, as an error to no one.
+        if (open > 0) await new Promise<void>((resolve) => closed.push(resolve));
+      }
       if (pglite && !pglite.closed) await pglite.close();
     },
   };
