@@ -83,7 +83,6 @@ for (const [name, query, token] of [
   );
 }
 
-// note() alone: 100 subjects x 3 types per request scope, the shape of the admin query above.
 const viewer: SignedInViewer = {
   kind: "session",
   userId: admin.userId,
@@ -93,6 +92,35 @@ const viewer: SignedInViewer = {
   expiresAt: new Date(),
 };
 const request = { ip: "127.0.0.1", userAgent: "bench", referrer: null };
+
+// The writer's flush alone: what this process spends to write what requests noted (on PGlite,
+// the database's own work too, since it runs in this process). FLUSH_ENTRIES entries, 15 per
+// request scope (5 members x 3 types), in batches as the timer writes them.
+const FLUSH_ENTRIES = Number(process.env.FLUSH_ENTRIES ?? 30_000);
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < FLUSH_ENTRIES; i += 15) {
+    const scope = {};
+    for (const m of members)
+      for (const resource of ["Session", "User", "Profile"])
+        realNote(
+          scope,
+          viewer,
+          request,
+          { subjectUserId: m.userId, resource, operationType: "query", operationName: null },
+          () => "sessions",
+        );
+  }
+  const queued = app.services.accessLog.pending();
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await app.services.accessLog.flush();
+  const used = process.cpuUsage(cpu);
+  console.log(
+    `flush alone: ${queued} entries, ${(((used.user + used.system) / 1000 / queued) * 1000).toFixed(1)} ms CPU per 1,000 entries, ${(performance.now() - t).toFixed(0)} ms wall; load ${load()}`,
+  );
+}
+
+// note() alone: 100 subjects x 3 types per request scope, the shape of the admin query above.
 const N = 90_000;
 const t = performance.now();
 for (let i = 0; i < N; i += 300) {

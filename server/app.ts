@@ -177,7 +177,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       warn: (...a) => logger.warn(a.map(String).join(" ")),
       error: (...a) => logger.error(a.map(String).join(" ")),
     },
-    context: async (initial) => {
+    context: (initial) => {
       const token = initial.connectionParams
         ? connectionToken(initial.connectionParams)
         : bearer(initial.request.headers.get("authorization"));
@@ -189,7 +189,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         : initial.request.headers.get("accept")?.includes("text/event-stream")
           ? "sse"
           : "http";
-      return makeContext(await services.sessions.resolveViewer(token), info, token, transport);
+      // A kept viewer builds the context synchronously: yoga then goes on without waiting a promise.
+      const kept = services.sessions.keptViewer(token);
+      if (kept) return makeContext(kept, info, token, transport);
+      return services.sessions.resolveViewer(token).then((viewer) => makeContext(viewer, info, token, transport));
     },
   });
 

@@ -33,13 +33,17 @@ export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
       setResultAndStopExecution({ errors: [e] });
     }
   };
+  // Sessions and the anonymous pass synchronously: an async hook made envelop wait a promise on
+  // every request, API key or not.
+  const metered = (args: { contextValue: unknown }) => (args.contextValue as Context).viewer.kind === "apiKey";
   return {
-    onExecute: async (payload) => {
-      const release = await check(payload, true);
-      return release ? { onExecuteDone: () => void release() } : undefined;
+    onExecute: (payload) => {
+      if (!metered(payload.args)) return;
+      return check(payload, true).then((release) => (release ? { onExecuteDone: () => void release() } : undefined));
     },
-    onSubscribe: async (payload) => {
-      await check(payload, false);
+    onSubscribe: (payload) => {
+      if (!metered(payload.args)) return;
+      return check(payload, false).then(() => undefined);
     },
   };
 }

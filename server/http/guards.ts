@@ -67,14 +67,32 @@ export function errorCodesPlugin(): Plugin {
   };
 }
 
-function asksForSchema(document: DocumentNode): boolean {
-  let found = false;
+/** What the guards ask of a document: facts of its text alone, so found once per parsed document. */
+interface DocumentFacts {
+  asksForSchema: boolean;
+  /** A string literal holding a NUL byte. */
+  nulLiteral: boolean;
+}
+
+// Yoga's parser cache hands the same DocumentNode to every request with the same text, so a
+// repeated query is not walked again on each request (two full visits of its AST per request).
+const documentFacts = new WeakMap<DocumentNode, DocumentFacts>();
+
+function factsOf(document: DocumentNode): DocumentFacts {
+  let facts = documentFacts.get(document);
+  if (facts) return facts;
+  facts = { asksForSchema: false, nulLiteral: false };
+  const found = facts;
   visit(document, {
     [Kind.FIELD]: (node) => {
-      if (node.name.value === "__schema" || node.name.value === "__type") found = true;
+      if (node.name.value === "__schema" || node.name.value === "__type") found.asksForSchema = true;
+    },
+    [Kind.STRING]: (node) => {
+      if (node.value.includes("\u0000")) found.nulLiteral = true;
     },
   });
-  return found;
+  documentFacts.set(document, facts);
+  return facts;
 }
 
 /** Introspection for everyone, for signed-in viewers only, or for nobody (INTROSPECTION). */
@@ -84,7 +102,7 @@ export function introspectionPlugin(mode: Config["introspection"]): Plugin {
     onExecute: ({ args, setResultAndStopExecution }) => {
       const ctx = args.contextValue as unknown as Context;
       if (mode === "signed-in" && ctx.viewer.kind !== "anonymous") return;
-      if (!asksForSchema(args.document)) return;
+      if (!factsOf(args.document).asksForSchema) return;
       setResultAndStopExecution({
         errors: [
           new GraphQLError(mode === "off" ? "Introspection is turned off." : "Sign in to introspect the schema.", {
@@ -156,13 +174,9 @@ function badVariable(value: unknown, path: string): { path: string; reason: stri
 export function inputShapePlugin(): Plugin {
   return {
     onExecute: ({ args, setResultAndStopExecution }) => {
-      let bad = badVariable(args.variableValues ?? {}, "");
-      if (!bad)
-        visit(args.document, {
-          [Kind.STRING]: (node) => {
-            if (!bad && node.value.includes("\u0000")) bad = { path: "", reason: "must not contain NUL characters" };
-          },
-        });
+      const bad =
+        badVariable(args.variableValues ?? {}, "") ??
+        (factsOf(args.document).nulLiteral ? { path: "", reason: "must not contain NUL characters" } : null);
       if (!bad) return;
       setResultAndStopExecution({
         errors: [

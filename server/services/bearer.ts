@@ -110,6 +110,15 @@ export function createBearerResolver(
 
   return {
     /**
+     * The viewer behind a token when it is known without asking the database (no token, or a
+     * viewer kept), else undefined. Lets a request's context be built without a promise.
+     */
+    keptViewer(token: string | null | undefined): Viewer | undefined {
+      if (!token) return { kind: "anonymous" };
+      return viewers.get(hashSecret(token));
+    },
+
+    /**
      * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. A
      * signed-in viewer is kept until it may have changed (viewer-cache.ts).
      */

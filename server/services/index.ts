@@ -74,7 +74,7 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
     jobs,
     conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex, memoryAccess }),
     rateLimits,
-    accessLog: createAccessLog(db.prisma, logger, { flushMs: config.ACCESS_LOG_FLUSH_MS }),
+    accessLog: createAccessLog(db, logger, { flushMs: config.ACCESS_LOG_FLUSH_MS }),
     apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({
       config,

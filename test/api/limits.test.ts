@@ -100,6 +100,9 @@ describe(`limits (${dbKind})`, () => {
       owner.token,
     );
     expect(codeOf(nul)).toBe("BAD_USER_INPUT");
+    // In the document's own text, and again once the parsed document (and what was found in it) is cached.
+    const literal = `mutation { createMemory(input: { memoryType: fact, memoryKey: "nul", content: "a\\u0000b" }) { id } }`;
+    for (let i = 0; i < 2; i++) expect(codeOf(await exec(literal, {}, owner.token))).toBe("BAD_USER_INPUT");
     // Built as text: the test's own JSON.stringify could not nest this deep.
     const deep = `${'{"d":'.repeat(20_000)}1${"}".repeat(20_000)}`;
     const agent = await ok(exec, `mutation { createAgent(input: { name: "J" }) { id } }`, {}, owner.token);
