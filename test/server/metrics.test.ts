@@ -99,14 +99,6 @@ describe("metrics and request ids", () => {
     // pg-boss counts jobs on its supervise pass; run one now instead of waiting for the timer.
     await app.services.jobs.started()?.boss.supervise(queue);
     let text = await scrape();
-    console.log(
-      "JOBQ",
-      text
-        .split("\n")
-        .filter((l) => l.includes("job_queue"))
-        .join("\n"),
-      String(app.services.jobs.started()),
-    );
     expect(sample(text, "userplane_websocket_connections")).toBe(1);
     expect(sample(text, 'userplane_pubsub_subscribers{topic="analysis:run"}')).toBe(1);
     expect(sample(text, "userplane_subscription_messages_sent_total")).toBe(1); // the initial state
