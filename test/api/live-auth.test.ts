@@ -8,24 +8,40 @@ import { createApiKey, createMember, createOwner, createTestApp, dbKind, type Ex
 import {
   analysisConfig,
   connect,
+  heldScorer,
+  openSubscriptions,
   PROGRESS,
   type ProgressEvent,
   seedContent,
   startRun,
+  subscriptionsOpen,
   watch,
 } from "../support/analysis.ts";
 
 let app: App;
 let exec: Execute;
 let url: string;
+let scorer: Awaited<ReturnType<typeof heldScorer>>;
 
 beforeAll(async () => {
-  // Slow enough that rights can change while a run is in progress.
-  app = await createTestApp({ config: analysisConfig({ ANALYSIS_STEP_DELAY_MS: "400" }) });
+  // Runs stand between two batches while rights change: the scorer's answers are held.
+  scorer = await heldScorer();
+  app = await createTestApp({ config: analysisConfig(scorer.config) });
   exec = executor(app);
   url = (await app.start()).url;
 });
-afterAll(() => app?.stop());
+afterAll(async () => {
+  scorer?.open();
+  await app?.stop();
+  await scorer?.close();
+});
+
+/** Starts a run that scores one batch, then waits for scorer.open(). */
+function startHeldRun(user: Parameters<typeof startRun>[1]) {
+  scorer.hold();
+  scorer.step();
+  return startRun(exec, user);
+}
 
 const MY_EVENTS = `subscription { myAnalysisEvents { runId seq status stage percent itemsDone itemsTotal done } }`;
 
@@ -55,12 +71,15 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     const key = await createApiKey(exec, owner, ["ANALYSIS_READ"]);
     const byKey = connect(url, key);
     const bySession = connect(url, owner.token);
+    const before = await openSubscriptions(app, "analysis:user");
     const keyEvents = watch(byKey, MY_EVENTS, {});
     const sessionEvents = watch(bySession, MY_EVENTS, {});
-    const run = await startRun(exec, owner);
+    await subscriptionsOpen(app, "analysis:user", before + 2);
+    const run = await startHeldRun(owner);
     await keyEvents.until((e) => e.runId === run.id && e.stage.startsWith("analyzing:"));
     await revokeOnlyKey(owner.token);
     expect(await byKey.closed).toBe(4401);
+    scorer.open();
     await sessionEvents.until((e) => e.runId === run.id && e.status === "complete");
     expect(keyEvents.events.some((e) => e.status === "complete")).toBe(false);
     await bySession.dispose();
@@ -73,7 +92,7 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     await ok(exec, `mutation($u: ID!) { assignRole(userId: $u, role: member) { id } }`, { u: deputyId }, admin.token);
     const member = await createMember(exec, admin, "Member");
     await seedContent(exec, member, ["twitter", "linkedin"]);
-    const run = await startRun(exec, member);
+    const run = await startHeldRun(member);
     const ws = connect(url, deputy.token);
     const followed = watch<ProgressEvent>(ws, PROGRESS, { runId: run.id });
     const own = watch<ProgressEvent>(connect(url, member.token), PROGRESS, { runId: run.id });
@@ -88,7 +107,25 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     expect(JSON.stringify(seen ?? {})).not.toMatch(/grade [A-F]|risk \d/i);
 
     await endRole(admin.token, await roleId(deputy.token, "admin"));
+    // The stream meets the change with the run's next event: the run goes on one batch at a time,
+    // each seen by the member's own stream, until the admin's stream has ended.
+    let ended = false;
+    followed.done.then(
+      () => {
+        ended = true;
+      },
+      () => {
+        ended = true;
+      },
+    );
+    for (let seq = own.events.at(-1)?.seq ?? -1; !ended; ) {
+      scorer.step();
+      const next = await own.until((e) => e.seq > seq);
+      if (next.done) break;
+      seq = next.seq;
+    }
     await expect(followed.done).rejects.toThrow(/FORBIDDEN/);
+    scorer.open();
     expect(followed.events.some((e) => e.status === "complete")).toBe(false);
     await own.until((e) => e.status === "complete");
     await ws.dispose();
@@ -98,7 +135,9 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     const admin = await createOwner(exec, "Admin");
     const member = await createMember(exec, admin, "Leaving");
     const ws = connect(url, member.token);
+    const before = await openSubscriptions(app, "analysis:user");
     const stream = watch(ws, MY_EVENTS, {});
+    await subscriptionsOpen(app, "analysis:user", before + 1);
     await seedContent(exec, member, ["twitter"]);
     const run = await startRun(exec, member);
     await stream.until((e) => e.runId === run.id);
@@ -110,6 +149,7 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
     const owner = await createOwner(exec);
     await seedContent(exec, owner, ["twitter", "linkedin"]);
     const key = await createApiKey(exec, owner, ["ANALYSIS_READ"]);
+    const before = await openSubscriptions(app, "analysis:user");
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
@@ -125,10 +165,13 @@ describe(`live streams follow the viewer's rights (${dbKind})`, () => {
         text += decoder.decode(value, { stream: true });
       }
     };
-    await startRun(exec, owner);
-    await readUntil(/analyzing:/);
+    const first = readUntil(/analyzing:/);
+    await subscriptionsOpen(app, "analysis:user", before + 1);
+    await startHeldRun(owner);
+    await first;
     await revokeOnlyKey(owner.token);
     await readUntil(/UNAUTHENTICATED/);
+    scorer.open();
     expect(text).toMatch(/UNAUTHENTICATED/);
     await readUntil(/event: complete/);
     expect(text).not.toMatch(/"status":"complete"/);

@@ -1,6 +1,8 @@
 // Helpers for the analysis tests: a real graphql-ws client, seeded content, and config that keeps
 // each test file's jobs on a queue of its own (files share one PostgreSQL and run in parallel).
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import type { App } from "../../server/app.ts";
@@ -185,4 +187,74 @@ export async function waitFinished(app: App, runGlobalId: string) {
     if (["complete", "failed", "cancelled"].includes(r.status)) return r;
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+/** Subscriptions to `topic` open on this app now (the metrics' gauge). */
+export async function openSubscriptions(app: App, topic: string): Promise<number> {
+  const gauge = app.metrics.registry.getSingleMetric("userplane_pubsub_subscribers");
+  const { values } = (await gauge?.get()) ?? { values: [] };
+  return values.filter((v) => v.labels.topic === topic).reduce((n, v) => n + v.value, 0);
+}
+
+/**
+ * Waits until `count` subscriptions to `topic` are open: a stream that replays nothing misses what
+ * is published before its subscription reaches the pub/sub, and graphql-ws acknowledges none.
+ */
+export async function subscriptionsOpen(app: App, topic: string, count: number): Promise<void> {
+  while ((await openSubscriptions(app, topic)) < count) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * An OpenAI-compatible scorer (a real HTTP server) whose answers a test can hold and let through
+ * one at a time: a run then stands between two batches for as long as the test needs, however
+ * loaded the machine is, instead of for a step delay the test hopes is long enough.
+ */
+export async function heldScorer() {
+  let holding = false;
+  let passes = 0;
+  const waiting: (() => void)[] = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString()) as { model: string };
+    const answer = () =>
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: "chatcmpl-held",
+          object: "chat.completion",
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: '{"items":[]}' }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+        }),
+      );
+    if (!holding) return answer();
+    if (passes > 0) {
+      passes--;
+      return answer();
+    }
+    waiting.push(answer);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return {
+    config: { SCORER_PROVIDER: "openai", SCORER_URL: url, SCORER_MODEL: "held", SCORER_API_KEY: "sk-test" },
+    /** From now on, answers wait for step() or open(). */
+    hold() {
+      holding = true;
+    },
+    /** Lets one answer through: one waiting, or else the next to come. */
+    step() {
+      const next = waiting.shift();
+      if (next) next();
+      else passes++;
+    },
+    /** Answers everything waiting, and from now on at once. */
+    open() {
+      holding = false;
+      passes = 0;
+      for (const answer of waiting.splice(0)) answer();
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
