@@ -6,20 +6,20 @@ import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.ts";
 import type { ApiMeter } from "../services/api-meter.ts";
 import type { RateLimits } from "../services/rate-limits.ts";
+import type { Viewer } from "../viewer.ts";
+
+type ApiKeyViewer = Extract<Viewer, { kind: "apiKey" }>;
+type Payload = {
+  args: { contextValue: unknown };
+  setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
+};
 
 export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
   const check = async (
-    {
-      args,
-      setResultAndStopExecution,
-    }: {
-      args: { contextValue: unknown };
-      setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
-    },
+    viewer: ApiKeyViewer,
+    { setResultAndStopExecution }: Payload,
     concurrent: boolean,
   ): Promise<(() => Promise<void>) | undefined> => {
-    const { viewer } = args.contextValue as Context;
-    if (viewer.kind !== "apiKey") return;
     let release: (() => Promise<void>) | undefined;
     try {
       await limits.admitRequest(viewer);
@@ -35,15 +35,22 @@ export function apiMeterPlugin(meter: ApiMeter, limits: RateLimits): Plugin {
   };
   // Sessions and the anonymous pass synchronously: an async hook made envelop wait a promise on
   // every request, API key or not.
-  const metered = (args: { contextValue: unknown }) => (args.contextValue as Context).viewer.kind === "apiKey";
+  const keyOf = ({ args }: Payload) => {
+    const { viewer } = args.contextValue as Context;
+    return viewer.kind === "apiKey" ? viewer : null;
+  };
   return {
     onExecute: (payload) => {
-      if (!metered(payload.args)) return;
-      return check(payload, true).then((release) => (release ? { onExecuteDone: () => void release() } : undefined));
+      const viewer = keyOf(payload);
+      if (!viewer) return;
+      return check(viewer, payload, true).then((release) =>
+        release ? { onExecuteDone: () => void release() } : undefined,
+      );
     },
     onSubscribe: (payload) => {
-      if (!metered(payload.args)) return;
-      return check(payload, false).then(() => undefined);
+      const viewer = keyOf(payload);
+      if (!viewer) return;
+      return check(viewer, payload, false).then(() => undefined);
     },
   };
 }
