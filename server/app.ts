@@ -190,9 +190,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           ? "sse"
           : "http";
       // A kept viewer builds the context synchronously: yoga then goes on without waiting a promise.
-      const kept = services.sessions.keptViewer(token);
-      if (kept) return makeContext(kept, info, token, transport);
-      return services.sessions.resolveViewer(token).then((viewer) => makeContext(viewer, info, token, transport));
+      const viewer = services.sessions.viewerOf(token);
+      return viewer instanceof Promise
+        ? viewer.then((v) => makeContext(v, info, token, transport))
+        : makeContext(viewer, info, token, transport);
     },
   });
 

@@ -108,30 +108,29 @@ export function createBearerResolver(
     return { viewer: { kind: "anonymous" }, renewBy: null };
   }
 
-  return {
-    /**
-     * The viewer behind a token when it is known without asking the database (no token, or a
-     * viewer kept), else undefined. Lets a request's context be built without a promise.
-     */
-    keptViewer(token: string | null | undefined): Viewer | undefined {
-      if (!token) return { kind: "anonymous" };
-      return viewers.get(hashSecret(token));
-    },
-
-    /**
-     * Resolves a bearer token to the viewer; unknown, expired or revoked tokens are anonymous. A
-     * signed-in viewer is kept until it may have changed (viewer-cache.ts).
-     */
-    async resolveViewer(token: string | null | undefined): Promise<Viewer> {
-      if (!token) return { kind: "anonymous" };
-      const tokenHash = hashSecret(token);
-      const kept = viewers.get(tokenHash);
-      if (kept) return kept;
-      const mark = viewers.mark();
-      const { viewer, renewBy } = await readViewer(token, tokenHash);
+  /**
+   * The viewer behind a bearer token; unknown, expired or revoked tokens are anonymous. A signed-in
+   * viewer is kept until it may have changed (viewer-cache.ts). Answered at once, not as a promise,
+   * when the database need not be asked (no token, or a viewer kept), so that a request's context
+   * is built without waiting on one.
+   */
+  function viewerOf(token: string | null | undefined): Viewer | Promise<Viewer> {
+    if (!token) return { kind: "anonymous" };
+    const tokenHash = hashSecret(token);
+    const kept = viewers.get(tokenHash);
+    if (kept) return kept;
+    const mark = viewers.mark();
+    return readViewer(token, tokenHash).then(({ viewer, renewBy }) => {
       viewers.set(tokenHash, viewer, mark, renewBy);
       return viewer;
-    },
+    });
+  }
+
+  return {
+    viewerOf,
+
+    /** viewerOf, always as a promise. */
+    resolveViewer: async (token: string | null | undefined): Promise<Viewer> => viewerOf(token),
 
     /** Stops following viewer changes (before the pub/sub closes). */
     close: () => viewers.close(),

@@ -81,7 +81,7 @@ export function createSessionService(prisma: PrismaClient, pubsub: PubSub, optio
      * signed-in viewer is kept until it may have changed (viewer-cache.ts).
      */
     resolveViewer: bearer.resolveViewer,
-    keptViewer: bearer.keptViewer,
+    viewerOf: bearer.viewerOf,
 
     /** Stops following viewer changes (before the pub/sub closes). */
     close: bearer.close,
