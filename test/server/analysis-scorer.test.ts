@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import { aggregate, explain, gradeOf, overall } from "../../server/services/analysis/scorer.ts";
 import { createOwner, createTestApp, dbId, executor, ok } from "../kit.ts";
-import { analysisConfig, RUN, seedContent, startRun, waitFinished } from "../support/analysis.ts";
+import { analysisConfig, chatCompletion, RUN, seedContent, startRun, waitFinished } from "../support/analysis.ts";
 
 describe("lexicon scorer", () => {
   // The per-category behaviour is pinned in risk-rules.test.ts; these cover the interface.
@@ -89,23 +89,7 @@ describe("OpenAI-compatible scorer", () => {
         id: i.id,
         flags: [{ category: "immigration", term: "overstay", severity: 5, why: "Overstaying a visa." }],
       }));
-    return {
-      status: 200,
-      json: {
-        id: "chatcmpl-test",
-        object: "chat.completion",
-        created: Math.floor(Date.now() / 1000),
-        model: body.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: JSON.stringify({ items: flagged }) },
-            finish_reason: "stop",
-          },
-        ],
-        usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 },
-      },
-    };
+    return { status: 200, json: chatCompletion(body.model, { items: flagged }, 42) };
   }
 
   beforeAll(async () => {

@@ -204,6 +204,18 @@ export async function subscriptionsOpen(app: App, topic: string, count: number):
   while ((await openSubscriptions(app, topic)) < count) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** A chat completions answer, as an OpenAI-compatible scorer sends it: `content` as its JSON text. */
+export function chatCompletion(model: string, content: unknown, totalTokens: number) {
+  return {
+    id: "chatcmpl-test",
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(content) }, finish_reason: "stop" }],
+    usage: { prompt_tokens: totalTokens - 12, completion_tokens: 12, total_tokens: totalTokens },
+  };
+}
+
 /**
  * An OpenAI-compatible scorer (a real HTTP server) whose answers a test can hold and let through
  * one at a time: a run then stands between two batches for as long as the test needs, however
@@ -218,16 +230,9 @@ export async function heldScorer() {
     for await (const c of req) chunks.push(c as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString()) as { model: string };
     const answer = () =>
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          id: "chatcmpl-held",
-          object: "chat.completion",
-          created: Math.floor(Date.now() / 1000),
-          model: body.model,
-          choices: [{ index: 0, message: { role: "assistant", content: '{"items":[]}' }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
-        }),
-      );
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(chatCompletion(body.model, { items: [] }, 12)));
     if (!holding) return answer();
     if (passes > 0) {
       passes--;
