@@ -305,9 +305,11 @@ describe(`the retention schedule (${dbKind})`, () => {
     const clock = new TestClock(Math.ceil(Date.now() / 60_000) * 60_000 - 2_000);
     // Two instances on one PostgreSQL (one clock, as two processes share the time); PGlite is one
     // process's database, so there it is one instance (the embedded mode's scheduler must fire all the same).
-    const apps = await Promise.all(
-      Array.from({ length: dbKind === "postgres" ? 2 : 1 }, () => createTestApp({ config, jobClock: clock })),
-    );
+    // Built one after the other: attaching pg-boss's TestClock drops and creates its table, and two
+    // attaching at once collide in PostgreSQL's catalog (a test-only table; pg-boss's own schema
+    // is created under an advisory lock).
+    const apps: App[] = [];
+    for (let i = 0; i < (dbKind === "postgres" ? 2 : 1); i++) apps.push(await createTestApp({ config, jobClock: clock }));
     const [first] = apps as [App];
     try {
       const owner = await createOwner(executor(first), "Scheduled");
