@@ -309,7 +309,8 @@ describe(`the retention schedule (${dbKind})`, () => {
     // attaching at once collide in PostgreSQL's catalog (a test-only table; pg-boss's own schema
     // is created under an advisory lock).
     const apps: App[] = [];
-    for (let i = 0; i < (dbKind === "postgres" ? 2 : 1); i++) apps.push(await createTestApp({ config, jobClock: clock }));
+    for (let i = 0; i < (dbKind === "postgres" ? 2 : 1); i++)
+      apps.push(await createTestApp({ config, jobClock: clock }));
     const [first] = apps as [App];
     try {
       const owner = await createOwner(executor(first), "Scheduled");
