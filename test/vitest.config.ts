@@ -29,6 +29,9 @@ export default defineConfig({
     // tests keep their own process per file (see the client project).
     isolate: false,
     testTimeout: 60_000,
+    // A poll waits for an outcome, not a deadline: expect.poll's default of one second failed tests
+    // on a loaded machine. The test's own timeout bounds it (vi.waitFor takes its timeout per call).
+    expect: { poll: { timeout: 60_000 } },
     hookTimeout: 120_000,
     env: { NODE_ENV: "test" },
     projects: [
