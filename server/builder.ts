@@ -1,7 +1,7 @@
 import SchemaBuilder, { PothosValidationError } from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
 import PrismaPlugin from "@pothos/plugin-prisma";
-import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
+import RelayPlugin, { resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
 import type { GraphQLResolveInfo } from "graphql";
@@ -11,6 +11,7 @@ import { fieldComplexity } from "./complexity.ts";
 import type { Context, SessionContext, SignedInContext } from "./context.ts";
 import { AppError, forbidden, isPrismaError, notFound, unauthenticated } from "./errors.ts";
 import type { IncomingUpload } from "./http/multipart.ts";
+import { parseGlobalId } from "./ids.ts";
 import { BoundedJSON, UploadScalar } from "./scalars.ts";
 import "./input-errors.ts";
 import "./access-log-plugin.ts";
@@ -21,8 +22,6 @@ import { getDatamodel } from "./generated/pothos-types.ts";
 import { type ApiScope, hasApiScope, isSignedIn, isTenantAdmin } from "./viewer.ts";
 
 export const MAX_PAGE_SIZE = 100;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -145,8 +144,8 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     // Every node is keyed by a UUID: anything else is a malformed ID, not a database error.
     decodeGlobalID: (globalID) => {
-      const decoded = decodeGlobalID(globalID);
-      if (!UUID.test(decoded.id)) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
+      const decoded = parseGlobalId(globalID);
+      if (!decoded) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
       return decoded;
     },
     // Deny by default means every field names its rule. These wrappers hold no data of their own:

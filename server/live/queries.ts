@@ -16,10 +16,10 @@ import {
 } from "@n1ru4l/graphql-live-query";
 import { InMemoryLiveQueryStore } from "@n1ru4l/in-memory-live-query-store";
 import { initContextCache } from "@pothos/core";
-import { decodeGlobalID } from "@pothos/plugin-relay";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../context.ts";
+import { parseGlobalId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
 import { isSignedIn } from "../viewer.ts";
@@ -76,12 +76,8 @@ export function createLiveQueries(opts: {
 }): LiveQueries {
   // Relay IDs name their type already; the key is the row's database id, as change events carry it.
   const resourceKey = ({ typename, id }: { typename: string; id: string }) => {
-    try {
-      const decoded = decodeGlobalID(id);
-      return `${decoded.typename}:${decoded.id}`;
-    } catch {
-      return `${typename}:${id}`;
-    }
+    const decoded = parseGlobalId(id);
+    return decoded ? `${decoded.typename}:${decoded.id}` : `${typename}:${id}`;
   };
   const store = new InMemoryLiveQueryStore({
     buildResourceIdentifier: resourceKey,

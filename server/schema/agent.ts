@@ -147,12 +147,11 @@ export const UserAgentRef = builder.prismaNode("UserAgent", {
       notes: ownStr("notes"),
       quickNotes: ownStr("quickNotes"),
       source: ownStr("source"),
-      sharedWith: t.field({
-        type: ["ID"],
+      sharedWith: t.globalIDList({
         nullable: true,
         authScopes: own,
         description: "Global IDs of the users this copy is shared with.",
-        resolve: (ua) => ua.sharedWith.map((id) => Buffer.from(`User:${id}`).toString("base64")),
+        resolve: (ua) => ua.sharedWith.map((id) => ({ type: "User", id })),
       }),
       createdAt: t.expose("createdAt", { type: "DateTime" }),
       updatedAt: t.expose("updatedAt", { type: "DateTime" }),

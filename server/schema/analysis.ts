@@ -1,9 +1,9 @@
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { isUuid } from "../ids.ts";
 import type { AnalysisEvent } from "../pubsub.ts";
 import { MAX_ITEMS_PER_IMPORT, MAX_TEXT_LENGTH } from "../services/analysis/content.ts";
-import { CONTENT_SOURCES, isUuid, type RunEvent } from "../services/analysis/index.ts";
+import { CONTENT_SOURCES, type RunEvent } from "../services/analysis/index.ts";
 import type { FlaggedItem, FlagReason } from "../services/analysis/scorer.ts";
 import { isTenantAdmin } from "../viewer.ts";
 import { access, ownerOnly } from "./access.ts";
@@ -51,7 +51,7 @@ const FlagReasonRef = builder.objectRef<FlagReason>("FlagReason").implement({
 const FlaggedItemRef = builder.objectRef<FlaggedItem>("FlaggedItem").implement({
   authScopes: { signedIn: true },
   fields: (t) => ({
-    contentItemId: t.id({ resolve: (f) => encodeGlobalID("ContentItem", f.contentItemId) }),
+    contentItemId: t.globalID({ resolve: (f) => ({ type: "ContentItem", id: f.contentItemId }) }),
     excerpt: t.exposeString("excerpt"),
     score: t.exposeFloat("score"),
     reasons: t.field({ type: [FlagReasonRef], resolve: (f) => f.reasons }),
@@ -162,7 +162,7 @@ const AnalysisProgressEventRef = builder.objectRef<RunEvent>("AnalysisProgressEv
   description: "A state of a run. `seq` increases by one per change, so a gap or a repeat is visible.",
   authScopes: access.AnalysisRun.type,
   fields: (t) => ({
-    runId: t.id({ resolve: (e) => encodeGlobalID("AnalysisRun", e.runId) }),
+    runId: t.globalID({ resolve: (e) => ({ type: "AnalysisRun", id: e.runId }) }),
   }),
 });
 

@@ -1,4 +1,3 @@
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
@@ -238,12 +237,12 @@ builder.mutationFields((t) => ({
       return { token, inviteId: invite.id };
     },
   }),
-  revokeInvite: t.withAuth(access.Invite.door).id({
+  revokeInvite: t.withAuth(access.Invite.door).globalID({
     description: "Withdraws an invite nobody has accepted yet; returns its ID.",
     args: { id: t.arg.globalID({ required: true, for: InviteRef }) },
     resolve: async (_r, { id }, ctx) => {
       await ctx.services.membership.revokeInvite(ctx.viewer, id.id, ctx.request);
-      return encodeGlobalID("Invite", id.id);
+      return { type: "Invite", id: id.id };
     },
   }),
   endRoleAssignment: t.withAuth({ tenantAdmin: true }).prismaField({

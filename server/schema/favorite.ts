@@ -1,6 +1,7 @@
 // Favourites: a user's marks on agents, workflows, templates and documents.
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { requireUuid } from "../ids.ts";
 import { watchRows } from "../live/queries.ts";
 import * as agents from "../services/agents.ts";
 import { access } from "./access.ts";
@@ -43,7 +44,7 @@ builder.mutationFields((t) => ({
       notes: t.arg.string({ required: false, validate: text(1000) }),
     },
     resolve: async (_r, args, ctx) => {
-      return agents.setFavorite(ctx.prisma, ctx.viewer, args);
+      return agents.setFavorite(ctx.prisma, ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
     },
   }),
 }));

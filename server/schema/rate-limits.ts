@@ -1,4 +1,3 @@
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { unauthenticated } from "../errors.ts";
@@ -22,9 +21,9 @@ builder.prismaNode("RateLimitConfig", {
     limitType: t.expose("limitType", { type: RateLimitTypeEnum }),
     limitScope: t.expose("limitScope", { type: RateLimitScopeEnum }),
     limitValue: t.exposeInt("limitValue"),
-    userId: t.id({ nullable: true, resolve: (r) => r.userId && encodeGlobalID("User", r.userId) }),
-    agentId: t.id({ nullable: true, resolve: (r) => r.agentId && encodeGlobalID("Agent", r.agentId) }),
-    apiKeyId: t.id({ nullable: true, resolve: (r) => r.apiKeyId && encodeGlobalID("ApiKey", r.apiKeyId) }),
+    userId: t.globalID({ nullable: true, resolve: (r) => r.userId && { type: "User", id: r.userId } }),
+    agentId: t.globalID({ nullable: true, resolve: (r) => r.agentId && { type: "Agent", id: r.agentId } }),
+    apiKeyId: t.globalID({ nullable: true, resolve: (r) => r.apiKeyId && { type: "ApiKey", id: r.apiKeyId } }),
     isActive: t.exposeBoolean("isActive"),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -38,8 +37,8 @@ builder.prismaNode("RateLimitViolation", {
     limitType: t.expose("limitType", { type: RateLimitTypeEnum }),
     limitScope: t.expose("limitScope", { type: RateLimitScopeEnum }),
     limitValue: t.exposeInt("limitValue"),
-    userId: t.id({ nullable: true, resolve: (r) => r.userId && encodeGlobalID("User", r.userId) }),
-    apiKeyId: t.id({ nullable: true, resolve: (r) => r.apiKeyId && encodeGlobalID("ApiKey", r.apiKeyId) }),
+    userId: t.globalID({ nullable: true, resolve: (r) => r.userId && { type: "User", id: r.userId } }),
+    apiKeyId: t.globalID({ nullable: true, resolve: (r) => r.apiKeyId && { type: "ApiKey", id: r.apiKeyId } }),
     retryAfterSeconds: t.exposeInt("retryAfterSeconds"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

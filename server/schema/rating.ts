@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import { requireUuid } from "../ids.ts";
 import { watchRows } from "../live/queries.ts";
-import { toUuid } from "../services/agents.ts";
 import * as ratings from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
@@ -50,7 +50,7 @@ builder.queryFields((t) => ({
       watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
       return ctx.prisma.rating.findMany({
         ...query,
-        where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: toUuid(args.itemId) },
+        where: { tenantId: ctx.viewer.tenantId, itemType: args.itemType, itemId: requireUuid(args.itemId, "itemId") },
         orderBy: [{ helpfulCount: "desc" }, { updatedAt: "desc" }],
       });
     },
@@ -63,7 +63,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
-      return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, toUuid(args.itemId));
+      return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, requireUuid(args.itemId, "itemId"));
     },
   }),
 }));
@@ -82,7 +82,7 @@ builder.mutationFields((t) => ({
       review: t.arg.string({ required: false, validate: z.string().max(5000, "must be at most 5000 characters") }),
     },
     resolve: async (query, _r, args, ctx) => {
-      const r = await ratings.rate(ctx.prisma, ctx.viewer, { ...args, itemId: toUuid(args.itemId) });
+      const r = await ratings.rate(ctx.prisma, ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
       return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: r.id } });
     },
   }),

@@ -1,4 +1,3 @@
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
@@ -118,12 +117,12 @@ builder.mutationFields((t) => ({
       return { secret, endpointId: id.id };
     },
   }),
-  deleteWebhookEndpoint: t.withAuth(TENANT_ADMIN).id({
+  deleteWebhookEndpoint: t.withAuth(TENANT_ADMIN).globalID({
     description: "Removes the endpoint and its delivery log; answers its id.",
     args: { id: t.arg.globalID({ required: true, for: WebhookEndpointRef }) },
     resolve: async (_r, { id }, ctx) => {
       await ctx.services.notifications.webhooks.remove(ctx.viewer, ctx.request, id.id);
-      return encodeGlobalID("WebhookEndpoint", id.id);
+      return { type: "WebhookEndpoint", id: id.id };
     },
   }),
 }));

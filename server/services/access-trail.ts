@@ -3,6 +3,7 @@
 // user and whose actor is not), merged newest first. Changes are not copied into a second table:
 // the audit entry is the record of the change, and both sources are kept by retention.
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
+import { isUuid } from "../ids.ts";
 
 export type TrailKind = "read" | "change";
 
@@ -33,8 +34,6 @@ interface Cursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const trailCursor = (e: Pick<TrailEntry, "createdAt" | "id">) =>
   Buffer.from(`${e.createdAt.toISOString()}|${e.id}`).toString("base64url");
 
@@ -42,7 +41,7 @@ export const trailCursor = (e: Pick<TrailEntry, "createdAt" | "id">) =>
 export function parseTrailCursor(cursor: string): Cursor | null {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const date = new Date(at ?? "");
-  return id && UUID.test(id) && !Number.isNaN(date.getTime()) ? { at: date, id } : null;
+  return id && isUuid(id) && !Number.isNaN(date.getTime()) ? { at: date, id } : null;
 }
 
 type Row = Omit<TrailEntry, "createdAt"> & { createdAt: Date | string };
@@ -105,7 +104,7 @@ export async function listTrail(
 
 /** Entries by id, in the order asked (null where none): node(id) and nodes(ids). */
 export async function loadTrailEntries(prisma: PrismaClient, ids: readonly string[]): Promise<(TrailEntry | null)[]> {
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter((id) => isUuid(id));
   if (!valid.length) return ids.map(() => null);
   const list = Prisma.join(valid.map((id) => Prisma.sql`${id}::uuid`));
   const rows = await prisma.$queryRaw<Row[]>`

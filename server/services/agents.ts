@@ -1,4 +1,3 @@
-import { decodeGlobalID } from "@pothos/plugin-relay";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.ts";
 import { announce, type Change, changeOf, transact } from "../live/changes.ts";
@@ -208,7 +207,7 @@ export async function setFavorite(
   viewer: SignedInViewer,
   args: { itemType: string; itemId: string; favorite: boolean; notes?: string | null },
 ): Promise<boolean> {
-  const itemId = toUuid(args.itemId);
+  const { itemId } = args;
   if (args.itemType === "agent") {
     const agent = await prisma.agent.findFirst({
       where: { id: itemId, tenantId: viewer.tenantId },
@@ -259,18 +258,4 @@ async function writeFavorite(
     changes.push(...copies.map((c) => changeOf("UserAgent", "update", c)));
   }
   return changes;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Accepts a raw UUID or a global ID and returns the UUID. */
-export function toUuid(id: string, field = "itemId"): string {
-  if (UUID.test(id)) return id;
-  try {
-    const decoded = decodeGlobalID(id).id;
-    if (UUID.test(decoded)) return decoded;
-  } catch {
-    // fall through to the input error
-  }
-  throw badInput(field, "must be an ID");
 }

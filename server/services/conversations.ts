@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { AppError, badInput, isPrismaError, notFound } from "../errors.ts";
 import type { Conversation, Message, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
+import { isUuid } from "../ids.ts";
 import { announce, changeOf, transact } from "../live/changes.ts";
 import { oncePerObject } from "../live/once-per-object.ts";
 import type { ConversationEvent, PubSub } from "../pubsub.ts";
@@ -30,8 +31,6 @@ const AUTO_TITLE_CHARS = 80;
 
 export const MESSAGE_ROLES = ["user", "assistant", "system", "tool"] as const;
 export type MessageRoleName = (typeof MESSAGE_ROLES)[number];
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface StartInput {
   title?: string | null;
@@ -135,7 +134,7 @@ export interface ConversationDeps {
 export function createConversationService({ prisma, pubsub, embedder, memoryIndex, memoryAccess }: ConversationDeps) {
   /** The viewer's conversation, or NOT_FOUND: another's is not confirmed to exist. */
   const own = async (viewer: SignedInViewer, id: string): Promise<Conversation> => {
-    const c = UUID.test(id)
+    const c = isUuid(id)
       ? await prisma.conversation.findFirst({ where: { id, userId: viewer.userId, tenantId: viewer.tenantId } })
       : null;
     if (!c) throw notFound("Conversation");
@@ -206,7 +205,7 @@ export function createConversationService({ prisma, pubsub, embedder, memoryInde
       const before = await earlier();
       if (before) return before;
       if (attachmentIds.length > 0) {
-        const files = attachmentIds.every((id) => UUID.test(id))
+        const files = attachmentIds.every((id) => isUuid(id))
           ? await prisma.file.count({
               where: { id: { in: attachmentIds }, userId: viewer.userId, tenantId: viewer.tenantId },
             })

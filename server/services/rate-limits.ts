@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { type RateLimiterAbstract, RateLimiterPrisma, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { badInput, forbidden, notFound, rateLimited } from "../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitScope, RateLimitType } from "../generated/prisma/client.ts";
+import { isUuid } from "../ids.ts";
 import { requireOnUse } from "../require-on-use.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
@@ -21,8 +22,6 @@ export const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests"
   requests_per_hour: 3_600,
   requests_per_day: 86_400,
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How long API-request limits are kept in memory before they are read again (other instances' changes). */
 const CONFIG_TTL_MS = 5_000;
@@ -263,7 +262,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
       if (!isTenantAdmin(viewer)) throw forbidden();
       for (const field of ["id", "userId", "agentId", "apiKeyId"] as const) {
         const v = input[field];
-        if (v && !UUID.test(v)) throw badInput(field, `${field} is not an id of this API.`);
+        if (v && !isUuid(v)) throw badInput(field, `${field} is not an id of this API.`);
       }
       if (!(RATE_LIMIT_ACTIONS as readonly string[]).includes(input.action))
         throw badInput("action", `action must be one of ${RATE_LIMIT_ACTIONS.join(", ")}.`);
@@ -325,7 +324,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
 
     async remove(viewer: SignedInViewer, id: string): Promise<RateLimitConfig> {
       if (!isTenantAdmin(viewer)) throw forbidden();
-      if (!UUID.test(id)) throw notFound("Rate limit");
+      if (!isUuid(id)) throw notFound("Rate limit");
       const row = await prisma.rateLimitConfig.findFirst({ where: { id, tenantId: viewer.tenantId } });
       if (!row) throw notFound("Rate limit");
       await prisma.$transaction(async (tx) => {

@@ -1,6 +1,7 @@
 import type { Config } from "../../config.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
 import type { AnalysisRun, ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
+import { isUuid } from "../../ids.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { transactionDb } from "../../jobs/prisma-db.ts";
 import type { Logger } from "../../logger.ts";
@@ -34,9 +35,7 @@ interface RunJob {
   runId: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A malformed id names no row; asked of the database it would be a server error instead. */
-export const isUuid = (id: string) => UUID.test(id);
 
 /**
  * Who may follow a run: its owner and the tenant's admins (DESIGN.md section 3). The one home of
@@ -83,7 +82,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       viewer: SignedInViewer,
       args: { userAgentId?: string | null; sources?: readonly ContentSource[] | null },
     ): Promise<AnalysisRun> {
-      if (args.userAgentId && !UUID.test(args.userAgentId)) throw notFound("Agent");
+      if (args.userAgentId && !isUuid(args.userAgentId)) throw notFound("Agent");
       const userAgent = args.userAgentId
         ? await prisma.userAgent.findFirst({
             where: { id: args.userAgentId, userId: viewer.userId, deletedAt: null },
@@ -138,7 +137,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
 
     /** Stops a run: at once if no worker has it, else as soon as its worker hears of it. */
     async cancelAnalysis(viewer: SignedInViewer, runId: string): Promise<AnalysisRun> {
-      if (!UUID.test(runId)) throw notFound("Analysis run");
+      if (!isUuid(runId)) throw notFound("Analysis run");
       const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
       if (!run) throw notFound("Analysis run");
       if (run.userId !== viewer.userId) throw forbidden("Only the owner can cancel an analysis.");
@@ -158,7 +157,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
 
     /** The run's current state, then each change in order; authorised before it resolves. */
     async progress(viewer: Viewer, runId: string): Promise<AsyncIterableIterator<RunEvent>> {
-      if (!UUID.test(runId)) throw notFound("Analysis run");
+      if (!isUuid(runId)) throw notFound("Analysis run");
       const source = pubsub.subscribe("analysis:run", runId)[Symbol.asyncIterator]();
       // The first next() registers the listener, so nothing published from here on is missed.
       const first = source.next();

@@ -4,8 +4,8 @@
 // (endpoint, event id), so concurrent transactions that all see a quota cross its threshold in one
 // period write one of each. The mail and the HTTP calls are done later by the job queue
 // (index.ts), started from the change events published once the transaction has committed.
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { type NotificationKind, Prisma, type Quota } from "../../generated/prisma/client.ts";
+import { globalId } from "../../ids.ts";
 import { type Change, changeOf } from "../../live/changes.ts";
 import { inEffectOn, todayUtc } from "../../viewer.ts";
 
@@ -156,7 +156,7 @@ export async function quotaCrossings(
         title: `The ${quota.quotaType} quota ${reached}`,
         body: `${after} of ${limit} ${quota.quotaType} used (${percentage}%) in the period ${ymd(quota.periodStart)} to ${ymd(quota.periodEnd)}.`,
         data: {
-          quotaId: encodeGlobalID("Quota", quota.id),
+          quotaId: globalId("Quota", quota.id),
           quotaType: quota.quotaType,
           usage: Number(after),
           limit: Number(limit),
@@ -188,7 +188,7 @@ export function analysisFinished(
       outcome === "complete"
         ? "The results of your analysis can be read now."
         : "Your analysis stopped before it finished; what it used was accounted.",
-    data: { runId: encodeGlobalID("AnalysisRun", run.id), status: outcome },
+    data: { runId: globalId("AnalysisRun", run.id), status: outcome },
     userIds: [run.userId],
     at: now,
   });

@@ -8,6 +8,7 @@ import { filter, map, pipe } from "graphql-yoga";
 import type { Config } from "../../config.ts";
 import { notFound } from "../../errors.ts";
 import type { Notification, PrismaClient } from "../../generated/prisma/client.ts";
+import { isUuid } from "../../ids.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { workScheduled } from "../../jobs/scheduled.ts";
 import { type Change, changeOf, publishChange } from "../../live/changes.ts";
@@ -26,8 +27,6 @@ export const SWEEP_QUEUE = "webhook-sweep";
 /** How far past its next attempt a pending delivery must be before the sweep calls it lost. */
 export const SWEEP_GRACE_SECONDS = 120;
 const SWEEP_BATCH = 500;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface RowJob {
   id: string;
@@ -189,7 +188,7 @@ export function createNotificationService({ config, prisma, pubsub, jobs, mailer
     webhooks: createWebhookAdmin(prisma, config.webhookAllowPrivate, box),
 
     async markRead(viewer: SignedInViewer, id: string): Promise<Notification> {
-      const row = UUID.test(id) ? await prisma.notification.findUnique({ where: { id } }) : null;
+      const row = isUuid(id) ? await prisma.notification.findUnique({ where: { id } }) : null;
       if (!row || row.userId !== viewer.userId) throw notFound("Notification");
       if (row.readAt) return row;
       const updated = await prisma.notification.update({ where: { id }, data: { readAt: new Date() } });

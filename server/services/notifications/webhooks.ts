@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { badInput, notFound } from "../../errors.ts";
 import type { NotificationKind, PrismaClient, WebhookEndpoint } from "../../generated/prisma/client.ts";
+import { isUuid } from "../../ids.ts";
 import { changeOf, transact } from "../../live/changes.ts";
 import type { RequestInfo, SignedInViewer } from "../../viewer.ts";
 import { type SecretBox, webhookSecretContext } from "../account/secret-box.ts";
@@ -16,8 +17,6 @@ import { newWebhookSecret } from "./signing.ts";
 export const MAX_URL_LENGTH = 2048;
 /** Endpoints per tenant: each event fans out to all of them. */
 export const MAX_ENDPOINTS = 20;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function checkUrl(raw: string, allowPrivate: boolean): string {
   if (raw.length > MAX_URL_LENGTH) throw badInput("url", `The URL may be at most ${MAX_URL_LENGTH} characters.`);
@@ -45,7 +44,7 @@ function checkKinds(kinds: readonly NotificationKind[]): NotificationKind[] {
 
 export function createWebhookAdmin(prisma: PrismaClient, allowPrivate: boolean, box: SecretBox) {
   async function own(viewer: SignedInViewer, id: string): Promise<WebhookEndpoint> {
-    const row = UUID.test(id) ? await prisma.webhookEndpoint.findUnique({ where: { id } }) : null;
+    const row = isUuid(id) ? await prisma.webhookEndpoint.findUnique({ where: { id } }) : null;
     if (!row || row.tenantId !== viewer.tenantId) throw notFound("Webhook endpoint");
     return row;
   }
