@@ -45,7 +45,7 @@ const stopAll = async () => {
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 try {
-  migrate(pgServer.url);
+  await migrate(pgServer.url);
   const db = new pg.Client({ connectionString: pgServer.url });
   await db.connect();
   await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");

@@ -47,7 +47,7 @@ const topics = ["food the user likes", "clinical research", "travel plans", "mus
 
 async function runOn(kind: string) {
   const pg = kind === "postgres" ? await startPostgres() : null;
-  if (pg) migrate(pg.url);
+  if (pg) await migrate(pg.url);
   const app = await benchServer(pg ? { DATABASE_URL: pg.url } : {}, { memoryDatabase: !pg });
   const { port } = await app.start();
   const prisma = app.db.prisma;

@@ -1,7 +1,8 @@
 import type { TestProject } from "vitest/node";
 import { ensureWordVectors } from "../../server/services/word-vectors.ts";
 import { pgliteTemplate } from "./pglite-template.ts";
-import { migrate, type Service, startPostgres, startRedis } from "./services.ts";
+import { claimPostgres, startAhead, stopUnclaimed } from "./prepare.ts";
+import { startRedis } from "./services.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,28 +17,23 @@ declare module "vitest" {
 /**
  * Set up per server project (test/vitest.config.ts names it only there): the postgres project
  * gets one PostgreSQL migrated once (each file clones it: test/support/file-database.ts), the
- * pglite project one migrated PGlite to clone; both a Redis. Projects without a database start nothing.
+ * pglite project one migrated PGlite to clone; both a Redis. Projects without a database start
+ * nothing. What a project needs is made side by side (see prepare.ts).
  */
 export default async function setup(project: TestProject) {
-  const services: Service[] = [];
-  let databaseUrl: string | null = null;
-  let template: string | null = null;
-  if (project.name === "postgres") {
-    const pg = await startPostgres();
-    services.push(pg);
-    databaseUrl = pg.url;
-    migrate(pg.url);
-  } else {
-    template = await pgliteTemplate();
-  }
-  // Made once here, in a child process, rather than by the first test that embeds.
-  await ensureWordVectors({ current: true });
-  const redis = await startRedis();
-  if (redis) services.push(redis);
-  project.provide("databaseUrl", databaseUrl);
+  startAhead(project);
+  const [database, redis] = await Promise.all([
+    project.name === "postgres" ? claimPostgres() : pgliteTemplate(),
+    startRedis(),
+    // Made once here, in a child process, rather than by the first test that embeds.
+    ensureWordVectors({ current: true }),
+  ]);
+  const services = [typeof database === "string" ? null : database, redis].filter((s) => s !== null);
+  project.provide("databaseUrl", typeof database === "string" ? null : database.url);
   project.provide("redisUrl", redis?.url ?? null);
-  project.provide("pgliteTemplate", template);
+  project.provide("pgliteTemplate", typeof database === "string" ? database : null);
   return async () => {
     for (const s of services.reverse()) await s.stop();
+    await stopUnclaimed();
   };
 }

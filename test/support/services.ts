@@ -1,10 +1,13 @@
 // Starts throwaway PostgreSQL and Redis servers on loopback for the test suite, unless the
 // environment already names them (TEST_DATABASE_URL, TEST_REDIS_URL).
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 export interface Service {
   url: string;
@@ -32,13 +35,22 @@ function postgresBin(): string | null {
 
 const isRoot = process.getuid?.() === 0;
 
+/**
+ * Runs a command to its end without blocking the event loop (the global setups start PostgreSQL,
+ * the migrated PGlite and the product's build side by side), failing with its output.
+ */
+export async function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  try {
+    return (await execFileAsync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, ...options })).stdout;
+  } catch (e) {
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${stdout ?? ""}\n${stderr ?? (e as Error).message}`);
+  }
+}
+
 /** PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user. */
 function asPostgres(cmd: string, args: string[]) {
-  const r = isRoot
-    ? spawnSync("runuser", ["-u", "postgres", "--", cmd, ...args], { encoding: "utf8" })
-    : spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  return isRoot ? run("runuser", ["-u", "postgres", "--", cmd, ...args]) : run(cmd, args);
 }
 
 /**
@@ -55,11 +67,11 @@ export async function startPostgres(options: { settings?: string[] } = {}): Prom
   }
   const dir = mkdtempSync(path.join(tmpdir(), "userplane-pg-"));
   chmodSync(dir, 0o777);
-  if (isRoot) spawnSync("chown", ["postgres", dir]);
+  if (isRoot) await run("chown", ["postgres", dir]);
   const data = path.join(dir, "data");
   const port = await freePort();
-  asPostgres(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
-  asPostgres(path.join(bin, "pg_ctl"), [
+  await asPostgres(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+  await asPostgres(path.join(bin, "pg_ctl"), [
     "-D",
     data,
     "-l",
@@ -69,25 +81,31 @@ export async function startPostgres(options: { settings?: string[] } = {}): Prom
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300${(options.settings ?? []).map((x) => ` -c ${x}`).join("")}`,
     "start",
   ]);
-  asPostgres(path.join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "userplane_test"]);
+  await asPostgres(path.join(bin, "createdb"), [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-U",
+    "postgres",
+    "userplane_test",
+  ]);
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/userplane_test`,
     async stop() {
-      asPostgres(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
+      await asPostgres(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** Migrates exactly as an operator would: `npm run db:migrate` against DATABASE_URL. */
-export function migrate(databaseUrl: string) {
+export async function migrate(databaseUrl: string): Promise<void> {
   const root = path.resolve(import.meta.dirname, "../..");
-  const r = spawnSync(path.join(root, "node_modules/.bin/tsx"), ["server/scripts/migrate.ts"], {
+  await run(path.join(root, "node_modules/.bin/tsx"), ["server/scripts/migrate.ts"], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
-    encoding: "utf8",
   });
-  if (r.status !== 0) throw new Error(`db:migrate failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 export async function startRedis(): Promise<Service | null> {
