@@ -2,39 +2,24 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
-import { GraphQLError } from "graphql";
-import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Clock } from "pg-boss";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { apiMeterPlugin, retryAfterPlugin } from "./http/api-meter-plugin.ts";
 import { createDevMailHandler } from "./http/dev-mail.ts";
 import { createDownloadHandler, createExportDownloadHandler } from "./http/downloads.ts";
-import {
-  armorPlugin,
-  errorCodesPlugin,
-  inputShapePlugin,
-  introspectionPlugin,
-  refuseLargeBody,
-} from "./http/guards.ts";
+import { createGraphQLHandler, MULTIPART_FIELD_BYTES } from "./http/graphql.ts";
+import { refuseLargeBody } from "./http/guards.ts";
 import { createMetrics, type Metrics } from "./http/metrics.ts";
-import { mfaEnrollmentPlugin } from "./http/mfa-enrollment.ts";
-import { streamingMultipartPlugin } from "./http/multipart.ts";
-import { requestIdPlugin } from "./http/request-id.ts";
-import { bearer, connectionToken, requestInfo } from "./http/request-info.ts";
 import { createClientHandler } from "./http/static.ts";
 import { serveWebSocket } from "./http/websocket.ts";
 import { startRetentionJobs } from "./jobs/retention.ts";
 import { bindChanges } from "./live/changes.ts";
 import { createLiveQueries } from "./live/queries.ts";
-import { sharedSubscriptionResultsPlugin } from "./live/shared-results.ts";
-import { createViewerWatches, liveAuthorizationPlugin } from "./live-auth.ts";
+import { createViewerWatches } from "./live-auth.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { ROOT } from "./root.ts";
-import { schema } from "./schema/index.ts";
 import { assertMailConfigured } from "./services/account/mail.ts";
 import {
   createSecretBox,
@@ -44,7 +29,6 @@ import {
 } from "./services/account/secret-box.ts";
 import { createServices, type Services } from "./services/index.ts";
 import { startupMark } from "./startup-trace.ts";
-import type { RequestInfo, Viewer } from "./viewer.ts";
 
 export interface BuildOptions {
   /** In-memory PGlite instead of DATA_DIR (tests). */
@@ -79,9 +63,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Largest `operations` or `map` field of a multipart request. */
-const MULTIPART_FIELD_BYTES = 256 * 1024;
-
 const clientDist = path.join(ROOT, "client/dist");
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
@@ -109,93 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let ready = false;
   let stopping = false;
 
-  const makeContext = (
-    viewer: Viewer,
-    request: RequestInfo,
-    bearer: string | null,
-    transport: Context["transport"],
-  ): Context => ({
-    config,
-    db,
-    prisma: db.prisma,
-    logger,
-    services,
-    viewer,
-    request,
-    bearer,
-    transport,
-  });
-
-  const yoga = createYoga<{ req?: IncomingMessage; connectionParams?: Record<string, unknown> }>({
-    schema,
-    graphqlEndpoint: "/graphql",
-    // Off: yoga enforces its limit by piping every body through a TransformStream, and the
-    // @whatwg-node ponyfill's ignores backpressure, so the socket was read as fast as the client sent
-    // and an upload piled up in memory while storage took it (hundreds of MB for 1 GB). The HTTP
-    // handler bounds every body before yoga sees it instead (refuseLargeBody: a Content-Length is
-    // required and capped, and Node's parser never reads past it).
-    maxRequestBodySize: false,
-    plugins: [
-      requestIdPlugin(logger, { trustIncoming: config.proxyHops > 0 }),
-      metrics.plugin,
-      // Browsers send forms and multipart without a preflight; a request the API accepts must
-      // carry JSON, a bearer token or the CSRF header, none of which a cross-site form can send.
-      csrfPreventionPlugin({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }),
-      streamingMultipartPlugin({ maxFieldBytes: MULTIPART_FIELD_BYTES, maxFileBytes: config.UPLOAD_MAX_BYTES }),
-      armorPlugin(config),
-      introspectionPlugin(config.introspection),
-      mfaEnrollmentPlugin(),
-      inputShapePlugin(),
-      errorCodesPlugin(),
-      liveAuthorizationPlugin(viewerWatches, live.rerun),
-      sharedSubscriptionResultsPlugin(),
-      ...live.plugins,
-      apiMeterPlugin(services.apiMeter, services.rateLimits),
-      retryAfterPlugin(),
-    ],
-    // Same origin only, unless CORS_ORIGINS names the browsers' origins that may call the API.
-    cors: config.CORS_ORIGINS.length
-      ? { origin: config.CORS_ORIGINS, credentials: true, methods: ["GET", "POST"], maxAge: 600 }
-      : false,
-    graphiql: config.graphiql ? { subscriptionsProtocol: "WS", title: "Userplane GraphiQL" } : false,
-    landingPage: false,
-    // Unexpected errors are masked in every mode: their messages, stacks and paths stay in the log.
-    maskedErrors: {
-      isDev: false,
-      maskError: (error, message) => {
-        // Errors the app raised on purpose (AppError and graphql-js' own) pass; anything else
-        // (Prisma, a bug) is logged whole and reaches the client as one generic message.
-        if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError))
-          return error;
-        logger.error({ err: error instanceof GraphQLError ? error.originalError : error }, "unexpected error");
-        return createGraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
-      },
-    },
-    logging: {
-      debug: (...a) => logger.debug(a.map(String).join(" ")),
-      info: (...a) => logger.info(a.map(String).join(" ")),
-      warn: (...a) => logger.warn(a.map(String).join(" ")),
-      error: (...a) => logger.error(a.map(String).join(" ")),
-    },
-    context: (initial) => {
-      const token = initial.connectionParams
-        ? connectionToken(initial.connectionParams)
-        : bearer(initial.request.headers.get("authorization"));
-      const info = initial.req
-        ? requestInfo(initial.req.headers, initial.req.socket.remoteAddress ?? null, config.proxyHops)
-        : requestInfo(initial.request.headers, null, config.proxyHops);
-      const transport = initial.connectionParams
-        ? "websocket"
-        : initial.request.headers.get("accept")?.includes("text/event-stream")
-          ? "sse"
-          : "http";
-      // A kept viewer builds the context synchronously: yoga then goes on without waiting a promise.
-      const viewer = services.sessions.viewerOf(token);
-      return viewer instanceof Promise
-        ? viewer.then((v) => makeContext(v, info, token, transport))
-        : makeContext(viewer, info, token, transport);
-    },
-  });
+  const yoga = createGraphQLHandler({ config, db, logger, metrics, services, live, viewerWatches });
 
   const download = createDownloadHandler({
     prisma: db.prisma,
