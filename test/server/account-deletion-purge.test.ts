@@ -141,8 +141,14 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       expect(a.userAgent).toBeNull();
       expect(JSON.stringify(a.metadata)).not.toContain(member.email);
     }
-    const usage = await app.db.prisma.usageMonthly.findMany({ where: { tenantId: admin.tenantId } });
-    expect(usage).toEqual([expect.objectContaining({ userId: DELETED_USER_ID, model: "m-1", calls: 1, tokens: 70n })]);
+    // Both roll-ups keep the member's totals, under the nil user.
+    for (const usage of [
+      await app.db.prisma.usageMonthly.findMany({ where: { tenantId: admin.tenantId } }),
+      await app.db.prisma.usageDaily.findMany({ where: { tenantId: admin.tenantId } }),
+    ])
+      expect(usage).toEqual([
+        expect.objectContaining({ userId: DELETED_USER_ID, model: "m-1", calls: 1, tokens: 70n }),
+      ]);
     expect(
       await app.db.prisma.auditLog.count({ where: { tenantId: admin.tenantId, action: "user.purged", userId: null } }),
     ).toBe(1);

@@ -18,7 +18,7 @@
 //   grants they made (creator nulled), retention policies they changed;
 // - a tenant left with no member at all (the user was its only one) is deleted with everything in it.
 import type { Config } from "../../config.ts";
-import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { enqueueScheduled, workScheduled } from "../../jobs/scheduled.ts";
 import type { Logger } from "../../logger.ts";
@@ -50,22 +50,19 @@ async function anonymise(tx: Prisma.TransactionClient, userId: string) {
     FROM rating_helpful_votes v WHERE v.rating_id = r.id AND v.user_id = ${userId}::uuid AND r.user_id <> ${userId}::uuid`;
   // usage_logs rows go with the user (foreign key); the totals already hold them (the roll-up
   // trigger counts each row as it is written), and move to the nil user here.
-  await tx.$executeRaw`
-    WITH moved AS (DELETE FROM usage_monthly WHERE user_id = ${userId}::uuid
-                   RETURNING tenant_id, model, month, agent_key, calls, tokens, cost)
-    INSERT INTO usage_monthly (tenant_id, user_id, model, month, agent_key, calls, tokens, cost)
-    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, month, agent_key, calls, tokens, cost FROM moved
-    ON CONFLICT (tenant_id, user_id, model, month, agent_key) DO UPDATE SET
-      calls = usage_monthly.calls + EXCLUDED.calls, tokens = usage_monthly.tokens + EXCLUDED.tokens,
-      cost = usage_monthly.cost + EXCLUDED.cost`;
-  await tx.$executeRaw`
-    WITH moved AS (DELETE FROM usage_daily WHERE user_id = ${userId}::uuid
-                   RETURNING tenant_id, model, day, agent_key, calls, tokens, cost)
-    INSERT INTO usage_daily (tenant_id, user_id, model, day, agent_key, calls, tokens, cost)
-    SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, day, agent_key, calls, tokens, cost FROM moved
-    ON CONFLICT (tenant_id, user_id, model, day, agent_key) DO UPDATE SET
-      calls = usage_daily.calls + EXCLUDED.calls, tokens = usage_daily.tokens + EXCLUDED.tokens,
-      cost = usage_daily.cost + EXCLUDED.cost`;
+  for (const [table, period] of [
+    ["usage_monthly", "month"],
+    ["usage_daily", "day"],
+  ] as const) {
+    const [t, p] = [Prisma.raw(table), Prisma.raw(period)];
+    await tx.$executeRaw`
+      WITH moved AS (DELETE FROM ${t} WHERE user_id = ${userId}::uuid
+                     RETURNING tenant_id, model, ${p}, agent_key, calls, tokens, cost)
+      INSERT INTO ${t} (tenant_id, user_id, model, ${p}, agent_key, calls, tokens, cost)
+      SELECT tenant_id, ${DELETED_USER_ID}::uuid, model, ${p}, agent_key, calls, tokens, cost FROM moved
+      ON CONFLICT (tenant_id, user_id, model, ${p}, agent_key) DO UPDATE SET
+        calls = ${t}.calls + EXCLUDED.calls, tokens = ${t}.tokens + EXCLUDED.tokens, cost = ${t}.cost + EXCLUDED.cost`;
+  }
   await tx.$executeRaw`
     UPDATE audit_logs SET ip_address = NULL, user_agent = NULL, metadata = metadata - 'email'
     WHERE user_id = ${userId}::uuid`;
