@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient } from "graphql-ws";
+import { expect } from "vitest";
 import WebSocket from "ws";
 import type { App } from "../../server/app.ts";
 import { dbId, type Execute, ok, type TestUser } from "../kit.ts";
@@ -262,4 +263,13 @@ export async function heldScorer() {
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** Every event follows the one before: seq +1, percent never lower. */
+export function expectOrdered(events: ProgressEvent[]) {
+  for (let i = 1; i < events.length; i++) {
+    const [prev, cur] = [events[i - 1] as ProgressEvent, events[i] as ProgressEvent];
+    expect(cur.seq, `event ${i} after seq ${prev.seq}`).toBe(prev.seq + 1);
+    expect(cur.percent).toBeGreaterThanOrEqual(prev.percent);
+  }
 }
