@@ -36,7 +36,8 @@ export async function downloaded(download: Download): Promise<Buffer> {
  * that passed or did not apply, most of its time on a large page.
  */
 export async function seriousAxeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
+  // Once per loaded page: a page the test moved through inside the app has it already.
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async (rules) => {
     type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
     type Axe = { run(options: object): Promise<{ violations: AxeViolation[] }> };

@@ -11,10 +11,12 @@ import { connectBrowser, seriousAxeViolations } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-screens");
-// The phone in the system's dark theme, the desk in light: every screen is checked in both.
+// The phone in the system's dark theme, the desk in light: every screen is checked in both. The
+// phone opens each screen by its URL (a link from outside, a reload); the desk moves from screen to
+// screen inside the app, as its links do, without loading the page again.
 const WIDTHS = [
-  [390, "dark"],
-  [1280, "light"],
+  [390, "dark", "by URL"],
+  [1280, "light", "in the app"],
 ] as const;
 
 let server: RunningServer;
@@ -84,6 +86,16 @@ async function newContext(
       typeof signedIn === "string" ? signedIn : token,
     );
   return context;
+}
+
+/** Goes to `path` as the app's own links do: a history entry, then the router's event. */
+async function goInApp(page: Page, path: string) {
+  await page.evaluate((to) => {
+    window.history.pushState({ key: `e2e-${Date.now()}` }, "", to);
+    window.dispatchEvent(new PopStateEvent("popstate"));
+  }, path);
+  // The screen that was there may still show its heading: wait for the router to have rendered.
+  await page.waitForFunction(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
 /** Waits until no spinner shows, so checks see the screen with its data. */
@@ -196,18 +208,21 @@ const SCREENS = [
 ];
 
 describe("every screen, on a phone and a desk", () => {
-  for (const [width, scheme] of WIDTHS) {
-    it(`at ${width} px, ${scheme}: no sideways scrolling, no serious axe violation`, async () => {
+  for (const [width, scheme, how] of WIDTHS) {
+    it(`at ${width} px, ${scheme}, ${how}: no sideways scrolling, no serious axe violation`, async () => {
       const context = await newContext(width, true, scheme);
       const page = await context.newPage();
       const problems: string[] = [];
+      let loaded = false;
       for (const s of SCREENS) {
         const path = s.path.replace(":run", runId).replace(":conversation", encodeURIComponent(conversationId));
         const own = !s.signedIn || "enrolling" in s;
         const p = own
           ? await (await newContext(width, "enrolling" in s ? enrollingToken : false, scheme)).newPage()
           : page;
-        await p.goto(`${server.url}${path}`);
+        if (how === "in the app" && p === page && loaded) await goInApp(p, path);
+        else await p.goto(`${server.url}${path}`);
+        loaded ||= p === page;
         await settled(p);
         const name = `${width}-${scheme}-${"enrolling" in s ? "enrolling" : ""}${s.path.replace(/[/:?=]/g, "_")}`;
         await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
