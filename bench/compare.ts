@@ -167,7 +167,9 @@ try {
   const startFlags = (cwd: string): string[] => {
     const start = (JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as { scripts: { start: string } })
       .scripts.start;
-    return (/^node\s+(.*?)\s*--import tsx/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
+    return (/^node\s+(.*?)\s*(?:--import tsx|server\/generated\/server\.mjs)/.exec(start)?.[1] ?? "")
+      .split(/\s+/)
+      .filter(Boolean);
   };
 
   async function startServer(
@@ -178,6 +180,7 @@ try {
     flags: string[] = [],
   ) {
     const port = await freePort();
+    if (flags.length) console.log(`${name}: node ${flags.join(" ")}`);
     const prof = process.env.CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : [];
     const child = spawn(
       path.join(root, "node_modules/node/bin/node"),
