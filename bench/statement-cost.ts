@@ -1,6 +1,7 @@
 // What one statement costs the server's process, by the path it takes: the pg pool alone, and
 // Prisma's client (the query compiler's plan, its interpreter, the adapter) for the same row, and
-// for the agents shape's one statement (a user with 20 agent copies and their agents, joined).
+// for the agents shape's one statement (a user with 20 agent copies and their agents, joined), and
+// that statement's SQL sent through the pool without Prisma.
 // CPU per call (process.cpuUsage, user and system), calls one after another, in interleaved rounds,
 // on a throwaway PostgreSQL 15 filled through the API. It tells how much of a request's cost in
 // bench:compare is the client library's rather than the database's or GraphQL's.
@@ -37,6 +38,39 @@ try {
   if (!pool) throw new Error("expected PostgreSQL");
   const id = (await prisma.user.findFirstOrThrow({ where: { displayName: "Owner" }, select: { id: true } })).id;
 
+  const agentsStatement = () =>
+    prisma.user.findUnique({
+      where: { id },
+      select: {
+        id: true,
+        userAgents: {
+          where: { deletedAt: null },
+          orderBy: [{ isPinned: "desc" }, { sortOrder: "asc" }, { addedAt: "desc" }],
+          take: 21,
+          select: {
+            id: true,
+            userId: true,
+            tenantId: true,
+            isShared: true,
+            sharedWith: true,
+            customName: true,
+            agent: { select: { id: true, tenantId: true, name: true, model: true } },
+          },
+        },
+      },
+    });
+  // The SQL Prisma sends for it, caught on the pool, to send the very same statement without Prisma.
+  let sent: { text: string; values: unknown[] } | null = null;
+  const query = pool.query;
+  pool.query = ((config: { text?: string; values?: unknown[] }, ...rest: unknown[]) => {
+    if (config?.text) sent = { text: config.text, values: config.values ?? [] };
+    return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+  }) as typeof pool.query;
+  await agentsStatement();
+  pool.query = query;
+  const agentsSql = sent as { text: string; values: unknown[] } | null;
+  if (!agentsSql) throw new Error("Prisma sent no statement through the pool");
+
   const cases: [string, () => Promise<unknown>][] = [
     ["pg pool.query, one column of one row", () => pool.query("SELECT display_name FROM users WHERE id = $1", [id])],
     [
@@ -48,29 +82,11 @@ try {
       () => prisma.user.findFirst({ where: { id }, select: { displayName: true } }),
     ],
     [
-      "Prisma findUnique, user → 20 agent copies → agent (the agents shape's statement)",
-      () =>
-        prisma.user.findUnique({
-          where: { id },
-          select: {
-            id: true,
-            userAgents: {
-              where: { deletedAt: null },
-              orderBy: [{ isPinned: "desc" }, { sortOrder: "asc" }, { addedAt: "desc" }],
-              take: 21,
-              select: {
-                id: true,
-                userId: true,
-                tenantId: true,
-                isShared: true,
-                sharedWith: true,
-                customName: true,
-                agent: { select: { id: true, tenantId: true, name: true, model: true } },
-              },
-            },
-          },
-        }),
+      "Prisma $queryRaw, one column of one row",
+      () => prisma.$queryRaw`SELECT display_name FROM users WHERE id = ${id}::uuid`,
     ],
+    ["Prisma findUnique, user → 20 agent copies → agent (the agents shape's statement)", agentsStatement],
+    ["pg pool.query, the same statement's SQL as Prisma sends it", () => pool.query(agentsSql.text, agentsSql.values)],
   ];
   const results = new Map<string, number[]>();
   for (const [, fn] of cases) for (let i = 0; i < 500; i++) await fn();
