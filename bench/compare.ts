@@ -3,6 +3,9 @@
 // (pg_stat_statements, BEGIN/COMMIT included), server CPU per request (process.cpuUsage of each
 // server, a child process) and the ratio. BASELINE_DIR=<Userplane checkouts with node_modules,
 // comma-separated> adds those builds as more servers, measured in the same rounds (before/after).
+// Each Userplane runs with the node flags of its checkout's `npm start`. SHAPES=<parts of names,
+// comma-separated> picks shapes, including two that only split a request's cost: the agents shape
+// with one row, and one column of one row.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -122,22 +125,26 @@ try {
     postgraphile: string;
     /** The rows each answer holds, in a form both can be compared by. */
     rows: { userplane: (d: any) => unknown; postgraphile: (d: any) => unknown };
+    /** Measured only when SHAPES names it: shapes that split a request's cost, not goals of their own. */
+    optional?: boolean;
   }
-  const allShapes: Shape[] = [
-    {
-      name: "me → myAgents(first: 20) → agent",
-      userplane: `{ me { myAgents(first: 20) { edges { node { name agent { name model } } } } } }`,
-      postgraphile: `query($t: String!) { viewerMe(token: $t) { userAgentsByUserId(first: 20, condition: { deletedAt: null }, orderBy: [IS_PINNED_DESC, SORT_ORDER_ASC, ADDED_AT_DESC]) { nodes { customName agentByAgentId { name model } } } } }`,
-      rows: {
-        userplane: (d) => d.me.myAgents.edges.map((e: any) => [e.node.name, e.node.agent.name, e.node.agent.model]),
-        postgraphile: (d) =>
-          d.viewerMe.userAgentsByUserId.nodes.map((n: any) => [
-            n.customName ?? n.agentByAgentId.name,
-            n.agentByAgentId.name,
-            n.agentByAgentId.model,
-          ]),
-      },
+  const agentsShape = (first: number, optional: boolean): Shape => ({
+    name: `me → myAgents(first: ${first}) → agent`,
+    userplane: `{ me { myAgents(first: ${first}) { edges { node { name agent { name model } } } } } }`,
+    postgraphile: `query($t: String!) { viewerMe(token: $t) { userAgentsByUserId(first: ${first}, condition: { deletedAt: null }, orderBy: [IS_PINNED_DESC, SORT_ORDER_ASC, ADDED_AT_DESC]) { nodes { customName agentByAgentId { name model } } } } }`,
+    rows: {
+      userplane: (d) => d.me.myAgents.edges.map((e: any) => [e.node.name, e.node.agent.name, e.node.agent.model]),
+      postgraphile: (d) =>
+        d.viewerMe.userAgentsByUserId.nodes.map((n: any) => [
+          n.customName ?? n.agentByAgentId.name,
+          n.agentByAgentId.name,
+          n.agentByAgentId.model,
+        ]),
     },
+    optional,
+  });
+  const allShapes: Shape[] = [
+    agentsShape(20, false),
     {
       name: "tenant's 50 members with profiles",
       userplane: `{ me { tenant { members(first: 50) { edges { node { displayName profile { fullName jobTitle } } } } } } }`,
@@ -159,15 +166,26 @@ try {
       postgraphile: `query($t: String!) { viewerMe(token: $t) { rowId } }`,
       rows: { userplane: (d) => dbId(d.me.id), postgraphile: (d) => d.viewerMe.rowId },
     },
+    // The agents shape less its rows: what a request with one statement costs before any row.
+    agentsShape(1, true),
+    {
+      name: "{ me { displayName } } (one row, one column)",
+      userplane: `{ me { displayName } }`,
+      postgraphile: `query($t: String!) { viewerMe(token: $t) { displayName } }`,
+      rows: { userplane: (d) => d.me.displayName, postgraphile: (d) => d.viewerMe.displayName },
+      optional: true,
+    },
   ];
-  const shapes = allShapes.filter((s) => !ONLY || ONLY.some((o) => s.name.includes(o)));
+  const shapes = allShapes.filter((s) => (ONLY ? ONLY.some((o) => s.name.includes(o)) : !s.optional));
 
   // A Userplane checkout runs with the node flags of its own `npm start` (e.g. GC settings), so
   // the bench measures what production runs and a baseline checkout keeps its own.
   const startFlags = (cwd: string): string[] => {
     const start = (JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as { scripts: { start: string } })
       .scripts.start;
-    return (/^node\s+(.*?)\s*--import tsx/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
+    return (/^node\s+(.*?)\s*(?:--import tsx|server\/generated\/server\.mjs)/.exec(start)?.[1] ?? "")
+      .split(/\s+/)
+      .filter(Boolean);
   };
 
   async function startServer(
@@ -178,6 +196,7 @@ try {
     flags: string[] = [],
   ) {
     const port = await freePort();
+    if (flags.length) console.log(`${name}: node ${flags.join(" ")}`);
     const prof = process.env.CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : [];
     const child = spawn(
       path.join(root, "node_modules/node/bin/node"),
