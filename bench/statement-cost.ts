@@ -20,7 +20,7 @@ console.log(`load before: ${load()}`);
 
 const pgServer = await startPostgres();
 try {
-  migrate(pgServer.url);
+  await migrate(pgServer.url);
   const app = await benchServer({ METRICS: "false", SIGNUPS_PER_ADDRESS_HOUR: "1000", DATABASE_URL: pgServer.url }, {});
   const exec = executor(app);
   const owner = await createOwner(exec, "Owner");
