@@ -4,10 +4,10 @@
 // test-results/e2e-screens/.
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Secret, TOTP } from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBrowser, seriousAxeViolations } from "./browser.ts";
+import { type Api, seedScreens } from "./seed.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-screens");
@@ -22,56 +22,11 @@ const WIDTHS = [
 let server: RunningServer;
 let browser: Browser;
 let token: string;
+let gql: Api["gql"];
 let runId: string;
 /** A member of a tenant that requires two-factor sign-in, who has not set it up. */
 let enrollingToken: string;
 let conversationId: string;
-
-async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const r = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await r.json()) as { data?: T; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data as T;
-}
-
-async function gqlAs<T = Record<string, unknown>>(
-  bearer: string | null,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<T> {
-  const saved = token;
-  token = bearer as string;
-  try {
-    return await gql<T>(query, variables);
-  } finally {
-    token = saved;
-  }
-}
-
-/** A tenant whose admin (enrolled) requires two-factor sign-in, and a new member without it. */
-async function memberWhoMustEnrol(): Promise<string> {
-  const admin = await gqlAs<{ signUp: { token: string } }>(
-    null,
-    `mutation($e: String!) { signUp(displayName: "Ada Lovelace", email: $e, password: "correct horse battery staple", tenantName: "Analytical Engines") { token } }`,
-    { e: `ada.${Date.now()}@example.com` },
-  );
-  const a = admin.signUp.token;
-  const { enrollTotp } = await gqlAs<{ enrollTotp: { secret: string } }>(a, `mutation { enrollTotp { secret } }`);
-  const code = new TOTP({ secret: Secret.fromBase32(enrollTotp.secret) }).generate();
-  await gqlAs(a, `mutation($c: String!) { confirmTotp(code: $c) }`, { c: code });
-  await gqlAs(a, `mutation { updateTenantSecurity(requireMfa: true) { requireMfa } }`);
-  const invite = await gqlAs<{ createInvite: { token: string } }>(a, `mutation { createInvite { token } }`);
-  const member = await gqlAs<{ signUp: { token: string } }>(
-    null,
-    `mutation($e: String!, $i: String!) { signUp(displayName: "Charles Babbage", email: $e, password: "correct horse battery staple", inviteToken: $i) { token } }`,
-    { e: `charles.${Date.now()}@example.com`, i: invite.createInvite.token },
-  );
-  return member.signUp.token;
-}
 
 async function newContext(
   width: number,
@@ -116,65 +71,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   server = await startProduct();
   browser = await connectBrowser();
-  const signUp = await gql<{ signUp: { token: string } }>(
-    `mutation($e: String!) { signUp(displayName: "Grace Hopper", email: $e, password: "correct horse battery staple", tenantName: "Compilers Inc") { token } }`,
-    { e: `grace.${Date.now()}@example.com` },
-  );
-  token = signUp.signUp.token;
-  enrollingToken = await memberWhoMustEnrol();
-  await gql(
-    `mutation { createMemory(input: { memoryType: fact, memoryKey: "home_city", content: "I live in Arlington, Virginia, and work on compilers for the navy's computers" }) { id } }`,
-  );
-  await gql(`mutation($items: [ContentItemInput!]!) { importContent(source: text, items: $items) { __typename } }`, {
-    items: Array.from({ length: 6 }, (_, i) => ({
-      text: i === 2 ? "Got so wasted at the party, total blackout." : `Post ${i}: debugging a relay with a moth in it.`,
-    })),
-  });
-  // A pinned agent of my own, so the agents screen shows its Pin / Unpin controls.
-  const agent = await gql<{ createAgent: { id: string } }>(
-    `mutation { createAgent(input: { name: "Librarian", model: "gpt-4o-mini", category: "research", description: "Finds sources" }) { id } }`,
-  );
-  const mine = await gql<{ addAgent: { id: string } }>(`mutation($a: ID!) { addAgent(agentId: $a) { id } }`, {
-    a: agent.createAgent.id,
-  });
-  await gql(`mutation($id: ID!) { updateUserAgent(id: $id, input: { isPinned: true }) { id } }`, {
-    id: mine.addAgent.id,
-  });
-  // An endpoint for finished analyses, so the webhooks section shows an endpoint and its delivery log
-  // (the address resolves nowhere: the delivery shows as failing and waiting for its retry).
-  await gql(
-    `mutation { createWebhookEndpoint(url: "https://hooks.example.test/userplane", eventTypes: [analysis_finished]) { secret } }`,
-  );
-  const conv = await gql<{ startConversation: { id: string } }>(
-    `mutation($ua: ID!) { startConversation(title: "Sources on COBOL", userAgentId: $ua) { id } }`,
-    { ua: mine.addAgent.id },
-  );
-  conversationId = conv.startConversation.id;
-  for (const [role, content] of [
-    ["user", "Where did COBOL come from?"],
-    [
-      "assistant",
-      "From the CODASYL committee in 1959, building on FLOW-MATIC.\nA long line that must wrap on a phone: ".concat(
-        "x".repeat(120),
-      ),
-    ],
-  ])
-    await gql(
-      `mutation($c: ID!, $r: MessageRole, $t: String!) { postMessage(conversationId: $c, role: $r, content: $t) { id } }`,
-      {
-        c: conversationId,
-        r: role,
-        t: content,
-      },
-    );
-  const run = await gql<{ startAnalysis: { id: string } }>(`mutation { startAnalysis { id } }`);
-  runId = run.startAnalysis.id;
-  // Done before the screens are checked, so the run page shows its results.
-  for (let i = 0; i < 240; i++) {
-    const r = await gql<{ analysisRun: { status: string } }>(`{ analysisRun(id: "${runId}") { status } }`);
-    if (r.analysisRun.status === "complete") break;
-    await new Promise((done) => setTimeout(done, 250));
-  }
+  ({ token, runId, conversationId, enrollingToken, gql } = await seedScreens(server.url));
 });
 
 afterAll(async () => {
