@@ -228,17 +228,10 @@ describe(`notifications and webhooks (${dbKind})`, () => {
     });
     await ok(exec, `mutation { setQuota(quotaType: tokens, quotaLimit: 10) { id } }`, {}, admin.token);
     await transact(app.db.prisma, async (tx, note) => note(...(await consumeQuota(tx, admin.tenantId, "tokens", 10))));
-    const n = await vi.waitFor(
-      async () => {
-        const row = await app.db.prisma.notification.findFirst({
-          where: { userId: admin.userId, kind: "quota_exceeded" },
-        });
-        expect(row?.mailedAt).toBeTruthy();
-        return row;
-      },
-      { timeout: 60_000, interval: 100 },
-    );
-    expect(n?.title).toMatch(/used up/);
+    const notification = () =>
+      app.db.prisma.notification.findFirst({ where: { userId: admin.userId, kind: "quota_exceeded" } });
+    await expect.poll(async () => (await notification())?.mailedAt).toBeTruthy();
+    expect((await notification())?.title).toMatch(/used up/);
     await app.services.mailer.settled();
     expect(smtp.received.filter((m) => m.to.includes(admin.email) && /quota/.test(m.subject))).toHaveLength(0);
   });
