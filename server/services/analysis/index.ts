@@ -1,5 +1,6 @@
 import type { Config } from "../../config.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
+import { createFanOut } from "../../fan-out.ts";
 import type { AnalysisRun, ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { transactionDb } from "../../jobs/prisma-db.ts";
@@ -50,6 +51,8 @@ export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "ten
 export function createAnalysisService({ config, prisma, logger, pubsub, jobs, onRateLimited }: AnalysisDeps) {
   const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR, onRateLimited);
   const local: LocalRuns = new Map();
+  /** Every local subscriber of a run's progress on one pub/sub subscription of the run. */
+  const runEvents = createFanOut(pubsub, "analysis:run");
   const usesOpenAi = config.SCORER_PROVIDER === "openai" && !!config.SCORER_URL;
   const makeScorer = (instructions: string | null): Scorer =>
     usesOpenAi && config.SCORER_URL
@@ -159,16 +162,17 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
     /** The run's current state, then each change in order; authorised before it resolves. */
     async progress(viewer: Viewer, runId: string): Promise<AsyncIterableIterator<RunEvent>> {
       if (!UUID.test(runId)) throw notFound("Analysis run");
-      const source = pubsub.subscribe("analysis:run", runId)[Symbol.asyncIterator]();
-      // The first next() registers the listener, so nothing published from here on is missed.
-      const first = source.next();
+      const stream = new RunProgressStream(() => eventOf(runId));
+      // Listening starts before the read, so nothing published from here on is missed.
+      stream.listening(runEvents.listen(runId, stream));
       try {
         const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
         if (!run) throw notFound("Analysis run");
         if (!canSeeRun(viewer, run)) throw forbidden();
-        return new RunProgressStream(source, first, toEvent(run), run.tenantId, () => eventOf(runId));
+        stream.start(toEvent(run), run.tenantId);
+        return stream;
       } catch (err) {
-        await source.return?.();
+        stream.cancel();
         throw err;
       }
     },
