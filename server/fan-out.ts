@@ -24,6 +24,12 @@ export interface FanOutListener<E> {
 interface Group<E> {
   listeners: Set<FanOutListener<E>>;
   source: AsyncIterator<E>;
+  /** Events taken from the pub/sub, not yet handed to every listener. */
+  queue: E[];
+  /** The pub/sub's stream has ended: the queue is all that will come. */
+  ended: boolean;
+  /** Wakes the delivery when the queue was empty. */
+  wake: (() => void) | null;
 }
 
 export interface FanOut<E> {
@@ -40,18 +46,44 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
   type E = EventOf<T>;
   const groups = new Map<string, Group<E>>();
 
-  async function pump(id: string, group: Group<E>) {
+  // Takes each event as soon as it is published, however far behind the delivery is: the pub/sub
+  // keeps at most 1,024 events unread on a subscription and then throws in the publisher.
+  async function pull(group: Group<E>) {
     try {
       for (;;) {
         const r = await group.source.next();
         if (r.done) break;
+        group.queue.push(r.value);
+        group.wake?.();
+      }
+    } catch {
+      // The stream failed (a pub/sub that lost its connection): its listeners end, as when it ends.
+    } finally {
+      group.ended = true;
+      group.wake?.();
+    }
+  }
+
+  async function deliver(id: string, group: Group<E>) {
+    try {
+      for (;;) {
+        const event = group.queue.shift();
+        if (event === undefined) {
+          // Not when it has no listeners: the first is added after this starts, and the last to
+          // leave returns the pub/sub's stream, which ends it.
+          if (group.ended) break;
+          await new Promise<void>((resolve) => {
+            group.wake = resolve;
+          });
+          group.wake = null;
+          continue;
+        }
         // A listener added while a slice waits gets the next event; one removed gets no more.
         const listeners = [...group.listeners];
         for (let i = 0; i < listeners.length; i += FAN_OUT_SLICE) {
           if (i > 0) await nextTurn();
-          for (const l of listeners.slice(i, i + FAN_OUT_SLICE)) if (group.listeners.has(l)) l.event(r.value);
+          for (const l of listeners.slice(i, i + FAN_OUT_SLICE)) if (group.listeners.has(l)) l.event(event);
         }
-        if (group.listeners.size === 0) break;
       }
     } finally {
       if (groups.get(id) === group) groups.delete(id);
@@ -65,10 +97,11 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
       let group = groups.get(id);
       if (!group) {
         const source = (pubsub.subscribe as (t: T, id: string) => AsyncIterable<E>)(topic, id)[Symbol.asyncIterator]();
-        group = { listeners: new Set(), source };
+        group = { listeners: new Set(), source, queue: [], ended: false, wake: null };
         groups.set(id, group);
-        // The pump's first next() registers the pub/sub's listener, synchronously.
-        void pump(id, group);
+        // pull's first next() registers the pub/sub's listener, synchronously.
+        void pull(group);
+        void deliver(id, group);
       }
       const g = group;
       g.listeners.add(listener);

@@ -106,6 +106,22 @@ describe("fan-out", () => {
     expect(seen.every((s) => s.map((e) => e?.seq).join() === "1,2")).toBe(true);
   });
 
+  it("takes every event from the pub/sub while a slow fan-out is behind, past the pub/sub's 1,024 unread", async () => {
+    const { pubsub } = countingPubSub();
+    const fan = createFanOut(pubsub, "analysis:run");
+    const seen: number[][] = Array.from({ length: FAN_OUT_SLICE + 1 }, () => []);
+    for (const s of seen) fan.listen("r1", { event: (e) => s.push(e.seq), end: () => {} });
+    // One event per microtask drain, no turn of the event loop between: the last slice of the
+    // first event is still waiting for its turn when the last is published.
+    for (let seq = 1; seq <= 1_100; seq++) {
+      pubsub.publish("analysis:run", "r1", event("r1", seq));
+      await microtasks();
+    }
+    // Two turns per event at most (its two slices); an event lost never comes.
+    for (let t = 0; t < 2_400 && (seen.at(-1)?.length ?? 0) < 1_100; t++) await turn();
+    expect(seen.every((s) => s.length === 1_100 && s.every((seq, i) => seq === i + 1))).toBe(true);
+  });
+
   it("ends every listener when the pub/sub's stream ends", async () => {
     const { pubsub } = createAppPubSub(undefined);
     let ends = 0;
