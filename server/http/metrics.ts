@@ -56,7 +56,7 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
   });
   const delivered = new Counter({
     name: "userplane_events_delivered_total",
-    help: "Live events handed to a subscriber on this instance (one per subscriber), by topic",
+    help: "Live events handed to a pub/sub subscription on this instance, by topic (analysis:run: one per run and instance, shared by its subscribers)",
     labelNames: ["topic"],
     registers: [registry],
   });
@@ -73,7 +73,7 @@ export function createMetrics(config: MetricsConfig, db: Database, logger: Logge
   });
   const subscribers = new Gauge({
     name: "userplane_pubsub_subscribers",
-    help: "Live pub/sub subscriptions on this instance, by topic",
+    help: "Live pub/sub subscriptions on this instance, by topic (analysis:run: one per run watched here)",
     labelNames: ["topic"],
     registers: [registry],
   });

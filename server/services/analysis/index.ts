@@ -1,5 +1,6 @@
 import type { Config } from "../../config.ts";
 import { badInput, forbidden, notFound } from "../../errors.ts";
+import { createFanOut } from "../../fan-out.ts";
 import type { AnalysisRun, ContentSource, PrismaClient } from "../../generated/prisma/client.ts";
 import { isUuid } from "../../ids.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
@@ -35,8 +36,6 @@ interface RunJob {
   runId: string;
 }
 
-/** A malformed id names no row; asked of the database it would be a server error instead. */
-
 /**
  * Who may follow a run: its owner and the tenant's admins (DESIGN.md section 3). The one home of
  * the rule: the AnalysisRun type's rule (schema/access.ts) and the start of analysisProgress use it.
@@ -49,6 +48,8 @@ export function canSeeRun(viewer: Viewer, run: Pick<AnalysisRun, "userId" | "ten
 export function createAnalysisService({ config, prisma, logger, pubsub, jobs, onRateLimited }: AnalysisDeps) {
   const limiter = createStartLimiter(prisma, config.ANALYSIS_DEFAULT_PER_HOUR, onRateLimited);
   const local: LocalRuns = new Map();
+  /** Every local subscriber of a run's progress on one pub/sub subscription of the run. */
+  const runEvents = createFanOut(pubsub, "analysis:run");
   const usesOpenAi = config.SCORER_PROVIDER === "openai" && !!config.SCORER_URL;
   const makeScorer = (instructions: string | null): Scorer =>
     usesOpenAi && config.SCORER_URL
@@ -158,16 +159,17 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
     /** The run's current state, then each change in order; authorised before it resolves. */
     async progress(viewer: Viewer, runId: string): Promise<AsyncIterableIterator<RunEvent>> {
       if (!isUuid(runId)) throw notFound("Analysis run");
-      const source = pubsub.subscribe("analysis:run", runId)[Symbol.asyncIterator]();
-      // The first next() registers the listener, so nothing published from here on is missed.
-      const first = source.next();
+      const stream = new RunProgressStream(() => eventOf(runId));
+      // Listening starts before the read, so nothing published from here on is missed.
+      stream.listening(runEvents.listen(runId, stream));
       try {
         const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
         if (!run) throw notFound("Analysis run");
         if (!canSeeRun(viewer, run)) throw forbidden();
-        return new RunProgressStream(source, first, toEvent(run), run.tenantId, () => eventOf(runId));
+        stream.start(toEvent(run), run.tenantId);
+        return stream;
       } catch (err) {
-        await source.return?.();
+        stream.cancel();
         throw err;
       }
     },

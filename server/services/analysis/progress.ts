@@ -3,6 +3,7 @@
 // duplicate or delivered in order; `seq` makes both decisions. A hand-written iterator rather
 // than an async generator: a generator cannot be returned while it awaits the next event, so a
 // closed subscription would hold its listener until the run next changed.
+import type { FanOutListener } from "../../fan-out.ts";
 import type { AnalysisEvent } from "../../pubsub.ts";
 import { isTerminal, type RunEvent } from "./run-store.ts";
 
@@ -29,7 +30,8 @@ abstract class EventStream implements AsyncIterableIterator<RunEvent> {
   protected closed = false;
   private waiting: ((r: IteratorResult<RunEvent>) => void) | null = null;
 
-  constructor(protected source: Source) {}
+  /** Stops the stream's listening: a pub/sub iterator's return, or a fan-out's stop. */
+  protected abstract stopListening(): void;
 
   [Symbol.asyncIterator]() {
     return this;
@@ -62,7 +64,7 @@ abstract class EventStream implements AsyncIterableIterator<RunEvent> {
   protected close() {
     if (this.closed) return;
     this.closed = true;
-    void this.source.return?.();
+    this.stopListening();
     if (this.waiting && this.ready.length === 0) {
       const w = this.waiting;
       this.waiting = null;
@@ -71,39 +73,66 @@ abstract class EventStream implements AsyncIterableIterator<RunEvent> {
   }
 }
 
-/** One run: the initial state, then every later state in `seq` order, ending at a final status. */
-export class RunProgressStream extends EventStream {
-  private last: number;
+/**
+ * One run: the initial state, then every later state in `seq` order, ending at a final status. It
+ * is the listener of the run's events on the instance's fan-out (fan-out.ts); it listens before the
+ * initial state is read, and what arrives meanwhile waits until `start`.
+ */
+export class RunProgressStream extends EventStream implements FanOutListener<AnalysisEvent> {
+  private last = -1;
+  private tenantId = "";
   private buffer = new Map<number, RunEvent>();
   private gapTimer: NodeJS.Timeout | null = null;
+  private stop: (() => void) | null = null;
+  /** Events heard before the initial state was read; null once started. */
+  private early: AnalysisEvent[] | null = [];
+  private endedEarly = false;
 
-  constructor(
-    source: Source,
-    first: Promise<IteratorResult<AnalysisEvent>>,
-    initial: RunEvent,
-    private readonly tenantId: string,
-    private readonly refetch: () => Promise<RunEvent | null>,
-  ) {
-    super(source);
-    this.last = initial.seq;
-    this.deliver(initial);
-    if (isTerminal(initial.status)) this.close();
-    else void this.pump(first);
+  constructor(private readonly refetch: () => Promise<RunEvent | null>) {
+    super();
   }
 
-  private async pump(pending: Promise<IteratorResult<AnalysisEvent>>) {
-    try {
-      let p = pending;
-      while (!this.closed) {
-        const r = await p;
-        if (r.done) break;
-        this.accept(withTenant(r.value, this.tenantId));
-        if (!this.closed) p = this.source.next();
-      }
-    } finally {
-      this.clearGapTimer();
-      this.close();
+  /** The fan-out's stop; called once the stream closes, or at once if it has. */
+  listening(stop: () => void) {
+    this.stop = stop;
+    if (this.closed) this.stopListening();
+  }
+
+  /** The run as read after listening began: delivered first, then what was heard meanwhile. */
+  start(initial: RunEvent, tenantId: string) {
+    const early = this.early ?? [];
+    this.early = null;
+    this.tenantId = tenantId;
+    this.last = initial.seq;
+    this.deliver(initial);
+    if (isTerminal(initial.status) || this.endedEarly) this.close();
+    else for (const e of early) this.event(e);
+  }
+
+  /** Stops listening without delivering anything (the read failed or refused the viewer). */
+  cancel() {
+    this.early = null;
+    this.close();
+  }
+
+  protected stopListening() {
+    const stop = this.stop;
+    this.stop = null;
+    stop?.();
+  }
+
+  event(event: AnalysisEvent) {
+    if (this.early) this.early.push(event);
+    else if (!this.closed) this.accept(withTenant(event, this.tenantId));
+  }
+
+  end() {
+    if (this.early) {
+      this.endedEarly = true;
+      return;
     }
+    this.clearGapTimer();
+    this.close();
   }
 
   private accept(event: RunEvent) {
@@ -163,9 +192,13 @@ export class RunProgressStream extends EventStream {
 export class UserEventsStream extends EventStream {
   private lastByRun = new Map<string, number>();
 
-  constructor(source: Source) {
-    super(source);
+  constructor(private readonly source: Source) {
+    super();
     void this.pump();
+  }
+
+  protected stopListening() {
+    void this.source.return?.();
   }
 
   private async pump() {
