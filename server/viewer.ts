@@ -89,6 +89,9 @@ export function todayUtc(now = new Date()): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
+/** A UTC day as YYYY-MM-DD, as DATE columns hold it. */
+export const ymd = (d: Date): string => d.toISOString().slice(0, 10);
+
 /** Role assignments in effect on `day`: the seed's effective_from/to rule, both ends inclusive. */
 export function inEffectOn(day = todayUtc()): Prisma.RoleAssignmentWhereInput {
   return { effectiveFrom: { lte: day }, OR: [{ effectiveTo: null }, { effectiveTo: { gte: day } }] };

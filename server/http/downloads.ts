@@ -11,6 +11,7 @@ import type { Logger } from "../logger.ts";
 import { previewable } from "../services/files/preview.ts";
 import { type SignedResource, type Verdict, verifySigned } from "../services/files/signing.ts";
 import type { Storage } from "../services/files/storage.ts";
+import { ymd } from "../viewer.ts";
 
 /**
  * Previews are shown in the app's own pages only (frame-ancestors 'self'). An image loads nothing
@@ -121,7 +122,7 @@ export function createExportDownloadHandler(deps: Deps) {
     if (row?.expiresAt && row.expiresAt.getTime() <= now) return { status: 403, message: "this export has expired" };
     const object = row?.status === "ready" && row.storageKey ? await deps.storage.get(row.storageKey) : null;
     if (!row || !object) return NOT_FOUND;
-    const name = `userplane-export-${row.createdAt.toISOString().slice(0, 10)}.json`;
+    const name = `userplane-export-${ymd(row.createdAt)}.json`;
     return {
       object,
       headers: {

@@ -15,10 +15,10 @@ import { quotaExceeded } from "../errors.ts";
 import { Prisma, type PrismaClient, type Quota } from "../generated/prisma/client.ts";
 import { transact } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
-import { todayUtc } from "../viewer.ts";
+import { todayUtc, ymd } from "../viewer.ts";
 import { backgroundFlush } from "./background-flush.ts";
 import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "./notifications/events.ts";
-import { quotaAt } from "./quota.ts";
+import { periodCovering, QUOTA_PERIODS, quotaAt } from "./quota.ts";
 
 export interface ApiCaller {
   apiKeyId: string;
@@ -51,8 +51,6 @@ export interface ApiMeter {
   now: () => Date;
   readonly enabled: boolean;
 }
-
-const ymd = (d: Date) => d.toISOString().slice(0, 10);
 
 export function createApiMeter(
   prisma: PrismaClient,
@@ -126,9 +124,15 @@ export function createApiMeter(
         INSERT INTO api_call_counts (api_key_id, day, tenant_id, user_id, calls) VALUES ${Prisma.join(rows)}
         ON CONFLICT (api_key_id, day) DO UPDATE SET calls = api_call_counts.calls + EXCLUDED.calls`;
       for (const { tenantId, day, calls } of byTenantDay.values()) {
-        // The period of the day the calls were made in, by the quota's own kind (date_trunc knows
-        // day/week/month/year; its weeks start on Monday, as quota.ts's do). Calls of a period the
-        // row has already left are in api_call_counts only; calls of a later period roll it over.
+        // The period of the day the calls were made in, by the quota's own kind (periodCovering, the
+        // one home of quota periods). Calls of a period the row has already left are in
+        // api_call_counts only; calls of a later period roll it over.
+        const periods = Prisma.join(
+          QUOTA_PERIODS.map((kind) => {
+            const { start, end } = periodCovering(kind, new Date(`${day}T00:00:00Z`));
+            return Prisma.sql`(${kind}, ${ymd(start)}::date, ${ymd(end)}::date)`;
+          }),
+        );
         const [moved] = await tx.$queryRaw<ChargedQuota[]>`
           UPDATE quotas q SET
             current_usage = CASE WHEN q.period_start < p.s THEN 0 ELSE q.current_usage END + ${calls}::bigint,
@@ -137,9 +141,9 @@ export function createApiMeter(
             period_start = p.s,
             updated_at = now()
           FROM (
-            SELECT id, date_trunc(period::text, ${day}::timestamp)::date AS s,
-              (date_trunc(period::text, ${day}::timestamp) + ('1 ' || period::text)::interval - interval '1 day')::date AS e
-            FROM quotas WHERE tenant_id = ${tenantId}::uuid AND quota_type = 'api_calls'
+            SELECT quotas.id, periods.s, periods.e FROM quotas
+            JOIN (VALUES ${periods}) AS periods (kind, s, e) ON periods.kind = quotas.period::text
+            WHERE tenant_id = ${tenantId}::uuid AND quota_type = 'api_calls'
           ) p
           WHERE q.id = p.id AND q.period_start <= p.s
           RETURNING ${CHARGED_QUOTA}`;

@@ -2,7 +2,7 @@
 // viewer is resolved on every request, and two round trips (credential, then roles) were a third
 // of the statements of a small query. The role rule is `inEffectOn` (viewer.ts), written in SQL.
 import { Prisma, type PrismaClient, type Role } from "../generated/prisma/client.ts";
-import { todayUtc } from "../viewer.ts";
+import { todayUtc, ymd } from "../viewer.ts";
 
 export interface Credential {
   id: string;
@@ -41,7 +41,7 @@ export async function findCredential(
   day = todayUtc(),
 ): Promise<Credential | null> {
   // A date string, not a Date: a timestamp cast to date would follow the connection's time zone.
-  const today = day.toISOString().slice(0, 10);
+  const today = ymd(day);
   const roles = Prisma.sql`ARRAY(
     SELECT DISTINCT r.role::text FROM role_assignments r JOIN users u ON u.id = r.user_id
     WHERE r.user_id = c.user_id AND r.tenant_id = c.tenant_id AND u.deleted_at IS NULL

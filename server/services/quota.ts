@@ -6,7 +6,7 @@ import { badInput, quotaExceeded } from "../errors.ts";
 import type { Prisma, PrismaClient, Quota, QuotaPeriod, QuotaType } from "../generated/prisma/client.ts";
 import { type Change, changeOf, transact } from "../live/changes.ts";
 import type { SignedInViewer } from "../viewer.ts";
-import { todayUtc } from "../viewer.ts";
+import { todayUtc, ymd } from "../viewer.ts";
 import { audit } from "./audit.ts";
 import { quotaCrossings } from "./notifications/events.ts";
 import { activeMembers } from "./seats.ts";
@@ -70,7 +70,6 @@ export function percentage(q: Pick<Quota, "quotaLimit" | "currentUsage">): numbe
   return Math.round((Number(q.currentUsage) / Number(q.quotaLimit)) * 10_000) / 100;
 }
 
-const ymd = (d: Date) => d.toISOString().slice(0, 10);
 const until = (q: Quota) => ymd(q.periodEnd);
 
 /**

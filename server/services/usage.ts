@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "../generated/prisma/client.ts";
-import { todayUtc } from "../viewer.ts";
+import { todayUtc, ymd } from "../viewer.ts";
 
 export interface UsageBucket {
   key: string;
@@ -51,7 +51,7 @@ export async function report(
       ? Prisma.sql`${Prisma.raw(`${table}.user_id`)} = ${scope.userId}::uuid`
       : Prisma.sql`${Prisma.raw(`${table}.tenant_id`)} = ${scope.tenantId}::uuid`;
   // Months are dates (their first day): compared as dates, not as instants.
-  const inMonths = Prisma.sql`${col("m")} AND m.month >= ${since.toISOString().slice(0, 10)}::date`;
+  const inMonths = Prisma.sql`${col("m")} AND m.month >= ${ymd(since)}::date`;
   type Row = { key: string; label?: string; requests: bigint; tokens: bigint | null; cost: Prisma.Decimal | null };
   const sums = (t: string) =>
     Prisma.raw(`sum(${t}.calls) AS requests, sum(${t}.tokens) AS tokens, sum(${t}.cost) AS cost`);
@@ -62,7 +62,7 @@ export async function report(
       GROUP BY 1 ORDER BY 1`,
     prisma.$queryRaw<Row[]>`
       SELECT to_char(d.day, 'YYYY-MM-DD') AS key, ${sums("d")}
-      FROM usage_daily d WHERE ${col("d")} AND d.day >= ${sinceDay.toISOString().slice(0, 10)}::date
+      FROM usage_daily d WHERE ${col("d")} AND d.day >= ${ymd(sinceDay)}::date
       GROUP BY 1 ORDER BY 1`,
     prisma.$queryRaw<Row[]>`
       SELECT m.model AS key, ${sums("m")}
@@ -86,7 +86,7 @@ export async function report(
       GROUP BY 1, 2 ORDER BY sum(m.tokens) DESC NULLS LAST, 2`,
     prisma.$queryRaw<{ day: string; calls: bigint }[]>`
       SELECT to_char(c.day, 'YYYY-MM-DD') AS day, sum(c.calls) AS calls
-      FROM api_call_counts c WHERE ${col("c")} AND c.day >= ${sinceDay.toISOString().slice(0, 10)}::date
+      FROM api_call_counts c WHERE ${col("c")} AND c.day >= ${ymd(sinceDay)}::date
       GROUP BY c.day ORDER BY c.day`,
   ]);
   const toBucket = (r: Row): UsageBucket => ({

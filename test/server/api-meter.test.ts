@@ -122,6 +122,21 @@ describe(`api_calls meter (${dbKind})`, () => {
     expect(await usage(owner.tenantId)).toEqual([1, "2031-07-02"]);
   });
 
+  it("moves a week quota into the week of the calls, Monday first", async () => {
+    const owner = await createOwner(exec);
+    await setQuota(
+      app.db.prisma,
+      viewerOf(owner),
+      { quotaType: "api_calls", quotaLimit: 100, period: "week" },
+      day("2031-06-25"),
+    );
+    const key = await createApiKey(exec, owner, ["READ_PROFILE"]);
+    app.services.apiMeter.now = () => day("2031-07-02"); // a Wednesday
+    await ok(exec, ME, {}, key);
+    await app.services.apiMeter.flush();
+    expect(await usage(owner.tenantId)).toEqual([1, "2031-06-30"]);
+  });
+
   it("adds what is left when the server stops", async () => {
     const sql: string[] = [];
     const own = await createTestApp({ config: CONFIG, onQuery: (q) => sql.push(q) });

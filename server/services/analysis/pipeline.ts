@@ -10,6 +10,7 @@ import type { AnalysisRun, ContentSource, Prisma, PrismaClient } from "../../gen
 import { transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
+import { ymd } from "../../viewer.ts";
 import { quotaCovering } from "../quota.ts";
 import { accountRun, type Outcome } from "./accounting.ts";
 import { type Patch, publish, type RunEvent, transition } from "./run-store.ts";
@@ -141,7 +142,7 @@ export class RunExecution {
     const left = Number(quota.quotaLimit - quota.currentUsage);
     if (estimate > left) {
       throw quotaExceeded(
-        `This analysis needs about ${estimate} tokens, but the workspace has ${Math.max(0, left)} of its ${quota.quotaLimit} tokens left until ${quota.periodEnd.toISOString().slice(0, 10)}. Ask an admin to raise the quota, or analyse fewer sources.`,
+        `This analysis needs about ${estimate} tokens, but the workspace has ${Math.max(0, left)} of its ${quota.quotaLimit} tokens left until ${ymd(quota.periodEnd)}. Ask an admin to raise the quota, or analyse fewer sources.`,
       );
     }
   }

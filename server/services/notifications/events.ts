@@ -7,7 +7,7 @@
 import { type NotificationKind, Prisma, type Quota } from "../../generated/prisma/client.ts";
 import { globalId } from "../../ids.ts";
 import { type Change, changeOf } from "../../live/changes.ts";
-import { inEffectOn, todayUtc } from "../../viewer.ts";
+import { inEffectOn, todayUtc, ymd } from "../../viewer.ts";
 
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   "quota_threshold",
@@ -85,8 +85,6 @@ async function tenantAdmins(tx: Prisma.TransactionClient, tenantId: string, now:
   });
   return rows.map((r) => r.userId);
 }
-
-const ymd = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The quota row as the statement that moved it returns it (`RETURNING ${CHARGED_QUOTA}`). */
 export type ChargedQuota = Pick<
