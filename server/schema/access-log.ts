@@ -2,13 +2,7 @@ import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder, MAX_PAGE_SIZE } from "../builder.ts";
 import { badInput } from "../errors.ts";
-import {
-  listTrail,
-  loadTrailEntries,
-  parseTrailCursor,
-  type TrailEntry,
-  trailCursor,
-} from "../services/access-trail.ts";
+import { parseTrailCursor, type TrailEntry, trailCursor } from "../services/access-trail.ts";
 import { access } from "./access.ts";
 
 const DataAccessKind = builder.enumType("DataAccessKind", {
@@ -31,7 +25,7 @@ builder.node(DataAccessEntryRef, {
   id: { resolve: (e) => e.id },
   authScopes: access.DataAccessEntry.type,
   isTypeOf: (v) => typeof v === "object" && v !== null && "actorDisplay" in v && "subjectUserId" in v,
-  loadMany: (ids, ctx) => loadTrailEntries(ctx.prisma, ids),
+  loadMany: (ids, ctx) => ctx.services.accessTrail.load(ids),
   fields: (t) => ({
     kind: t.field({ type: DataAccessKind, resolve: (e) => e.kind }),
     actorKind: t.field({ type: AccessActorKind, resolve: (e) => e.actorKind }),
@@ -75,8 +69,7 @@ builder.queryField("myDataAccessLog", (t) =>
       resolveCursorConnection<Promise<TrailEntry[]>>(
         { args, toCursor: trailCursor, defaultSize: 20, maxSize: MAX_PAGE_SIZE },
         ({ before, after, limit, inverted }) =>
-          listTrail(
-            ctx.prisma,
+          ctx.services.accessTrail.list(
             ctx.viewer.userId,
             { kind: args.kind, since: args.since, until: args.until },
             { after: cursorArg("after", after), before: cursorArg("before", before), limit, inverted },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import * as agentUsage from "../services/agent-usage.ts";
+import type * as agentUsage from "../services/agent-usage.ts";
 import { access } from "./access.ts";
 import { UserAgentRef } from "./agent.ts";
 
@@ -64,7 +64,7 @@ builder.mutationField("recordAgentUsage", (t) =>
       }),
     },
     resolve: (_r, args, ctx) => {
-      return agentUsage.recordAgentUsage(ctx.prisma, ctx.viewer, { ...args, userAgentId: args.userAgentId.id });
+      return ctx.services.agentUsage.record(ctx.viewer, { ...args, userAgentId: args.userAgentId.id });
     },
   }),
 );

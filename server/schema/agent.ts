@@ -1,11 +1,9 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
-import * as agents from "../services/agents.ts";
-import * as ratings from "../services/ratings.ts";
 import { access } from "./access.ts";
 import { text as str } from "./inputs.ts";
-import { RatingSummary } from "./rating.ts";
+import { agentSummary, RatingSummary } from "./rating.ts";
 import { UserRef } from "./user.ts";
 
 const temperature = z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2");
@@ -34,7 +32,7 @@ export const AgentRef = builder.prismaNode("Agent", {
       authScopes: { apiScope: "read:ratings" },
       resolve: (a, _args, ctx) => {
         watchRows(ctx, "Rating", { tenantId: a.tenantId });
-        return ratings.agentSummary(ctx, a.tenantId, a.id);
+        return agentSummary(ctx, a.tenantId, a.id);
       },
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -283,7 +281,7 @@ builder.mutationFields((t) => ({
     type: "Agent",
     args: { input: t.arg({ type: AgentInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      const a = await agents.createAgent(ctx.prisma, ctx.viewer, input);
+      const a = await ctx.services.agents.createAgent(ctx.viewer, input);
       return ctx.prisma.agent.findUniqueOrThrow({ ...query, where: { id: a.id } });
     },
   }),
@@ -291,7 +289,7 @@ builder.mutationFields((t) => ({
     type: "Agent",
     args: { id: t.arg.globalID({ required: true, for: AgentRef }), input: t.arg({ type: AgentInput, required: true }) },
     resolve: async (query, _r, { id, input }, ctx) => {
-      await agents.updateAgent(ctx.prisma, ctx.viewer, id.id, input);
+      await ctx.services.agents.updateAgent(ctx.viewer, id.id, input);
       return ctx.prisma.agent.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
@@ -304,7 +302,7 @@ builder.mutationFields((t) => ({
       source: t.arg.string({ required: false, validate: str(50) }),
     },
     resolve: async (query, _r, args, ctx) => {
-      const ua = await agents.addAgent(ctx.prisma, ctx.viewer, args.agentId.id, args.input ?? {}, args.source);
+      const ua = await ctx.services.agents.addAgent(ctx.viewer, args.agentId.id, args.input ?? {}, args.source);
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: ua.id } });
     },
   }),
@@ -315,7 +313,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UserAgentInput, required: true }),
     },
     resolve: async (query, _r, { id, input }, ctx) => {
-      await agents.updateUserAgent(ctx.prisma, ctx.viewer, id.id, input);
+      await ctx.services.agents.updateUserAgent(ctx.viewer, id.id, input);
       return ctx.prisma.userAgent.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
@@ -323,7 +321,7 @@ builder.mutationFields((t) => ({
     description: "Removes one of my agents; returns its ID.",
     args: { id: t.arg.globalID({ required: true, for: UserAgentRef }) },
     resolve: async (_r, { id }, ctx) => {
-      await agents.removeUserAgent(ctx.prisma, ctx.viewer, id.id);
+      await ctx.services.agents.removeUserAgent(ctx.viewer, id.id);
       return { type: "UserAgent", id: id.id };
     },
   }),
@@ -335,8 +333,7 @@ builder.mutationFields((t) => ({
       userIds: t.arg.globalIDList({ required: true, for: UserRef, validate: z.array(z.unknown()).max(100) }),
     },
     resolve: async (query, _r, { id, userIds }, ctx) => {
-      await agents.shareUserAgent(
-        ctx.prisma,
+      await ctx.services.agents.shareUserAgent(
         ctx.viewer,
         id.id,
         userIds.map((u) => u.id),

@@ -3,7 +3,6 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { requireUuid } from "../ids.ts";
 import { watchRows } from "../live/queries.ts";
-import * as agents from "../services/agents.ts";
 import { access } from "./access.ts";
 import { text } from "./inputs.ts";
 
@@ -44,7 +43,7 @@ builder.mutationFields((t) => ({
       notes: t.arg.string({ required: false, validate: text(1000) }),
     },
     resolve: async (_r, args, ctx) => {
-      return agents.setFavorite(ctx.prisma, ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
+      return ctx.services.agents.setFavorite(ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
     },
   }),
 }));

@@ -2,10 +2,9 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { badInput, unauthenticated } from "../errors.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { audit } from "../services/audit.ts";
 import { MAX_FOLDER_CHARS, MAX_NAME_CHARS } from "../services/files/names.ts";
 import { previewable } from "../services/files/preview.ts";
-import * as stats from "../services/files/stats.ts";
+import type * as stats from "../services/files/stats.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access, TENANT_ADMIN } from "./access.ts";
 import { WorkspaceRef } from "./workspaces.ts";
@@ -131,7 +130,7 @@ builder.queryFields((t) => ({
     description: "My files: counts and bytes, by type and by workspace, against my plan's limit.",
     resolve: (_r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      return stats.userStats(ctx.prisma, ctx.services.files, ctx.viewer);
+      return ctx.services.fileStats.user(ctx.viewer);
     },
   }),
   tenantStorageStats: t.field({
@@ -140,7 +139,7 @@ builder.queryFields((t) => ({
     description: "The tenant's totals (admins): no file, name or owner is shown.",
     resolve: (_r, _a, ctx) => {
       if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      return stats.tenantStats(ctx.prisma, ctx.viewer.tenantId);
+      return ctx.services.fileStats.tenant(ctx.viewer.tenantId);
     },
   }),
 }));
@@ -189,9 +188,7 @@ builder.mutationFields((t) => ({
       return { type: "File", id: args.id.id };
     },
   }),
-  setStoragePolicy: t.field({
-    type: "Boolean",
-    authScopes: TENANT_ADMIN,
+  setStoragePolicy: t.withAuth(TENANT_ADMIN).boolean({
     description: "The tenant's plan (per-user storage tier), largest file and accepted MIME types (admins).",
     args: {
       plan: t.arg({ type: TenantPlanEnum, required: false }),
@@ -211,26 +208,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_r, args, ctx) => {
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      const viewer = ctx.viewer;
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.tenant.update({
-          where: { id: viewer.tenantId },
-          data: {
-            ...(args.plan ? { plan: args.plan } : {}),
-            ...(args.fileMaxBytes ? { fileMaxBytes: BigInt(args.fileMaxBytes) } : {}),
-            ...(args.fileMimeTypes ? { fileMimeTypes: args.fileMimeTypes } : {}),
-          },
-        });
-        await audit(tx, {
-          action: "storage.policy.set",
-          tenantId: viewer.tenantId,
-          userId: viewer.userId,
-          resource: "Tenant",
-          resourceId: viewer.tenantId,
-          metadata: { plan: args.plan, fileMaxBytes: args.fileMaxBytes, fileMimeTypes: args.fileMimeTypes },
-        });
-      });
+      await ctx.services.files.setStoragePolicy(ctx.viewer, args);
       return true;
     },
   }),

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import { badInput } from "../errors.ts";
 import type { Memory } from "../generated/prisma/client.ts";
 import { watchRows } from "../live/queries.ts";
 import * as memories from "../services/memories.ts";
@@ -93,16 +92,7 @@ builder.queryFields((t) => ({
       memoryType: t.arg({ type: MemoryTypeEnum, required: false }),
     },
     resolve: (_r, args, ctx) => {
-      return memories.searchMemories(
-        ctx.prisma,
-        ctx.services.embedder,
-        ctx.services.memoryIndex,
-        ctx.services.memoryAccess,
-        ctx.viewer,
-        args.query,
-        args.first ?? 5,
-        args.memoryType,
-      );
+      return ctx.services.memories.search(ctx.viewer, args.query, args.first ?? 5, args.memoryType);
     },
   }),
 }));
@@ -112,9 +102,7 @@ builder.mutationFields((t) => ({
     type: "Memory",
     args: { input: t.arg({ type: MemoryInput, required: true }) },
     resolve: async (query, _r, { input }, ctx) => {
-      const missing = (["memoryType", "memoryKey", "content"] as const).find((f) => !input[f]);
-      if (missing) throw badInput(`input.${missing}`, `input.${missing} is required`);
-      const m = await memories.createMemory(ctx.prisma, ctx.services.embedder, ctx.viewer, input as never);
+      const m = await ctx.services.memories.create(ctx.viewer, input as memories.MemoryInput);
       return ctx.prisma.memory.findUniqueOrThrow({ ...query, where: { id: m.id } });
     },
   }),
@@ -125,14 +113,14 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: MemoryInput, required: true }),
     },
     resolve: async (query, _r, { id, input }, ctx) => {
-      await memories.updateMemory(ctx.prisma, ctx.services.embedder, ctx.viewer, id.id, input as memories.MemoryInput);
+      await ctx.services.memories.update(ctx.viewer, id.id, input as memories.MemoryInput);
       return ctx.prisma.memory.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
   deleteMemory: t.withAuth({ apiScope: "write:memories" }).globalID({
     args: { id: t.arg.globalID({ required: true, for: MemoryRef }) },
     resolve: async (_r, { id }, ctx) => {
-      await memories.deleteMemory(ctx.prisma, ctx.viewer, id.id);
+      await ctx.services.memories.remove(ctx.viewer, id.id);
       return { type: "Memory", id: id.id };
     },
   }),

@@ -1,8 +1,11 @@
+import { createContextCache } from "@pothos/core";
+import DataLoader from "dataloader";
 import { z } from "zod";
 import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
 import { requireUuid } from "../ids.ts";
 import { watchRows } from "../live/queries.ts";
-import * as ratings from "../services/ratings.ts";
+import { fromDistribution, type RatingSummary as Summary } from "../services/ratings.ts";
 import { isSignedIn } from "../viewer.ts";
 import { access } from "./access.ts";
 
@@ -27,7 +30,7 @@ export const RatingRef = builder.prismaNode("Rating", {
   }),
 });
 
-export const RatingSummary = builder.objectRef<ratings.RatingSummary>("RatingSummary").implement({
+export const RatingSummary = builder.objectRef<Summary>("RatingSummary").implement({
   authScopes: { apiScope: "read:ratings" },
   fields: (t) => ({
     itemType: t.exposeString("itemType"),
@@ -63,7 +66,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_r, args, ctx) => {
       watchRows(ctx, "Rating", { tenantId: ctx.viewer.tenantId });
-      return ratings.summary(ctx.prisma, ctx.viewer.tenantId, args.itemType, requireUuid(args.itemId, "itemId"));
+      return ctx.services.ratings.summary(ctx.viewer.tenantId, args.itemType, requireUuid(args.itemId, "itemId"));
     },
   }),
 }));
@@ -82,7 +85,7 @@ builder.mutationFields((t) => ({
       review: t.arg.string({ required: false, validate: z.string().max(5000, "must be at most 5000 characters") }),
     },
     resolve: async (query, _r, args, ctx) => {
-      const r = await ratings.rate(ctx.prisma, ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
+      const r = await ctx.services.ratings.rate(ctx.viewer, { ...args, itemId: requireUuid(args.itemId, "itemId") });
       return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: r.id } });
     },
   }),
@@ -91,8 +94,32 @@ builder.mutationFields((t) => ({
     description: "Counts my vote that a rating was helpful, once per user; not for my own ratings.",
     args: { id: t.arg.globalID({ required: true, for: RatingRef }) },
     resolve: async (query, _r, { id }, ctx) => {
-      await ratings.markHelpful(ctx.prisma, ctx.viewer, id.id);
+      await ctx.services.ratings.markHelpful(ctx.viewer, id.id);
       return ctx.prisma.rating.findUniqueOrThrow({ ...query, where: { id: id.id } });
     },
   }),
 }));
+
+// Per Pothos request cache, not per context object: a live query's re-execution starts a new cache
+// and must not read the summaries its last run loaded.
+const agentSummaryLoader = createContextCache(
+  (ctx: Context, tenantId: string) =>
+    new DataLoader(async (ids: readonly string[]) => {
+      const groups = await ctx.prisma.rating.groupBy({
+        by: ["itemId", "rating"],
+        where: { tenantId, itemType: "agent", itemId: { in: [...ids] } },
+        _count: { _all: true },
+      });
+      return ids.map((itemId) => {
+        const distribution = [1, 2, 3, 4, 5].map(
+          (star) => groups.find((g) => g.itemId === itemId && g.rating === star)?._count._all ?? 0,
+        );
+        return fromDistribution("agent", itemId, distribution);
+      });
+    }),
+);
+
+/** Rating summaries of many agents in one query per request (a catalogue page asks for each). */
+export function agentSummary(ctx: Context, tenantId: string, agentId: string): Promise<Summary> {
+  return agentSummaryLoader(ctx, tenantId).load(agentId);
+}

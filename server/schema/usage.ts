@@ -2,7 +2,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
 import * as quotas from "../services/quota.ts";
-import * as usage from "../services/usage.ts";
+import type * as usage from "../services/usage.ts";
 import { access, USAGE_READER, usageOf } from "./access.ts";
 
 export const QuotaTypeEnum = builder.enumType("QuotaType", {
@@ -144,7 +144,7 @@ builder.queryFields((t) => ({
     resolve: (_r, args, ctx) => {
       const scope = args.wholeTenant ? { tenantId: ctx.viewer.tenantId } : { userId: ctx.viewer.userId };
       watchRows(ctx, "UsageLog", scope);
-      return usage.report(ctx.prisma, scope, args.months ?? 12, { days: args.days ?? 30 });
+      return ctx.services.usage.report(scope, args.months ?? 12, { days: args.days ?? 30 });
     },
   }),
   usageLogs: t.withAuth(USAGE_READER).prismaConnection({
@@ -175,7 +175,7 @@ builder.mutationField("setQuota", (t) =>
       period: t.arg({ type: QuotaPeriodEnum, required: false }),
     },
     resolve: async (query, _r, args, ctx) => {
-      const q = await quotas.setQuota(ctx.prisma, ctx.viewer, args);
+      const q = await ctx.services.quotas.setQuota(ctx.viewer, args);
       return ctx.prisma.quota.findUniqueOrThrow({ ...query, where: { id: q.id } });
     },
   }),

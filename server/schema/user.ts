@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { watchRows } from "../live/queries.ts";
-import { updateProfile } from "../services/profile.ts";
 import { inEffectOn, isInEffect, isSignedIn, todayUtc } from "../viewer.ts";
 import { access, knownMembers, ownerOnly as ownerRule } from "./access.ts";
 import { text } from "./inputs.ts";
@@ -252,7 +251,7 @@ builder.mutationField("updateProfile", (t) =>
     type: "User",
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      await updateProfile(ctx.prisma, ctx.viewer.userId, input);
+      await ctx.services.profile.update(ctx.viewer.userId, input);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.viewer.userId } });
     },
   }),

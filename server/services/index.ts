@@ -4,26 +4,45 @@ import type { Database } from "../db/client.ts";
 import { createJobs } from "../jobs/jobs.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import type { SignedInViewer } from "../viewer.ts";
 import { createAccessLog } from "./access-log.ts";
+import { listTrail, loadTrailEntries } from "./access-trail.ts";
 import { createExportService } from "./account/export.ts";
 import { createAccountService } from "./account/index.ts";
 import { createMailer } from "./account/mail.ts";
+import { recordAgentUsage } from "./agent-usage.ts";
+import {
+  addAgent,
+  createAgent,
+  removeUserAgent,
+  setFavorite,
+  shareUserAgent,
+  updateAgent,
+  updateUserAgent,
+} from "./agents.ts";
 import { createAnalysisService } from "./analysis/index.ts";
 import { createApiMeter } from "./api-meter.ts";
+import { bindClient } from "./bind.ts";
 import { createConversationService } from "./conversations.ts";
 import { createLocalEmbedder, createOpenAiEmbedder, type Embedder } from "./embeddings.ts";
 import { createAvatarService } from "./files/avatars.ts";
 import { createStorage } from "./files/backends.ts";
 import { createFileService } from "./files/index.ts";
+import { tenantStats, userStats } from "./files/stats.ts";
 import { createWorkspaceService } from "./files/workspaces.ts";
 import { createKeyService } from "./keys.ts";
 import { createMembershipService } from "./membership.ts";
+import { createMemoryService } from "./memories.ts";
 import { createMemoryAccessCounter } from "./memory-access.ts";
 import { createMemoryIndex } from "./memory-index.ts";
 import { createNotificationService } from "./notifications/index.ts";
+import { updateProfile } from "./profile.ts";
+import { setQuota } from "./quota.ts";
 import { createRateLimits } from "./rate-limits.ts";
+import { markHelpful, rate, summary } from "./ratings.ts";
 import { createRetentionService } from "./retention.ts";
 import { createSessionService } from "./sessions.ts";
+import { report } from "./usage.ts";
 
 export interface ServiceDeps {
   config: Config;
@@ -63,8 +82,29 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
     logger,
   });
   const files = createFileService({ config, prisma: db.prisma, storage, logger, jobs });
+  const prisma = db.prisma;
   return {
     files,
+    fileStats: {
+      user: (viewer: SignedInViewer) => userStats(prisma, files, viewer),
+      tenant: (tenantId: string) => tenantStats(prisma, tenantId),
+    },
+    agents: bindClient(prisma, {
+      createAgent,
+      updateAgent,
+      addAgent,
+      updateUserAgent,
+      removeUserAgent,
+      shareUserAgent,
+      setFavorite,
+    }),
+    agentUsage: bindClient(prisma, { record: recordAgentUsage }),
+    accessTrail: bindClient(prisma, { list: listTrail, load: loadTrailEntries }),
+    profile: bindClient(prisma, { update: updateProfile }),
+    ratings: bindClient(prisma, { summary, rate, markHelpful }),
+    quotas: bindClient(prisma, { setQuota }),
+    usage: bindClient(prisma, { report }),
+    memories: createMemoryService({ prisma, embedder, memoryIndex, memoryAccess }),
     workspaces: createWorkspaceService({ config, prisma: db.prisma, files, logger, jobs }),
     avatars: createAvatarService({ prisma: db.prisma, files }),
     pubsub,

@@ -163,3 +163,28 @@ export async function searchMemories(
   }
   return hits;
 }
+
+/** The memory service the schema calls: the functions above with their dependencies given once. */
+export function createMemoryService(deps: {
+  prisma: PrismaClient;
+  embedder: Embedder;
+  memoryIndex: MemoryIndex;
+  memoryAccess: MemoryAccessCounter;
+}) {
+  const { prisma, embedder, memoryIndex, memoryAccess } = deps;
+  return {
+    /** A new memory needs its type, key and content; the rest is optional. */
+    create: (viewer: SignedInViewer, input: MemoryInput) => {
+      const { memoryType, memoryKey, content } = input;
+      if (!memoryType) throw badInput("input.memoryType", "input.memoryType is required");
+      if (!memoryKey) throw badInput("input.memoryKey", "input.memoryKey is required");
+      if (!content) throw badInput("input.content", "input.content is required");
+      return createMemory(prisma, embedder, viewer, { ...input, memoryType, memoryKey, content });
+    },
+    update: (viewer: SignedInViewer, id: string, input: MemoryInput) =>
+      updateMemory(prisma, embedder, viewer, id, input),
+    remove: (viewer: SignedInViewer, id: string) => deleteMemory(prisma, viewer, id),
+    search: (viewer: SignedInViewer, query: string, first: number, memoryType?: MemoryType | null) =>
+      searchMemories(prisma, embedder, memoryIndex, memoryAccess, viewer, query, first, memoryType),
+  };
+}

@@ -1,6 +1,3 @@
-import { createContextCache } from "@pothos/core";
-import DataLoader from "dataloader";
-import type { Context } from "../context.ts";
 import { badInput, isPrismaError, notFound } from "../errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { changeOf, publishChange } from "../live/changes.ts";
@@ -29,31 +26,8 @@ export async function summary(
   return fromDistribution(itemType, itemId, distribution);
 }
 
-// Per Pothos request cache, not per context object: a live query's re-execution starts a new cache
-// and must not read the summaries its last run loaded.
-const agentSummaryLoader = createContextCache(
-  (ctx: Context, tenantId: string) =>
-    new DataLoader(async (ids: readonly string[]) => {
-      const groups = await ctx.prisma.rating.groupBy({
-        by: ["itemId", "rating"],
-        where: { tenantId, itemType: "agent", itemId: { in: [...ids] } },
-        _count: { _all: true },
-      });
-      return ids.map((itemId) => {
-        const distribution = [1, 2, 3, 4, 5].map(
-          (star) => groups.find((g) => g.itemId === itemId && g.rating === star)?._count._all ?? 0,
-        );
-        return fromDistribution("agent", itemId, distribution);
-      });
-    }),
-);
-
-/** Rating summaries of many agents in one query per request (a catalogue page asks for each). */
-export function agentSummary(ctx: Context, tenantId: string, agentId: string): Promise<RatingSummary> {
-  return agentSummaryLoader(ctx, tenantId).load(agentId);
-}
-
-function fromDistribution(itemType: string, itemId: string, distribution: number[]): RatingSummary {
+/** A summary from the count of each star, 1 to 5. */
+export function fromDistribution(itemType: string, itemId: string, distribution: number[]): RatingSummary {
   const count = distribution.reduce((a, b) => a + b, 0);
   const total = distribution.reduce((sum, n, i) => sum + n * (i + 1), 0);
   return { itemType, itemId, count, distribution, average: count ? Math.round((total / count) * 100) / 100 : null };

@@ -28,6 +28,8 @@ describe(`memories (${dbKind})`, () => {
       [{ memoryType: "fact", memoryKey: "k", content: long(10_001) }, "input.content"],
       [{ memoryType: "fact", memoryKey: long(201), content: "c" }, "input.memoryKey"],
       [{ memoryKey: "k", content: "c" }, "input.memoryType"],
+      [{ memoryType: "fact", content: "c" }, "input.memoryKey"],
+      [{ memoryType: "fact", memoryKey: "k" }, "input.content"],
       [{ memoryType: "fact", memoryKey: "k", content: "c", value: "flat" }, "input.value"],
     ];
     for (const [i, field] of bad) expectError(await exec(CREATE, { i }, owner.token), "BAD_USER_INPUT", field);

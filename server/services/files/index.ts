@@ -5,13 +5,14 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../../config.ts";
 import { AppError, badInput, notFound, quotaExceeded } from "../../errors.ts";
-import type { File, Prisma, PrismaClient } from "../../generated/prisma/client.ts";
+import type { File, Prisma, PrismaClient, TenantPlan } from "../../generated/prisma/client.ts";
 import type { IncomingUpload } from "../../http/multipart.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { enqueueScheduled, workScheduled } from "../../jobs/scheduled.ts";
 import { type Change, transact } from "../../live/changes.ts";
 import type { Logger } from "../../logger.ts";
 import type { SignedInViewer } from "../../viewer.ts";
+import { audit } from "../audit.ts";
 import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "../notifications/events.ts";
 import { cleanStorage } from "./cleanup.ts";
 import { storageKey } from "./keys.ts";
@@ -257,6 +258,32 @@ export function createFileService(deps: {
         return f;
       });
       await removeObjects([file]);
+    },
+
+    /** The tenant's plan (per-user storage tier), largest file and accepted MIME types; audited. */
+    async setStoragePolicy(
+      viewer: SignedInViewer,
+      policy: { plan?: TenantPlan | null; fileMaxBytes?: number | null; fileMimeTypes?: string[] | null },
+    ): Promise<void> {
+      const { plan, fileMaxBytes, fileMimeTypes } = policy;
+      await prisma.$transaction(async (tx) => {
+        await tx.tenant.update({
+          where: { id: viewer.tenantId },
+          data: {
+            ...(plan ? { plan } : {}),
+            ...(fileMaxBytes ? { fileMaxBytes: BigInt(fileMaxBytes) } : {}),
+            ...(fileMimeTypes ? { fileMimeTypes } : {}),
+          },
+        });
+        await audit(tx, {
+          action: "storage.policy.set",
+          tenantId: viewer.tenantId,
+          userId: viewer.userId,
+          resource: "Tenant",
+          resourceId: viewer.tenantId,
+          metadata: { plan, fileMaxBytes, fileMimeTypes },
+        });
+      });
     },
 
     removeObjects,
