@@ -1,9 +1,8 @@
 // Email verification, password reset and password change. Mail goes out after the transaction
 // commits; every flow that changes the password ends the user's other sessions and publishes
 // `viewer:changed`, so their live streams end as with any revoked session.
-import { GraphQLError } from "graphql";
 import type { Config } from "../../config.ts";
-import { badInput, forbidden, unauthenticated } from "../../errors.ts";
+import { AppError, badInput, forbidden, unauthenticated } from "../../errors.ts";
 import type { Prisma, PrismaClient } from "../../generated/prisma/client.ts";
 import type { PubSub } from "../../pubsub.ts";
 import type { RequestInfo, SignedInViewer } from "../../viewer.ts";
@@ -40,7 +39,7 @@ export function createPasswordFlows({ prisma, pubsub, mailer, config, throttle, 
     try {
       return await spend();
     } catch (e) {
-      if (e instanceof GraphQLError && e.extensions.code === "INVALID_TOKEN")
+      if (e instanceof AppError && e.extensions.code === "INVALID_TOKEN")
         await throttle.signInFailed(TOKEN_PROBE, request);
       throw e;
     }
