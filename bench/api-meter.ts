@@ -54,18 +54,6 @@ const shapes = [
 
 const servers = [await server(true), await server(false)];
 
-async function measure(s: (typeof servers)[number], query: string, duration: number) {
-  const r = await autocannon({
-    url: `http://127.0.0.1:${s.port}/graphql`,
-    method: "POST",
-    connections: CONNECTIONS,
-    duration,
-    headers: { "content-type": "application/json", authorization: `Bearer ${s.key}` },
-    body: JSON.stringify({ query }),
-  });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
-}
-
 /** CPU time of this process (server and load generator) per answered request. */
 async function measureCpu(s: (typeof servers)[number], query: string, duration: number) {
   const before = process.cpuUsage();
@@ -90,7 +78,7 @@ async function measureCpu(s: (typeof servers)[number], query: string, duration: 
 const answered = new Map<string, number>();
 
 // Warm-up: JIT, caches and the quota read of the metered server.
-for (const shape of shapes) for (const s of servers) await measure(s, shape.query, 2);
+for (const shape of shapes) for (const s of servers) await measureCpu(s, shape.query, 2);
 
 await servers[0]?.app.services.apiMeter.flush();
 const countedBefore = await servers[0]?.app.db.prisma.apiCallCount.aggregate({ _sum: { calls: true } });
