@@ -54,6 +54,7 @@ export interface ServiceDeps {
 }
 
 export function createServices({ config, db, logger, pubsub, jobClock }: ServiceDeps) {
+  const prisma = db.prisma;
   const embedder: Embedder =
     config.EMBEDDINGS_PROVIDER === "openai" && config.EMBEDDINGS_URL
       ? createOpenAiEmbedder({
@@ -64,16 +65,16 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
       : createLocalEmbedder();
   const jobs = createJobs(config, db, logger, jobClock);
   const memoryIndex = createMemoryIndex(db, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
-  const memoryAccess = createMemoryAccessCounter(db.prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
-  const rateLimits = createRateLimits(db.prisma, { redisUrl: config.REDIS_URL });
+  const memoryAccess = createMemoryAccessCounter(prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
+  const rateLimits = createRateLimits(prisma, { redisUrl: config.REDIS_URL });
   const storage = createStorage(config);
-  const mailer = createMailer(config, db.prisma, logger);
+  const mailer = createMailer(config, prisma, logger);
   const throttle = {
     freeFailures: config.SIGNIN_FREE_FAILURES,
     failuresPerAddressHour: config.SIGNIN_FAILURES_PER_ADDRESS_HOUR,
     signUpsPerAddressHour: config.SIGNUPS_PER_ADDRESS_HOUR,
   };
-  const sessions = createSessionService(db.prisma, pubsub, {
+  const sessions = createSessionService(prisma, pubsub, {
     sessionTtlHours: config.SESSION_TTL_HOURS,
     viewerCache: { ttlMs: config.VIEWER_CACHE_MS, maxEntries: config.VIEWER_CACHE_MAX },
     passwordCost: config.NODE_ENV === "test" ? "test" : "standard",
@@ -81,8 +82,7 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
     throttle,
     logger,
   });
-  const files = createFileService({ config, prisma: db.prisma, storage, logger, jobs });
-  const prisma = db.prisma;
+  const files = createFileService({ config, prisma, storage, logger, jobs });
   return {
     files,
     fileStats: {
@@ -105,34 +105,34 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
     quotas: bindClient(prisma, { setQuota }),
     usage: bindClient(prisma, { report }),
     memories: createMemoryService({ prisma, embedder, memoryIndex, memoryAccess }),
-    workspaces: createWorkspaceService({ config, prisma: db.prisma, files, logger, jobs }),
-    avatars: createAvatarService({ prisma: db.prisma, files }),
+    workspaces: createWorkspaceService({ config, prisma, files, logger, jobs }),
+    avatars: createAvatarService({ prisma, files }),
     pubsub,
     embedder,
     memoryIndex,
     memoryAccess,
     jobs,
-    conversations: createConversationService({ prisma: db.prisma, pubsub, embedder, memoryIndex, memoryAccess }),
+    conversations: createConversationService({ prisma, pubsub, embedder, memoryIndex, memoryAccess }),
     rateLimits,
     accessLog: createAccessLog(db, logger, { flushMs: config.ACCESS_LOG_FLUSH_MS }),
-    apiMeter: createApiMeter(db.prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
+    apiMeter: createApiMeter(prisma, logger, { enabled: config.API_METER, flushMs: config.API_METER_FLUSH_MS }),
     analysis: createAnalysisService({
       config,
-      prisma: db.prisma,
+      prisma,
       logger,
       pubsub,
       jobs,
       onRateLimited: rateLimits.recordViolation,
     }),
     sessions,
-    keys: createKeyService(db.prisma, pubsub),
-    retention: createRetentionService(db.prisma, logger, { memoryMaxPerUser: config.MEMORY_MAX_PER_USER }),
-    membership: createMembershipService(db.prisma, pubsub),
+    keys: createKeyService(prisma, pubsub),
+    retention: createRetentionService(prisma, logger, { memoryMaxPerUser: config.MEMORY_MAX_PER_USER }),
+    membership: createMembershipService(prisma, pubsub),
     mailer,
-    notifications: createNotificationService({ config, prisma: db.prisma, pubsub, jobs, mailer, logger }),
-    exports: createExportService({ config, prisma: db.prisma, storage, logger, jobs }),
+    notifications: createNotificationService({ config, prisma, pubsub, jobs, mailer, logger }),
+    exports: createExportService({ config, prisma, storage, logger, jobs }),
     account: createAccountService({
-      prisma: db.prisma,
+      prisma,
       pubsub,
       mailer,
       config,
