@@ -127,9 +127,10 @@ export function createApiMeter(
         // The period of the day the calls were made in, by the quota's own kind (periodCovering, the
         // one home of quota periods). Calls of a period the row has already left are in
         // api_call_counts only; calls of a later period roll it over.
+        const callsDay = new Date(`${day}T00:00:00Z`);
         const periods = Prisma.join(
           QUOTA_PERIODS.map((kind) => {
-            const { start, end } = periodCovering(kind, new Date(`${day}T00:00:00Z`));
+            const { start, end } = periodCovering(kind, callsDay);
             return Prisma.sql`(${kind}, ${ymd(start)}::date, ${ymd(end)}::date)`;
           }),
         );
