@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakePdf, fakePng, tinyPng } from "../support/files.ts";
-import { connectBrowser, downloaded } from "./browser.ts";
+import { connectBrowser, downloaded, toastsGone } from "./browser.ts";
 import { type RunningServer, startProduct } from "./server.ts";
 
 const SHOTS = resolve("test-results/e2e-files");
@@ -211,6 +211,7 @@ describe("the Files screen", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByLabel("Upload a file (or drop it here)").waitFor();
     await page.screenshot({ path: join(SHOTS, "02-phone.png"), fullPage: true });
+    await toastsGone(page);
     await page.getByRole("article", { name: "scan 2024.png" }).getByRole("button", { name: "Delete" }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Delete" }).click();
     await page.getByText("No files yet. Upload one above.").waitFor();
