@@ -28,6 +28,9 @@ async function importGraph(dir: string): Promise<Map<string, string[]>> {
     platform: "node",
     format: "esm",
     outdir: "out",
+    // Shared code in chunks: without it each of the ~200 entry points got a bundle of everything it
+    // reaches (5.7 s of the server's graph; 0.6 s with).
+    splitting: true,
     logLevel: "silent",
     loader: { ".css": "empty", ".svg": "empty", ".png": "empty" },
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
