@@ -69,7 +69,8 @@ export default defineConfig({
       {
         extends: true,
         // No database: the static client's headers, the lock file, the Dockerfile and compose file.
-        test: { name: "ops", include: ["test/ops/**/*.test.ts"] },
+        // The client is built once for the run, here and for the browser tests alike.
+        test: { name: "ops", include: ["test/ops/**/*.test.ts"], globalSetup: ["test/ops/global-setup.ts"] },
       },
       {
         extends: true,

@@ -1,12 +1,12 @@
 // The web client as a browser gets it: the real Vite build (precompression included) served over
-// real HTTP by the production handler, checked for encoding, caching and security headers.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// real HTTP by the production handler, checked for encoding, caching and security headers. The build
+// is the run's client/dist, as `npm start` serves it (made by the project's global setup, which the
+// browser tests share): a second build of the same sources here cost about 10 s of CPU.
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, get, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClientHandler, IMMUTABLE, REVALIDATE } from "../../server/http/static.ts";
 
@@ -40,27 +40,19 @@ async function serve(dir: string, nodeEnv: "production" | "development"): Promis
 }
 
 describe("static client", () => {
-  let dist: string;
+  const dist = join(import.meta.dirname, "../../client/dist");
   let prod: { server: Server; base: string };
   let js: string;
   let css: string;
 
   beforeAll(async () => {
-    dist = mkdtempSync(join(tmpdir(), "userplane-dist-"));
-    await build({
-      configFile: "client/vite.config.ts",
-      mode: "production",
-      logLevel: "warn",
-      build: { outDir: dist, emptyOutDir: true },
-    });
     const assets = readdirSync(join(dist, "assets"));
     js = assets.find((f) => /^index-[\w-]+\.js$/.test(f)) as string;
     css = assets.find((f) => /^index-[\w-]+\.css$/.test(f)) as string;
     prod = await serve(dist, "production");
-  }, 120_000);
+  });
   afterAll(() => {
     prod?.server.close();
-    if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
   it("is precompressed at build: brotli and gzip beside every file, maps written but not referenced", () => {

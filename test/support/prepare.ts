@@ -51,7 +51,8 @@ export async function productBuilt(): Promise<void> {
   await prepared.productBuilt;
 }
 
-function clientBuilt(): Promise<unknown> {
+/** The web client in client/dist, built unless it is newer than its sources (as prestart does). */
+export function clientBuilt(): Promise<unknown> {
   prepared.clientBuilt ??= run(path.join(root, "node_modules/.bin/tsx"), ["server/scripts/ensure-client.ts"], {
     cwd: root,
   });
@@ -67,7 +68,7 @@ export function startAhead(project: TestProject): void {
   const names = new Set(project.vitest.projects.map((p) => p.name));
   if (names.has("postgres")) migratedPostgres().catch(() => undefined);
   const filtered = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern?.length;
-  if (names.has("e2e") && !filtered) clientBuilt().catch(() => undefined);
+  if ((names.has("e2e") || names.has("ops")) && !filtered) clientBuilt().catch(() => undefined);
 }
 
 /** Stops a PostgreSQL started ahead for a postgres project that then had nothing to run. */
