@@ -1,7 +1,9 @@
 // The run's one Chromium (test/e2e/global-setup.ts): launching one per file cost a browser start
 // each. Closing what this returns closes only the contexts and pages this file opened.
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 import { buffer } from "node:stream/consumers";
 import { type Browser, chromium, type Download, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
@@ -19,6 +21,27 @@ const LOW_IMPACT_RULES = Object.fromEntries(
     .map((r) => [r.id, { enabled: false }]),
 );
 
+let axeScript: Promise<string> | undefined;
+/**
+ * axe's URL on a server of this file's own, cached for a year: a page loaded again in the same
+ * context takes it from Chromium's cache, compiled. As an inline script it was parsed and compiled
+ * on every page a test loaded (about 100–200 ms each; the phone's screen pass loads 25).
+ */
+function axeScriptUrl(): Promise<string> {
+  axeScript ??= new Promise((resolve, reject) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/javascript", "cache-control": "public, max-age=31536000, immutable" });
+      res.end(AXE);
+    });
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/axe.min.js`),
+    );
+  });
+  return axeScript;
+}
+
 export function connectBrowser(): Promise<Browser> {
   return chromium.connect(inject("browserWsEndpoint"));
 }
@@ -31,13 +54,13 @@ export async function downloaded(download: Download): Promise<Buffer> {
 
 /**
  * The page's serious and critical axe violations, each as "rule (impact): first targets". Contexts
- * that check need `bypassCSP: true` (axe goes in as an inline script; the app's own CSP is checked
- * in product.test.ts). Only violations are gathered: axe otherwise builds a result for every rule
+ * that check need `bypassCSP: true` (axe comes from another origin; the app's own CSP is checked in
+ * product.test.ts). Only violations are gathered: axe otherwise builds a result for every rule
  * that passed or did not apply, most of its time on a large page.
  */
 export async function seriousAxeViolations(page: Page): Promise<string[]> {
   // Once per loaded page: a page the test moved through inside the app has it already.
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: AXE });
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ url: await axeScriptUrl() });
   const violations = await page.evaluate(async (rules) => {
     type AxeViolation = { id: string; impact: string; nodes: { target: string[] }[] };
     type Axe = { run(options: object): Promise<{ violations: AxeViolation[] }> };
