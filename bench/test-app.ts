@@ -26,7 +26,7 @@ if (process.argv[2] === "--child") {
   };
   // The run's template exists before the first test file starts (the global setup makes it).
   const { makePgliteTemplate } = await import(path.join(root, "server/db/template.ts"));
-  const file: string = await makePgliteTemplate(path.join(root, "node_modules/.cache/userplane-test"));
+  const file: string = await makePgliteTemplate();
   // Opened and configured as this tree's kit opens a test app's (a baseline's server included).
   const { TEST_APP_ENV, templateBlob } = await import("../test/support/pglite-template.ts");
   const blob = await templateBlob(file);

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { ProjectOrderSequencer } from "./support/sequencer.ts";
 
 // The whole suite in one run: the server tests whose outcome can depend on the engine (test/server:
 // concurrency, the job queue, pgvector or its plain-SQL stand-in, migrations) twice, on embedded
@@ -22,6 +23,7 @@ export default defineConfig({
     // tests wait the most (on Chromium and their own server, in other processes): with them in the
     // same run, a third worker keeps both cores busy. VITEST_MAX_WORKERS overrides it.
     maxWorkers: 3,
+    sequence: { sequencer: ProjectOrderSequencer },
     // A worker runs file after file in one process without re-importing: each server file
     // otherwise paid seconds of CPU to load the server (Prisma, Pothos, PGlite's wasm) again.
     // Files share nothing but those modules: each builds its own app and tenants, and state that
