@@ -2,11 +2,12 @@
 // their names (client, e2e, ops, pglite, postgres, unit) and, within one, the longest first (known
 // from the last run) or the largest file first (a fresh clone). So `unit` came last, and its few
 // long files (a spawned server drained on SIGTERM, the word vectors) ran at the end with a core
-// idle. Here the projects go longest files first: the browser tests, the unit files, the PGlite
-// files; the many short API files on PostgreSQL fill the end. Within a project vitest's order stays.
+// idle. Here the projects whose long files would hold up the end go first: the browser tests, the
+// unit files, PostgreSQL (its crash test and the doors' walk), PGlite; the ops and client files,
+// all short, fill the end. Within a project vitest's order stays.
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-const PROJECTS = ["e2e", "unit", "pglite", "ops", "client", "postgres"];
+const PROJECTS = ["e2e", "unit", "postgres", "pglite", "ops", "client"];
 
 const rank = (spec: TestSpecification) => {
   const i = PROJECTS.indexOf(spec.project.name);
