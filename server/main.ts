@@ -1,11 +1,28 @@
-import { buildApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { startupMark, startupReport } from "./startup-trace.ts";
 
+/** Configuration the server cannot run with ends the process with its reason and EX_CONFIG. */
+function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+
+// The configuration before the rest of the server: a bad variable is reported at once, without
+// loading the server's modules first (seconds of CPU for nothing).
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  exitOnConfigError(err);
+}
+const { buildApp } = await import("./app.ts");
 startupMark("modules");
 
 try {
-  const app = await buildApp(loadConfig());
+  const app = await buildApp(config);
   let stopping = false;
   const shutdown = (signal: string, code = 0) => {
     if (stopping) return;
@@ -30,9 +47,5 @@ try {
     shutdown("workers failed", 1);
   });
 } catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
+  exitOnConfigError(err);
 }
