@@ -196,6 +196,9 @@ function trackConnections(factory: MigrationAdapterFactory): {
 /**
  * Starts an engine on `adapterFactory`, runs `fn`, then frees the engine and closes every
  * connection it opened. Errors are rethrown as SchemaEngineError.
+ *
+ * The engine leaves a 10-second timer of its own pending when it is done, which keeps an otherwise
+ * finished process alive that long: the scripts that run it exit explicitly.
  */
 export async function withEngine<T>(
   adapterFactory: MigrationAdapterFactory,
