@@ -8,14 +8,13 @@
 // processes (/proc, their user and system time), calls one after another, in interleaved rounds,
 // on a throwaway PostgreSQL 15 filled through the API. It tells how much of a request's cost in
 // bench:compare is the client library's rather than the database's or GraphQL's.
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../server/generated/prisma/client.ts";
 import { createOwner, executor, ok } from "../test/kit.ts";
 import { migrate, startPostgres } from "../test/support/services.ts";
-import { benchServer } from "./support.ts";
+import { benchServer, databaseCpu, databaseCpuSince } from "./support.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CALLS = Number(process.env.CALLS ?? 3000);
@@ -106,26 +105,9 @@ try {
       },
     });
 
-  // The database's CPU: its server processes for this database (the pool's connections), read
-  // from /proc in clock ticks, by an observer connection that leaves its own out.
+  // The database's CPU: its server processes for this database (the pool's connections).
   const observer = new pg.Client({ connectionString: pgServer.url });
   await observer.connect();
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const databaseCpuUs = async () => {
-    const { rows } = await observer.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    );
-    let ticks = 0;
-    for (const { pid } of rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-        ticks += Number(f[11]) + Number(f[12]);
-      } catch {
-        // ended meanwhile
-      }
-    }
-    return (ticks * 1e6) / ticksPerSecond;
-  };
 
   const cases: [string, () => Promise<unknown>][] = [
     ["pg pool.query, one column of one row", () => pool.query("SELECT display_name FROM users WHERE id = $1", [id])],
@@ -154,11 +136,11 @@ try {
   for (const [, fn] of cases) for (let i = 0; i < 500; i++) await fn();
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, fn] of round % 2 ? [...cases].reverse() : cases) {
-      const d0 = await databaseCpuUs();
+      const d0 = await databaseCpu(observer);
       const c0 = process.cpuUsage();
       for (let i = 0; i < CALLS; i++) await fn();
       const c = process.cpuUsage(c0);
-      const db = ((await databaseCpuUs()) - d0) / CALLS;
+      const db = databaseCpuSince(d0, await databaseCpu(observer)) / CALLS;
       const us = (c.user + c.system) / CALLS;
       results.set(name, [...(results.get(name) ?? []), us]);
       database.set(name, [...(database.get(name) ?? []), db]);
