@@ -10,8 +10,10 @@
 // connection closes, and neither pg nor the adapter ever deallocates one. The texts vary with the
 // shape of a GraphQL selection and with the length of IN lists, so clients can make any number of
 // them: only the first `limit` texts seen twice get a name (one-off texts such as a bulk insert of
-// 37 rows never take a place); the others are sent unnamed, as before. A text keeps its name for
-// the life of the process, so a name never stands for two texts on one connection.
+// 37 rows never take a place); the others are sent unnamed, as before. A name is a digest of its
+// text, so it never stands for two texts on one connection, even when two adapters (each with its
+// own generator) share a pool: pg refuses a name it has prepared for another text.
+import { createHash } from "node:crypto";
 
 /** The SQL Prisma's adapter hands the generator (`SqlQuery` of @prisma/driver-adapter-utils). */
 interface Sql {
@@ -36,7 +38,8 @@ export function statementNames(limit: number): (query: Sql) => string {
       return "";
     }
     seenOnce.delete(sql);
-    const given = `userplane_${names.size + 1}`;
+    // 192 bits of SHA-256 in base64url: 42 characters with the prefix, within PostgreSQL's 63.
+    const given = `userplane_${createHash("sha256").update(sql).digest("base64url").slice(0, 32)}`;
     names.set(sql, given);
     return given;
   };

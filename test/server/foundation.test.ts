@@ -272,7 +272,7 @@ describe("prepared statements on PostgreSQL", () => {
           expect(await db.prisma.user.findMany({ where: { id: owner.userId }, select: { email: true } })).toHaveLength(
             1,
           );
-        expect((await prepared()).map((p) => p.name)).toEqual(["userplane_1", "userplane_2"]);
+        expect((await prepared()).length).toBe(2);
       } finally {
         await db.close();
       }
