@@ -2,6 +2,7 @@
 // and the time each progress event was published. Server modules load lazily, because the
 // benches' client processes import this file too and must not start a server.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { App, BuildOptions } from "../server/app.ts";
 
 /**
@@ -45,6 +46,42 @@ export async function benchServer(
     }),
     options,
   );
+}
+
+/**
+ * CPU used so far by each server process of the observer's database (its connections, the
+ * observer's own left out), in µs, from /proc (Linux): the database runs on the same cores as the
+ * bench's servers, so its CPU per request is part of what a request costs. A process that ends
+ * between two readings takes its time with it; pools here keep their connections. Client
+ * connections only: an autovacuum worker (which also names the database) runs when it will, and
+ * its time went to whichever server was measured then (up to 4 ms per request in bench:compare).
+ */
+export async function databaseCpu(observer: {
+  query<R>(sql: string): Promise<{ rows: R[] }>;
+}): Promise<Map<number, number>> {
+  const { rows } = await observer.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+  );
+  const ticksPerSecond = 100; // USER_HZ
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      cpu.set(pid, ((Number(f[11]) + Number(f[12])) * 1e6) / ticksPerSecond);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return cpu;
+}
+
+/** µs of the database's CPU between two databaseCpu readings, counting connections opened between them. */
+export function databaseCpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let us = 0;
+  for (const [pid, t] of after) us += t - (before.get(pid) ?? 0);
+  return us;
 }
 
 export const now = () => performance.timeOrigin + performance.now();

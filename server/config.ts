@@ -24,6 +24,8 @@ const schema = z
     DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    /** SQL texts prepared once per PostgreSQL connection (server/db/statement-names.ts); 0 for none. */
+    DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(100),
     /** Embedded PGlite's shared_buffers, in MB (see server/db/client.ts). */
     PGLITE_SHARED_BUFFERS_MB: z.coerce.number().int().min(1).max(4096).default(32),
     REDIS_URL: optionalUrl(["redis", "rediss"]),

@@ -13,6 +13,7 @@ import { requireOnUse } from "../require-on-use.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
+import { statementNames } from "./statement-names.ts";
 import { templatePath } from "./template.ts";
 import { guardRootDriver, markTransactions } from "./transaction-guard.ts";
 
@@ -60,7 +61,7 @@ export interface OpenOptions {
 }
 
 type DbConfig = Pick<Config, "DATA_DIR" | "DATABASE_URL" | "DATABASE_POOL_SIZE" | "DATABASE_CONNECT_TIMEOUT_MS"> &
-  Partial<Pick<Config, "PGLITE_SHARED_BUFFERS_MB">>;
+  Partial<Pick<Config, "PGLITE_SHARED_BUFFERS_MB" | "DATABASE_PREPARED_STATEMENTS">>;
 
 /** Opens the configured database, applies pending migrations and probes for pgvector. */
 export async function openDatabase(config: DbConfig, options: OpenOptions = {}): Promise<Database> {
@@ -94,7 +95,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     pool.on("remove", () => {
       if (--open === 0) for (const resolve of closed.splice(0)) resolve();
     });
-    adapter = new PrismaPg(pool);
+    adapter = new PrismaPg(pool, {
+      statementNameGenerator: statementNames(config.DATABASE_PREPARED_STATEMENTS ?? 100),
+    });
   } else {
     const dir = options.memory ? undefined : path.resolve(config.DATA_DIR, "pglite");
     if (dir) {

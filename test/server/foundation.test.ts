@@ -237,3 +237,45 @@ describe(`a statement on the app's own connection inside a transaction (${dbKind
     expect(await prisma.$transaction(async (tx) => tx.user.count())).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("prepared statements on PostgreSQL", () => {
+  it.runIf(dbKind === "postgres")(
+    "names a text seen twice, prepares it once per connection, and names no more texts than the limit",
+    async () => {
+      const { openDatabase } = await import("../../server/db/client.ts");
+      // One connection, so the catalogue read on it sees what Prisma's statements prepared there.
+      const db = await openDatabase({
+        ...app.config,
+        DATABASE_POOL_SIZE: 1,
+        DATABASE_PREPARED_STATEMENTS: 2,
+      });
+      try {
+        const owner = await createOwner(exec);
+        const prepared = () =>
+          db.query<{ name: string; statement: string }>(
+            "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'userplane_%' ORDER BY name",
+            [],
+          );
+        const read = (id: string) => db.prisma.user.findMany({ where: { id }, select: { id: true } });
+        expect(await read(owner.userId)).toEqual([{ id: owner.userId }]);
+        expect(await prepared(), "a text seen once stays unnamed").toEqual([]);
+        expect(await read(owner.userId)).toEqual([{ id: owner.userId }]);
+        const [first] = await prepared();
+        expect(first?.statement).toMatch(/^SELECT .*"users"/);
+        // Other values bind to the same statement, in a transaction too.
+        expect(await read("00000000-0000-0000-0000-000000000000")).toEqual([]);
+        expect(await db.prisma.$transaction((tx) => tx.user.findMany({ where: { id: owner.userId } }))).toHaveLength(1);
+        expect(await db.prisma.$transaction((tx) => tx.user.findMany({ where: { id: owner.userId } }))).toHaveLength(1);
+        expect((await prepared()).length).toBe(2);
+        // Past the limit, texts go unnamed and still answer.
+        for (let i = 0; i < 3; i++)
+          expect(await db.prisma.user.findMany({ where: { id: owner.userId }, select: { email: true } })).toHaveLength(
+            1,
+          );
+        expect((await prepared()).length).toBe(2);
+      } finally {
+        await db.close();
+      }
+    },
+  );
+});
