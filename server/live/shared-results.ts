@@ -42,8 +42,13 @@ export const sharedResultCounts = { executed: 0, reused: 0 };
 
 interface Shared {
   result: ExecutionResult | Promise<ExecutionResult>;
+  /** The result once it has settled: the subscribers after that take it in the same turn. */
+  settled: ExecutionResult | null;
   reads: NotedRead[];
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const toNext = (value: ExecutionResult): IteratorYieldResult<ExecutionResult> => ({ done: false, value });
 
 /**
  * Per event object, the results executed for it so far, by the key's prefix and then its viewer;
@@ -96,20 +101,25 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    let r: IteratorResult<unknown>;
-    try {
-      r = await this.source.next();
-    } catch (err) {
-      // As graphql-js reports an error of the event stream itself.
-      const operation = getOperationAST(this.args.document, this.args.operationName);
-      throw new GraphQLError(err instanceof Error ? err.message : String(err), {
-        originalError: err instanceof Error ? err : undefined,
-        nodes: operation ? [operation] : undefined,
-      });
-    }
-    if (r.done) return { done: true, value: undefined };
-    return { done: false, value: await this.resultFor(r.value) };
+  // Then-chains rather than async functions with awaits: each await was a turn of the microtask
+  // queue per subscriber per event (three here), and a result already executed for another
+  // subscriber is taken synchronously.
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then(
+      (r) => {
+        if (r.done) return DONE;
+        const result = this.resultFor(r.value);
+        return isThenable(result) ? result.then(toNext) : toNext(result);
+      },
+      (err: unknown) => {
+        // As graphql-js reports an error of the event stream itself.
+        const operation = getOperationAST(this.args.document, this.args.operationName);
+        throw new GraphQLError(err instanceof Error ? err.message : String(err), {
+          originalError: err instanceof Error ? err : undefined,
+          nodes: operation ? [operation] : undefined,
+        });
+      },
+    );
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -122,7 +132,7 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     throw error;
   }
 
-  private async resultFor(event: unknown): Promise<ExecutionResult> {
+  private resultFor(event: unknown): ExecutionResult | Promise<ExecutionResult> {
     if (typeof event !== "object" || event === null) return executeEvent(this.args, event, null);
     const ctx = this.args.contextValue as Context;
     const viewer = viewerKey(ctx.viewer);
@@ -136,13 +146,27 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     if (!shared) {
       sharedResultCounts.executed++;
       const reads: NotedRead[] = [];
-      const entry: Shared = { result: executeEvent(this.args, event, reads), reads };
+      const result = executeEvent(this.args, event, reads);
+      const entry: Shared = { result, settled: null, reads };
+      if (isThenable(result))
+        result.then(
+          (r) => {
+            entry.settled = r;
+          },
+          () => {},
+        );
+      else entry.settled = result;
       byViewer.set(viewer, entry);
-      return entry.result;
+      return result;
     }
-    const result = await shared.result;
+    if (shared.settled) return this.reuse(shared, shared.settled, event);
+    return Promise.resolve(shared.result).then((result) => this.reuse(shared, result, event));
+  }
+
+  private reuse(shared: Shared, result: ExecutionResult, event: object): ExecutionResult | Promise<ExecutionResult> {
     if (result.errors?.length) return executeEvent(this.args, event, null);
     sharedResultCounts.reused++;
+    const ctx = this.args.contextValue as Context;
     if (ctx.viewer.kind !== "anonymous")
       for (const { read, field } of shared.reads)
         ctx.services.accessLog.note(ctx, ctx.viewer, ctx.request, read, field);
