@@ -37,6 +37,14 @@ const nextMessage = (id: string, result: ExecutionResult) =>
 /** The connection's send, the same checks as graphql-ws's sends (slow consumer, closed socket). */
 const SEND = Symbol("send");
 
+/**
+ * Sends `result` (without errors) as operation `id`'s next message on the connection of `extra`,
+ * now, as graphql-ws would: for a result sent outside graphql-ws's loop (live/shared-results.ts).
+ */
+export function sendNext(extra: WsExtra, id: string, result: ExecutionResult) {
+  (extra as unknown as { [SEND]: (data: string) => void })[SEND](nextMessage(id, result));
+}
+
 export interface WsServeOptions {
   /** Unsent bytes a connection may hold before it is closed as too slow. */
   maxBufferedBytes: number;
@@ -61,7 +69,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     onNext(ctx, id, payload, args, result) {
       const replaced = onNext?.(ctx, id, payload, args, result);
       if (replaced || result.errors) return replaced;
-      (ctx.extra as unknown as { [SEND]: (data: string) => void })[SEND](nextMessage(id, result));
+      sendNext(ctx.extra, id, result);
       return PRE_SENT;
     },
   });

@@ -11,7 +11,7 @@
 // execution each. A result with errors (a refusal, a masked error) is never reused: each subscriber
 // executes its own, as before, so ending a refused stream and masking stay per subscriber.
 
-import { isThenable } from "@pothos/core";
+import { initContextCache, isThenable } from "@pothos/core";
 import {
   createSourceEventStream,
   type DocumentNode,
@@ -68,6 +68,9 @@ function executeEvent(
   reads: NotedRead[] | null,
 ): ExecutionResult | Promise<ExecutionResult> {
   const ctx = args.contextValue as Context & ReadCollector;
+  // Each event is authorized afresh: no scope result or loaded row of an earlier one carries over.
+  // (live-auth.ts does it too, for the results it sees; a result sent at once it does not.)
+  Object.assign(ctx, initContextCache());
   if (reads) ctx[NOTED_READS] = reads;
   // Cleared, not deleted: a deleted property turns the context (one per subscription, some thirty
   // properties) into a dictionary three times its size.
@@ -85,51 +88,137 @@ function executeEvent(
   }
 }
 
-class SharedResults implements AsyncIterableIterator<ExecutionResult> {
+/**
+ * Set on a subscription's context by a transport that can send a result itself (graphql-ws, see
+ * http/websocket.ts): it sends `result` as the operation's next message, now, on its connection.
+ */
+export const SEND_RESULT = Symbol("sendResult");
+export type ResultSender = { [SEND_RESULT]?: (result: ExecutionResult) => void };
+
+// A result without errors is sent by the transport's SEND_RESULT as soon as it is known, instead
+// of being yielded: yielded, it went through live-auth's guard, envelop's hooks for every plugin
+// and graphql-ws's loop and message, about fifteen turns of the microtask queue and as many
+// objects per subscriber per event, while none of them does anything with a result without errors
+// (they end a refused stream, log, mask and format errors). A result with errors is yielded as
+// before and takes all of them. Order is kept: while a yielded result is not yet sent (the consumer
+// has not asked for the next), later results are yielded after it instead of sent.
+export class SharedResults implements AsyncIterableIterator<ExecutionResult> {
   /** Everything of the key but the viewer, which may change while the stream runs (live-auth.ts). */
   private readonly prefix: string;
+  private readonly send: ((result: ExecutionResult) => void) | undefined;
+  /** Results to yield, in order. */
+  private readonly ready: ExecutionResult[] = [];
+  private waiting: { resolve: (r: IteratorResult<ExecutionResult>) => void; reject: (e: unknown) => void } | null =
+    null;
+  /** A result was yielded and the consumer has not asked for the next: it is not sent yet. */
+  private handedOut = false;
+  private pumping = false;
+  /** The source ended (or failed: `failure`); what is in `ready` is all that is left. */
+  private ended = false;
+  private failure: unknown = null;
+  private closed = false;
 
   constructor(
     private readonly source: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
   ) {
-    const ctx = args.contextValue as Context;
+    const ctx = args.contextValue as Context & ResultSender;
     this.prefix = `${documentText(args.document)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${ctx.transport}\u0000`;
+    this.send = ctx[SEND_RESULT];
   }
 
   [Symbol.asyncIterator]() {
     return this;
   }
 
-  // Then-chains rather than async functions with awaits: each await was a turn of the microtask
-  // queue per subscriber per event (three here), and a result already executed for another
-  // subscriber is taken synchronously.
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.source.next().then(
-      (r) => {
-        if (r.done) return DONE;
-        const result = this.resultFor(r.value);
-        return isThenable(result) ? result.then(toNext) : toNext(result);
-      },
-      (err: unknown) => {
-        // As graphql-js reports an error of the event stream itself.
-        const operation = getOperationAST(this.args.document, this.args.operationName);
-        throw new GraphQLError(err instanceof Error ? err.message : String(err), {
-          originalError: err instanceof Error ? err : undefined,
-          nodes: operation ? [operation] : undefined,
-        });
-      },
-    );
+    this.handedOut = false;
+    if (!this.pumping) {
+      this.pumping = true;
+      void this.pump();
+    }
+    const value = this.ready.shift();
+    if (value) {
+      this.handedOut = true;
+      return Promise.resolve(toNext(value));
+    }
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.ended || this.closed) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.close();
     await this.source.return?.();
-    return { done: true, value: undefined };
+    return DONE;
   }
 
   async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.close();
     await this.source.return?.();
     throw error;
+  }
+
+  private close() {
+    this.closed = true;
+    this.ready.length = 0;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.resolve(DONE);
+  }
+
+  private async pump() {
+    try {
+      for (;;) {
+        let r: IteratorResult<unknown>;
+        try {
+          r = await this.source.next();
+        } catch (err) {
+          // As graphql-js reports an error of the event stream itself.
+          const operation = getOperationAST(this.args.document, this.args.operationName);
+          throw new GraphQLError(err instanceof Error ? err.message : String(err), {
+            originalError: err instanceof Error ? err : undefined,
+            nodes: operation ? [operation] : undefined,
+          });
+        }
+        if (this.closed || r.done) break;
+        const result = this.resultFor(r.value);
+        const value = isThenable(result) ? await result : result;
+        if (this.closed) break;
+        this.emit(value);
+      }
+      this.end(null);
+    } catch (err) {
+      this.end(err);
+    }
+  }
+
+  private emit(value: ExecutionResult) {
+    if (this.send && !value.errors?.length && !this.handedOut && this.ready.length === 0) return this.send(value);
+    const w = this.waiting;
+    if (!w) return void this.ready.push(value);
+    this.waiting = null;
+    this.handedOut = true;
+    w.resolve(toNext(value));
+  }
+
+  private end(failure: unknown) {
+    if (this.closed || this.ended) return;
+    this.ended = true;
+    const w = this.waiting;
+    if (!w) {
+      this.failure = failure;
+      return;
+    }
+    this.waiting = null;
+    if (failure) w.reject(failure);
+    else w.resolve(DONE);
   }
 
   private resultFor(event: unknown): ExecutionResult | Promise<ExecutionResult> {
