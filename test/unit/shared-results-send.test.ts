@@ -56,11 +56,8 @@ function stream() {
   const args = {
     schema,
     document: parse("subscription { tick }"),
-    contextValue: {
-      viewer: { kind: "anonymous" },
-      transport: "ws",
-      [SEND_RESULT]: (r: ExecutionResult) => log.push(`sent ${label(r)}`),
-    },
+    contextValue: { viewer: { kind: "anonymous" }, transport: "ws" },
+    rootValue: { [SEND_RESULT]: (r: ExecutionResult) => log.push(`sent ${label(r)}`) },
   } as unknown as ExecutionArgs;
   return { log, src, results: new SharedResults(src.iterator, args) };
 }
