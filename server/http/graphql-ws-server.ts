@@ -7,8 +7,10 @@
 // for it. graphql-ws clients reconnect after that code (it is not one of their fatal ones), and a
 // subscription's first result is a fresh read, so nothing is lost for a client that catches up.
 import type { IncomingMessage } from "node:http";
+import type { ExecutionResult, FormattedExecutionResult } from "graphql";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
+import { oncePerObject } from "../live/once-per-object.ts";
 import type { Logger } from "../logger.ts";
 
 /** The close code of a connection that fell `WS_MAX_BUFFERED_BYTES` behind (README, "Subscriptions"). */
@@ -17,6 +19,30 @@ export const SLOW_CONSUMER_CLOSE_CODE = 4413;
 export interface WsExtra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+}
+
+// A result without errors is sent here, as its JSON made once per result object with only the
+// operation's id put in front of it, and graphql-ws is handed PRE_SENT instead to send, which the
+// socket adapter drops. graphql-ws makes each message itself: a copy of the result and a
+// JSON.stringify per subscriber, though the subscribers of one run with the same viewer all get the
+// same result object (live/shared-results.ts), so 1,000 subscribers serialized the same payload
+// 1,000 times. A result with errors takes graphql-ws's own way (its errors are formatted there).
+// The cache keys on the object: a result is not changed after it is sent (a new one is made).
+const PRE_SENT: FormattedExecutionResult = Object.freeze({ extensions: { "userplane:preSent": true } });
+/** How the message graphql-ws makes with PRE_SENT ends; a real result's payload never does. */
+const PRE_SENT_END = `"payload":${JSON.stringify(PRE_SENT)}}`;
+const resultJson = oncePerObject((result: ExecutionResult) => JSON.stringify(result));
+const nextMessage = (id: string, result: ExecutionResult) =>
+  `{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson(result)}}`;
+/** The connection's send, the same checks as graphql-ws's sends (slow consumer, closed socket). */
+const SEND = Symbol("send");
+
+/**
+ * Sends `result` (without errors) as operation `id`'s next message on the connection of `extra`,
+ * now, as graphql-ws would: for a result sent outside graphql-ws's loop (live/shared-results.ts).
+ */
+export function sendNext(extra: WsExtra, id: string, result: ExecutionResult) {
+  (extra as unknown as { [SEND]: (data: string) => void })[SEND](nextMessage(id, result));
 }
 
 export interface WsServeOptions {
@@ -35,7 +61,18 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
 ): { dispose(): Promise<void> } {
   // The wait for connection_init is ours (below), judged as the keep-alive is.
   const { connectionInitWaitTimeout = 3_000 } = options;
-  const server = makeServer({ ...options, connectionInitWaitTimeout: Number.POSITIVE_INFINITY });
+  if (options.jsonMessageReplacer) throw new Error("pre-serialized results cannot apply jsonMessageReplacer");
+  const { onNext } = options;
+  const server = makeServer({
+    ...options,
+    connectionInitWaitTimeout: Number.POSITIVE_INFINITY,
+    onNext(ctx, id, payload, args, result) {
+      const replaced = onNext?.(ctx, id, payload, args, result);
+      if (replaced || result.errors) return replaced;
+      sendNext(ctx.extra, id, result);
+      return PRE_SENT;
+    },
+  });
   wss.options.handleProtocols = handleProtocols;
   wss.on("error", (err) => logger.error({ err }, "websocket server error"));
 
@@ -95,33 +132,31 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
       alive = true;
     });
 
-    closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send(data) {
-          if (socket.readyState !== socket.OPEN) return;
-          socket.send(data);
-          if (socket.bufferedAmount <= maxBufferedBytes) return;
-          onSlowConsumer?.();
-          logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
-          socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
-          operations.end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
-        },
-        close(code, reason) {
-          socket.close(code, reason);
-        },
-        onMessage(cb) {
-          socket.on("message", (data) => {
-            heard = true;
-            cb(String(data)).catch((err: unknown) => {
-              logger.error({ err }, "graphql-ws message failed");
-              socket.close(CloseCode.InternalServerError, "Internal server error");
-            });
-          });
-        },
+    const transport = {
+      protocol: socket.protocol,
+      send(data: string) {
+        if (socket.readyState !== socket.OPEN || data.endsWith(PRE_SENT_END)) return;
+        socket.send(data);
+        if (socket.bufferedAmount <= maxBufferedBytes) return;
+        onSlowConsumer?.();
+        logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
+        socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
+        operations.end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
       },
-      { socket, request } as WsExtra & Partial<E>,
-    );
+      close(code: number, reason: string) {
+        socket.close(code, reason);
+      },
+      onMessage(cb: (data: string) => Promise<void>) {
+        socket.on("message", (data) => {
+          heard = true;
+          cb(String(data)).catch((err: unknown) => {
+            logger.error({ err }, "graphql-ws message failed");
+            socket.close(CloseCode.InternalServerError, "Internal server error");
+          });
+        });
+      },
+    };
+    closed = server.opened(transport, { socket, request, [SEND]: transport.send } as unknown as WsExtra & Partial<E>);
 
     socket.once("close", (code, reason) => {
       if (ping) clearInterval(ping);
