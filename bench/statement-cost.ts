@@ -48,8 +48,9 @@ try {
   if (!pool) throw new Error("expected PostgreSQL");
   const id = (await prisma.user.findFirstOrThrow({ where: { displayName: "Owner" }, select: { id: true } })).id;
 
-  const agentsStatement = () =>
-    prisma.user.findUnique({
+  // The agents list's one joined statement, as the schema asks for it, through a given client.
+  const agentsOf = (client: typeof prisma) =>
+    client.user.findUnique({
       where: { id },
       select: {
         id: true,
@@ -69,6 +70,7 @@ try {
         },
       },
     });
+  const agentsStatement = () => agentsOf(prisma);
   // The SQL Prisma sends for it, caught on the pool, to send the very same statement without Prisma.
   let sent: { text: string; values: unknown[] } | null = null;
   const query = pool.query;
@@ -83,27 +85,7 @@ try {
 
   // A client on the same pool that sends every statement unnamed, as the server did before.
   const unnamed = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const agentsUnnamed = () =>
-    unnamed.user.findUnique({
-      where: { id },
-      select: {
-        id: true,
-        userAgents: {
-          where: { deletedAt: null },
-          orderBy: [{ isPinned: "desc" }, { sortOrder: "asc" }, { addedAt: "desc" }],
-          take: 21,
-          select: {
-            id: true,
-            userId: true,
-            tenantId: true,
-            isShared: true,
-            sharedWith: true,
-            customName: true,
-            agent: { select: { id: true, tenantId: true, name: true, model: true } },
-          },
-        },
-      },
-    });
+  const agentsUnnamed = () => agentsOf(unnamed);
 
   // The database's CPU: its server processes for this database (the pool's connections).
   const observer = new pg.Client({ connectionString: pgServer.url });

@@ -4,40 +4,25 @@
 // server, a CPU-bound neighbour). Time is controlled, not waited on: the loop is held synchronously
 // for several intervals, so the timer is overdue when it runs, before the answer waiting in the
 // kernel has been read.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { buildSchema } from "graphql";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
-import { serveGraphqlWs } from "../../server/http/graphql-ws-server.ts";
+import WebSocket from "ws";
+import { listenGraphqlWs } from "../support/graphql-ws.ts";
 
 const KEEP_ALIVE_MS = 40;
 const INIT_WAIT_MS = 40;
 
-let server: Server;
+let server: Awaited<ReturnType<typeof listenGraphqlWs>>;
 let url: string;
-let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  server = createServer();
-  const wss = new WebSocketServer({ server });
-  ({ dispose } = serveGraphqlWs(
+  server = await listenGraphqlWs(
     { schema: buildSchema("type Query { ok: Boolean }"), connectionInitWaitTimeout: INIT_WAIT_MS },
-    wss,
-    {
-      maxBufferedBytes: 1 << 20,
-      keepAliveMs: KEEP_ALIVE_MS,
-      logger: pino({ level: "silent" }),
-    },
-  ));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    { keepAliveMs: KEEP_ALIVE_MS },
+  );
+  url = server.url;
 });
-afterAll(async () => {
-  await dispose?.();
-  await new Promise((resolve) => server?.close(resolve));
-});
+afterAll(() => server?.close());
 
 function open(autoPong: boolean) {
   const ws = new WebSocket(url, "graphql-transport-ws", { autoPong });

@@ -3,13 +3,10 @@
 // "next" and the result as payload. A result with errors still goes through graphql-ws's own
 // formatting. Each subscriber here gets the very same result objects, as the subscribers of one
 // run with the same viewer do (live/shared-results.ts).
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { buildSchema, type ExecutionResult, GraphQLError } from "graphql";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
-import { serveGraphqlWs } from "../../server/http/graphql-ws-server.ts";
+import WebSocket from "ws";
+import { listenGraphqlWs } from "../support/graphql-ws.ts";
 
 const SUBSCRIBERS = 5;
 let serialized = 0;
@@ -21,31 +18,20 @@ const shared: ExecutionResult[] = [
   { data: null, errors: [new GraphQLError("refused", { extensions: { code: "FORBIDDEN" } })] },
 ];
 
-let server: Server;
+let server: Awaited<ReturnType<typeof listenGraphqlWs>>;
 let url: string;
-let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  server = createServer();
-  const wss = new WebSocketServer({ server });
-  ({ dispose } = serveGraphqlWs(
-    {
-      schema: buildSchema("type Query { ok: Boolean } type Subscription { tick: Int }"),
-      // Every operation yields the same result objects.
-      subscribe: async function* () {
-        yield* shared;
-      },
+  server = await listenGraphqlWs({
+    schema: buildSchema("type Query { ok: Boolean } type Subscription { tick: Int }"),
+    // Every operation yields the same result objects.
+    subscribe: async function* () {
+      yield* shared;
     },
-    wss,
-    { maxBufferedBytes: 1 << 20, logger: pino({ level: "silent" }) },
-  ));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  url = server.url;
 });
-afterAll(async () => {
-  await dispose?.();
-  await new Promise((resolve) => server?.close(resolve));
-});
+afterAll(() => server?.close());
 
 /** One connection's raw frames for operation `id`, up to its complete. */
 async function frames(id: string): Promise<string[]> {
