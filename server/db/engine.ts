@@ -63,7 +63,7 @@ export function loadEngine(): Promise<EngineModule> {
     const gluePath = createRequire(import.meta.url).resolve("@prisma/schema-engine-wasm/schema_engine_bg");
     const bytes = await readFile(path.join(path.dirname(gluePath), "schema_engine_bg.wasm"));
     const { instance } = await WebAssembly.instantiate(bytes, {
-      "./schema_engine_bg.js": glue as unknown as WebAssembly.ModuleImports,
+      "./schema_engine_bg.js": withTrackedTimers(glue as unknown as WebAssembly.ModuleImports),
     });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -73,6 +73,32 @@ export function loadEngine(): Promise<EngineModule> {
     enginePromise = undefined;
   });
   return enginePromise;
+}
+
+/**
+ * The engine's timers not yet fired. The engine sets timers (a 10-second one on every run) and
+ * never clears them, so a finished migrate or diff held its process that long; withEngine clears
+ * what is left once no run is under way.
+ */
+const engineTimers = new Set<NodeJS.Timeout>();
+let runsUnderWay = 0;
+
+/** The glue as the engine's import object, its setTimeout import recording each timer. */
+function withTrackedTimers(glue: WebAssembly.ModuleImports): WebAssembly.ModuleImports {
+  const name = Object.keys(glue).find((k) => k.startsWith("__wbg_setTimeout_"));
+  if (!name) return glue;
+  const set = glue[name] as (callback: () => void, ms: number) => NodeJS.Timeout;
+  return {
+    ...glue,
+    [name]: (callback: () => void, ms: number) => {
+      const timer = set(() => {
+        engineTimers.delete(timer);
+        callback();
+      }, ms);
+      engineTimers.add(timer);
+      return timer;
+    },
+  };
 }
 
 /** The git hash of prisma-engines the loaded WASM was built from. */
@@ -194,11 +220,9 @@ function trackConnections(factory: MigrationAdapterFactory): {
 }
 
 /**
- * Starts an engine on `adapterFactory`, runs `fn`, then frees the engine and closes every
- * connection it opened. Errors are rethrown as SchemaEngineError.
- *
- * The engine leaves a 10-second timer of its own pending when it is done, which keeps an otherwise
- * finished process alive that long: the scripts that run it exit explicitly.
+ * Starts an engine on `adapterFactory`, runs `fn`, then frees the engine, closes every connection
+ * it opened and, when no other run is under way, clears the timers the engine left. Errors are
+ * rethrown as SchemaEngineError.
  */
 export async function withEngine<T>(
   adapterFactory: MigrationAdapterFactory,
@@ -213,6 +237,7 @@ export async function withEngine<T>(
   };
   const tracked = trackConnections(adapterFactory);
   let engine: SchemaEngine | undefined;
+  runsUnderWay++;
   try {
     engine = await SchemaEngine.new(
       { datamodels: undefined },
@@ -225,6 +250,10 @@ export async function withEngine<T>(
   } finally {
     if (!poisoned) engine?.free();
     await tracked.disposeAll();
+    if (--runsUnderWay === 0) {
+      for (const timer of engineTimers) clearTimeout(timer);
+      engineTimers.clear();
+    }
   }
 }
 

@@ -18,5 +18,3 @@ if (process.env.DATABASE_URL) {
     if (old !== path.basename(file)) rmSync(path.join(TEMPLATE_DIR, old));
   }
 }
-// Not waiting for the schema engine's leftover timer (see withEngine).
-process.exit(0);

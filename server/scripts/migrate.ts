@@ -5,5 +5,3 @@ import { openDatabase } from "../db/client.ts";
 const db = await openDatabase(loadConfig());
 console.log(db.migrationsApplied.length ? `applied: ${db.migrationsApplied.join(", ")}` : "already up to date");
 await db.close();
-// Not waiting for the schema engine's leftover timer (see withEngine).
-process.exit(0);

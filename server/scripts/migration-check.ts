@@ -19,5 +19,3 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 2;
 }
-// Not waiting for the schema engine's leftover timer (see withEngine).
-process.exit();

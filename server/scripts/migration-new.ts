@@ -36,5 +36,3 @@ await writeFile(path.join(MIGRATIONS_DIR, MIGRATION_LOCK_FILE), MIGRATION_LOCK_C
   },
 );
 console.log(`Wrote ${path.relative(process.cwd(), path.join(dir, "migration.sql"))}`);
-// Not waiting for the schema engine's leftover timer (see withEngine).
-process.exit(0);

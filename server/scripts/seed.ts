@@ -162,5 +162,3 @@ if (await prisma.user.findUnique({ where: { email: DEMO_ADMIN } })) {
 
 await close();
 await db.close();
-// Not waiting for the schema engine's leftover timer (see withEngine).
-process.exit(0);
