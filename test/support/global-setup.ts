@@ -1,6 +1,6 @@
 import type { TestProject } from "vitest/node";
+import { makePgliteTemplate } from "../../server/db/template.ts";
 import { ensureWordVectors } from "../../server/services/word-vectors.ts";
-import { pgliteTemplate } from "./pglite-template.ts";
 import { claimPostgres, startAhead, stopUnclaimed } from "./prepare.ts";
 import { startRedis } from "./services.ts";
 
@@ -23,7 +23,7 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   startAhead(project);
   const [database, redis] = await Promise.all([
-    project.name === "postgres" ? claimPostgres() : pgliteTemplate(),
+    project.name === "postgres" ? claimPostgres() : makePgliteTemplate(),
     startRedis(),
     // Made once here, in a child process, rather than by the first test that embeds.
     ensureWordVectors({ current: true }),

@@ -1,19 +1,9 @@
 // One migrated PGlite for the whole run: migrating an embedded database through the schema
 // engine costs seconds of CPU, and the pglite project builds dozens of apps. The global setup
-// makes one and every test app starts from a copy (createTestApp); its migration check finds
-// nothing to do.
+// makes one, the very template `npm start` unpacks on a first start (server/db/template.ts, made
+// once for the test apps and the browser tests' prestart alike), and every test app starts from a
+// copy (createTestApp); its migration check finds nothing to do.
 import { readFile } from "node:fs/promises";
-import { makePgliteTemplate } from "../../server/db/template.ts";
-
-/**
- * The path of the migrated template: the very file `npm start` unpacks on a first start
- * (server/generated), kept until its inputs change. On a fresh clone the run makes it once, from
- * nothing, for the test apps and the browser tests' prestart alike; a copy of its own for the
- * tests was the same migration run a second time (10–20 s of CPU).
- */
-export function pgliteTemplate(): Promise<string> {
-  return makePgliteTemplate();
-}
 
 /**
  * What every test app's configuration starts from (test/kit.ts's testConfig; bench:test-app, which
