@@ -24,6 +24,8 @@ interface ClientReport {
   type: "report";
   /** Per subscriber: run and [seq, receivedAt] pairs in arrival order. */
   subs: { runId: string; events: [number, number][]; error?: string }[];
+  /** The client process's CPU (µs) from when all its subscribers had their first event to the last. */
+  cpuUs: number;
 }
 
 const WAVE = Number(process.env.WAVE ?? 50);
@@ -58,12 +60,15 @@ if (process.argv[2] === "--neighbour") {
 } else if (process.argv[2] === "--client") {
   process.once("message", async (msg: { url: string; subs: Assignment[] }) => {
     const results: ClientReport["subs"] = msg.subs.map((s) => ({ runId: s.runId, events: [] }));
+    let cpuStart = process.cpuUsage();
     const clients: Client[] = [];
     let ready = 0;
     let finished = 0;
     let failures = 0;
     const markReady = () => {
-      if (++ready === msg.subs.length) process.send?.({ type: "ready" });
+      if (++ready !== msg.subs.length) return;
+      cpuStart = process.cpuUsage();
+      process.send?.({ type: "ready" });
     };
     const done = new Promise<void>((resolve) => {
       const subscribeOne = (s: Assignment, i: number) => {
@@ -114,10 +119,11 @@ if (process.argv[2] === "--neighbour") {
       })();
     });
     await done;
+    const cpu = process.cpuUsage(cpuStart);
     // "done" first, small: the server's measurement ends there, before it reads the report (MBs
     // at 10,000 subscribers), which is the harness's work, not the server's.
     process.send?.({ type: "done" });
-    process.send?.({ type: "report", subs: results } satisfies ClientReport, () => {
+    process.send?.({ type: "report", subs: results, cpuUs: cpu.user + cpu.system } satisfies ClientReport, () => {
       for (const c of clients) void c.dispose();
       process.exit(0);
     });
@@ -229,6 +235,7 @@ if (process.argv[2] === "--neighbour") {
     finalSeq.set(r.runId, row.seq);
   }
   const latencies: number[] = [];
+  const bySeq = new Map<number, number[]>();
   let lost = 0;
   let duplicated = 0;
   let errors = 0;
@@ -242,7 +249,12 @@ if (process.argv[2] === "--neighbour") {
         if (seen.has(seq)) duplicated++;
         seen.add(seq);
         const pub = published.get(`${dbId(sub.runId)}:${seq}`);
-        if (pub !== undefined) latencies.push(at - pub);
+        if (pub !== undefined) {
+          latencies.push(at - pub);
+          const ofSeq = bySeq.get(seq) ?? [];
+          ofSeq.push(at - pub);
+          bySeq.set(seq, ofSeq);
+        }
       }
       const last = finalSeq.get(sub.runId) ?? 0;
       for (let s = 0; s <= last; s++) if (!seen.has(s)) lost++;
@@ -290,6 +302,10 @@ if (process.argv[2] === "--neighbour") {
     `  server CPU while runs went: ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / Math.max(1, delivered)).toFixed(0)} µs per delivery); GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(0, ...gcPauses).toFixed(0)} ms`,
   );
   const longest = stalls.sort((a, b) => b.ms - a.ms).slice(0, 3);
+  const clientCpuMs = reports.reduce((s, r) => s + r.cpuUs, 0) / 1000;
+  console.log(
+    `  client processes' CPU meanwhile (the harness's, not the server's): ${(clientCpuMs / 1000).toFixed(1)} s (${((clientCpuMs * 1000) / Math.max(1, delivered)).toFixed(0)} µs per delivery)`,
+  );
   console.log(`  slowest events to reach their last subscriber: ${worstText.join(", ")}`);
   if (longest.length)
     console.log(
@@ -305,6 +321,12 @@ if (process.argv[2] === "--neighbour") {
   console.log(
     `  server RSS ${mb(before.rss)} → ${mb(after.rss)} MB: ${((after.rss - before.rss) / SUBSCRIBERS / 1024).toFixed(1)} KB per subscriber (heap ${((after.heapUsed - before.heapUsed) / SUBSCRIBERS / 1024).toFixed(1)} KB)${gc ? "" : " (run with --expose-gc for steadier figures)"}`,
   );
+  if (process.env.BY_SEQ === "1")
+    for (const [seq, ms] of [...bySeq].sort((a, b) => a[0] - b[0])) {
+      ms.sort((a, b) => a - b);
+      const at = (p: number) => (ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? NaN).toFixed(0);
+      console.log(`  seq ${seq}: ${ms.length} deliveries, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
+    }
   for (const c of children) c.kill();
   await app.stop();
   process.exit(0);

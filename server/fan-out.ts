@@ -4,11 +4,17 @@
 // ten promises of its own before our code saw it (bench:fanout's profile: the repeaters' push alone
 // was 5% of the server's time). And every listener of one event ran in one turn of the event
 // loop: 1,000 subscribers' executions and socket writes, ~90 ms, before a timer or a socket read
-// got its turn; events of several runs in a row made stalls of seconds. Here a slice of listeners
-// is called per turn, the next slice after the sockets have been read (setImmediate).
+// got its turn; events of several runs in a row made stalls of seconds. Here about a slice of
+// deliveries is made per turn, the next slice after the sockets have been read (setImmediate).
+//
+// Deliveries go listener by listener, not event by event: a sweep over the listeners hands each
+// one, in order, every event published since the sweep last passed it. A run's three sources
+// report within a few milliseconds of each other, so a subscriber gets them in one turn, and its
+// connection sends them in one write (graphql-ws-server.ts corks it for the turn): one system call
+// where there were three, which was a third of the server's time per delivery (bench:fanout).
 import type { PubSub, PubSubTopics } from "./pubsub.ts";
 
-/** Listeners called per turn of the event loop; each starts an execution and a socket write. */
+/** Deliveries made per turn of the event loop (whole listeners: a turn may pass it by one's events). */
 export const FAN_OUT_SLICE = 200;
 
 /** Topics whose first argument is an id and whose second is the event. */
@@ -21,14 +27,22 @@ export interface FanOutListener<E> {
   end(): void;
 }
 
+/** A listener and how far into its group's events it has been given. */
+interface Entry<E> {
+  listener: FanOutListener<E>;
+  /** Position (counted from the group's first event) of the next event it is due. */
+  next: number;
+}
+
 interface Group<E> {
-  listeners: Set<FanOutListener<E>>;
+  entries: Set<Entry<E>>;
   source: AsyncIterator<E>;
-  /** Events taken from the pub/sub, not yet handed to every listener. */
-  queue: E[];
-  /** The pub/sub's stream has ended: the queue is all that will come. */
+  /** Events taken from the pub/sub, not yet handed to every listener; log[0] is event number `base`. */
+  log: E[];
+  base: number;
+  /** The pub/sub's stream has ended: the log is all that will come. */
   ended: boolean;
-  /** Wakes the delivery when the queue was empty. */
+  /** Wakes the delivery when every listener had been given everything. */
   wake: (() => void) | null;
 }
 
@@ -53,7 +67,7 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
       for (;;) {
         const r = await group.source.next();
         if (r.done) break;
-        group.queue.push(r.value);
+        group.log.push(r.value);
         group.wake?.();
       }
     } catch {
@@ -65,10 +79,10 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
   }
 
   async function deliver(id: string, group: Group<E>) {
+    const end = () => group.base + group.log.length;
     try {
       for (;;) {
-        const event = group.queue.shift();
-        if (event === undefined) {
+        if (group.log.length === 0) {
           // Not when it has no listeners: the first is added after this starts, and the last to
           // leave returns the pub/sub's stream, which ends it.
           if (group.ended) break;
@@ -78,17 +92,29 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
           group.wake = null;
           continue;
         }
-        // A listener added while a slice waits gets the next event; one removed gets no more.
-        const listeners = [...group.listeners];
-        for (let i = 0; i < listeners.length; i += FAN_OUT_SLICE) {
-          if (i > 0) await nextTurn();
-          for (const l of listeners.slice(i, i + FAN_OUT_SLICE)) if (group.listeners.has(l)) l.event(event);
+        // One sweep. A listener added meanwhile is due only what comes after it; one removed gets
+        // no more. Events published during the sweep reach the listeners it has yet to pass in this
+        // sweep, and the ones it passed in the next.
+        const due = end();
+        let made = 0;
+        for (const entry of [...group.entries]) {
+          if (!group.entries.has(entry)) continue;
+          const last = end();
+          made += last - entry.next;
+          while (entry.next < last) entry.listener.event(group.log[entry.next++ - group.base] as E);
+          if (made >= FAN_OUT_SLICE) {
+            made = 0;
+            await nextTurn();
+          }
         }
+        // Every listener has now been given at least what was published before the sweep began.
+        group.log.splice(0, due - group.base);
+        group.base = due;
       }
     } finally {
       if (groups.get(id) === group) groups.delete(id);
-      for (const l of group.listeners) l.end();
-      group.listeners.clear();
+      for (const { listener } of group.entries) listener.end();
+      group.entries.clear();
     }
   }
 
@@ -97,16 +123,17 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
       let group = groups.get(id);
       if (!group) {
         const source = (pubsub.subscribe as (t: T, id: string) => AsyncIterable<E>)(topic, id)[Symbol.asyncIterator]();
-        group = { listeners: new Set(), source, queue: [], ended: false, wake: null };
+        group = { entries: new Set(), source, log: [], base: 0, ended: false, wake: null };
         groups.set(id, group);
         // pull's first next() registers the pub/sub's listener, synchronously.
         void pull(group);
         void deliver(id, group);
       }
       const g = group;
-      g.listeners.add(listener);
+      const entry: Entry<E> = { listener, next: g.base + g.log.length };
+      g.entries.add(entry);
       return () => {
-        if (!g.listeners.delete(listener) || g.listeners.size > 0) return;
+        if (!g.entries.delete(entry) || g.entries.size > 0) return;
         if (groups.get(id) === g) groups.delete(id);
         void g.source.return?.();
       };

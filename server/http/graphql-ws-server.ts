@@ -45,6 +45,16 @@ export function sendNext(extra: WsExtra, id: string, result: ExecutionResult) {
   (extra as unknown as { [SEND]: (data: string) => void })[SEND](nextMessage(id, result));
 }
 
+/** A connection with messages held for the rest of this turn. */
+interface Held {
+  flush(): void;
+}
+const held: Held[] = [];
+const flushHeld = () => {
+  // splice first: a flush that closes a slow consumer may send (its close frame) and hold again.
+  for (const h of held.splice(0)) h.flush();
+};
+
 export interface WsServeOptions {
   /** Unsent bytes a connection may hold before it is closed as too slow. */
   maxBufferedBytes: number;
@@ -132,16 +142,35 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
       alive = true;
     });
 
-    const transport = {
-      protocol: socket.protocol,
-      send(data: string) {
-        if (socket.readyState !== socket.OPEN || data.endsWith(PRE_SENT_END)) return;
-        socket.send(data);
-        if (socket.bufferedAmount <= maxBufferedBytes) return;
+    // Messages sent in one turn go out in one write: the TCP socket under the WebSocket (the
+    // upgrade's, request.socket) is corked at the turn's first send and uncorked once the turn's
+    // promise jobs are done (process.nextTick runs after them). A subscriber of a run gets its
+    // three sources' events in one turn (fan-out.ts), and a write is a system call that cost more
+    // than everything else a delivery does. The slow-consumer check runs then, on what the kernel
+    // did not take, not on what this turn is still holding.
+    const tcp = request.socket;
+    const connection: Held & { holding: boolean } = {
+      holding: false,
+      flush() {
+        connection.holding = false;
+        tcp.uncork();
+        if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= maxBufferedBytes) return;
         onSlowConsumer?.();
         logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
         socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
         operations.end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
+      },
+    };
+    const transport = {
+      protocol: socket.protocol,
+      send(data: string) {
+        if (socket.readyState !== socket.OPEN || data.endsWith(PRE_SENT_END)) return;
+        if (!connection.holding) {
+          connection.holding = true;
+          tcp.cork();
+          if (held.push(connection) === 1) process.nextTick(flushHeld);
+        }
+        socket.send(data);
       },
       close(code: number, reason: string) {
         socket.close(code, reason);

@@ -106,6 +106,30 @@ describe("fan-out", () => {
     expect(seen.every((s) => s.map((e) => e?.seq).join() === "1,2")).toBe(true);
   });
 
+  it("gives a listener every event published since the sweep last passed it, together and in order", async () => {
+    const { pubsub } = countingPubSub();
+    const fan = createFanOut(pubsub, "analysis:run");
+    const n = FAN_OUT_SLICE * 2;
+    // Per listener, its events by the turn it got them in.
+    let t = 0;
+    const seen: { seq: number; turn: number }[][] = Array.from({ length: n }, () => []);
+    for (const s of seen) fan.listen("r1", { event: (e) => s.push({ seq: e.seq, turn: t }), end: () => {} });
+    pubsub.publish("analysis:run", "r1", event("r1", 1));
+    await microtasks();
+    // The first slice has event 1; two more come before the sweep reaches the second.
+    pubsub.publish("analysis:run", "r1", event("r1", 2));
+    pubsub.publish("analysis:run", "r1", event("r1", 3));
+    await microtasks();
+    for (t = 1; t < 6; t++) {
+      await turn();
+      await microtasks();
+    }
+    expect(seen.every((s) => s.map((e) => e.seq).join() === "1,2,3")).toBe(true);
+    const second = seen.slice(FAN_OUT_SLICE);
+    expect(second.every((s) => s.every((e) => e.turn === s[0]?.turn))).toBe(true);
+    expect(seen.slice(0, FAN_OUT_SLICE).every((s) => s[0]?.turn === 0 && s[1]?.turn === s[2]?.turn)).toBe(true);
+  });
+
   it("takes every event from the pub/sub while a slow fan-out is behind, past the pub/sub's 1,024 unread", async () => {
     const { pubsub } = countingPubSub();
     const fan = createFanOut(pubsub, "analysis:run");
@@ -117,8 +141,8 @@ describe("fan-out", () => {
       pubsub.publish("analysis:run", "r1", event("r1", seq));
       await microtasks();
     }
-    // Two turns per event at most (its two slices); an event lost never comes.
-    for (let t = 0; t < 2_400 && (seen.at(-1)?.length ?? 0) < 1_100; t++) await turn();
+    // A bounded number of turns (a slice of deliveries each); an event lost never comes.
+    for (let t = 0; t < 2_400 && !seen.every((s) => s.length === 1_100); t++) await turn();
     expect(seen.every((s) => s.length === 1_100 && s.every((seq, i) => seq === i + 1))).toBe(true);
   });
 
