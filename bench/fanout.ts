@@ -11,6 +11,7 @@
 // the server then shares the machine with a CPU-bound neighbour, as it would in production.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
 import { type ChildProcess, fork } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -143,7 +144,11 @@ if (process.argv[2] === "--neighbour") {
 
   // Publish time of each (run, seq), taken where the worker hands the event to the pub/sub.
   const published = new Map<string, number>();
-  tapPublishes(app, (runId, event, at) => published.set(`${runId}:${event.seq}`, at));
+  const statuses = new Map<string, string>();
+  tapPublishes(app, (runId, event, at) => {
+    published.set(`${runId}:${event.seq}`, at);
+    statuses.set(`${runId}:${event.seq}`, event.status);
+  });
 
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
@@ -229,6 +234,15 @@ if (process.argv[2] === "--neighbour") {
   neighbour?.kill();
   await reportsDone;
 
+  // PUBLISH_LOG=<file>: when each run published each event, for bench:fanout-floor to replay.
+  if (process.env.PUBLISH_LOG) {
+    const runIndex = new Map(runs.map((r, i) => [dbId(r.runId), i]));
+    const timeline = [...published].map(([key, at]) => {
+      const [runId, seq] = key.split(":") as [string, string];
+      return { run: runIndex.get(runId), seq: Number(seq), ms: at - workStart, status: statuses.get(key) };
+    });
+    writeFileSync(process.env.PUBLISH_LOG, JSON.stringify(timeline.filter((e) => e.ms >= 0)));
+  }
   const finalSeq = new Map<string, number>();
   for (const r of runs) {
     const row = await app.db.prisma.analysisRun.findUniqueOrThrow({ where: { id: dbId(r.runId) } });
