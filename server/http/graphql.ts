@@ -1,7 +1,9 @@
 // The GraphQL handler: yoga with the plugins every request passes, in the order they must run, the
 // context each request (HTTP or WebSocket) gets, and how unexpected errors are masked.
+
 import type { IncomingMessage } from "node:http";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
+import { initContextCache } from "@pothos/core";
 import { GraphQLError } from "graphql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Config } from "../config.ts";
@@ -48,6 +50,10 @@ export function createGraphQLHandler({
     bearer: string | null,
     transport: Context["transport"],
   ): Context => ({
+    // Pothos keys its per-request caches (scope results, loaded rows) on this object, not on the
+    // context: a stream renews them per event (live/shared-results.ts) by replacing it, and the
+    // ones keyed on a context itself lived as long as its subscription (2 KB each).
+    ...initContextCache(),
     config,
     db,
     prisma: db.prisma,
