@@ -5,6 +5,8 @@ import type { AnalysisRun, ContentSource, PrismaClient } from "../../generated/p
 import { isUuid } from "../../ids.ts";
 import type { Jobs } from "../../jobs/jobs.ts";
 import { transactionDb } from "../../jobs/prisma-db.ts";
+import { joinedReads } from "../../live/joined-reads.ts";
+import { oncePerObject } from "../../live/once-per-object.ts";
 import type { Logger } from "../../logger.ts";
 import type { PubSub } from "../../pubsub.ts";
 import { isTenantAdmin, type SignedInViewer, type Viewer } from "../../viewer.ts";
@@ -66,9 +68,13 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
   let working = false;
   let stopping = false;
 
+  // The run as its subscribers first see it: one read and one event object for all who ask in one
+  // turn, so their first result is executed once per viewer too (live/shared-results.ts).
+  const readRun = joinedReads((runId: string) => prisma.analysisRun.findUnique({ where: { id: runId } }));
+  const eventOfRow = oncePerObject(toEvent);
   const eventOf = async (runId: string): Promise<RunEvent | null> => {
-    const r = await prisma.analysisRun.findUnique({ where: { id: runId } });
-    return r ? toEvent(r) : null;
+    const r = await readRun(runId);
+    return r ? eventOfRow(r) : null;
   };
 
   return {
@@ -163,10 +169,10 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       // Listening starts before the read, so nothing published from here on is missed.
       stream.listening(runEvents.listen(runId, stream));
       try {
-        const run = await prisma.analysisRun.findUnique({ where: { id: runId } });
+        const run = await readRun(runId);
         if (!run) throw notFound("Analysis run");
         if (!canSeeRun(viewer, run)) throw forbidden();
-        stream.start(toEvent(run), run.tenantId);
+        stream.start(eventOfRow(run), run.tenantId);
         return stream;
       } catch (err) {
         stream.cancel();
