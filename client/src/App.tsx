@@ -7,6 +7,7 @@ import { ConfirmProvider } from "./components/ConfirmDialog.tsx";
 import { LiveNotice } from "./components/LiveNotice.tsx";
 import { MainNav, MenuButton, useMenu, useNavId } from "./components/MainNav.tsx";
 import { ErrorNotice, Loading } from "./components/status.tsx";
+import { PHONE_WIDTH, useMediaQuery } from "./lib/media.ts";
 import { signInPath } from "./lib/next.ts";
 import { PreferencesProvider, parsePreferences } from "./lib/preferences.tsx";
 import { Link, matchPath, navigate, useLocation, usePathname } from "./lib/router.tsx";
@@ -48,6 +49,7 @@ export function isTenantAdmin(roles: readonly { role: string; inEffect: boolean 
 
 export function App() {
   const token = useSessionToken();
+  const phone = useMediaQuery(PHONE_WIDTH);
   const setup = useMemo(
     () =>
       createUrqlClient({
@@ -65,8 +67,11 @@ export function App() {
       <ConfirmProvider>
         <Routes token={token} live={setup.live} />
       </ConfirmProvider>
-      {/* Colours come from the theme variables (client/src/styles/), so one sonner theme serves both. */}
-      <Toaster position="bottom-center" closeButton theme="light" />
+      {/* Colours come from the theme variables (client/src/styles/), so one sonner theme serves both.
+          On a phone a toast takes the screen's width, and at the bottom it covered the controls
+          there (a conversation's Send, a list's last buttons) for seconds; the page's top scrolls
+          away instead. */}
+      <Toaster position={phone ? "top-center" : "bottom-center"} closeButton theme="light" />
     </Provider>
   );
 }

@@ -75,7 +75,7 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
 
 /**
  * Waits until no toast shows. A toast under the pointer stays (sonner pauses it on hover), and on a
- * phone one covers the buttons near the bottom of the screen, so the pointer leaves it first.
+ * phone one spans the top of the screen over whatever is there, so the pointer leaves it first.
  */
 export async function toastsGone(page: Page): Promise<void> {
   await page.mouse.move(0, 0);

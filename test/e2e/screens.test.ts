@@ -219,9 +219,15 @@ describe("destructive actions", () => {
     await page.getByText('Memory "home_city" deleted.').waitFor();
     await expect.poll(() => list.getByText("home_city").count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, "toast-undo.png") });
+    // Toasts: at the bottom of a desk's screen, at the top of a phone's (where they cover no control).
+    const toastY = async () => (await page.locator("[data-sonner-toast]").first().boundingBox())?.y ?? Number.NaN;
+    expect(await toastY()).toBeGreaterThan(860 / 2);
+    await page.setViewportSize({ width: 390, height: 860 });
+    await expect.poll(toastY).toBeLessThan(860 / 2);
     await page.getByRole("button", { name: "Undo" }).click();
     await page.getByText('Memory "home_city" restored.').waitFor();
     await list.getByText("home_city").waitFor();
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     await gql(`mutation { createApiKey(name: "ci", scopes: [READ_PROFILE]) { secret } }`);
     await page.goto(`${server.url}/security`);
