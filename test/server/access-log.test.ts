@@ -275,6 +275,15 @@ describe(`the privacy transparency log (${dbKind})`, () => {
     await expect(
       app.db.prisma.$executeRaw`UPDATE data_access_log SET actor_display = 'nobody' WHERE id = ${row.id}::uuid`,
     ).rejects.toThrow(/append-only/);
+    // Only the purge of the reader's account may change a row, and only to take its ids out.
+    await expect(
+      app.db.prisma
+        .$executeRaw`UPDATE data_access_log SET actor_user_id = ${member.userId}::uuid WHERE id = ${row.id}::uuid`,
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      app.db.prisma
+        .$executeRaw`UPDATE data_access_log SET actor_user_id = NULL, field = 'x' WHERE id = ${row.id}::uuid`,
+    ).rejects.toThrow(/append-only/);
     expect((await app.db.prisma.dataAccessLog.findUniqueOrThrow({ where: { id: row.id } })).actorDisplay).toBe("Admin");
     const old = await app.db.prisma.dataAccessLog.create({
       data: { ...row, id: undefined, createdAt: new Date(Date.now() - 366 * 86_400_000) },

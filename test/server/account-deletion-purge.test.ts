@@ -90,6 +90,9 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
     const admin = await createOwner(exec, "Stayer");
     await ok(exec, `mutation { setQuota(quotaType: storage_gb, quotaLimit: 1000000000) { id } }`, {}, admin.token);
     const member = await createMember(exec, admin, "Goer");
+    // The member reads the admin's data: the admin's access log keeps that, without the member's id.
+    await ok(exec, `{ me { tenant { members(first: 10) { edges { node { displayName } } } } } }`, {}, member.token);
+    await app.services.accessLog.flush();
     await putFile(member, 3000);
     const adminFile = await putFile(admin, 1000);
     const keys = (await app.db.prisma.file.findMany({ where: { userId: member.userId } })).map((f) => f.storageKey);
@@ -141,6 +144,10 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       expect(a.userAgent).toBeNull();
       expect(JSON.stringify(a.metadata)).not.toContain(member.email);
     }
+    const read = await app.db.prisma.dataAccessLog.findFirstOrThrow({
+      where: { subjectUserId: admin.userId, actorDisplay: "Goer" },
+    });
+    expect(read.actorUserId).toBeNull();
     // Both roll-ups keep the member's totals, under the nil user.
     for (const usage of [
       await app.db.prisma.usageMonthly.findMany({ where: { tenantId: admin.tenantId } }),
