@@ -2,7 +2,7 @@
 // keys) are written once per request and type, changes by others come from the audit log, and
 // the trail is its member's alone over every door (list, node(id), WebSocket).
 import { createClient } from "graphql-ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import type { App } from "../../server/app.ts";
 import {
@@ -275,6 +275,15 @@ describe(`the privacy transparency log (${dbKind})`, () => {
     await expect(
       app.db.prisma.$executeRaw`UPDATE data_access_log SET actor_display = 'nobody' WHERE id = ${row.id}::uuid`,
     ).rejects.toThrow(/append-only/);
+    // Only the purge of the reader's account may change a row, and only to take its ids out.
+    await expect(
+      app.db.prisma
+        .$executeRaw`UPDATE data_access_log SET actor_user_id = ${member.userId}::uuid WHERE id = ${row.id}::uuid`,
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      app.db.prisma
+        .$executeRaw`UPDATE data_access_log SET actor_user_id = NULL, field = 'x' WHERE id = ${row.id}::uuid`,
+    ).rejects.toThrow(/append-only/);
     expect((await app.db.prisma.dataAccessLog.findUniqueOrThrow({ where: { id: row.id } })).actorDisplay).toBe("Admin");
     const old = await app.db.prisma.dataAccessLog.create({
       data: { ...row, id: undefined, createdAt: new Date(Date.now() - 366 * 86_400_000) },
@@ -286,6 +295,88 @@ describe(`the privacy transparency log (${dbKind})`, () => {
     expect(await app.db.prisma.dataAccessLog.findUnique({ where: { id: old.id } })).toBeNull();
     expect(await app.db.prisma.dataAccessLog.findUnique({ where: { id: row.id } })).not.toBeNull();
   });
+});
+
+describe(`rows leave with their subject and their tenant (${dbKind})`, () => {
+  const readMembers = (admin: TestUser) =>
+    ok(exec, `{ me { tenant { members(first: 10) { edges { node { displayName } } } } } }`, {}, admin.token);
+  const rowsOf = (where: { subjectUserId?: string; tenantId?: string }) => app.db.prisma.dataAccessLog.count({ where });
+
+  it("deletes a user's entries with the user, and a tenant's with the tenant", async () => {
+    const { admin, member } = await team();
+    const other = await createMember(exec, admin, "Other");
+    await readMembers(admin);
+    await app.services.accessLog.flush();
+    expect(await rowsOf({ subjectUserId: member.userId })).toBe(1);
+    expect(await rowsOf({ subjectUserId: other.userId })).toBe(1);
+    await app.db.prisma.user.delete({ where: { id: member.userId } });
+    expect(await rowsOf({ subjectUserId: member.userId })).toBe(0);
+    expect(await rowsOf({ subjectUserId: other.userId })).toBe(1);
+    await app.db.prisma.tenant.delete({ where: { id: admin.tenantId } });
+    expect(await rowsOf({ tenantId: admin.tenantId })).toBe(0);
+    expect(await rowsOf({ subjectUserId: other.userId })).toBe(0);
+  });
+
+  it("skips the reads of a user deleted before the flush, and writes the rest (no batch retried forever)", async () => {
+    const { admin, member } = await team();
+    const other = await createMember(exec, admin, "Other");
+    await readMembers(admin);
+    await app.db.prisma.user.delete({ where: { id: member.userId } });
+    await app.services.accessLog.flush();
+    expect(app.services.accessLog.pending()).toBe(0);
+    expect(await rowsOf({ subjectUserId: member.userId })).toBe(0);
+    expect(await rowsOf({ subjectUserId: other.userId })).toBe(1);
+    // Likewise a tenant deleted with reads of it still queued.
+    const second = await team();
+    await readMembers(second.admin);
+    await app.db.prisma.tenant.delete({ where: { id: second.admin.tenantId } });
+    await app.services.accessLog.flush();
+    expect(app.services.accessLog.pending()).toBe(0);
+    expect(await rowsOf({ tenantId: second.admin.tenantId })).toBe(0);
+  });
+
+  // Two connections at once: PostgreSQL only (PGlite has one).
+  it.runIf(dbKind === "postgres")(
+    "leaves no entry of a user whose deletion was under way while the batch was written",
+    async () => {
+      const { admin, member } = await team();
+      await readMembers(admin);
+      // The flush is started from outside the transaction's callback (the root client refuses
+      // queries made inside one), once the deletion is done but not committed.
+      let go!: () => void;
+      let done = false;
+      const flushed = new Promise<void>((r) => {
+        go = r;
+      })
+        .then(() => app.services.accessLog.flush())
+        .finally(() => {
+          done = true;
+        });
+      await app.db.prisma.$transaction(
+        async (tx) => {
+          await tx.user.delete({ where: { id: member.userId } });
+          go();
+          // Committed once the batch waits for this deletion (or, were nothing to make it wait, has
+          // been written).
+          await vi.waitFor(
+            async () => {
+              // The view is read once per transaction unless its snapshot is dropped.
+              await tx.$executeRaw`SELECT pg_stat_clear_snapshot()`;
+              const [w] = await tx.$queryRaw<{ n: bigint }[]>`
+                SELECT count(*) AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO data_access_log%'`;
+              expect(done || Number(w?.n) === 1).toBe(true);
+            },
+            { timeout: 20_000, interval: 20 },
+          );
+        },
+        { timeout: 30_000 },
+      );
+      await flushed;
+      expect(app.services.accessLog.pending()).toBe(0);
+      expect(await rowsOf({ subjectUserId: member.userId })).toBe(0);
+    },
+  );
 });
 
 async function signIn(user: TestUser) {

@@ -90,6 +90,9 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
     const admin = await createOwner(exec, "Stayer");
     await ok(exec, `mutation { setQuota(quotaType: storage_gb, quotaLimit: 1000000000) { id } }`, {}, admin.token);
     const member = await createMember(exec, admin, "Goer");
+    // The member reads the admin's data: the admin's access log keeps that, without the member's id.
+    await ok(exec, `{ me { tenant { members(first: 10) { edges { node { displayName } } } } } }`, {}, member.token);
+    await app.services.accessLog.flush();
     await putFile(member, 3000);
     const adminFile = await putFile(admin, 1000);
     const keys = (await app.db.prisma.file.findMany({ where: { userId: member.userId } })).map((f) => f.storageKey);
@@ -141,6 +144,10 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       expect(a.userAgent).toBeNull();
       expect(JSON.stringify(a.metadata)).not.toContain(member.email);
     }
+    const read = await app.db.prisma.dataAccessLog.findFirstOrThrow({
+      where: { subjectUserId: admin.userId, actorDisplay: "Goer" },
+    });
+    expect(read.actorUserId).toBeNull();
     // Both roll-ups keep the member's totals, under the nil user.
     for (const usage of [
       await app.db.prisma.usageMonthly.findMany({ where: { tenantId: admin.tenantId } }),
@@ -239,7 +246,6 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       "audit_logs.user_id": "set null",
       "content_items.user_id": "cascade",
       "conversations.user_id": "cascade",
-      "data_access_log.subject_user_id": "cascade",
       "data_exports.user_id": "cascade",
       "favorites.user_id": "cascade",
       "files.user_id": "cascade",
@@ -261,5 +267,10 @@ describe(`the purge of deleted accounts (${dbKind})`, () => {
       "webhook_endpoints.created_by": "set null",
       "workspaces.user_id": "cascade",
     });
+    // The transparency log's rows go with their subject by a trigger instead (a foreign key checked
+    // each inserted row on its own); test/server/access-log.test.ts shows them go.
+    const triggers = await app.db.prisma.$queryRaw<{ name: string }[]>`
+      SELECT tgname AS name FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal`;
+    expect(triggers.map((t) => t.name)).toContain("data_access_log_subject_deleted");
   });
 });
