@@ -13,6 +13,7 @@ import { requireOnUse } from "../require-on-use.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
+import { enablePgvector } from "./pgvector.ts";
 import { statementNames } from "./statement-names.ts";
 import { templatePath } from "./template.ts";
 import { guardRootDriver, markTransactions } from "./transaction-guard.ts";
@@ -175,25 +176,6 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
       if (pglite && !pglite.closed) await pglite.close();
     },
   };
-}
-
-/**
- * pgvector is optional: PGlite bundles it, a plain PostgreSQL may not have it installed. Asked on
- * the driver, not through Prisma: Prisma's first query loads its query compiler (WebAssembly,
- * tens of MB and a few tenths of a second), which need not delay the server's listening.
- */
-async function enablePgvector(db: Pick<PGlite, "query">): Promise<boolean> {
-  const { rows } = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'",
-  );
-  if (!rows[0]?.n) return false;
-  try {
-    await db.query("CREATE EXTENSION IF NOT EXISTS vector");
-    return true;
-  } catch {
-    // Present but not creatable by this role: fall back to the portable path.
-    return false;
-  }
 }
 
 /**
