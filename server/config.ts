@@ -331,7 +331,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings (e.g. `REDIS_URL=` in a compose file) mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = schema.safeParse(cleaned);
+  // Without zod's generated fast path: made for schemas parsed again and again, it is compiled
+  // (new Function, which Node's compile cache does not keep) for this one parse: 8 → 4 ms of start.
+  const parsed = schema.safeParse(cleaned, { jitless: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
