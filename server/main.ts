@@ -1,5 +1,4 @@
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { pgliteWasmModule } from "./db/pglite-assets.ts";
 import { startupMark, startupReport } from "./startup-trace.ts";
 
 /** Configuration the server cannot run with ends the process with its reason and EX_CONFIG. */
@@ -19,8 +18,6 @@ try {
 } catch (err) {
   exitOnConfigError(err);
 }
-// The embedded database's WebAssembly compiles on background threads while the modules load.
-if (!config.DATABASE_URL) void pgliteWasmModule();
 const { buildApp } = await import("./app.ts");
 startupMark("modules");
 

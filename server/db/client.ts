@@ -13,7 +13,6 @@ import { requireOnUse } from "../require-on-use.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
-import { pgliteWasmModule } from "./pglite-assets.ts";
 import { enablePgvector } from "./pgvector.ts";
 import { statementNames } from "./statement-names.ts";
 import { templatePath } from "./template.ts";
@@ -107,7 +106,6 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
       await unpackTemplate(dir, options.dataDirTemplate, log);
     }
     pglite = await PGlite.create(dir ?? "memory://", {
-      pgliteWasmModule: await pgliteWasmModule(),
       extensions: { vector },
       loadDataDir: dir ? undefined : options.pgliteTemplate,
       // PostgreSQL's default 128 MB of shared buffers is most of PGlite's resident memory (the
