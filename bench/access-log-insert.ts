@@ -8,20 +8,16 @@
 // (ANALYZE, BUFFERS, WAL) of the writer's statement is printed first. USERS other users make the
 // lookups land in a table of a realistic size.
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import pg from "pg";
 import { createLogger } from "../server/logger.ts";
 import { createAccessLog } from "../server/services/access-log.ts";
 import type { SignedInViewer } from "../server/viewer.ts";
 import { migrate, startPostgres } from "../test/support/services.ts";
+import { loadAverage } from "./support.ts";
 
 const BATCHES = Number(process.env.BATCHES ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const USERS = Number(process.env.USERS ?? 100_000);
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 
 const server = await startPostgres();
 try {
@@ -104,7 +100,7 @@ try {
     ],
   ];
   const results = new Map<string, number[]>();
-  console.log(`\n${BATCHES} batches of 1,000 rows per variant and round; load ${load()}`);
+  console.log(`\n${BATCHES} batches of 1,000 rows per variant and round; load ${loadAverage()}`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, sql] of round % 2 ? [...variants].reverse() : variants) {
       let ms: number;
@@ -121,11 +117,11 @@ try {
       const usPerRow = (ms * 1000) / (BATCHES * 1000);
       results.set(name, [...(results.get(name) ?? []), usPerRow]);
       console.log(
-        `round ${round + 1} ${name}: ${usPerRow.toFixed(1)} µs of the database's CPU per row; load ${load()}`,
+        `round ${round + 1} ${name}: ${usPerRow.toFixed(1)} µs of the database's CPU per row; load ${loadAverage()}`,
       );
     }
   }
-  console.log(`\nµs of the database's CPU per row, by round; load at end: ${load()}`);
+  console.log(`\nµs of the database's CPU per row, by round; load at end: ${loadAverage()}`);
   for (const [name, xs] of results) console.log(`- ${name}: ${xs.map((x) => x.toFixed(1)).join(", ")}`);
   await db.end();
 } finally {

@@ -9,13 +9,12 @@
 // with one row, and one column of one row.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
 import { createMember, createOwner, dbId, executor, ok } from "../test/kit.ts";
 import { freePort, migrate, startPostgres } from "../test/support/services.ts";
-import { benchServer, databaseCpu, databaseCpuSince, productionEnv } from "./support.ts";
+import { benchServer, databaseCpu, databaseCpuSince, loadAverage, productionEnv } from "./support.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
@@ -24,11 +23,7 @@ const SETTLE_MS = Number(process.env.SETTLE_MS ?? 2500);
 const ONLY = process.env.SHAPES?.split(",");
 const root = path.resolve(import.meta.dirname, "..");
 
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-console.log(`load before: ${load()}`);
+console.log(`load before: ${loadAverage()}`);
 
 const pgServer = await startPostgres({ settings: ["shared_preload_libraries=pg_stat_statements"] });
 const servers: { name: string; child: ChildProcess; url: string }[] = [];
@@ -346,7 +341,7 @@ try {
         const key = `${shape.name}|${s.name}`;
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         console.log(
-          `round ${round + 1} ${shape.name} ${s.name}: ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.sqlPerReq.toFixed(2)} SQL/req, ${sample.cpuMsPerReq.toFixed(2)} ms CPU/req, database ${sample.dbCpuMsPerReq.toFixed(2)} ms CPU/req, ${sample.kbPerReq.toFixed(0)} KB allocated/req, ${sample.errors} errors (load ${load()})`,
+          `round ${round + 1} ${shape.name} ${s.name}: ${sample.rps.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.sqlPerReq.toFixed(2)} SQL/req, ${sample.cpuMsPerReq.toFixed(2)} ms CPU/req, database ${sample.dbCpuMsPerReq.toFixed(2)} ms CPU/req, ${sample.kbPerReq.toFixed(0)} KB allocated/req, ${sample.errors} errors (load ${loadAverage()})`,
         );
       }
     }
@@ -359,7 +354,7 @@ try {
   const range = (xs: number[], d = 0) =>
     `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`.replace(/^(.+)–\1$/, (_m, a: string) => a);
   console.log(
-    `\n${ROUNDS} interleaved rounds of ${DURATION} s, ${CONNECTIONS} connections, PostgreSQL 15; load at end: ${load()}`,
+    `\n${ROUNDS} interleaved rounds of ${DURATION} s, ${CONNECTIONS} connections, PostgreSQL 15; load at end: ${loadAverage()}`,
   );
   console.log(
     "| shape | server | req/s (median, range) | p50 / p99 ms | SQL/req | CPU ms/req | database CPU ms/req | KB allocated/req | ratio to PostGraphile |",

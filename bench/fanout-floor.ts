@@ -2,36 +2,33 @@
 // subscription and the same bursts of events, served by graphql-ws's own reference server
 // (graphql-ws/use/ws) on a schema with nothing behind it: no database, no authorization, no
 // worker; with RAW=1, by a WebSocket server speaking the protocol by hand with no GraphQL at all
-// (the least Node does per delivery). What this takes per delivery and how long its bursts take to reach the last subscriber
-// is what any server built on this stack pays on this machine; bench:fanout's figures are read
-// against it.
+// (the least Node does per delivery). What this takes per delivery and how long its bursts take to
+// reach the last subscriber is what any server built on this stack pays on this machine;
+// bench:fanout's figures are read against it.
 // TIMELINE=<file> replays the publishes bench:fanout recorded with PUBLISH_LOG=<file>, the fairest
 // comparison: the same events of the same runs at the same moments.
 //   npm run bench:fanout-floor    RAW=0 TIMELINE= SUBSCRIBERS=10000 RUNS=10 STEPS=9 EVENTS_PER_STEP=3 STEP_DELAY_MS=3000 CLIENT_PROCS=4
-import { fork } from "node:child_process";
 import { EventEmitter, on } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
 import { buildSchema } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { deferred, now } from "./support.ts";
+import { forkFanoutClients, loadAverage, now } from "./support.ts";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 10_000);
-const TIMELINE_RUNS = process.env.TIMELINE
-  ? Math.max(...(JSON.parse(readFileSync(process.env.TIMELINE, "utf8")) as { run: number }[]).map((e) => e.run)) + 1
-  : 0;
-const RUNS = TIMELINE_RUNS || Number(process.env.RUNS ?? 10);
+/** A PUBLISH_LOG written by bench:fanout: its runs' events replayed at the same times. */
+const TIMELINE = process.env.TIMELINE;
+const recorded = TIMELINE
+  ? (JSON.parse(readFileSync(TIMELINE, "utf8")) as { run: number; seq: number; ms: number; status: string }[])
+  : null;
+const RUNS = recorded ? Math.max(...recorded.map((e) => e.run)) + 1 : Number(process.env.RUNS ?? 10);
 const STEPS = Number(process.env.STEPS ?? 9);
 const EVENTS_PER_STEP = Number(process.env.EVENTS_PER_STEP ?? 3);
 const STEP_DELAY_MS = Number(process.env.STEP_DELAY_MS ?? 3000);
 const CLIENT_PROCS = Number(process.env.CLIENT_PROCS ?? 4);
 const RAW = process.env.RAW === "1";
-/** A PUBLISH_LOG written by bench:fanout: its runs' events replayed at the same times. */
-const TIMELINE = process.env.TIMELINE;
 const publish: { raw: ((runId: string, event: Progress) => void) | null } = { raw: null };
 
 interface Progress {
@@ -93,56 +90,22 @@ function serveRaw(server: WebSocketServer) {
 await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
 
-const client = fileURLToPath(new URL("./fanout.ts", import.meta.url));
 const runIds = Array.from({ length: RUNS }, (_, i) => `run-${i}`);
 const perProc = Array.from({ length: CLIENT_PROCS }, () => [] as { token: string; runId: string }[]);
 for (let i = 0; i < SUBSCRIBERS; i++)
   perProc[i % CLIENT_PROCS]?.push({ token: "-", runId: runIds[i % RUNS] as string });
+const clients = forkFanoutClients(url, perProc);
+await clients.ready;
 
-interface Report {
-  type: "report";
-  subs: { runId: string; events: [number, number][]; error?: string }[];
-  cpuUs: number;
-}
-const reports: Report[] = [];
-let ready = 0;
-let done = 0;
-const [allReady, resolveReady] = deferred<void>();
-const [allDone, resolveDone] = deferred<void>();
-const [allReports, resolveReports] = deferred<void>();
-const children = perProc.map((subs) => {
-  const child = fork(client, ["--client"], {
-    execArgv: ["--import", "tsx"],
-    stdio: "inherit",
-    serialization: "advanced",
-  });
-  child.on("message", (m: { type: "ready" | "done" } | Report) => {
-    if (m.type === "ready" && ++ready === CLIENT_PROCS) resolveReady();
-    if (m.type === "done" && ++done === CLIENT_PROCS) resolveDone();
-    if (m.type === "report") {
-      reports.push(m as Report);
-      if (reports.length === CLIENT_PROCS) resolveReports();
-    }
-  });
-  child.send({ url, subs });
-  return child;
-});
-await allReady;
-
-const loadBefore = loadavg().map((l) => l.toFixed(1));
+const loadBefore = loadAverage(1);
 const published = new Map<string, number>();
 const cpuStart = process.cpuUsage();
 const workStart = now();
 /** The events to publish: [ms after the start, run, event], in time order. */
 type Timed = [number, string, Progress];
 const timeline: Timed[] = [];
-if (TIMELINE)
-  for (const e of JSON.parse(readFileSync(TIMELINE, "utf8")) as {
-    run: number;
-    seq: number;
-    ms: number;
-    status: string;
-  }[])
+if (recorded)
+  for (const e of recorded)
     timeline.push([e.ms, runIds[e.run] as string, { seq: e.seq, status: e.status, percent: e.seq }]);
 else
   for (let step = 1; step <= STEPS; step++)
@@ -176,10 +139,10 @@ for (const [, runId, event] of timeline) {
   seqs.push(event.seq);
   seqsOf.set(runId, seqs);
 }
-await allDone;
+await clients.done;
 const cpu = process.cpuUsage(cpuStart);
 const workMs = now() - workStart;
-await allReports;
+const reports = await clients.reports;
 
 const latencies: number[] = [];
 let lost = 0;
@@ -203,11 +166,7 @@ const cpuUs = cpu.user + cpu.system;
 console.log(
   `fan-out floor (${RAW ? "a bare WebSocket server, no GraphQL" : "graphql-ws's reference server, nothing behind it"}): ${SUBSCRIBERS} subscribers on ${RUNS} runs, ${TIMELINE ? `the publishes of ${TIMELINE} replayed` : `${EVENTS_PER_STEP} events per run every ${STEP_DELAY_MS} ms, ${STEPS} steps`}`,
 );
-console.log(
-  `  load average (1, 5, 15 min) ${loadBefore.join(" ")} before, ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ")} after`,
-);
+console.log(`  load average (1, 5, 15 min) ${loadBefore} before, ${loadAverage(1)} after`);
 console.log(`  ${delivered} deliveries in ${(workMs / 1000).toFixed(1)} s; lost ${lost}`);
 console.log(
   `  publish→receive latency: p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${pct(1).toFixed(1)} ms`,
@@ -215,5 +174,5 @@ console.log(
 console.log(
   `  server CPU ${(cpuUs / 1e6).toFixed(1)} s (${(cpuUs / Math.max(1, delivered)).toFixed(0)} µs per delivery); client processes' CPU ${(clientCpuUs / 1e6).toFixed(1)} s (${(clientCpuUs / Math.max(1, delivered)).toFixed(0)} µs per delivery)`,
 );
-for (const c of children) c.kill();
+clients.kill();
 process.exit(0);

@@ -10,24 +10,25 @@
 // NEIGHBOUR=1 starts a process that spins on one core from the first connection to the last event:
 // the server then shares the machine with a CPU-bound neighbour, as it would in production.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { benchApp, deferred, now, type Run, startRuns, tapPublishes } from "./support.ts";
+import {
+  benchApp,
+  type ClientReport,
+  forkFanoutClients,
+  loadAverage,
+  now,
+  type Run,
+  startRuns,
+  tapPublishes,
+} from "./support.ts";
 
 type Assignment = Run;
-interface ClientReport {
-  type: "report";
-  /** Per subscriber: run and [seq, receivedAt] pairs in arrival order. */
-  subs: { runId: string; events: [number, number][]; error?: string }[];
-  /** The client process's CPU (µs) from when all its subscribers had their first event to the last. */
-  cpuUs: number;
-}
 
 const WAVE = Number(process.env.WAVE ?? 50);
 const PROGRESS = `subscription($runId: ID!) { analysisProgress(runId: $runId) { seq status percent } }`;
@@ -44,10 +45,7 @@ const describeError = (e: unknown): string => {
   return JSON.stringify(e);
 };
 
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
+const load = () => loadAverage(1);
 
 if (process.argv[2] === "--neighbour") {
   // Busy on one core until killed: no I/O, no allocation, nothing the scheduler can wait on. It
@@ -165,35 +163,10 @@ if (process.argv[2] === "--neighbour") {
   const self = fileURLToPath(import.meta.url);
   const loadBefore = load();
   const neighbour = process.env.NEIGHBOUR === "1" ? fork(self, ["--neighbour"], { stdio: "inherit" }) : null;
-  const children: ChildProcess[] = [];
-  let readyProcs = 0;
-  const reports: ClientReport[] = [];
   const connectStart = now();
   const connectCpuStart = process.cpuUsage();
-  const [allReady, resolveReady] = deferred<void>();
-  const [reportsDone, resolveReports] = deferred<void>();
-  let doneProcs = 0;
-  const [allDone, resolveDone] = deferred<void>();
-  for (const subs of perProc) {
-    // Structured clone rather than JSON lines: the reports are several MB at 10,000 subscribers,
-    // read in this (the server's) process.
-    const child = fork(self, ["--client"], {
-      execArgv: ["--import", "tsx"],
-      stdio: "inherit",
-      serialization: "advanced",
-    });
-    children.push(child);
-    child.on("message", (m: { type: "ready" | "done" } | ClientReport) => {
-      if (m.type === "ready" && ++readyProcs === CLIENT_PROCS) resolveReady();
-      if (m.type === "done" && ++doneProcs === CLIENT_PROCS) resolveDone();
-      if (m.type === "report") {
-        reports.push(m as ClientReport);
-        if (reports.length === CLIENT_PROCS) resolveReports();
-      }
-    });
-    child.send({ url: wsUrl, subs });
-  }
-  await allReady;
+  const clients = forkFanoutClients(wsUrl, perProc);
+  await clients.ready;
   const connectedIn = now() - connectStart;
   const connectCpu = process.cpuUsage(connectCpuStart);
   gc?.();
@@ -224,7 +197,7 @@ if (process.argv[2] === "--neighbour") {
   const cpuStart = process.cpuUsage();
   await app.services.analysis.startWorker();
   // Every subscription has ended once every client is done: what follows is the harness's.
-  await allDone;
+  await clients.done;
   const cpu = process.cpuUsage(cpuStart);
   gcObserver.disconnect();
   clearInterval(ticker);
@@ -232,7 +205,7 @@ if (process.argv[2] === "--neighbour") {
   const workMs = now() - workStart;
   const loadAfter = load();
   neighbour?.kill();
-  await reportsDone;
+  const reports = await clients.reports;
 
   // PUBLISH_LOG=<file>: when each run published each event, for bench:fanout-floor to replay.
   if (process.env.PUBLISH_LOG) {
@@ -341,7 +314,7 @@ if (process.argv[2] === "--neighbour") {
       const at = (p: number) => (ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? NaN).toFixed(0);
       console.log(`  seq ${seq}: ${ms.length} deliveries, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
     }
-  for (const c of children) c.kill();
+  clients.kill();
   await app.stop();
   process.exit(0);
 }

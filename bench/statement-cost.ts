@@ -8,21 +8,16 @@
 // processes (/proc, their user and system time), calls one after another, in interleaved rounds,
 // on a throwaway PostgreSQL 15 filled through the API. It tells how much of a request's cost in
 // bench:compare is the client library's rather than the database's or GraphQL's.
-import { loadavg } from "node:os";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../server/generated/prisma/client.ts";
 import { createOwner, executor, ok } from "../test/kit.ts";
 import { migrate, startPostgres } from "../test/support/services.ts";
-import { benchServer, databaseCpu, databaseCpuSince } from "./support.ts";
+import { benchServer, databaseCpu, databaseCpuSince, loadAverage } from "./support.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CALLS = Number(process.env.CALLS ?? 3000);
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-console.log(`load before: ${load()}`);
+console.log(`load before: ${loadAverage()}`);
 
 const pgServer = await startPostgres();
 try {
@@ -127,11 +122,11 @@ try {
       results.set(name, [...(results.get(name) ?? []), us]);
       database.set(name, [...(database.get(name) ?? []), db]);
       console.log(
-        `round ${round + 1} ${name}: ${us.toFixed(0)} µs CPU per call (system ${(c.system / CALLS).toFixed(0)}), database ${db.toFixed(0)} µs (load ${load()})`,
+        `round ${round + 1} ${name}: ${us.toFixed(0)} µs CPU per call (system ${(c.system / CALLS).toFixed(0)}), database ${db.toFixed(0)} µs (load ${loadAverage()})`,
       );
     }
   }
-  console.log(`\n${ROUNDS} interleaved rounds of ${CALLS} calls; load at end: ${load()}`);
+  console.log(`\n${ROUNDS} interleaved rounds of ${CALLS} calls; load at end: ${loadAverage()}`);
   const summary = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return `${s[Math.floor(s.length / 2)]!.toFixed(0)} (${s[0]!.toFixed(0)}–${s.at(-1)!.toFixed(0)})`;

@@ -1,8 +1,10 @@
 // What the analysis benches share: timing helpers, an app configured for them, a workload of runs,
 // and the time each progress event was published. Server modules load lazily, because the
 // benches' client processes import this file too and must not start a server.
+import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import type { App, BuildOptions } from "../server/app.ts";
 
 /**
@@ -86,6 +88,12 @@ export function databaseCpuSince(before: Map<number, number>, after: Map<number,
 
 export const now = () => performance.timeOrigin + performance.now();
 
+/** The load average (1, 5, 15 min), printed beside a bench's figures. */
+export const loadAverage = (digits = 2) =>
+  loadavg()
+    .map((l) => l.toFixed(digits))
+    .join(" ");
+
 /** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
 export function deferred<T>(): [Promise<T>, (value: T) => void] {
   let resolve: (value: T) => void = () => {};
@@ -161,4 +169,53 @@ export function tapPublishes(
     }
     return (original as (...a: unknown[]) => void)(topic, ...rest);
   }) as typeof pubsub.publish;
+}
+
+/** What a client process of bench:fanout reports once its subscriptions have all ended. */
+export interface ClientReport {
+  type: "report";
+  /** Per subscriber: run and [seq, receivedAt] pairs in arrival order. */
+  subs: { runId: string; events: [number, number][]; error?: string }[];
+  /** The client process's CPU (µs) from when all its subscribers had their first event to the last. */
+  cpuUs: number;
+}
+
+/**
+ * Starts bench:fanout's client processes (`bench/fanout.ts --client`), one per list of
+ * subscriptions, on the graphql-ws server at `url`. `ready`: every subscriber has its first event;
+ * `done`: every subscription has ended; `reports`: what each process saw, read after `done` so
+ * that reading them (MBs at 10,000 subscribers) is not part of what the server is measured doing.
+ */
+export function forkFanoutClients(url: string, perProc: Run[][]) {
+  const script = new URL("./fanout.ts", import.meta.url).pathname;
+  const [ready, resolveReady] = deferred<void>();
+  const [done, resolveDone] = deferred<void>();
+  const [allReports, resolveReports] = deferred<ClientReport[]>();
+  const reports: ClientReport[] = [];
+  let readyProcs = 0;
+  let doneProcs = 0;
+  const children: ChildProcess[] = perProc.map((subs) => {
+    // Structured clone rather than JSON lines: the reports are several MB at 10,000 subscribers,
+    // read in this (the server's) process.
+    const child = fork(script, ["--client"], {
+      execArgv: ["--import", "tsx"],
+      stdio: "inherit",
+      serialization: "advanced",
+    });
+    child.on("message", (m: { type: "ready" | "done" } | ClientReport) => {
+      if (m.type === "ready" && ++readyProcs === perProc.length) resolveReady();
+      if (m.type === "done" && ++doneProcs === perProc.length) resolveDone();
+      if (m.type === "report" && reports.push(m) === perProc.length) resolveReports(reports);
+    });
+    child.send({ url, subs });
+    return child;
+  });
+  return {
+    ready,
+    done,
+    reports: allReports,
+    kill: () => {
+      for (const c of children) c.kill();
+    },
+  };
 }
