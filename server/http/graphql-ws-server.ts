@@ -156,7 +156,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
         tcp.uncork();
         if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= maxBufferedBytes) return;
         onSlowConsumer?.();
-        logger.warn({ buffered: socket.bufferedAmount, ip: request.socket.remoteAddress }, "closing a slow consumer");
+        logger.warn({ buffered: socket.bufferedAmount, ip: tcp.remoteAddress }, "closing a slow consumer");
         socket.close(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
         operations.end(SLOW_CONSUMER_CLOSE_CODE, "Subscriber too slow");
       },

@@ -1,6 +1,5 @@
 // The GraphQL handler: yoga with the plugins every request passes, in the order they must run, the
 // context each request (HTTP or WebSocket) gets, and how unexpected errors are masked.
-
 import type { IncomingMessage } from "node:http";
 import { useCSRFPrevention as csrfPreventionPlugin } from "@graphql-yoga/plugin-csrf-prevention";
 import { initContextCache } from "@pothos/core";
