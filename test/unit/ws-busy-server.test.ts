@@ -3,28 +3,32 @@
 // not closed because the server's own event loop was too busy to read its answer (a stall of the
 // server, a CPU-bound neighbour). Time is controlled, not waited on: the loop is held synchronously
 // for several intervals, so the timer is overdue when it runs, before the answer waiting in the
-// kernel has been read.
+// kernel has been read. The intervals are long enough (a quarter second) that a test process the
+// machine merely deschedules, under a loaded CI, does not miss them, and each timeout is tested on a
+// server with only that timeout: a connection_init read late could otherwise close a ping test's
+// connection with 4408.
 import { buildSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { listenGraphqlWs } from "../support/graphql-ws.ts";
 
-const KEEP_ALIVE_MS = 40;
-const INIT_WAIT_MS = 40;
+const KEEP_ALIVE_MS = 250;
+const INIT_WAIT_MS = 250;
 
-let server: Awaited<ReturnType<typeof listenGraphqlWs>>;
-let url: string;
+const schema = buildSchema("type Query { ok: Boolean }");
+let initServer: Awaited<ReturnType<typeof listenGraphqlWs>>;
+let pingServer: Awaited<ReturnType<typeof listenGraphqlWs>>;
 
 beforeAll(async () => {
-  server = await listenGraphqlWs(
-    { schema: buildSchema("type Query { ok: Boolean }"), connectionInitWaitTimeout: INIT_WAIT_MS },
-    { keepAliveMs: KEEP_ALIVE_MS },
-  );
-  url = server.url;
+  initServer = await listenGraphqlWs({ schema, connectionInitWaitTimeout: INIT_WAIT_MS }, { keepAliveMs: 0 });
+  pingServer = await listenGraphqlWs({ schema, connectionInitWaitTimeout: 0 }, { keepAliveMs: KEEP_ALIVE_MS });
 });
-afterAll(() => server?.close());
+afterAll(async () => {
+  await initServer?.close();
+  await pingServer?.close();
+});
 
-function open(autoPong: boolean) {
+function open(url: string, autoPong: boolean) {
   const ws = new WebSocket(url, "graphql-transport-ws", { autoPong });
   const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
   const pings = (n: number) =>
@@ -48,12 +52,12 @@ function busy(ms: number) {
 
 describe("graphql-ws timeouts on a busy server", () => {
   it("closes a connection that never sends connection_init with 4408", async () => {
-    const client = open(true);
+    const client = open(initServer.url, true);
     expect(await client.closed).toBe(4408);
   });
 
   it("acknowledges a connection_init that waited unread while the server's event loop was busy", async () => {
-    const client = open(true);
+    const client = open(initServer.url, true);
     const answer = new Promise<string>((resolve) => {
       client.ws.on("message", (data) => resolve(JSON.parse(String(data)).type));
       void client.closed.then((code) => resolve(`closed ${code}`));
@@ -67,13 +71,13 @@ describe("graphql-ws timeouts on a busy server", () => {
   });
 
   it("drops a connection that does not answer pings", async () => {
-    const client = open(false);
+    const client = open(pingServer.url, false);
     client.ws.once("open", () => client.ws.send(JSON.stringify({ type: "connection_init" })));
     expect(await client.closed).toBe(1006);
   });
 
   it("keeps a connection whose pong waited unread while the server's event loop was busy", async () => {
-    const client = open(true);
+    const client = open(pingServer.url, true);
     await new Promise((resolve) => client.ws.once("open", resolve));
     client.ws.send(JSON.stringify({ type: "connection_init" }));
     // ws answers a ping before it emits "ping": the pong is in the kernel while this turn runs long.
