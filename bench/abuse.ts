@@ -214,7 +214,9 @@ async function main() {
     {
       name: "20 memories of 10,000 characters, all words different",
       send: () =>
-        repeat(20, (i) => gql({ query: createMemory, variables: { k: `long-${i}`, c: distinctWords() } }, auth)),
+        repeat(20, (i) =>
+          gql({ query: createMemory, variables: { k: `long-${nextRow}-${i}`, c: distinctWords() } }, auth),
+        ),
     },
     {
       name: "20 searches of 10,000 characters, all words different",
@@ -222,6 +224,23 @@ async function main() {
     },
   ];
   console.log(`server RSS at start: ${rssMb()} MB`);
+  // ROUNDS=n sends the whole battery n times to the same server: memory that grows round after
+  // round is held per request (a leak), memory that stays is a bound.
+  const rounds = Number(process.env.ROUNDS ?? 1);
+  for (let round = 1; round <= rounds; round++) {
+    await battery(cases, auth);
+    console.log(`server RSS after round ${round} of ${rounds}: ${rssMb()} MB`);
+  }
+  if (server?.pid) {
+    // The peak as well as the end: a battery that grew memory for a moment and gave it back counts.
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0);
+    console.log(`server RSS after the battery: ${rssMb()} MB (peak ${(kb / 1024).toFixed(0)} MB)`);
+  }
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  await table?.close();
+}
+
+async function battery(cases: Case[], auth: Record<string, string>) {
   console.log(["request", "status", "code", "ms", "trivial ms", "RSS MB"].join(" | "));
   for (const c of cases) {
     const r = await measure(c);
@@ -263,13 +282,6 @@ async function main() {
     ].join(" | "),
   );
   await client.dispose();
-  if (server?.pid) {
-    // The peak as well as the end: a battery that grew memory for a moment and gave it back counts.
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0);
-    console.log(`server RSS after the battery: ${rssMb()} MB (peak ${(kb / 1024).toFixed(0)} MB)`);
-  }
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-  await table?.close();
 }
 
 main()

@@ -63,6 +63,16 @@ describe("server/Dockerfile", () => {
     expect(keyword("HEALTHCHECK")[0]).toContain("/healthz");
     expect(keyword("ENV").join(" ")).toContain("NODE_ENV=production");
   });
+
+  it("runs what `npm start` runs, with the same node flags", () => {
+    const cmd = DockerfileParser.parse(text)
+      .getInstructions()
+      .filter((i) => i.getKeyword() === "CMD")
+      .at(-1)
+      ?.getArgumentsContent();
+    const { scripts } = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+    expect(JSON.parse(cmd ?? "[]")).toEqual(scripts.start!.split(" "));
+  });
 });
 
 describe("docker-compose.yml", () => {
