@@ -219,6 +219,12 @@ describe("Userplane in a browser", () => {
     await page.getByRole("link", { name: "Usage & quotas" }).click();
     await page.getByRole("figure", { name: "Tokens by month" }).waitFor();
     await page.getByRole("figure", { name: "Cost by model (USD)" }).waitFor();
+    // The daily chart's drawing loads on first show (its own chunk, under the page's CSP).
+    await page
+      .getByRole("figure", { name: /^Tokens and API calls/ })
+      .locator("svg")
+      .first()
+      .waitFor();
     await shot("usage");
     expect(consoleErrors).toEqual([]);
   });

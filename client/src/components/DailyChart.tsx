@@ -1,15 +1,13 @@
 // Usage over the last days as a recharts bar chart (tokens and API calls on their own axes), with
 // the same numbers as a table for screen readers and for copying.
-import { useId } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { lazy, Suspense, useId } from "react";
 
-export interface DayPoint {
-  day: string;
-  tokens: number;
-  calls: number;
-}
+// A type only: erased from the build, so it does not bring recharts in with this module.
+import type { DayPoint } from "./DailyBars.tsx";
 
 const DAY_MS = 86_400_000;
+
+const DailyBars = lazy(() => import("./DailyBars.tsx"));
 
 /** The last `days` UTC days (oldest first), days without usage as zero, so gaps show as gaps. */
 export function fillDays(
@@ -41,19 +39,11 @@ export function DailyChart({
     <figure className="chart" aria-labelledby={`${id}-t`}>
       <figcaption id={`${id}-t`}>{title}</figcaption>
       <div aria-hidden="true" style={{ width: "100%", height: 240 }}>
-        <ResponsiveContainer width="100%" height={240} initialDimension={{ width: 600, height: 240 }}>
-          {/* Hidden from assistive technology (the table below has the numbers): nothing in it may take focus. */}
-          <BarChart data={points} margin={{ top: 8, right: 8, bottom: 8, left: 8 }} accessibilityLayer={false}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} minTickGap={16} />
-            <YAxis yAxisId="tokens" tickFormatter={(v: number) => format(v)} width={64} />
-            <YAxis yAxisId="calls" orientation="right" allowDecimals={false} width={48} />
-            <Tooltip formatter={(v) => format(Number(v))} />
-            <Legend />
-            <Bar yAxisId="tokens" dataKey="tokens" name="Tokens" fill="var(--accent, #3867d6)" />
-            <Bar yAxisId="calls" dataKey="calls" name="API calls" fill="var(--muted-accent, #20bf6b)" />
-          </BarChart>
-        </ResponsiveContainer>
+        {/* recharts is most of the client's code and only this chart draws with it, so it loads when
+            the chart is first shown, not with the app; its space is kept and the table has the numbers. */}
+        <Suspense fallback={null}>
+          <DailyBars points={points} format={format} />
+        </Suspense>
       </div>
       <details className="chart-table">
         <summary>Show as a table</summary>

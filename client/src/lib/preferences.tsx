@@ -1,6 +1,7 @@
 // The signed-in user's UI preferences (stored in Profile.preferences with the seed's snake_case keys),
 // applied to the document and to every date and number the UI prints.
 import { createContext, type ReactNode, useContext, useEffect, useMemo } from "react";
+import { useMediaQuery } from "./media.ts";
 
 export interface Preferences {
   theme: "light" | "dark" | "system";
@@ -117,4 +118,14 @@ export function PreferencesProvider({ preferences, children }: { preferences: un
     root.dataset.animations = prefs.animationsEnabled ? "on" : "off";
   }, [prefs]);
   return <FormatContext.Provider value={value}>{children}</FormatContext.Provider>;
+}
+
+/**
+ * Whether motion drawn by script may play: the "Animations" preference and the system's reduced
+ * motion, which widgets.css applies to CSS transitions, reach animations run in JavaScript this way
+ * (a chart's bars growing in).
+ */
+export function useMotion(): boolean {
+  const reduced = useMediaQuery("(prefers-reduced-motion: reduce)");
+  return useFormat().prefs.animationsEnabled && !reduced;
 }
