@@ -1,9 +1,10 @@
-import SchemaBuilder, { PothosValidationError } from "@pothos/core";
+import SchemaBuilder, { createContextCache, PothosValidationError } from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin, { resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
+import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import { DateResolver, DateTimeResolver } from "graphql-scalars";
 import { z } from "zod";
@@ -191,13 +192,60 @@ export const builder = new SchemaBuilder<{
  * unauthorizedError): a missing row and another tenant's row look alike.
  */
 function loadNode(ctx: Context, info: GraphQLResolveInfo, id: { id: string; typename: string }): Promise<unknown> {
-  return resolveNodes(builder, ctx, info, [id]).then(
-    ([node]) => node ?? notFound("Node"),
+  const load = hasBatchLoader(id.typename)
+    ? batchOf(ctx, info, id.typename).load(id.id)
+    : resolveNodes(builder, ctx, info, [id]).then(([node]) => node);
+  return load.then(
+    (node) => node ?? notFound("Node"),
     (e: unknown) => {
       if (isPrismaError(e, "P2025")) return notFound("Node");
       throw e;
     },
   );
+}
+
+// `node` and `nodes` resolve each ID on its own (above), so a type that loads its rows with a batch
+// loader of its own (`loadMany`, e.g. the transparency log's entries) would get one call, one
+// statement, per ID. Its IDs asked in the same turn of one request are gathered here into one call,
+// as Prisma gathers the findUnique calls of the Prisma types. Such a loader reads no selection from
+// `info` (only Prisma's loadWithoutCache does), so the first caller's serves the batch.
+const batchLoaders = new Map<string, boolean>();
+function hasBatchLoader(typename: string): boolean {
+  let has = batchLoaders.get(typename);
+  if (has === undefined) {
+    // An ID may name any type, or none: those fail in resolveNodes, per ID, as before (and are
+    // not remembered: the names a client sends are not bounded, the schema's types are).
+    let options: { loadMany?: unknown };
+    try {
+      options = builder.configStore.getTypeConfig(typename, "Object").pothosOptions as typeof options;
+    } catch {
+      return false;
+    }
+    has = typeof options.loadMany === "function";
+    batchLoaders.set(typename, has);
+  }
+  return has;
+}
+
+const nodeBatches = createContextCache((_ctx: Context) => new Map<string, DataLoader<string, unknown>>());
+function batchOf(ctx: Context, info: GraphQLResolveInfo, typename: string): DataLoader<string, unknown> {
+  const batches = nodeBatches(ctx);
+  let loader = batches.get(typename);
+  if (!loader) {
+    // No cache of its own: resolveNodes keeps the request's (and a live query renews it per event).
+    loader = new DataLoader(
+      (ids: readonly string[]) =>
+        resolveNodes(
+          builder,
+          ctx,
+          info,
+          ids.map((id) => ({ id, typename })),
+        ),
+      { cache: false },
+    );
+    batches.set(typename, loader);
+  }
+  return loader;
 }
 
 builder.addScalarType("DateTime", DateTimeResolver);
