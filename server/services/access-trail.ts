@@ -18,7 +18,7 @@ export interface TrailEntry {
    * request), or the resource changed (RoleAssignment …; none when the change named none).
    */
   resources: string[];
-  /** For a read, the operation's root field (sessions, node …); for a change, the audit action. */
+  /** For a read, the operation's root field (sessions, node …) of its first read; for a change, the audit action. */
   action: string;
   operationName: string | null;
   ipAddress: string | null;
