@@ -1,6 +1,7 @@
 // Where the database's CPU goes when the privacy access log writes a batch (PostgreSQL, throwaway).
-// The writer (services/access-log.ts) writes BATCHES batches of 1,000 reads, each batch 20
-// requests' listing of 50 members, as the members shape of bench:compare notes them; its statement
+// The writer (services/access-log.ts) writes BATCHES batches of 1,000 rows, each batch 20
+// requests' listing of 50 members with their profiles, as the members shape of bench:compare notes
+// them (a User and a Profile read per member, one row listing both); its statement
 // is recorded and then run again, in interleaved rounds, on copies of the table that split its
 // cost: as it is, with the two foreign keys the log had before (tenant and subject, checked per
 // row), without any index, and its SELECT alone. Per variant: the database backend's CPU per row
@@ -68,13 +69,14 @@ try {
     for (let i = 0; i < n * 20; i++) {
       const scope = {};
       for (const subjectUserId of members)
-        writer.note(
-          scope,
-          viewer,
-          request,
-          { subjectUserId, resource: "User", operationType: "query", operationName: null },
-          () => "me",
-        );
+        for (const resource of ["User", "Profile"])
+          writer.note(
+            scope,
+            viewer,
+            request,
+            { subjectUserId, resource, operationType: "query", operationName: null },
+            () => "me",
+          );
     }
   };
 

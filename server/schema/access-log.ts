@@ -20,7 +20,8 @@ const DataAccessEntryRef = builder.objectRef<TrailEntry>("DataAccessEntry");
 builder.node(DataAccessEntryRef, {
   description:
     "One entry of a user's privacy transparency log: a read of their data by someone else or by an API key " +
-    "(one per actor, type and operation per request), or a change to it by someone else (from the audit log). " +
+    "(one per actor, subject and operation per request, listing the types read), or a change to it by someone " +
+    "else (from the audit log). " +
     "Immutable; readable by that user alone.",
   id: { resolve: (e) => e.id },
   authScopes: access.DataAccessEntry.type,
@@ -32,9 +33,19 @@ builder.node(DataAccessEntryRef, {
     actorName: t.exposeString("actorDisplay", {
       description: "The user's display name or the API key's name, as it was when the entry was written.",
     }),
-    resource: t.exposeString("resource", { description: "The type read (Session, Memory …) or changed." }),
+    resources: t.exposeStringList("resources", {
+      description:
+        "The types read in that request (Session, Memory …; sorted, distinct), or the one changed (none when the " +
+        "change named none).",
+    }),
+    resource: t.string({
+      description: "The first of `resources` (empty when there is none).",
+      deprecationReason: "An entry lists every type read in its request: use `resources`.",
+      resolve: (e) => e.resources[0] ?? "",
+    }),
     action: t.exposeString("action", {
-      description: "For a read, the operation's root field (sessions, node …); for a change, its audit action.",
+      description:
+        "For a read, the operation's root field (sessions, node …) of its first read; for a change, its audit action.",
     }),
     operationName: t.exposeString("operationName", { nullable: true }),
     ipAddress: t.exposeString("ipAddress", { nullable: true }),

@@ -1,9 +1,11 @@
 // The privacy transparency log's writer. Reads of a user's data by someone else (another member,
 // an admin, any API key) are noted while the request runs (schema/access-log-plugin.ts calls
-// note() where each object's type rule has just granted it), deduplicated per request, and
-// written in batches by a timer, never on the request path. stop() drains what is left before the
-// database closes; a batch that fails (the database is unreachable) goes back to the queue for the
-// next flush, and the reads of a user or tenant deleted meanwhile are skipped, not failed.
+// note() where each object's type rule has just granted it), merged per request into one entry
+// per actor, subject and operation that lists the types read (a listing of 50 members with their
+// profiles is 50 rows, not 100), and written in batches by a timer, never on the request path.
+// stop() drains what is left before the database closes; a batch that fails (the database is
+// unreachable) goes back to the queue for the next flush, and the reads of a user or tenant
+// deleted meanwhile are skipped, not failed.
 
 import type { Database } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
@@ -28,21 +30,31 @@ export interface AccessRead {
 /** What the reads of one request share (one actor, operation and root field): kept once, not per read. */
 type ReadGroup = Omit<AccessRead, "subjectUserId" | "resource" | "createdAt">;
 
-/** A queued read: its own columns, and its request's shared ones by reference. */
-interface QueuedRead {
+/** A queued entry: the reads of one subject in one request, its types, and the request's shared columns by reference. */
+interface QueuedEntry {
   subjectUserId: string;
-  resource: string;
-  /** Epoch milliseconds (a number, not a Date: nothing per read to allocate or format). */
+  /** The types read so far, sorted; a few at most. */
+  resources: string[];
+  /** When the first of them was read, in epoch milliseconds (a number: nothing to allocate or format). */
   at: number;
   group: ReadGroup;
+  /**
+   * Set once a flush has taken the entry: a type noted after that goes into a new entry (a second
+   * row) rather than into a list that may already be in the database.
+   */
+  taken: boolean;
+  /** The types of this subject's earlier entries in the request, taken by a flush (null for its first). */
+  earlier: readonly string[] | null;
 }
 
 export interface AccessLogWriter {
   /**
    * Notes that `viewer` read a `resource` row of `subjectUserId` during the request `scope` (any
-   * object that lives exactly as long as the request: its context). The first note of each
-   * (actor, subject, resource, operation) in a scope is kept, the rest are dropped. `field` is
-   * asked for only when an entry is kept (working it out walks the response path).
+   * object that lives exactly as long as the request: its context). The notes of each (actor,
+   * subject, operation) in a scope make one entry listing their types, with the time and root
+   * field of the first; a type already listed is dropped. A type noted after its entry was taken
+   * by a flush starts a second entry. `field` is asked for only when an entry is made (working it
+   * out walks the response path).
    */
   note(
     scope: object,
@@ -66,15 +78,15 @@ const MAX_PENDING = 200_000;
 const BATCH_ROWS = 1_000;
 
 /**
- * One actor in one operation, within a request: the reads it noted (subjects by resource) and the
- * groups its entries share (by root field). A request has one, or a few when signIn/signUp change
- * the viewer in the middle of it.
+ * One actor in one operation, within a request: its entries (by subject) and the groups they share
+ * (by root field). A request has one, or a few when signIn/signUp change the viewer in the middle
+ * of it.
  */
 interface ActorReads {
   viewer: SignedInViewer;
   operationType: string;
   operationName: string | null;
-  subjects: Map<string, Set<string>>;
+  subjects: Map<string, QueuedEntry>;
   groups: Map<string, ReadGroup>;
 }
 
@@ -84,12 +96,25 @@ interface RequestReads {
   last: ActorReads | null;
 }
 
+/**
+ * `types` with `type` added in its sorted place, as a new array. Not push, then sort when written:
+ * V8's Array.prototype.sort allocates its merge state on every call (about 0.7 KB; 37 KB per
+ * listing of 50 members), and growing a one-element array by push cost more CPU than making one
+ * of two.
+ */
+function withType(types: readonly string[], type: string): string[] {
+  // The common case: a second type (User, then its Profile).
+  if (types.length === 1) return type < types[0]! ? [type, types[0]!] : [types[0]!, type];
+  const at = types.findIndex((t) => t > type);
+  return at < 0 ? [...types, type] : [...types.slice(0, at), type, ...types.slice(at)];
+}
+
 export function createAccessLog(
   db: Pick<Database, "query">,
   logger: Logger,
   options: { flushMs: number },
 ): AccessLogWriter {
-  let queue: QueuedRead[] = [];
+  let queue: QueuedEntry[] = [];
   const seen = new WeakMap<object, RequestReads>();
   let dropped = 0;
 
@@ -120,11 +145,11 @@ export function createAccessLog(
     return actor;
   }
 
-  async function write(batch: QueuedRead[]): Promise<void> {
-    // A listing of 50 members is 50 reads of one request: its shared columns go once per group and
-    // each read sends only its subject, resource, time and group. Both go as JSON text, which
+  async function write(batch: QueuedEntry[]): Promise<void> {
+    // A listing of 50 members is 50 entries of one request: its shared columns go once per group
+    // and each entry sends only its subject, types, time and group. Both go as JSON text, which
     // JSON.stringify writes natively: as arrays, the driver escaped 4,000 elements per batch one by
-    // one in JavaScript.
+    // one in JavaScript. A JSON array becomes the text[] column as it is (json_to_recordset).
     const index = new Map<ReadGroup, number>();
     const groups: ReadGroup[] = [];
     const reads = batch.map((r) => {
@@ -134,7 +159,7 @@ export function createAccessLog(
         n = groups.length;
         index.set(r.group, n);
       }
-      return { subject_user_id: r.subjectUserId, resource: r.resource, at_ms: r.at, n };
+      return { subject_user_id: r.subjectUserId, resources: r.resources, at_ms: r.at, n };
     });
     const shared = groups.map((g, i) => ({
       n: i + 1,
@@ -159,7 +184,7 @@ export function createAccessLog(
     // per group, not per read.
     await db.query(
       `WITH r AS (
-        SELECT * FROM json_to_recordset($1::json) AS r(subject_user_id uuid, resource text, at_ms float8, n int)
+        SELECT * FROM json_to_recordset($1::json) AS r(subject_user_id uuid, resources text[], at_ms float8, n int)
       ), s AS MATERIALIZED (
         SELECT id FROM users WHERE id IN (SELECT subject_user_id FROM r) FOR KEY SHARE
       ), g AS MATERIALIZED (
@@ -172,10 +197,10 @@ export function createAccessLog(
         FOR KEY SHARE OF t
       )
       INSERT INTO data_access_log (id, tenant_id, subject_user_id, actor_kind, actor_user_id, api_key_id,
-        actor_display, resource, field, operation_type, operation_name, ip_address, user_agent, created_at)
+        actor_display, resources, field, operation_type, operation_name, ip_address, user_agent, created_at)
       SELECT gen_random_uuid(), g.tenant_id, r.subject_user_id,
         (CASE WHEN g.api_key_id IS NULL THEN 'user' ELSE 'api_key' END)::access_actor_kind, g.actor_user_id,
-        g.api_key_id, g.actor_display, r.resource, g.field, g.operation_type, g.operation_name, g.ip_address,
+        g.api_key_id, g.actor_display, r.resources, g.field, g.operation_type, g.operation_name, g.ip_address,
         g.user_agent, to_timestamp(r.at_ms / 1000.0)
       FROM r JOIN g USING (n) JOIN s ON s.id = r.subject_user_id`,
       [JSON.stringify(reads), JSON.stringify(shared)],
@@ -190,6 +215,8 @@ export function createAccessLog(
     while (queue.length) {
       // splice, not slice twice: a queue that grew under load is not copied once per batch.
       const batch = queue.splice(0, BATCH_ROWS);
+      // Before any await: a note from now on starts a new entry instead of adding to one of these.
+      for (const entry of batch) entry.taken = true;
       try {
         await write(batch);
       } catch (err) {
@@ -204,13 +231,13 @@ export function createAccessLog(
   const log: AccessLogWriter = {
     note(scope, viewer, request, read, field) {
       const actor = actorReads(scope, viewer, read.operationType, read.operationName);
-      let subjects = actor.subjects.get(read.resource);
-      if (!subjects) {
-        subjects = new Set();
-        actor.subjects.set(read.resource, subjects);
+      const entry = actor.subjects.get(read.subjectUserId);
+      // A few types per subject at most: a scan of the list is cheaper than a Set per entry.
+      if (entry && (entry.resources.includes(read.resource) || entry.earlier?.includes(read.resource))) return;
+      if (entry && !entry.taken) {
+        entry.resources = withType(entry.resources, read.resource);
+        return;
       }
-      if (subjects.has(read.subjectUserId)) return;
-      subjects.add(read.subjectUserId);
       if (queue.length >= MAX_PENDING) {
         // O(1) and logged once per outage: a full queue must not make every request slower.
         if (dropped++ === 0)
@@ -232,7 +259,17 @@ export function createAccessLog(
         };
         actor.groups.set(at, group);
       }
-      queue.push({ subjectUserId: read.subjectUserId, resource: read.resource, at: Date.now(), group });
+      const next: QueuedEntry = {
+        subjectUserId: read.subjectUserId,
+        resources: [read.resource],
+        at: Date.now(),
+        group,
+        taken: false,
+        // A second entry of a subject lists only the types not already in its first.
+        earlier: entry ? [...(entry.earlier ?? []), ...entry.resources] : null,
+      };
+      actor.subjects.set(read.subjectUserId, next);
+      queue.push(next);
     },
     ...background,
     pending: () => queue.length,

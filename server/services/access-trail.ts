@@ -13,9 +13,12 @@ export interface TrailEntry {
   subjectUserId: string;
   actorKind: "user" | "api_key" | "system";
   actorDisplay: string;
-  /** The type read (Session, Memory …) or the resource changed (RoleAssignment …). */
-  resource: string;
-  /** For a read, the operation's root field (sessions, node …); for a change, the audit action. */
+  /**
+   * The types read (Session, Memory …; sorted, one entry per actor, subject and operation per
+   * request), or the resource changed (RoleAssignment …; none when the change named none).
+   */
+  resources: string[];
+  /** For a read, the operation's root field (sessions, node …) of its first read; for a change, the audit action. */
   action: string;
   operationName: string | null;
   ipAddress: string | null;
@@ -48,7 +51,7 @@ type Row = Omit<TrailEntry, "createdAt"> & { createdAt: Date | string };
 
 const reads = (where: Prisma.Sql) => Prisma.sql`
   SELECT d.id AS rid, 'read' AS kind, d.subject_user_id::text AS "subjectUserId",
-         d.actor_kind::text AS "actorKind", d.actor_display AS "actorDisplay", d.resource,
+         d.actor_kind::text AS "actorKind", d.actor_display AS "actorDisplay", d.resources,
          d.field AS action, d.operation_name AS "operationName", d.ip_address AS "ipAddress",
          d.user_agent AS "userAgent", d.created_at AS "createdAt"
     FROM data_access_log d WHERE ${where}`;
@@ -57,14 +60,15 @@ const reads = (where: Prisma.Sql) => Prisma.sql`
 const changes = (where: Prisma.Sql) => Prisma.sql`
   SELECT a.id AS rid, 'change' AS kind, a.subject_user_id::text AS "subjectUserId",
          CASE WHEN a.user_id IS NULL THEN 'system' ELSE 'user' END AS "actorKind",
-         COALESCE(u.display_name, 'System') AS "actorDisplay", COALESCE(a.resource, '') AS resource,
+         COALESCE(u.display_name, 'System') AS "actorDisplay",
+         CASE WHEN a.resource IS NULL THEN '{}'::text[] ELSE ARRAY[a.resource] END AS resources,
          a.action, NULL::text AS "operationName", a.ip_address AS "ipAddress", a.user_agent AS "userAgent",
          a.created_at AS "createdAt"
     FROM audit_logs a LEFT JOIN users u ON u.id = a.user_id
    WHERE a.user_id IS DISTINCT FROM a.subject_user_id AND ${where}`;
 
 // Ids stay uuid inside, so pages are ordered and cut the way the indexes and cursors compare them.
-const COLUMNS = Prisma.sql`rid::text AS id, kind, "subjectUserId", "actorKind", "actorDisplay", resource, action,
+const COLUMNS = Prisma.sql`rid::text AS id, kind, "subjectUserId", "actorKind", "actorDisplay", resources, action,
   "operationName", "ipAddress", "userAgent", "createdAt"`;
 
 const toEntry = (r: Row): TrailEntry => ({ ...r, createdAt: new Date(r.createdAt) });

@@ -82,7 +82,7 @@ describe(`shared subscription results (${dbKind})`, () => {
     // Each key subscription is a request of the key's: one entry each, as without sharing.
     await app.services.accessLog.flush();
     const entries = await app.db.prisma.dataAccessLog.findMany({
-      where: { resource: "Message", operationType: "subscription", actorKind: "api_key" },
+      where: { resources: { has: "Message" }, operationType: "subscription", actorKind: "api_key" },
     });
     expect(entries.map((e) => e.userAgent).sort()).toEqual(["key-1", "key-2"]);
 

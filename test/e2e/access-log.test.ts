@@ -94,7 +94,7 @@ describe("who accessed my data", () => {
 
     // The admin cannot read it: their own list has no entry of the member's.
     const adminView = await gql(
-      `{ myDataAccessLog(first: 100) { edges { node { actorName resource } } } }`,
+      `{ myDataAccessLog(first: 100) { edges { node { actorName resources } } } }`,
       {},
       admin.signUp.token,
     );

@@ -1,10 +1,14 @@
 // The privacy transparency log: reads of a member's data by others (admins, other members, API
-// keys) are written once per request and type, changes by others come from the audit log, and
+// keys) are written once per request and subject, listing the types read, changes by others come
+// from the audit log, and
 // the trail is its member's alone over every door (list, node(id), WebSocket).
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import type { App } from "../../server/app.ts";
+import { createLogger } from "../../server/logger.ts";
+import { createAccessLog } from "../../server/services/access-log.ts";
+import type { SignedInViewer } from "../../server/viewer.ts";
 import {
   codeOf,
   createApiKey,
@@ -30,7 +34,7 @@ afterAll(() => app?.stop());
 
 const TRAIL = `query Trail($kind: DataAccessKind, $first: Int, $after: String, $since: DateTime, $until: DateTime) {
   myDataAccessLog(kind: $kind, first: $first, after: $after, since: $since, until: $until) {
-    edges { cursor node { id kind actorKind actorName resource action operationName ipAddress userAgent at } }
+    edges { cursor node { id kind actorKind actorName resources resource action operationName ipAddress userAgent at } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -40,6 +44,8 @@ interface Entry {
   kind: string;
   actorKind: string;
   actorName: string;
+  resources: string[];
+  /** Deprecated: the first of `resources`. */
   resource: string;
   action: string;
   operationName: string | null;
@@ -93,6 +99,7 @@ describe(`the privacy transparency log (${dbKind})`, () => {
         kind: "read",
         actorKind: "user",
         actorName: "Admin",
+        resources: ["Session"],
         resource: "Session",
         action: "sessions",
         operationName: "AdminSessions",
@@ -126,14 +133,12 @@ describe(`the privacy transparency log (${dbKind})`, () => {
       key,
     );
     const entries = reads(await trail(member));
-    expect(entries.map((e) => [e.actorKind, e.actorName, e.resource, e.operationName]).sort()).toEqual([
-      ["api_key", "test", "Memory", "Sync"],
-      ["api_key", "test", "Profile", "Sync"],
-      ["api_key", "test", "User", "Sync"],
+    expect(entries.map((e) => [e.actorKind, e.actorName, e.resources, e.operationName])).toEqual([
+      ["api_key", "test", ["Memory", "Profile", "User"], "Sync"],
     ]);
   });
 
-  it("writes one entry per actor, subject, type and operation per request, however many rows and fields", async () => {
+  it("writes one entry per actor, subject and operation per request, however many rows, types and fields", async () => {
     const { admin, member } = await team();
     const q = `query Twice {
       a: sessions(allInTenant: true) { edges { node { id } } }
@@ -147,13 +152,99 @@ describe(`the privacy transparency log (${dbKind})`, () => {
     });
     await ok(exec, q, {}, admin.token);
     const once = reads(await trail(member));
-    expect(once.map((e) => e.resource).sort()).toEqual(["Session", "User"]);
+    expect(once.map((e) => e.resources)).toEqual([["Session", "User"]]);
     await ok(exec, q, {}, admin.token);
+    expect(reads(await trail(member)).map((e) => e.resources)).toEqual([
+      ["Session", "User"],
+      ["Session", "User"],
+    ]);
+  });
+
+  it("writes an admin's listing of members with their profiles as one row per member, both types in it", async () => {
+    const { admin, member } = await team();
+    const other = await createMember(exec, admin, "Other");
+    await ok(
+      exec,
+      `query Members { me { tenant { members(first: 10) { edges { node { displayName profile { jobTitle } } } } } } }`,
+      {},
+      admin.token,
+    );
+    await app.services.accessLog.flush();
+    for (const m of [member, other]) {
+      const rows = await app.db.prisma.dataAccessLog.findMany({ where: { subjectUserId: m.userId } });
+      expect(rows.map((r) => [r.resources, r.field, r.operationName])).toEqual([
+        [["Profile", "User"], "me", "Members"],
+      ]);
+    }
+    // Prisma's list filters read the column: the rows that name a type.
     expect(
-      reads(await trail(member))
-        .map((e) => e.resource)
-        .sort(),
-    ).toEqual(["Session", "Session", "User", "User"]);
+      await app.db.prisma.dataAccessLog.count({ where: { tenantId: admin.tenantId, resources: { has: "Profile" } } }),
+    ).toBe(2);
+  });
+
+  it("starts a second row for a type noted after its subject's entry was taken by a flush, and loses none", async () => {
+    const { admin, member } = await team();
+    // A writer of its own whose statement waits until let go: a note can arrive while its batch is written.
+    let entered!: () => void;
+    const writing = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const writer = createAccessLog(
+      {
+        async query<T>(sql: string, params: unknown[]) {
+          entered();
+          await gate;
+          return app.db.query<T>(sql, params);
+        },
+      },
+      createLogger({ LOG_LEVEL: "warn", NODE_ENV: "production" }),
+      { flushMs: 600_000 },
+    );
+    const viewer: SignedInViewer = {
+      kind: "session",
+      userId: admin.userId,
+      tenantId: admin.tenantId,
+      roles: ["admin"],
+      sessionId: "s",
+      expiresAt: new Date(Date.now() + 60_000),
+    };
+    const scope = {};
+    const note = (resource: string) =>
+      writer.note(
+        scope,
+        viewer,
+        { ip: null, userAgent: null, referrer: null },
+        { subjectUserId: member.userId, resource, operationType: "subscription", operationName: "Late" },
+        () => "events",
+      );
+    note("User");
+    note("Profile");
+    note("User");
+    expect(writer.pending()).toBe(1);
+    const first = writer.flush();
+    await writing;
+    // Its batch is being written: these cannot join it, and the types it holds are not noted twice.
+    note("Memory");
+    note("Profile");
+    note("Session");
+    expect(writer.pending()).toBe(1);
+    release();
+    await first;
+    await writer.flush();
+    note("User");
+    note("Session");
+    expect(writer.pending()).toBe(0);
+    const rows = await app.db.prisma.dataAccessLog.findMany({
+      where: { subjectUserId: member.userId, operationName: "Late" },
+    });
+    expect(rows.map((r) => r.resources).sort()).toEqual([
+      ["Memory", "Session"],
+      ["Profile", "User"],
+    ]);
   });
 
   it("records changes by others from the audit log, not the member's own", async () => {
@@ -409,4 +500,60 @@ describe(`draining on shutdown (${dbKind})`, () => {
     expect(atClose).toBe(2);
     expect(own.services.accessLog.pending()).toBe(0);
   });
+});
+
+// The migration that made `resource` a list: run on a database holding rows of the old shape.
+// PGlite only: the statements are the same on PostgreSQL, and this needs a fresh database of its own.
+describe.runIf(dbKind === "pglite")("the migration to one row per subject with a list of types", () => {
+  it("keeps every earlier row, its id and time, with its one type as a list of one", async () => {
+    const { cp, mkdtemp, readdir, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { vector } = await import("@electric-sql/pglite/vector");
+    const { PrismaPGlite } = await import("pglite-prisma-adapter");
+    const { applyMigrations } = await import("../../server/db/engine.ts");
+    const { MIGRATIONS_DIR } = await import("../../server/db/migrations.ts");
+    const names = (await readdir(MIGRATIONS_DIR)).sort((a, b) => a.localeCompare(b));
+    const target = names.find((n) => n.endsWith("_access_log_resources")) as string;
+    expect(target).toBeDefined();
+    // The migrations before it, in a directory of their own.
+    const before = await mkdtemp(path.join(tmpdir(), "migrations-"));
+    const pglite = await PGlite.create({ extensions: { vector } });
+    try {
+      for (const n of names.filter((n) => n < target))
+        await cp(path.join(MIGRATIONS_DIR, n), path.join(before, n), { recursive: true });
+      await applyMigrations(new PrismaPGlite(pglite), before);
+      await pglite.exec(`
+        INSERT INTO data_access_log (id, tenant_id, subject_user_id, actor_kind, actor_display, resource, field,
+          operation_type, created_at)
+        SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'user', 'Admin',
+          (ARRAY['Session', 'User', 'Profile'])[1 + i % 3], 'members', 'query', now() - make_interval(secs => i)
+        FROM generate_series(1, 30) i`);
+      const old = (
+        await pglite.query<{ id: string; resource: string; created_at: Date }>(
+          "SELECT id, resource, created_at FROM data_access_log ORDER BY id",
+        )
+      ).rows;
+      expect(await applyMigrations(new PrismaPGlite(pglite), MIGRATIONS_DIR)).toEqual(
+        names.filter((n) => n >= target && n !== "migration_lock.toml"),
+      );
+      const now = (
+        await pglite.query<{ id: string; resources: string[]; created_at: Date }>(
+          "SELECT id, resources, created_at FROM data_access_log ORDER BY id",
+        )
+      ).rows;
+      expect(now).toEqual(old.map((r) => ({ id: r.id, resources: [r.resource], created_at: r.created_at })));
+      // Still append-only, and a row names at least one type.
+      await expect(pglite.exec(`UPDATE data_access_log SET field = 'x'`)).rejects.toThrow(/append-only/);
+      await expect(
+        pglite.exec(`INSERT INTO data_access_log (id, tenant_id, subject_user_id, actor_kind, actor_display,
+          resources, field, operation_type) VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'user',
+          'Admin', '{}', 'members', 'query')`),
+      ).rejects.toThrow(/data_access_log_resources_not_empty/);
+    } finally {
+      await pglite.close();
+      await rm(before, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ const MyDataAccessLogQuery = graphql(`
           kind
           actorKind
           actorName
-          resource
+          resources
           action
           operationName
           ipAddress
@@ -94,7 +94,7 @@ function AccessPage({ kind, after, ...page }: PageProps & { kind: DataAccessKind
             {e.actorName}
           </td>
           <td>
-            {e.kind === "read" ? "Read" : "Changed"} <strong>{e.resource || "account"}</strong>
+            {e.kind === "read" ? "Read" : "Changed"} <strong>{e.resources.join(", ") || "account"}</strong>
           </td>
           <td>
             <code>{e.action}</code>
