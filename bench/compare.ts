@@ -180,9 +180,7 @@ try {
   const startFlags = (cwd: string): string[] => {
     const start = (JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8")) as { scripts: { start: string } })
       .scripts.start;
-    return (/^node\s+(.*?)\s*(?:--import tsx|server\/\S+\.mjs)/.exec(start)?.[1] ?? "")
-      .split(/\s+/)
-      .filter(Boolean);
+    return (/^node\s+(.*?)\s*(?:--import tsx|server\/\S+\.mjs)/.exec(start)?.[1] ?? "").split(/\s+/).filter(Boolean);
   };
 
   async function startServer(
