@@ -22,6 +22,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import { schema } from "../../server/schema/index.ts";
+import { RETENTION_KINDS } from "../../server/services/retention.ts";
 import {
   createApiKey,
   createMember,
@@ -350,16 +351,7 @@ async function seed(n: number, name: string): Promise<Seeded> {
     );
   for (const q of ["tokens", "api_calls", "storage_gb", "users"].slice(0, n))
     await mine(`mutation { setQuota(quotaType: ${q}, quotaLimit: 1000000) { id } }`);
-  for (const k of [
-    "sessions",
-    "memories",
-    "analyses",
-    "content",
-    "usage_detail",
-    "audit_entries",
-    "conversations",
-    "access_log",
-  ].slice(0, n))
+  for (const k of RETENTION_KINDS.slice(0, n))
     await mine(`mutation { setRetentionPolicy(kind: ${k}, keepDays: 400) { id } }`);
   await mine(`mutation($items: [ContentItemInput!]!) { importContent(source: twitter, items: $items) { imported } }`, {
     items: range.map((i) => ({ text: `seeded post ${i}`, externalId: `p${i}` })),
