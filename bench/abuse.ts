@@ -10,7 +10,7 @@ import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { ensureWordVectors, openWordVectors, type WordVectors } from "../server/services/word-vectors.ts";
-import { productionEnv } from "./support.ts";
+import { loadAverage, productionEnv } from "./support.ts";
 
 const port = 4700 + Math.floor(Math.random() * 200);
 let server: ChildProcess | null = null;
@@ -236,7 +236,7 @@ async function main() {
     const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0);
     console.log(`server RSS after the battery: ${rssMb()} MB (peak ${(kb / 1024).toFixed(0)} MB)`);
   }
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  console.log(`load average: ${loadAverage()}`);
   await table?.close();
 }
 

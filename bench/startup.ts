@@ -7,10 +7,10 @@
 // server too, interleaved run by run with this one's, so a before/after shares the machine's load.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../test/support/services.ts";
-import { productionEnv } from "./support.ts";
+import { loadAverage, productionEnv } from "./support.ts";
 
 const here = path.resolve(import.meta.dirname, "..");
 // AB_ENV="NAME=value …" instead runs this tree twice, interleaved: as is, and with those variables;
@@ -39,10 +39,7 @@ const roots: Variant[] = process.env.AB_ENV
     }));
 const runs = Number(process.env.RUNS ?? 3);
 const ticksPerSecond = 100; // USER_HZ on Linux
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(" ");
+const load = () => loadAverage(1);
 
 /** CPU ms (user + system) a process (or, with `thread`, one of its threads) has used so far, from /proc. */
 function cpuMs(pid: number, thread?: number): number {

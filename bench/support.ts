@@ -88,11 +88,33 @@ export function databaseCpuSince(before: Map<number, number>, after: Map<number,
 
 export const now = () => performance.timeOrigin + performance.now();
 
-/** The load average (1, 5, 15 min), printed beside a bench's figures. */
-export const loadAverage = (digits = 2) =>
-  loadavg()
+/** All CPU time and stolen CPU time so far, in ticks (the first line of /proc/stat; zeros elsewhere). */
+function cpuTicks(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
+}
+let lastTicks = cpuTicks();
+
+/**
+ * The load average (1, 5, 15 min), printed beside a bench's figures, and the share of CPU time the
+ * hypervisor gave to other machines since the previous call (or since the bench started): these
+ * machines are virtual and shared, and a host busy elsewhere slows every figure while the load
+ * average of this one stays low (one afternoon: 50% stolen at load 1.3, starts 1.5× slower).
+ */
+export const loadAverage = (digits = 2) => {
+  const ticks = cpuTicks();
+  const all = ticks.total - lastTicks.total;
+  const steal =
+    all > 0 ? ` (CPU stolen by the host: ${((100 * (ticks.steal - lastTicks.steal)) / all).toFixed(0)}%)` : "";
+  lastTicks = ticks;
+  return `${loadavg()
     .map((l) => l.toFixed(digits))
-    .join(" ");
+    .join(" ")}${steal}`;
+};
 
 /** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
 export function deferred<T>(): [Promise<T>, (value: T) => void] {
