@@ -102,8 +102,9 @@ let lastTicks = cpuTicks();
 /**
  * The load average (1, 5, 15 min), printed beside a bench's figures, and the share of CPU time the
  * hypervisor gave to other machines since the previous call (or since the bench started): these
- * machines are virtual and shared, and a host busy elsewhere slows every figure while the load
- * average of this one stays low (one afternoon: 50% stolen at load 1.3, starts 1.5× slower).
+ * machines are virtual and shared, and time stolen by the host slows every figure while the load
+ * average of this one stays low. (It does not show everything: one afternoon, starts took 1.5× the
+ * CPU of the morning's with nothing stolen and this machine idle; compare only within one run.)
  */
 export const loadAverage = (digits = 2) => {
   const ticks = cpuTicks();
