@@ -671,24 +671,31 @@ describe(`no list costs statements per row (${dbKind})`, () => {
           }
         const measured: Record<string, { count: number; rows: number }> = {};
         const sent: Record<string, string[]> = {};
-        for (const size of ["small", "large"] as const) {
-          const t = tenants[size];
-          const token = viewer.token(t);
-          const variables = c.variables(t);
-          // Once unmeasured: what a tenant's first read loads once (caches) is not a row's cost.
-          await exec(c.query, variables, token);
-          statements = [];
-          const r = await exec(c.query, variables, token);
-          const count = statements.length;
-          sent[size] = [...statements];
-          // A refusal (FORBIDDEN on some rows or the whole field) is the rules at work; the rest of
-          // the response still counts.
-          const unexpected = (r.errors ?? []).filter((e) => !REFUSED.has(String(e.extensions?.code)));
-          if (unexpected.length) problems.push(`${c.name} (${size}): ${JSON.stringify(unexpected[0])}`);
-          measured[size] = { count, rows: c.rows(r.data) };
-          for (const [type, ids] of c.ids(r.data))
-            seen[size].set(type, new Set([...(seen[size].get(type) ?? []), ...ids]));
-        }
+        const measure = async () => {
+          for (const size of ["small", "large"] as const) {
+            const t = tenants[size];
+            const token = viewer.token(t);
+            const variables = c.variables(t);
+            // Once unmeasured: what a tenant's first read loads once (caches) is not a row's cost.
+            await exec(c.query, variables, token);
+            statements = [];
+            const r = await exec(c.query, variables, token);
+            const count = statements.length;
+            sent[size] = [...statements];
+            // A refusal (FORBIDDEN on some rows or the whole field) is the rules at work; the rest of
+            // the response still counts.
+            const unexpected = (r.errors ?? []).filter((e) => !REFUSED.has(String(e.extensions?.code)));
+            if (unexpected.length) problems.push(`${c.name} (${size}): ${JSON.stringify(unexpected[0])}`);
+            measured[size] = { count, rows: c.rows(r.data) };
+            for (const [type, ids] of c.ids(r.data))
+              seen[size].set(type, new Set([...(seen[size].get(type) ?? []), ...ids]));
+          }
+        };
+        await measure();
+        // Once more when they differ: a credential's sliding renewal (due once a minute) or another
+        // once-a-while read can fall into one measured request, and not into the next; an N+1
+        // differs every time.
+        if (measured.small?.count !== measured.large?.count) await measure();
         const { small, large } = measured as Record<"small" | "large", { count: number; rows: number }>;
         // N_PLUS_ONE_REPORT=1 prints each case: statements/rows, small then large.
         if (process.env.N_PLUS_ONE_REPORT)
