@@ -489,26 +489,19 @@ async function seed(n: number, name: string): Promise<Seeded> {
     data: range.map((i) => ({ apiKeyId: keyRow.id, tenantId, userId, day: new Date(now - i * DAY), calls: 1 })),
   });
 
+  // A member's daily API-request limit: configured, and once exceeded.
+  const memberLimit = (i: number) => ({
+    tenantId,
+    userId: members[i]!.userId,
+    action: "api.request",
+    limitType: "requests_per_day" as const,
+    limitScope: "user" as const,
+  });
   await prisma.rateLimitConfig.createMany({
-    data: range.map((i) => ({
-      tenantId,
-      userId: members[i]!.userId,
-      action: "api.request",
-      limitType: "requests_per_day" as const,
-      limitScope: "user" as const,
-      limitValue: 1_000_000,
-    })),
+    data: range.map((i) => ({ ...memberLimit(i), limitValue: 1_000_000 })),
   });
   await prisma.rateLimitViolation.createMany({
-    data: range.map((i) => ({
-      tenantId,
-      userId: members[i]!.userId,
-      action: "api.request",
-      limitType: "requests_per_day" as const,
-      limitScope: "user" as const,
-      limitValue: 1,
-      retryAfterSeconds: 1,
-    })),
+    data: range.map((i) => ({ ...memberLimit(i), limitValue: 1, retryAfterSeconds: 1 })),
   });
   await prisma.retentionRun.createMany({
     data: range.map((i) => ({

@@ -2,10 +2,18 @@
 // keys) are written once per request and subject, listing the types read, changes by others come
 // from the audit log, and
 // the trail is its member's alone over every door (list, node(id), WebSocket).
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite/vector";
 import { createClient } from "graphql-ws";
+import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import type { App } from "../../server/app.ts";
+import { applyMigrations } from "../../server/db/engine.ts";
+import { MIGRATIONS_DIR } from "../../server/db/migrations.ts";
 import { createLogger } from "../../server/logger.ts";
 import { createAccessLog } from "../../server/services/access-log.ts";
 import type { SignedInViewer } from "../../server/viewer.ts";
@@ -506,14 +514,6 @@ describe(`draining on shutdown (${dbKind})`, () => {
 // PGlite only: the statements are the same on PostgreSQL, and this needs a fresh database of its own.
 describe.runIf(dbKind === "pglite")("the migration to one row per subject with a list of types", () => {
   it("keeps every earlier row, its id and time, with its one type as a list of one", async () => {
-    const { cp, mkdtemp, readdir, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const path = await import("node:path");
-    const { PGlite } = await import("@electric-sql/pglite");
-    const { vector } = await import("@electric-sql/pglite/vector");
-    const { PrismaPGlite } = await import("pglite-prisma-adapter");
-    const { applyMigrations } = await import("../../server/db/engine.ts");
-    const { MIGRATIONS_DIR } = await import("../../server/db/migrations.ts");
     const names = (await readdir(MIGRATIONS_DIR)).sort((a, b) => a.localeCompare(b));
     const target = names.find((n) => n.endsWith("_access_log_resources")) as string;
     expect(target).toBeDefined();
