@@ -23,6 +23,9 @@ export const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests"
   requests_per_day: 86_400,
 };
 
+/** How long API-request limits are kept in memory before they are read again (other instances' changes). */
+const CONFIG_TTL_MS = 5_000;
+
 export interface RateLimitInput {
   action: string;
   limitType: RateLimitType;
@@ -85,17 +88,8 @@ export function limitKey(
   }
 }
 
-export function createRateLimits(
-  prisma: PrismaClient,
-  options: {
-    redisUrl?: string | undefined;
-    now?: () => number;
-    /** How long API-request limits are kept in memory before they are read again (other instances' changes). */
-    configCacheMs?: number;
-  },
-) {
+export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined; now?: () => number }) {
   const clock = options.now ?? Date.now;
-  const configCacheMs = options.configCacheMs ?? 5_000;
   const redis = options.redisUrl
     ? new (requireOnUse("ioredis") as typeof import("ioredis")).Redis(options.redisUrl, {
         maxRetriesPerRequest: 3,
@@ -127,7 +121,7 @@ export function createRateLimits(
   const cache = new Map<string, { rows: RateLimitConfig[]; readAt: number }>();
   async function apiConfigs(tenantId: string): Promise<RateLimitConfig[]> {
     const hit = cache.get(tenantId);
-    if (hit && Date.now() - hit.readAt < configCacheMs) return hit.rows;
+    if (hit && Date.now() - hit.readAt < CONFIG_TTL_MS) return hit.rows;
     const rows = await prisma.rateLimitConfig.findMany({
       where: {
         action: "api.request",
