@@ -13,6 +13,7 @@ import { requireOnUse } from "../require-on-use.ts";
 import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
+import { yieldBeforeStatements } from "./pglite-turns.ts";
 import { enablePgvector } from "./pgvector.ts";
 import { statementNames } from "./statement-names.ts";
 import { templatePath } from "./template.ts";
@@ -115,7 +116,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
       startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${config.PGLITE_SHARED_BUFFERS_MB ?? 32}MB`],
     });
     startupMark("pglite open");
-    adapter = new PrismaPGlite(pglite);
+    adapter = new PrismaPGlite(yieldBeforeStatements(pglite));
   }
 
   // Statements on the root connection(s) inside a transaction's callback are refused (see

@@ -1,4 +1,3 @@
-import { setImmediate as yieldToRequests } from "node:timers/promises";
 import type { PGlite, Results } from "@electric-sql/pglite";
 import type { Clock, ConstructorOptions, Db, Job, PgBoss, Queue, SendOptions } from "pg-boss";
 import { requireOnUse } from "../require-on-use.ts";
@@ -135,11 +134,6 @@ const flatten = (results: Results[]): { rows: unknown[] } => ({ rows: results.fl
 export function pgliteDb(pglite: PGlite): Db {
   return {
     async executeSql(text, values) {
-      // PGlite runs a statement synchronously and settles its promise as a microtask, so a run of
-      // pg-boss's statements (its start, a worker's start, a maintenance pass) never went back to the
-      // event loop: requests waiting on their sockets were read only once it ended. The queue is
-      // background work, so each of its statements waits for what the loop has ready first.
-      await yieldToRequests();
       // query() is the extended protocol: one statement, with parameters.
       if (values && values.length > 0) return await pglite.query(text, values);
       if (EXPLICIT_TRANSACTION.test(text)) {
