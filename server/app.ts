@@ -236,6 +236,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       services.exports.interrupt();
       services.notifications.stop();
       await services.jobs.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await services.analysis.close();
       await live.close();
       await services.sessions.close();
       await services.rateLimits.close();

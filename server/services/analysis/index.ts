@@ -17,12 +17,14 @@ import { createOpenAiScorer } from "./openai-scorer.ts";
 import { type PipelineDeps, RunInterrupted } from "./pipeline.ts";
 import { RunProgressStream, UserEventsStream } from "./progress.ts";
 import { createStartLimiter } from "./rate-limit.ts";
-import { loadRiskModel } from "./risk/model.ts";
 import { cancelQueued, isTerminal, publish, type RunEvent, toEvent } from "./run-store.ts";
-import { createLexiconScorer, type Scorer } from "./scorer.ts";
+import { createScoringThread, type Scorer } from "./scorer.ts";
 
 export { CONTENT_SOURCES } from "./content.ts";
 export type { RunEvent } from "./run-store.ts";
+
+/** How long the scoring thread, and the model it holds, outlives its last batch. */
+const SCORING_THREAD_IDLE_MS = 60_000;
 
 export interface AnalysisDeps {
   config: Config;
@@ -53,6 +55,11 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
   /** Every local subscriber of a run's progress on one pub/sub subscription of the run. */
   const runEvents = createFanOut(pubsub, "analysis:run");
   const usesOpenAi = config.SCORER_PROVIDER === "openai" && !!config.SCORER_URL;
+  // Made here, started by the first batch it scores: a server that never analyses starts no thread.
+  const scoringThread = createScoringThread({
+    idleMs: SCORING_THREAD_IDLE_MS,
+    onError: (err) => logger.error({ err }, "the scoring thread failed"),
+  });
   const makeScorer = (instructions: string | null): Scorer =>
     usesOpenAi && config.SCORER_URL
       ? createOpenAiScorer({
@@ -62,7 +69,7 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
           timeoutMs: config.SCORER_TIMEOUT_MS,
           instructions,
         })
-      : createLexiconScorer();
+      : scoringThread.scorer;
   const pipeline: PipelineDeps = { prisma, pubsub, logger, config, makeScorer };
   const queueName = config.ANALYSIS_QUEUE;
   let working = false;
@@ -195,11 +202,6 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
         // A job fetched while the app stops goes back at once rather than holding up the shutdown.
         async (job) => {
           if (stopping) throw new RunInterrupted("shutdown");
-          // The lexicon scorer's model takes about a second of CPU to build. On the event loop it
-          // stalled every subscriber's delivery in progress (bench:fanout: other runs publish while
-          // the first job loads it), or the requests of a server just ready. The first jobs wait
-          // for it, built in a worker thread; a server that never analyses never builds it.
-          if (!usesOpenAi) await loadRiskModel();
           await executeRun(pipeline, job.data.runId, job.signal, local);
         },
         {
@@ -214,6 +216,9 @@ export function createAnalysisService({ config, prisma, logger, pubsub, jobs, on
       stopping = true;
       for (const c of local.values()) c.abort(new RunInterrupted("shutdown"));
     },
+
+    /** Ends the scoring thread, once the runs are interrupted. */
+    close: () => scoringThread.close(),
   };
 }
 

@@ -1,6 +1,8 @@
+import { Tinypool } from "tinypool";
 import type { ContentSource } from "../../generated/prisma/client.ts";
 import { assess, type FlagReason } from "./risk/assess.ts";
 import { type RiskModel, riskModel } from "./risk/model.ts";
+import type { ScoringTask } from "./scoring-thread.ts";
 
 export type { FlagReason };
 
@@ -65,6 +67,14 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** Stored on each run: results of different rule versions are not comparable. */
 export const SCORER_VERSION = "lexicon-v2";
 
+/** What the offline scorer is, wherever it runs. */
+const lexicon: Omit<Scorer, "scoreBatch"> = {
+  name: SCORER_VERSION,
+  provider: "local",
+  model: SCORER_VERSION,
+  estimateTokens: (items) => items.reduce((n, i) => n + approxTokens(i.text), 0),
+};
+
 /**
  * The offline scorer: phrase rules over normalised text and personal-data patterns, then the
  * learned model for what no rule flags (`model: null` leaves it out, to measure the rules alone).
@@ -72,10 +82,7 @@ export const SCORER_VERSION = "lexicon-v2";
 export function createLexiconScorer(opts: { model?: RiskModel | null } = {}): Scorer {
   const model = opts.model === undefined ? riskModel() : opts.model;
   return {
-    name: SCORER_VERSION,
-    provider: "local",
-    model: SCORER_VERSION,
-    estimateTokens: (items) => items.reduce((n, i) => n + approxTokens(i.text), 0),
+    ...lexicon,
     async scoreBatch(_source, items, signal) {
       signal.throwIfAborted();
       return {
@@ -83,9 +90,45 @@ export function createLexiconScorer(opts: { model?: RiskModel | null } = {}): Sc
           const a = assess(i.text, model);
           return a.flagged ? [{ id: i.id, reasons: a.reasons }] : [];
         }),
-        tokens: items.reduce((n, i) => n + approxTokens(i.text), 0),
+        tokens: lexicon.estimateTokens(items),
       };
     },
+  };
+}
+
+/**
+ * The offline scorer, run in a worker thread. Its rules are hundreds of large regular expressions,
+ * which V8 compiles on their first use (a second and a half of CPU on the first post a server
+ * scores), and each post then takes one to two milliseconds. On the server's one thread both held
+ * up every request and every subscriber's delivery meanwhile (bench:fanout). One thread, started
+ * by the first batch and ended, with the model it holds, after `idleMs` without one.
+ */
+export function createScoringThread(opts: { idleMs: number; onError(err: unknown): void }): {
+  scorer: Scorer;
+  close(): Promise<void>;
+} {
+  // `npm start` runs the server bundled (server/generated/server.mjs), with the thread's own bundle
+  // beside it (build:server); run from its sources, the thread loads its TypeScript through tsx too.
+  const bundled = import.meta.url.endsWith(".mjs");
+  const pool = new Tinypool({
+    filename: new URL(bundled ? "./scoring-thread.mjs" : "./scoring-thread.ts", import.meta.url).href,
+    execArgv: bundled ? [] : ["--import", "tsx"],
+    minThreads: 0,
+    maxThreads: 1,
+    idleTimeout: opts.idleMs,
+  });
+  // A thread that dies fails its batch (and so its run); the pool's own report of it must not end the server.
+  pool.on("error", opts.onError);
+  return {
+    scorer: {
+      ...lexicon,
+      async scoreBatch(source, items, signal) {
+        signal.throwIfAborted();
+        // An abort ends the thread and its batch; the next batch starts another.
+        return await pool.run({ source, items: [...items] } satisfies ScoringTask, { signal });
+      },
+    },
+    close: () => pool.destroy(),
   };
 }
 

@@ -1,0 +1,57 @@
+// The offline scorer runs in a worker thread (scorer.ts createScoringThread): its first post compiles
+// hundreds of large regular expressions and each post then costs a millisecond or two, none of which
+// may hold the server's event loop. Turns of the loop are counted, never time.
+import { afterAll, describe, expect, it } from "vitest";
+import { createLexiconScorer, createScoringThread, type ScoreItem } from "../../server/services/analysis/scorer.ts";
+
+const errors: unknown[] = [];
+const thread = createScoringThread({ idleMs: 60_000, onError: (err) => errors.push(err) });
+afterAll(() => thread.close());
+
+const items: ScoreItem[] = [
+  { id: "a", text: "selling fake passports and ids, dm me" },
+  { id: "b", text: "my cat is cute today, going to the park" },
+  { id: "c", text: "got away with it, nobody noticed the forged signature lol" },
+];
+
+/** How many turns the event loop made while `work` ran. */
+async function turnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const result = await work();
+  done = true;
+  return { result, turns };
+}
+
+describe("the offline scorer's thread", () => {
+  it("answers what the scorer answers on this thread, while the event loop goes on", async () => {
+    const { result, turns } = await turnsDuring(() =>
+      thread.scorer.scoreBatch("twitter", items, new AbortController().signal),
+    );
+    expect(turns).toBeGreaterThan(0);
+    const here = await turnsDuring(() =>
+      createLexiconScorer().scoreBatch("twitter", items, new AbortController().signal),
+    );
+    expect(here.turns, "the same work on this thread holds the loop").toBe(0);
+    expect(result).toEqual(here.result);
+    expect(result.flags.map((f) => f.id)).toContain("a");
+    expect(thread.scorer.name).toBe(createLexiconScorer().name);
+    expect(thread.scorer.estimateTokens(items)).toBe(result.tokens);
+  });
+
+  it("gives up a batch whose run is aborted, and scores the next one", async () => {
+    const abort = new AbortController();
+    const batch = thread.scorer.scoreBatch("twitter", items, abort.signal);
+    abort.abort(new Error("cancelled"));
+    await expect(batch).rejects.toThrow();
+    const next = await thread.scorer.scoreBatch("twitter", items, new AbortController().signal);
+    expect(next.flags.map((f) => f.id)).toContain("a");
+    expect(errors).toEqual([]);
+  });
+});
