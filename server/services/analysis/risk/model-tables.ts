@@ -1,11 +1,6 @@
-// The risk model's tables (model.ts), built from the committed files. Building them is about a
-// second of CPU, all of it synchronous; on the event loop of a server that already delivers other
-// runs' progress it stalled every subscriber for that long (bench:fanout). So the worker loads
-// them in a worker thread (`buildInWorker`) and the event loop only receives the result.
-// This file runs as that thread's script with Node's own type stripping (npm start serves a bundle
-// that has no copy of it, the image keeps server/ sources): erasable syntax and node: imports only.
+// The risk model's tables (model.ts), built from the committed files: about a second of CPU, all of
+// it synchronous, spent in the scoring thread (scorer.ts createScoringThread), never on the server's.
 import { readFileSync } from "node:fs";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
 /** One naive Bayes classifier's weights, summed once per word (NaiveBayes in model.ts reads them). */
 export interface NaiveBayesTables {
@@ -80,7 +75,7 @@ export function buildTables(json: string): NaiveBayesTables {
   return { json, labels, priors, index, against, weights };
 }
 
-/** What the worker thread sends back: the model file's small fields, both classifiers' tables, the word kin. */
+/** The model file's small fields, both classifiers' tables, the word kin. */
 export interface BuiltModel {
   /** model.json without its two classifiers (margins, combiner). */
   file: Record<string, unknown>;
@@ -111,76 +106,4 @@ export function buildModel(modelPath: string, classesPath: string): BuiltModel |
     categories: buildTables(categories),
     classes: classesText === null ? {} : (JSON.parse(classesText) as { classes: Record<string, string[]> }).classes,
   };
-}
-
-/**
- * What the worker thread sends, one piece per event-loop turn of the receiver: deserializing a
- * message is synchronous, and the whole model at once (80,000 map entries, 100,000 strings) was a
- * turn of 130 ms of CPU, several hundred at load.
- */
-type Piece =
-  | { kind: "file"; file: Record<string, unknown> | null }
-  | { kind: "tables"; name: "binary" | "categories"; tables: Omit<NaiveBayesTables, "weights"> }
-  | { kind: "weights"; name: "binary" | "categories"; label: string; weights: Map<string, number> }
-  | { kind: "classes"; classes: Record<string, string[]> }
-  | { kind: "done" };
-
-const CLASSES_PER_PIECE = 2_000;
-
-function* pieces(built: BuiltModel | null): Generator<[Piece, ArrayBuffer[]]> {
-  yield [{ kind: "file", file: built?.file ?? null }, []];
-  if (!built) return;
-  for (const name of ["binary", "categories"] as const) {
-    const { weights, ...tables } = built[name];
-    yield [
-      { kind: "tables", name, tables },
-      [tables.priors.buffer as ArrayBuffer, tables.against.buffer as ArrayBuffer],
-    ];
-    for (const [label, w] of weights) yield [{ kind: "weights", name, label, weights: w }, []];
-  }
-  const entries = Object.entries(built.classes);
-  for (let i = 0; i < entries.length; i += CLASSES_PER_PIECE)
-    yield [{ kind: "classes", classes: Object.fromEntries(entries.slice(i, i + CLASSES_PER_PIECE)) }, []];
-}
-
-/**
- * buildModel in a worker thread of this file: the event loop stays free while it runs, and takes
- * the result one piece per turn (it asks for the next once the sockets have been read).
- */
-export function buildInWorker(script: string, modelPath: string, classesPath: string): Promise<BuiltModel | null> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(script, { workerData: { riskModelTables: { modelPath, classesPath } } });
-    let file: Record<string, unknown> | null = null;
-    const tables: Partial<Record<"binary" | "categories", NaiveBayesTables>> = {};
-    const classes: Record<string, string[]> = {};
-    worker.on("message", (piece: Piece) => {
-      if (piece.kind === "done") {
-        void worker.terminate();
-        const { binary, categories } = tables;
-        return resolve(file && binary && categories ? { file, binary, categories, classes } : null);
-      }
-      if (piece.kind === "file") file = piece.file;
-      else if (piece.kind === "tables") tables[piece.name] = { ...piece.tables, weights: new Map() };
-      else if (piece.kind === "weights") tables[piece.name]?.weights.set(piece.label, piece.weights);
-      else Object.assign(classes, piece.classes);
-      setImmediate(() => worker.postMessage("next"));
-    });
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the risk model's worker thread exited with ${code}`)));
-  });
-}
-
-const task = isMainThread
-  ? undefined
-  : (workerData as { riskModelTables?: { modelPath: string; classesPath: string } })?.riskModelTables;
-if (task && parentPort) {
-  const port = parentPort;
-  const next = pieces(buildModel(task.modelPath, task.classesPath));
-  const send = () => {
-    const { value, done } = next.next();
-    if (done) port.postMessage({ kind: "done" } satisfies Piece);
-    else port.postMessage(value[0], value[1]);
-  };
-  port.on("message", send);
-  send();
 }

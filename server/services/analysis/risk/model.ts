@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { ROOT } from "../../../root.ts";
 import { Combiner, type CombinerFile, type ModelReading } from "./combiner.ts";
-import { type BuiltModel, buildInWorker, buildModel, buildTables, type NaiveBayesTables } from "./model-tables.ts";
+import { type BuiltModel, buildModel, buildTables, type NaiveBayesTables } from "./model-tables.ts";
 import { normalize } from "./text.ts";
 
 // The learned half of the scorer: a naive Bayes model over words and word pairs, trained by
@@ -286,18 +286,4 @@ function install(built: BuiltModel | null): RiskModel | null {
 /** The committed model, loaded once; null when there is none (the rules still work alone). */
 export function riskModel(): RiskModel | null {
   return loaded === undefined ? install(buildModel(MODEL_FILE, CLASSES_FILE)) : loaded;
-}
-
-let loading: Promise<RiskModel | null> | undefined;
-/**
- * riskModel(), built in a worker thread: a server loads it this way before its worker takes a job,
- * so the second of CPU it costs never holds up the event loop (and the subscribers it serves).
- */
-export function loadRiskModel(): Promise<RiskModel | null> {
-  if (loaded !== undefined) return Promise.resolve(loaded);
-  loading ??= buildInWorker(path.join(HERE, "model-tables.ts"), MODEL_FILE, CLASSES_FILE).then(install, (err) => {
-    loading = undefined;
-    throw err;
-  });
-  return loading;
 }
