@@ -2,7 +2,6 @@ import { Tinypool } from "tinypool";
 import type { ContentSource } from "../../generated/prisma/client.ts";
 import { assess, type FlagReason } from "./risk/assess.ts";
 import { type RiskModel, riskModel } from "./risk/model.ts";
-import type { ScoringTask } from "./scoring-thread.ts";
 
 export type { FlagReason };
 
@@ -66,6 +65,12 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Stored on each run: results of different rule versions are not comparable. */
 export const SCORER_VERSION = "lexicon-v2";
+
+/** One batch for the scoring thread (scoring-thread.ts). */
+export interface ScoringTask {
+  source: ContentSource;
+  items: ScoreItem[];
+}
 
 /** What the offline scorer is, wherever it runs. */
 const lexicon: Omit<Scorer, "scoreBatch"> = {

@@ -1,13 +1,7 @@
 // The offline scorer's thread (scorer.ts createScoringThread): Tinypool runs this module in a worker
 // thread and calls its default export once per batch. The scorer and its model are made once per
 // thread, on the first batch's arrival, so the second of CPU they cost is spent here too.
-import type { ContentSource } from "../../generated/prisma/client.ts";
-import { type BatchScore, createLexiconScorer, type ScoreItem } from "./scorer.ts";
-
-export interface ScoringTask {
-  source: ContentSource;
-  items: ScoreItem[];
-}
+import { type BatchScore, createLexiconScorer, type ScoringTask } from "./scorer.ts";
 
 const scorer = createLexiconScorer();
 // A batch is cancelled from the other side: the pool ends this thread (see createScoringThread).
