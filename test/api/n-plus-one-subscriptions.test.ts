@@ -3,12 +3,13 @@
 // so every nested object or list in its selection runs its resolvers then: a per-row read there is
 // paid on every event, times every subscriber. The cases come from the schema, as the query walk's
 // do (n-plus-one.test.ts): for every field of Subscription, every list its event reaches (through
-// up to two objects, then up to three lists deep) is selected with its rows' scalars and objects,
-// beside the whole event (its scalars, and its objects with theirs); an event with no list is one
-// case of the event alone. Each is subscribed to over a real graphql-ws WebSocket, by each of the
-// query walk's three viewers, in the tenant with 2 of everything and in the one with 10; one event
-// is caused (TRIGGERS), and the statements Prisma sends to deliver it must be the same. A field of
-// Subscription without a trigger fails, as does a case whose rows do not grow.
+// the event and up to two objects under it, then up to three lists deep) is selected with its
+// rows' scalars and objects, beside the whole event (its scalars, and its objects with theirs); an
+// event with no list is one case of the event alone. Each is subscribed to over a real graphql-ws
+// WebSocket, by each of the query walk's three viewers, in the tenant with 2 of everything and in
+// the one with 10; one event is caused (TRIGGERS), and the statements Prisma sends to deliver it
+// must be the same. A field of Subscription without a trigger fails, as does a case whose rows do
+// not grow.
 //
 // The trigger's own statements are measured first, alone, with no subscriber; the delivery's are
 // those that the same trigger sends more of, from its start to the client's receipt of its event,
@@ -253,7 +254,9 @@ const root = schema.getSubscriptionType()!;
 
 /** Every list path of each Subscription field, each with its whole event; the event alone where it has no list. */
 function subscriptionCases(): Case[] {
-  const lists = walk(root, ARGS);
+  // One object further than the query walk: a subscription's first object is its event, where a
+  // query's (me) is one field below Query.
+  const lists = walk(root, ARGS, { maxHops: 3 });
   return fieldsOf(root).flatMap((field) => {
     const key = `${root.name}.${field.name}`;
     if (requiredArgs(field).length && !ARGS[key]) return [];

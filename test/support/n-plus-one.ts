@@ -35,7 +35,7 @@ export const SMALL = 2;
 export const LARGE = 10;
 /** Lists nested in one query at most (conversations → messages → attachments). */
 const MAX_LISTS = 3;
-/** Object fields walked before the first list (me → tenant → members). */
+/** Object fields walked before the first list (me → tenant → members), by default. */
 const MAX_HOPS = 2;
 
 /** What one seeded tenant holds, for the arguments below. */
@@ -113,7 +113,7 @@ export function everyListField(root: GraphQLObjectType): Set<string> {
 }
 
 /** Paths from `root` (Query, Subscription) that end at a list field. */
-export function walk(root: GraphQLObjectType, args: ArgValues): Step[][] {
+export function walk(root: GraphQLObjectType, args: ArgValues, { maxHops = MAX_HOPS } = {}): Step[][] {
   const cases: Step[][] = [];
   const go = (type: GraphQLNamedType, path: Step[], lists: number) => {
     for (const f of fieldsOf(type)) {
@@ -126,7 +126,7 @@ export function walk(root: GraphQLObjectType, args: ArgValues): Step[][] {
       if (list) {
         cases.push([...path, step]);
         if (lists + 1 < MAX_LISTS) go(row, [...path, step], lists + 1);
-      } else if (lists === 0 && path.length < MAX_HOPS && !isAbstractType(row) && !path.some((s) => s.type === row)) {
+      } else if (lists === 0 && path.length < maxHops && !isAbstractType(row) && !path.some((s) => s.type === row)) {
         go(row, [...path, step], lists);
       }
     }
