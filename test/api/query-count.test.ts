@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
+import { publishViewerChanged } from "../../server/services/bearer.ts";
 import {
   createApiKey,
   createMember,
@@ -66,6 +67,25 @@ describe(`nested lists load without N+1 (${dbKind})`, () => {
     statements = [];
     expect((await ok(exec, "{ me { id } }", {}, key)).me.id).toBe(owner.id);
     expect(statements).toHaveLength(0);
+  });
+
+  it("reads a token once for the requests that ask while it is read, and again after a viewer change", async () => {
+    const { viewerOf } = app.services.sessions;
+    const reads = () => statements.filter((s) => /c\.key_hash/.test(s)).length;
+    // A thousand subscribers of one token connecting together: each asks before the first read lands.
+    const key = await createApiKey(exec, owner, ["READ_PROFILE"]);
+    statements = [];
+    const viewers = await Promise.all(Array.from({ length: 5 }, () => viewerOf(key)));
+    expect(reads()).toBe(1);
+    expect(viewers.map((v) => v.kind === "apiKey" && v.userId)).toEqual(Array(5).fill(owner.userId));
+    // A request after a change to viewers does not take the answer of a read that began before it.
+    const other = await createApiKey(exec, owner, ["READ_PROFILE"]);
+    statements = [];
+    const before = viewerOf(other);
+    publishViewerChanged(app.services.pubsub, owner.userId, "test");
+    const after = viewerOf(other);
+    await Promise.all([before, after]);
+    expect(reads()).toBe(2);
   });
 
   it("tenant members with profiles runs the same statements for 5 and 50 members", async () => {
