@@ -5,6 +5,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { changeOf, publishChange } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
+import { sharedReads } from "../shared-reads.ts";
 import type { ApiScope, Viewer } from "../viewer.ts";
 import { API_SCOPES } from "../viewer.ts";
 import { findCredential } from "./credential.ts";
@@ -21,8 +22,7 @@ export function createBearerResolver(
 ) {
   const ttlMs = options.sessionTtlMs;
   const viewers = createViewerCache(pubsub, options.viewerCache);
-  /** The reads under way, by token hash, with the cache's mark each began at. */
-  const reading = new Map<string, { mark: number; viewer: Promise<Viewer> }>();
+  const reading = sharedReads<string, Viewer>();
 
   /**
    * Writes a sliding renewal; false if the write failed. The credential was read valid just now, so
@@ -122,21 +122,13 @@ export function createBearerResolver(
     const kept = viewers.get(tokenHash);
     if (kept) return kept;
     const mark = viewers.mark();
-    // Requests with one token that arrive while its viewer is being read share that read (and its
-    // renewal), unless a viewer may have changed since it began: a thousand subscribers of one
-    // token connecting together read it once, not once each until the first read lands.
-    const under = reading.get(tokenHash);
-    if (under?.mark === mark) return under.viewer;
-    const viewer = readViewer(token, tokenHash)
-      .then(({ viewer, renewBy }) => {
+    // A thousand subscribers of one token connecting together read it (and renew it) once.
+    return reading(tokenHash, mark, () =>
+      readViewer(token, tokenHash).then(({ viewer, renewBy }) => {
         viewers.set(tokenHash, viewer, mark, renewBy);
         return viewer;
-      })
-      .finally(() => {
-        if (reading.get(tokenHash)?.viewer === viewer) reading.delete(tokenHash);
-      });
-    reading.set(tokenHash, { mark, viewer });
-    return viewer;
+      }),
+    );
   }
 
   return {

@@ -10,6 +10,7 @@ import { badInput, forbidden, notFound, rateLimited } from "../errors.ts";
 import type { PrismaClient, RateLimitConfig, RateLimitScope, RateLimitType } from "../generated/prisma/client.ts";
 import { isUuid } from "../ids.ts";
 import { requireOnUse } from "../require-on-use.ts";
+import { sharedReads } from "../shared-reads.ts";
 import type { SignedInViewer } from "../viewer.ts";
 import { isTenantAdmin } from "../viewer.ts";
 import { audit } from "./audit.ts";
@@ -119,20 +120,30 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
   };
 
   const cache = new Map<string, { rows: RateLimitConfig[]; readAt: number }>();
+  /** This instance's changes to the configurations so far: a read begun before one is not kept. */
+  let changes = 0;
+  const reading = sharedReads<string, RateLimitConfig[]>();
   async function apiConfigs(tenantId: string): Promise<RateLimitConfig[]> {
     const hit = cache.get(tenantId);
     if (hit && Date.now() - hit.readAt < CONFIG_TTL_MS) return hit.rows;
-    const rows = await prisma.rateLimitConfig.findMany({
-      where: {
-        action: "api.request",
-        isActive: true,
-        OR: [{ tenantId: null }, { tenantId }],
-      },
-      orderBy: { createdAt: "asc" },
+    const mark = changes;
+    return reading(tenantId, mark, async () => {
+      const rows = await prisma.rateLimitConfig.findMany({
+        where: {
+          action: "api.request",
+          isActive: true,
+          OR: [{ tenantId: null }, { tenantId }],
+        },
+        orderBy: { createdAt: "asc" },
+      });
+      if (mark === changes) cache.set(tenantId, { rows, readAt: Date.now() });
+      return rows;
     });
-    cache.set(tenantId, { rows, readAt: Date.now() });
-    return rows;
   }
+  const changed = (tenantId: string) => {
+    changes++;
+    cache.delete(tenantId);
+  };
 
   async function violation(c: RateLimitConfig, viewer: SignedInViewer, retryAfterSeconds: number) {
     await prisma.rateLimitViolation.create({
@@ -318,7 +329,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
         });
         return saved;
       });
-      cache.delete(viewer.tenantId);
+      changed(viewer.tenantId);
       return row;
     },
 
@@ -338,7 +349,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
           subjectUserId: row.userId,
         });
       });
-      cache.delete(viewer.tenantId);
+      changed(viewer.tenantId);
       return row;
     },
 

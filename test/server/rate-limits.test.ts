@@ -18,9 +18,16 @@ import {
 
 let app: App;
 let exec: Execute;
+/** The reads of a tenant's limits Prisma sends while set. */
+let configReads: string[] | null = null;
 
 beforeAll(async () => {
-  app = await createTestApp({ config: { API_METER_FLUSH_MS: "600000" } });
+  app = await createTestApp({
+    config: { API_METER_FLUSH_MS: "600000" },
+    onQuery: (sql) => {
+      if (/\brate_limit_configs\b/.test(sql) && /^\s*SELECT/i.test(sql)) configReads?.push(sql);
+    },
+  });
   exec = executor(app);
 });
 afterAll(() => app?.stop());
@@ -99,6 +106,26 @@ describe(`rate limits (${dbKind})`, () => {
     expect(list.rateLimits.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([row.id]);
     await ok(exec, `mutation($id: ID!) { deleteRateLimit(id: $id) { id } }`, { id: row.id }, admin.token);
     await ok(exec, `{ me { id } }`, {}, key);
+  });
+
+  it("reads a tenant's limits once for the requests that arrive while they are read", async () => {
+    const admin = await createOwner(exec, "Herd");
+    const key = await createApiKey(exec, admin, ["READ_PROFILE"]);
+    await ok(exec, "{ me { id } }", {}, key); // the key's viewer is kept, so only the limits are read below
+    for (let round = 0; round < 2; round++) {
+      // A change drops the limits this instance keeps; the next requests read them again.
+      await ok(
+        exec,
+        SET,
+        { action: "api.request", type: "requests_per_day", scope: "tenant", value: 1000 + round },
+        admin.token,
+      );
+      configReads = [];
+      const answers = await Promise.all(Array.from({ length: 5 }, () => raw(key)));
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+      expect(configReads).toHaveLength(1);
+    }
+    configReads = null;
   });
 
   it("an analysis-start limit refuses and records the refusal", async () => {
