@@ -3,11 +3,12 @@
  * key is being read share that read, unless what it reads may have changed since it began (the
  * cache's `mark` moved on), so no caller is answered by a read older than its own question. Each
  * caller that missed had read for itself until the first read landed: five requests at once, five
- * reads of the same row; under load, a read per request whenever an entry expired.
+ * reads of the same row; under load, a read per request whenever an entry expired. What the cache
+ * keeps of a read is done inside `read`, once, not by each caller that shared it.
  */
-export function sharedReads<K, V>(): (key: K, mark: number, read: () => Promise<V>) => Promise<V> {
+export function sharedReads<K, V>(): (key: K, read: () => Promise<V>, mark?: number) => Promise<V> {
   const under = new Map<K, { mark: number; value: Promise<V> }>();
-  return (key, mark, read) => {
+  return (key, read, mark = 0) => {
     const current = under.get(key);
     if (current?.mark === mark) return current.value;
     const value = read().finally(() => {

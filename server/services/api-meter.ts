@@ -15,6 +15,7 @@ import { quotaExceeded } from "../errors.ts";
 import { Prisma, type PrismaClient, type Quota } from "../generated/prisma/client.ts";
 import { transact } from "../live/changes.ts";
 import type { Logger } from "../logger.ts";
+import { sharedReads } from "../shared-reads.ts";
 import { todayUtc, ymd } from "../viewer.ts";
 import { backgroundFlush } from "./background-flush.ts";
 import { CHARGED_QUOTA, type ChargedQuota, levelCrossings } from "./notifications/events.ts";
@@ -61,7 +62,7 @@ export function createApiMeter(
   /** Calls counted here and not yet in the tenant's state read from the database. */
   const unconfirmed = new Map<string, number>();
   const tenants = new Map<string, TenantState>();
-  const reading = new Map<string, Promise<TenantState>>();
+  const reading = sharedReads<string, TenantState>();
   let seq = 0;
 
   const keep = (tenantId: string, state: TenantState) => {
@@ -75,21 +76,16 @@ export function createApiMeter(
     else map.set(key, v);
   };
 
-  const readQuota = (tenantId: string): Promise<TenantState> => {
-    let p = reading.get(tenantId);
-    if (!p) {
+  const readQuota = (tenantId: string): Promise<TenantState> =>
+    reading(tenantId, () => {
       const started = { readAt: Date.now(), seq: ++seq };
-      p = prisma.quota
+      return prisma.quota
         .findUnique({ where: { tenantId_quotaType: { tenantId, quotaType: "api_calls" } } })
         .then((quota) => {
           keep(tenantId, { quota, ...started });
           return tenants.get(tenantId) as TenantState;
-        })
-        .finally(() => reading.delete(tenantId));
-      reading.set(tenantId, p);
-    }
-    return p;
-  };
+        });
+    });
 
   /** The tenant's quota as last read; read again when older than a flush interval (a limit an admin changed). */
   const stateOf = async (tenantId: string): Promise<TenantState> => {

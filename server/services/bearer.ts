@@ -123,11 +123,14 @@ export function createBearerResolver(
     if (kept) return kept;
     const mark = viewers.mark();
     // A thousand subscribers of one token connecting together read it (and renew it) once.
-    return reading(tokenHash, mark, () =>
-      readViewer(token, tokenHash).then(({ viewer, renewBy }) => {
-        viewers.set(tokenHash, viewer, mark, renewBy);
-        return viewer;
-      }),
+    return reading(
+      tokenHash,
+      () =>
+        readViewer(token, tokenHash).then(({ viewer, renewBy }) => {
+          viewers.set(tokenHash, viewer, mark, renewBy);
+          return viewer;
+        }),
+      mark,
     );
   }
 

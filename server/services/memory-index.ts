@@ -25,6 +25,7 @@
 // What is held is bounded in bytes, as vectors of other models have other lengths; the least
 // recently searched users go first.
 import type { Database } from "../db/client.ts";
+import { sharedReads } from "../shared-reads.ts";
 
 export interface IndexHit {
   id: string;
@@ -199,7 +200,7 @@ function compareIds(ids: Uint8Array, a: number, b: number): number {
 export function createMemoryIndex(db: Pick<Database, "query">, opts: { maxBytes: number }): MemoryIndex {
   // Insertion order is recency: a hit moves its entry to the end, eviction takes from the front.
   const entries = new Map<string, Entry>();
-  const loading = new Map<string, Promise<Entry>>();
+  const loading = sharedReads<string, Entry>();
   let held = 0;
   let heldBytes = 0;
 
@@ -235,23 +236,21 @@ export function createMemoryIndex(db: Pick<Database, "query">, opts: { maxBytes:
       return cached;
     }
     // Concurrent searches of one user share one read.
-    const pending = loading.get(key);
-    if (pending) return pending;
-    const read = load(userId, model).finally(() => loading.delete(key));
-    loading.set(key, read);
-    const entry = await read;
-    drop(key);
-    // A user with more than the whole budget is searched but not kept.
-    if (entry.bytes <= opts.maxBytes) {
-      entries.set(key, entry);
-      held += entry.size;
-      heldBytes += entry.bytes;
-      for (const k of entries.keys()) {
-        if (heldBytes <= opts.maxBytes) break;
-        drop(k);
+    return loading(key, async () => {
+      const entry = await load(userId, model);
+      drop(key);
+      // A user with more than the whole budget is searched but not kept.
+      if (entry.bytes <= opts.maxBytes) {
+        entries.set(key, entry);
+        held += entry.size;
+        heldBytes += entry.bytes;
+        for (const k of entries.keys()) {
+          if (heldBytes <= opts.maxBytes) break;
+          drop(k);
+        }
       }
-    }
-    return entry;
+      return entry;
+    });
   }
 
   return {

@@ -127,18 +127,22 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
     const hit = cache.get(tenantId);
     if (hit && Date.now() - hit.readAt < CONFIG_TTL_MS) return hit.rows;
     const mark = changes;
-    return reading(tenantId, mark, async () => {
-      const rows = await prisma.rateLimitConfig.findMany({
-        where: {
-          action: "api.request",
-          isActive: true,
-          OR: [{ tenantId: null }, { tenantId }],
-        },
-        orderBy: { createdAt: "asc" },
-      });
-      if (mark === changes) cache.set(tenantId, { rows, readAt: Date.now() });
-      return rows;
-    });
+    return reading(
+      tenantId,
+      async () => {
+        const rows = await prisma.rateLimitConfig.findMany({
+          where: {
+            action: "api.request",
+            isActive: true,
+            OR: [{ tenantId: null }, { tenantId }],
+          },
+          orderBy: { createdAt: "asc" },
+        });
+        if (mark === changes) cache.set(tenantId, { rows, readAt: Date.now() });
+        return rows;
+      },
+      mark,
+    );
   }
   const changed = (tenantId: string) => {
     changes++;

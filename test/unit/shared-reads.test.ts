@@ -22,9 +22,9 @@ describe("shared reads", () => {
     const share = sharedReads<string, string>();
     const r = reads();
     const answers = Promise.all([
-      share("a", 0, r.read("first")),
-      share("a", 0, r.read("second")),
-      share("a", 0, r.read("third")),
+      share("a", r.read("first"), 0),
+      share("a", r.read("second"), 0),
+      share("a", r.read("third"), 0),
     ]);
     expect(r.begun()).toBe(1);
     r.land();
@@ -34,15 +34,15 @@ describe("shared reads", () => {
   it("reads again for another key, after a change, and once the read has landed", async () => {
     const share = sharedReads<string, string>();
     const r = reads();
-    const a = share("a", 0, r.read("a0"));
-    const b = share("b", 0, r.read("b0"));
-    const changed = share("a", 1, r.read("a1"));
+    const a = share("a", r.read("a0"), 0);
+    const b = share("b", r.read("b0"), 0);
+    const changed = share("a", r.read("a1"), 1);
     expect(r.begun()).toBe(3);
     // A later caller at the new mark shares the read begun after the change.
-    expect(share("a", 1, r.read("unused"))).toBe(changed);
+    expect(share("a", r.read("unused"), 1)).toBe(changed);
     r.land();
     expect([await a, await b, await changed]).toEqual(["a0", "b0", "a1"]);
-    const after = share("a", 1, r.read("a2"));
+    const after = share("a", r.read("a2"), 1);
     expect(r.begun()).toBe(4);
     r.land();
     expect(await after).toBe("a2");
@@ -55,9 +55,9 @@ describe("shared reads", () => {
       begun++;
       return Promise.reject(new Error("database down"));
     };
-    await expect(Promise.all([share("a", 0, failing), share("a", 0, failing)])).rejects.toThrow("database down");
+    await expect(Promise.all([share("a", failing, 0), share("a", failing, 0)])).rejects.toThrow("database down");
     expect(begun).toBe(1);
-    await expect(share("a", 0, failing)).rejects.toThrow("database down");
+    await expect(share("a", failing, 0)).rejects.toThrow("database down");
     expect(begun).toBe(2);
   });
 });
