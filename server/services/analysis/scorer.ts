@@ -69,7 +69,7 @@ export const SCORER_VERSION = "lexicon-v2";
 /** One batch for the scoring thread (scoring-thread.ts). */
 export interface ScoringTask {
   source: ContentSource;
-  items: ScoreItem[];
+  items: readonly ScoreItem[];
 }
 
 /** What the offline scorer is, wherever it runs. */
@@ -130,7 +130,7 @@ export function createScoringThread(opts: { idleMs: number; onError(err: unknown
       async scoreBatch(source, items, signal) {
         signal.throwIfAborted();
         // An abort ends the thread and its batch; the next batch starts another.
-        return await pool.run({ source, items: [...items] } satisfies ScoringTask, { signal });
+        return await pool.run({ source, items } satisfies ScoringTask, { signal });
       },
     },
     close: () => pool.destroy(),
