@@ -82,6 +82,8 @@ const schema = z
     LIVE_THROTTLE_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     /** How long a signed-in viewer is kept by token hash at most (changes drop it sooner); 0 = off. */
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+    /** How long a tenant's API-request rate limits are kept in memory before they are read again. */
+    RATE_LIMIT_CONFIG_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
     VIEWER_CACHE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** MiB of memory vectors held for search across all users (100-d: about 450 bytes each); least recent users go first. */
     MEMORY_INDEX_MAX_MB: z.coerce.number().int().min(0).max(65_536).default(64),

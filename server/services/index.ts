@@ -66,7 +66,10 @@ export function createServices({ config, db, logger, pubsub, jobClock }: Service
   const jobs = createJobs(config, db, logger, jobClock);
   const memoryIndex = createMemoryIndex(db, { maxBytes: config.MEMORY_INDEX_MAX_MB * 2 ** 20 });
   const memoryAccess = createMemoryAccessCounter(prisma, logger, { flushMs: config.MEMORY_ACCESS_FLUSH_MS });
-  const rateLimits = createRateLimits(prisma, { redisUrl: config.REDIS_URL });
+  const rateLimits = createRateLimits(prisma, {
+    redisUrl: config.REDIS_URL,
+    configCacheMs: config.RATE_LIMIT_CONFIG_CACHE_MS,
+  });
   const storage = createStorage(config);
   const mailer = createMailer(config, prisma, logger);
   const throttle = {

@@ -24,9 +24,6 @@ export const WINDOW_SECONDS: Record<Exclude<RateLimitType, "concurrent_requests"
   requests_per_day: 86_400,
 };
 
-/** How long API-request limits are kept in memory before they are read again (other instances' changes). */
-const CONFIG_TTL_MS = 5_000;
-
 export interface RateLimitInput {
   action: string;
   limitType: RateLimitType;
@@ -89,7 +86,16 @@ export function limitKey(
   }
 }
 
-export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: string | undefined; now?: () => number }) {
+export function createRateLimits(
+  prisma: PrismaClient,
+  options: {
+    redisUrl?: string | undefined;
+    now?: () => number;
+    /** How long API-request limits are kept in memory before they are read again (other instances' changes). */
+    configCacheMs?: number;
+  },
+) {
+  const configCacheMs = options.configCacheMs ?? 5_000;
   const clock = options.now ?? Date.now;
   const redis = options.redisUrl
     ? new (requireOnUse("ioredis") as typeof import("ioredis")).Redis(options.redisUrl, {
@@ -125,7 +131,7 @@ export function createRateLimits(prisma: PrismaClient, options: { redisUrl?: str
   const reading = sharedReads<string, RateLimitConfig[]>();
   async function apiConfigs(tenantId: string): Promise<RateLimitConfig[]> {
     const hit = cache.get(tenantId);
-    if (hit && Date.now() - hit.readAt < CONFIG_TTL_MS) return hit.rows;
+    if (hit && Date.now() - hit.readAt < configCacheMs) return hit.rows;
     const mark = changes;
     return reading(
       tenantId,
