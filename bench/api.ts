@@ -54,9 +54,7 @@ for (let i = 0; i < texts.length; i += 500) {
     })),
   });
 }
-console.log(
-  `seeded ${MEMORIES} memories in ${((performance.now() - t0) / 1000).toFixed(1)} s (${app.db.kind}, pgvector: ${app.db.hasPgvector})`,
-);
+console.log(`seeded ${MEMORIES} memories in ${((performance.now() - t0) / 1000).toFixed(1)} s (${app.db.kind})`);
 
 async function run(title: string, query: string, variables: Record<string, unknown>) {
   const result = await autocannon({

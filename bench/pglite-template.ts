@@ -3,7 +3,6 @@
 // (as createTestApp now does), in wall and CPU time with the machine load beside.
 import os from "node:os";
 import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { migrationsDir } from "../server/db/client.ts";
 import { applyMigrations, loadEngine } from "../server/db/engine.ts";
@@ -27,9 +26,8 @@ await loadEngine();
 let dump: Blob | undefined;
 for (let i = 0; i < runs; i++) {
   await time("create + migrate", async () => {
-    const pglite = await PGlite.create("memory://", { extensions: { vector } });
+    const pglite = await PGlite.create("memory://");
     await applyMigrations(new PrismaPGlite(pglite), migrationsDir);
-    await pglite.exec("CREATE EXTENSION IF NOT EXISTS vector");
     dump ??= await pglite.dumpDataDir("none");
     await pglite.close();
   });
@@ -37,7 +35,7 @@ for (let i = 0; i < runs; i++) {
 console.log(`template: ${((dump?.size ?? 0) / 1e6).toFixed(1)} MB`);
 for (let i = 0; i < runs; i++) {
   await time("load template + migrations (none to apply)", async () => {
-    const pglite = await PGlite.create("memory://", { extensions: { vector }, loadDataDir: dump });
+    const pglite = await PGlite.create("memory://", { loadDataDir: dump });
     const applied = await applyMigrations(new PrismaPGlite(pglite), migrationsDir);
     if (applied.length) throw new Error(`the template lacked ${applied.join(", ")}`);
     await pglite.close();

@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { print } from "graphql";
@@ -78,7 +77,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<App> 
 export async function seedPgliteDataDir(dataDir: string): Promise<void> {
   const loadDataDir = await pgliteTemplate();
   if (!loadDataDir) return;
-  const pglite = await PGlite.create(path.resolve(dataDir, "pglite"), { extensions: { vector }, loadDataDir });
+  const pglite = await PGlite.create(path.resolve(dataDir, "pglite"), { loadDataDir });
   await pglite.close();
 }
 

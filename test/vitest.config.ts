@@ -2,9 +2,9 @@ import { defineConfig } from "vitest/config";
 import { ProjectOrderSequencer } from "./support/sequencer.ts";
 
 // The whole suite in one run: the server tests whose outcome can depend on the engine (test/server:
-// concurrency, the job queue, pgvector or its plain-SQL stand-in, migrations) twice, on embedded
-// PGlite and on a real PostgreSQL server; the API's rules, which run the same SQL through the same
-// code on both (test/api: authorization, doors, validation, live queries), once, on PostgreSQL, or
+// concurrency, the job queue, migrations) twice, on embedded PGlite and on a real PostgreSQL
+// server; the API's rules, which run the same SQL through the same code on both (test/api:
+// authorization, doors, validation, live queries), once, on PostgreSQL, or
 // on PGlite when PostgreSQL is skipped; tests that need no database (test/unit, test/ops) and the
 // client's component tests once;
 // the browser tests (test/e2e) beside them. PGlite apps start from one migrated copy (see

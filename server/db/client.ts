@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
 import type { PrismaPg } from "@prisma/adapter-pg";
 import type pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -14,7 +13,6 @@ import { startupMark } from "../startup-trace.ts";
 import { applyMigrations } from "./engine.ts";
 import { loadMigrations, MIGRATIONS_DIR } from "./migrations.ts";
 import { yieldBeforeStatements } from "./pglite-turns.ts";
-import { enablePgvector } from "./pgvector.ts";
 import { statementNames } from "./statement-names.ts";
 import { templatePath } from "./template.ts";
 import { guardRootDriver, markTransactions } from "./transaction-guard.ts";
@@ -31,8 +29,6 @@ export interface Database {
   connectionString?: string;
   /** The PostgreSQL connection pool, for its use figures (metrics); PGlite has one connection and no pool. */
   pool?: pg.Pool;
-  /** Whether pgvector is installed; otherwise vector search runs exactly in plain SQL. */
-  hasPgvector: boolean;
   migrationsApplied: string[];
   /** One round trip on the driver (readiness), without Prisma's query compiler. */
   ping(): Promise<void>;
@@ -65,7 +61,7 @@ export interface OpenOptions {
 type DbConfig = Pick<Config, "DATA_DIR" | "DATABASE_URL" | "DATABASE_POOL_SIZE" | "DATABASE_CONNECT_TIMEOUT_MS"> &
   Partial<Pick<Config, "PGLITE_SHARED_BUFFERS_MB" | "DATABASE_PREPARED_STATEMENTS">>;
 
-/** Opens the configured database, applies pending migrations and probes for pgvector. */
+/** Opens the configured database and applies pending migrations. */
 export async function openDatabase(config: DbConfig, options: OpenOptions = {}): Promise<Database> {
   const log = options.logger;
   let pglite: PGlite | undefined;
@@ -106,8 +102,9 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
       mkdirSync(dir, { recursive: true });
       await unpackTemplate(dir, options.dataDirTemplate, log);
     }
+    // Without PGlite's pgvector: memory search ranks in the server (services/memory-index.ts), and
+    // loading the extension's bundle cost 70-130 ms of CPU on every start (bench:startup).
     pglite = await PGlite.create(dir ?? "memory://", {
-      extensions: { vector },
       loadDataDir: dir ? undefined : options.pgliteTemplate,
       // PostgreSQL's default 128 MB of shared buffers is most of PGlite's resident memory (the
       // WebAssembly heap touches it at start); one connection on a local disk, whose pages the
@@ -148,9 +145,7 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
 
   markTransactions(prisma);
   startupMark("prisma client");
-  const hasPgvector = await enablePgvector(driver);
-  startupMark("pgvector probe");
-  log?.info({ kind: pglite ? "pglite" : "postgres", hasPgvector }, "database ready");
+  log?.info({ kind: pglite ? "pglite" : "postgres" }, "database ready");
 
   return {
     kind: pglite ? "pglite" : "postgres",
@@ -158,7 +153,6 @@ export async function openDatabase(config: DbConfig, options: OpenOptions = {}):
     pglite,
     connectionString: config.DATABASE_URL,
     pool,
-    hasPgvector,
     migrationsApplied,
     async ping() {
       await driver.query("SELECT 1");

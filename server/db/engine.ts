@@ -13,7 +13,6 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
@@ -260,17 +259,16 @@ export async function withEngine<T>(
 // Throwaway PGlite
 
 /**
- * A factory whose main and shadow connections are all one fresh in-memory PGlite (with pgvector),
- * closed once the last connection is disposed. Starting a PGlite takes ~2 s, and the engine
- * opens a main connection it never queries when diffing a migrations directory, so sharing
- * halves the cost. PrismaPGlite's own shadow database is not used because it lacks pgvector
- * and is never closed.
+ * A factory whose main and shadow connections are all one fresh in-memory PGlite, closed once
+ * the last connection is disposed. Starting a PGlite takes ~2 s, and the engine opens a main
+ * connection it never queries when diffing a migrations directory, so sharing halves the cost.
+ * PrismaPGlite's own shadow database is not used because it is never closed.
  */
 export function throwawayPGliteFactory(): MigrationAdapterFactory {
   let db: Promise<PGlite> | undefined;
   let users = 0;
   const connect = async (): Promise<SqlDriverAdapter> => {
-    if (db === undefined || (await db).closed) db = PGlite.create({ extensions: { vector } });
+    if (db === undefined || (await db).closed) db = PGlite.create();
     const pglite = await db;
     const adapter = await new PrismaPGlite(pglite).connect();
     users += 1;

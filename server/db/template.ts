@@ -14,7 +14,7 @@ import { MIGRATIONS_DIR } from "./migrations.ts";
 /** Beside the generated Prisma client: git-ignored, and copied into the Docker image with it. */
 export const TEMPLATE_DIR = path.join(ROOT, "server/generated");
 
-/** Changes whenever the migrations, PGlite (and its pgvector), pg-boss or this file change. */
+/** Changes whenever the migrations, PGlite, pg-boss or this file change. */
 export function templateKey(migrationsDir: string = MIGRATIONS_DIR): string {
   const hash = createHash("sha256");
   for (const dir of readdirSync(migrationsDir).sort()) {
@@ -40,8 +40,7 @@ export function templatePath(dir: string = TEMPLATE_DIR, migrationsDir: string =
 }
 
 /**
- * The path of a dumped, migrated PGlite data directory with pgvector created (as openDatabase
- * leaves one) and the job queue's schema in place, made in `dir` unless the current one is there
+ * The path of a dumped, migrated PGlite data directory (as openDatabase leaves one) and the job queue's schema in place, made in `dir` unless the current one is there
  * already. pg-boss creating its schema on a first start took about 130 MB and half a second more
  * than its start on an existing one.
  */
@@ -51,17 +50,15 @@ export async function makePgliteTemplate(
 ): Promise<string> {
   const file = templatePath(dir, migrationsDir);
   if (existsSync(file)) return file;
-  const [{ PGlite }, { vector }, { PrismaPGlite }, { applyMigrations }, { createJobQueue }] = await Promise.all([
+  const [{ PGlite }, { PrismaPGlite }, { applyMigrations }, { createJobQueue }] = await Promise.all([
     import("@electric-sql/pglite"),
-    import("@electric-sql/pglite/vector"),
     import("pglite-prisma-adapter"),
     import("./engine.ts"),
     import("../jobs/queue.ts"),
   ]);
-  const pglite = await PGlite.create("memory://", { extensions: { vector } });
+  const pglite = await PGlite.create("memory://");
   try {
     await applyMigrations(new PrismaPGlite(pglite), migrationsDir);
-    await pglite.exec("CREATE EXTENSION IF NOT EXISTS vector");
     // In JOB_SCHEMA's default schema; another schema is created by pg-boss at start as before.
     await (await createJobQueue({ pglite })).stop({ graceful: false });
     const dump = await pglite.dumpDataDir("none");

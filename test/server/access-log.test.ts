@@ -6,7 +6,6 @@ import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite/vector";
 import { createClient } from "graphql-ws";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -519,7 +518,7 @@ describe.runIf(dbKind === "pglite")("the migration to one row per subject with a
     expect(target).toBeDefined();
     // The migrations before it, in a directory of their own.
     const before = await mkdtemp(path.join(tmpdir(), "migrations-"));
-    const pglite = await PGlite.create({ extensions: { vector } });
+    const pglite = await PGlite.create();
     try {
       for (const n of names.filter((n) => n < target))
         await cp(path.join(MIGRATIONS_DIR, n), path.join(before, n), { recursive: true });

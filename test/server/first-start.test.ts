@@ -1,9 +1,11 @@
 // A first start on an empty DATA_DIR unpacks the build's migrated template, and a start whose
 // database has recorded every migration skips the schema engine (server/db/client.ts). Both must
 // never hide a migration the database lacks.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite/vector";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { allMigrationsRecorded, migrationsDir, openDatabase } from "../../server/db/client.ts";
 import { createTestApp } from "../kit.ts";
@@ -57,7 +59,6 @@ describe.runIf(process.env.TEST_DB === "pglite")("a first start on an empty DATA
           SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL`;
         expect(rows[0]!.n, round).toBe(migrationNames.length);
         expect(await db.prisma.user.count(), round).toBe(0);
-        expect(db.hasPgvector, round).toBe(true);
         // Unpacked beside the directory and moved in whole: nothing half-written is left over.
         expect(readdirSync(dataDir), round).toEqual(["pglite"]);
       } finally {
@@ -65,5 +66,33 @@ describe.runIf(process.env.TEST_DB === "pglite")("a first start on an empty DATA
       }
     }
     // Two PGlite starts from disk: seconds each, many more on a busy machine.
+  }, 300_000);
+
+  it("opens a data directory in which an earlier version created pgvector", async () => {
+    // Versions before this one loaded PGlite's pgvector and created the extension; the server no
+    // longer loads it, and such a directory must still open and answer.
+    const dataDir = path.join(scratch, "with-pgvector");
+    mkdirSync(path.join(dataDir, "pglite"), { recursive: true });
+    const pglite = await PGlite.create(path.join(dataDir, "pglite"), {
+      extensions: { vector },
+      loadDataDir: new Blob([readFileSync(inject("pgliteTemplate")!)]),
+    });
+    await pglite.exec("CREATE EXTENSION IF NOT EXISTS vector");
+    await pglite.close();
+    const db = await openDatabase({
+      DATA_DIR: dataDir,
+      DATABASE_URL: undefined,
+      DATABASE_POOL_SIZE: 1,
+      DATABASE_CONNECT_TIMEOUT_MS: 1,
+    });
+    try {
+      expect(db.migrationsApplied).toEqual([]);
+      expect(await db.query("SELECT extname FROM pg_extension WHERE extname = 'vector'", [])).toEqual([
+        { extname: "vector" },
+      ]);
+      expect(await db.prisma.memory.count()).toBe(0);
+    } finally {
+      await db.close();
+    }
   }, 300_000);
 });

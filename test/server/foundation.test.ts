@@ -78,13 +78,6 @@ describe(`database (${dbKind})`, () => {
     ).rejects.toMatchObject({ code: "P2002" });
     expect(await prisma.rating.count({ where: { userId: owner.userId } })).toBe(0);
   });
-
-  it("knows whether pgvector is installed", async () => {
-    const [row] = await app.db.prisma.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'vector'`;
-    expect(app.db.hasPgvector).toBe(row!.n > 0);
-    if (dbKind === "pglite") expect(app.db.hasPgvector).toBe(true);
-  });
 });
 
 describe(`vector search (${dbKind})`, () => {
