@@ -2,20 +2,9 @@
 // message with this process's own CPU time, so CPU per request is the server's, not the bench's,
 // and the bytes its JavaScript heap has allocated so far. Allocation does not move with the
 // machine's load the way CPU time does, and it is what the garbage collector's share follows.
-import { GCProfiler, getHeapStatistics } from "node:v8";
+import { heapAllocation } from "./support.ts";
 
-// Allocated = what the heap holds now + what every collection since the start freed.
-const startUsed = getHeapStatistics().used_heap_size;
-let freed = 0;
-let gcs = new GCProfiler();
-gcs.start();
-const allocated = () => {
-  for (const gc of gcs.stop()?.statistics ?? [])
-    freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-  gcs = new GCProfiler();
-  gcs.start();
-  return getHeapStatistics().used_heap_size - startUsed + freed;
-};
+const allocated = heapAllocation();
 
 let onFirstProbe: (() => void) | null = null;
 process.on("message", (m) => {

@@ -24,6 +24,7 @@ import {
   benchApp,
   type ClientReport,
   forkFanoutClients,
+  heapAllocation,
   loadAverage,
   now,
   type Run,
@@ -202,10 +203,13 @@ if (process.argv[2] === "--neighbour") {
     lastTick = t;
   }, 20);
   const cpuStart = process.cpuUsage();
+  // Unlike CPU time, not moved by the machine's load: compares two trees on a noisy machine.
+  const allocatedSince = heapAllocation();
   await app.services.analysis.startWorker();
   // Every subscription has ended once every client is done: what follows is the harness's.
   await clients.done;
   const cpu = process.cpuUsage(cpuStart);
+  const allocated = allocatedSince();
   gcObserver.disconnect();
   clearInterval(ticker);
   loop.disable();
@@ -294,6 +298,9 @@ if (process.argv[2] === "--neighbour") {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(
     `  server CPU while runs went: ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs * 1000) / Math.max(1, delivered)).toFixed(0)} µs per delivery); GC pauses ${gcPauses.length}, total ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms, longest ${Math.max(0, ...gcPauses).toFixed(0)} ms`,
+  );
+  console.log(
+    `  server heap allocated while runs went: ${(allocated / 1e6).toFixed(0)} MB (${(allocated / Math.max(1, delivered)).toFixed(0)} bytes per delivery)`,
   );
   const longest = stalls.sort((a, b) => b.ms - a.ms).slice(0, 3);
   const clientCpuMs = reports.reduce((s, r) => s + r.cpuUs, 0) / 1000;

@@ -5,6 +5,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { GCProfiler, getHeapStatistics } from "node:v8";
 import type { App, BuildOptions } from "../server/app.ts";
 
 /**
@@ -87,6 +88,25 @@ export function databaseCpuSince(before: Map<number, number>, after: Map<number,
 }
 
 export const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Bytes this process's JavaScript heap has allocated since the call, read by the function it
+ * returns: what the heap holds now, plus what every collection since freed. Unlike CPU time it
+ * does not move with the machine's load, and it is what the garbage collector's share follows.
+ */
+export function heapAllocation(): () => number {
+  const startUsed = getHeapStatistics().used_heap_size;
+  let freed = 0;
+  let gcs = new GCProfiler();
+  gcs.start();
+  return () => {
+    for (const gc of gcs.stop()?.statistics ?? [])
+      freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+    gcs = new GCProfiler();
+    gcs.start();
+    return getHeapStatistics().used_heap_size - startUsed + freed;
+  };
+}
 
 /** All CPU time and stolen CPU time so far, in ticks (the first line of /proc/stat; zeros elsewhere). */
 function cpuTicks(): { total: number; steal: number } {
