@@ -303,6 +303,42 @@ describe(`files (${dbKind}, local storage)`, () => {
     ]);
   });
 
+  it("answers a stranger's node(id) sent in the turn of another request's transaction statement with NOT_FOUND", async () => {
+    const owner = await createOwner(exec, "Busy");
+    const stranger = await createOwner(exec, "Passer");
+    const f = await uploaded(owner, fakePng(500), "busy.png");
+    // The stranger's viewer is kept, so nothing but the File's findUnique is asked for on the way.
+    await ok(exec, `{ me { id } }`, {}, stranger.token);
+    let open!: () => void;
+    let atGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const waiting = new Promise<void>((resolve) => {
+      atGate = resolve;
+    });
+    const transaction = app.db.prisma.$transaction(async (tx) => {
+      atGate();
+      await gate;
+      return tx.file.count();
+    });
+    await waiting;
+    // The transaction's statement is asked for first; the request's findUnique follows in the same
+    // turn (microtasks, not a timer), and Prisma sends both from one callback. That callback ran in
+    // the transaction's context, so the guard took the stranger's read for the transaction's own
+    // root statement: INTERNAL_SERVER_ERROR, once in a CI run.
+    const asked = gate
+      .then(async () => {
+        for (let i = 0; i < 100; i++) await null;
+      })
+      .then(() => exec(`query($id: ID!) { node(id: $id) { ... on File { name } } }`, { id: f.id }, stranger.token));
+    open();
+    const one = await asked;
+    expect(one.data?.node ?? null).toBeNull();
+    expect(codeOf(one)).toBe("NOT_FOUND");
+    expect(await transaction).toBeGreaterThan(0);
+  });
+
   it("refuses uploads without a bearer token or the CSRF header, and anonymous ones", async () => {
     const anonymous = await upload(base, fakePng(100), "a.png");
     expect(anonymous.status).toBe(403);
