@@ -43,6 +43,17 @@ function refuseInside(method: string) {
 }
 
 /**
+ * For a read of the database's own connection done once for several callers (shared-reads.ts,
+ * live/joined-reads.ts): a caller inside a transaction's callback is refused here, where it asks,
+ * as its own statement would be. Sharing a read under way, it would wait for a statement queued
+ * behind its transaction; starting one, the read ran in its context and was refused for everyone
+ * who shared it.
+ */
+export function refusedInsideTransaction(what: string): RootQueryInTransactionError | null {
+  return inTransaction.getStore()?.open ? new RootQueryInTransactionError(what) : null;
+}
+
+/**
  * Marks the callbacks of `prisma.$transaction(fn)` so that root statements inside them are refused,
  * judged where Prisma receives each statement.
  */

@@ -298,6 +298,37 @@ describe(`a statement on the app's own connection inside a transaction (${dbKind
     expect(await transaction).toBeInstanceOf(RootQueryInTransactionError);
     expect(await outside).toEqual({ id: owner.userId });
   });
+
+  it("refuses a shared or joined read asked for inside the callback; a caller outside gets its own", async () => {
+    const { RootQueryInTransactionError } = await import("../../server/db/transaction-guard.ts");
+    const { sharedReads } = await import("../../server/shared-reads.ts");
+    const { joinedReads } = await import("../../server/live/joined-reads.ts");
+    await createOwner(exec, "Counted");
+    const prisma = app.db.prisma;
+    const count = () => prisma.user.count();
+    const shared = sharedReads<string, number>();
+    const asks: [string, (key: string) => Promise<number>][] = [
+      ["shared", (key) => shared(key, count)],
+      ["joined", joinedReads(count)],
+    ];
+    for (const [name, ask] of asks) {
+      let askedInside!: () => void;
+      const outside = new Promise<void>((resolve) => {
+        askedInside = resolve;
+      }).then(() => ask("users"));
+      const inside = await prisma
+        .$transaction(async () => {
+          const mine = ask("users");
+          // The outside caller asks right after, while this read is under way.
+          askedInside();
+          return await mine;
+        })
+        .catch((e: unknown) => e);
+      expect(inside, name).toBeInstanceOf(RootQueryInTransactionError);
+      // Before, it shared the read begun inside, and with it the refusal.
+      expect(await outside, name).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe("prepared statements on PostgreSQL", () => {
