@@ -225,6 +225,10 @@ describe(`a statement on the app's own connection inside a transaction (${dbKind
       prisma.$transaction(async () => prisma.$transaction(async (t) => t.user.count())),
       "a second transaction",
     ).rejects.toBeInstanceOf(RootQueryInTransactionError);
+    await expect(
+      prisma.$transaction(async () => prisma.$transaction([prisma.user.count()])),
+      "a batch transaction",
+    ).rejects.toBeInstanceOf(RootQueryInTransactionError);
     // Started inside, it ran once the callback had ended, and was let through.
     expect(await background).toBeGreaterThanOrEqual(0);
     expect(await prisma.$transaction(async (tx) => tx.user.count())).toBeGreaterThanOrEqual(0);
