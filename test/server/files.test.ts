@@ -339,6 +339,28 @@ describe(`files (${dbKind}, local storage)`, () => {
     expect(await transaction).toBeGreaterThan(0);
   });
 
+  it("answers a stranger's node(id) right after a member's refused deleteFile while the API meter flushes", async () => {
+    const admin = await createOwner(exec, "Flusher");
+    const owner = await createMember(exec, admin, "Keeper");
+    const member = await createMember(exec, admin, "Refused");
+    const stranger = await createOwner(exec, "Next");
+    const f = await uploaded(owner, fakePng(500), "kept.png");
+    const key = await createApiKey(exec, owner, ["READ_FILES"]);
+    await ok(exec, `{ files { edges { node { id } } } }`, {}, key);
+    // The CI failure, as "through every door" runs: deleteFile runs a transaction, and the meter's
+    // flush (its timer, here called) starts one while it is open, which waits for it on PGlite's
+    // one connection. The flush's transaction begins and asks for its first statement in the turn
+    // the deleteFile's answer comes back in, and the next request's findUnique, asked for at once,
+    // went out from the same callback of Prisma's, in the flush's transaction's context.
+    const refused = exec(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: f.id }, member.token);
+    const flushed = app.services.apiMeter.flush();
+    expect(codeOf(await refused)).toBe("NOT_FOUND");
+    const one = await exec(`query($id: ID!) { node(id: $id) { ... on File { name } } }`, { id: f.id }, stranger.token);
+    await flushed;
+    expect(one.data?.node ?? null).toBeNull();
+    expect(codeOf(one)).toBe("NOT_FOUND");
+  });
+
   it("refuses uploads without a bearer token or the CSRF header, and anonymous ones", async () => {
     const anonymous = await upload(base, fakePng(100), "a.png");
     expect(anonymous.status).toBe(403);
