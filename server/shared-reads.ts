@@ -1,3 +1,5 @@
+import { refusedInsideTransaction } from "./db/transaction-guard.ts";
+
 /**
  * One read per key at a time, for a cache in front of the database: callers that miss while their
  * key is being read share that read, unless what it reads may have changed since it began (the
@@ -9,6 +11,8 @@
 export function sharedReads<K, V>(): (key: K, read: () => Promise<V>, mark?: number) => Promise<V> {
   const under = new Map<K, { mark: number; value: Promise<V> }>();
   return (key, read, mark = 0) => {
+    const refused = refusedInsideTransaction("a shared read");
+    if (refused) return Promise.reject(refused);
     const current = under.get(key);
     if (current?.mark === mark) return current.value;
     const value = read().finally(() => {

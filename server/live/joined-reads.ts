@@ -1,3 +1,5 @@
+import { refusedInsideTransaction } from "../db/transaction-guard.ts";
+
 /**
  * Reads by key, shared by everyone who asks for a key before its read has begun. A read begins on
  * the next turn of the event loop (setImmediate), so each caller is answered by a read that began
@@ -9,6 +11,8 @@
 export function joinedReads<K, V>(read: (key: K) => Promise<V>): (key: K) => Promise<V> {
   const waiting = new Map<K, Promise<V>>();
   return (key) => {
+    const refused = refusedInsideTransaction("a joined read");
+    if (refused) return Promise.reject(refused);
     let answer = waiting.get(key);
     if (!answer) {
       answer = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {

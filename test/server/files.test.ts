@@ -303,6 +303,64 @@ describe(`files (${dbKind}, local storage)`, () => {
     ]);
   });
 
+  it("answers a stranger's node(id) sent in the turn of another request's transaction statement with NOT_FOUND", async () => {
+    const owner = await createOwner(exec, "Busy");
+    const stranger = await createOwner(exec, "Passer");
+    const f = await uploaded(owner, fakePng(500), "busy.png");
+    // The stranger's viewer is kept, so nothing but the File's findUnique is asked for on the way.
+    await ok(exec, `{ me { id } }`, {}, stranger.token);
+    let open!: () => void;
+    let atGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const waiting = new Promise<void>((resolve) => {
+      atGate = resolve;
+    });
+    const transaction = app.db.prisma.$transaction(async (tx) => {
+      atGate();
+      await gate;
+      return tx.file.count();
+    });
+    await waiting;
+    // The transaction's statement is asked for first; the request's findUnique follows in the same
+    // turn (microtasks, not a timer), and Prisma sends both from one callback. That callback ran in
+    // the transaction's context, so the guard took the stranger's read for the transaction's own
+    // root statement: INTERNAL_SERVER_ERROR, once in a CI run.
+    const asked = gate
+      .then(async () => {
+        for (let i = 0; i < 100; i++) await null;
+      })
+      .then(() => exec(`query($id: ID!) { node(id: $id) { ... on File { name } } }`, { id: f.id }, stranger.token));
+    open();
+    const one = await asked;
+    expect(one.data?.node ?? null).toBeNull();
+    expect(codeOf(one)).toBe("NOT_FOUND");
+    expect(await transaction).toBeGreaterThan(0);
+  });
+
+  it("answers a stranger's node(id) right after a member's refused deleteFile while the API meter flushes", async () => {
+    const admin = await createOwner(exec, "Flusher");
+    const owner = await createMember(exec, admin, "Keeper");
+    const member = await createMember(exec, admin, "Refused");
+    const stranger = await createOwner(exec, "Next");
+    const f = await uploaded(owner, fakePng(500), "kept.png");
+    const key = await createApiKey(exec, owner, ["READ_FILES"]);
+    await ok(exec, `{ files { edges { node { id } } } }`, {}, key);
+    // The CI failure, as "through every door" runs: deleteFile runs a transaction, and the meter's
+    // flush (its timer, here called) starts one while it is open, which waits for it on PGlite's
+    // one connection. The flush's transaction begins and asks for its first statement in the turn
+    // the deleteFile's answer comes back in, and the next request's findUnique, asked for at once,
+    // went out from the same callback of Prisma's, in the flush's transaction's context.
+    const refused = exec(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: f.id }, member.token);
+    const flushed = app.services.apiMeter.flush();
+    expect(codeOf(await refused)).toBe("NOT_FOUND");
+    const one = await exec(`query($id: ID!) { node(id: $id) { ... on File { name } } }`, { id: f.id }, stranger.token);
+    await flushed;
+    expect(one.data?.node ?? null).toBeNull();
+    expect(codeOf(one)).toBe("NOT_FOUND");
+  });
+
   it("refuses uploads without a bearer token or the CSRF header, and anonymous ones", async () => {
     const anonymous = await upload(base, fakePng(100), "a.png");
     expect(anonymous.status).toBe(403);

@@ -225,9 +225,113 @@ describe(`a statement on the app's own connection inside a transaction (${dbKind
       prisma.$transaction(async () => prisma.$transaction(async (t) => t.user.count())),
       "a second transaction",
     ).rejects.toBeInstanceOf(RootQueryInTransactionError);
+    await expect(
+      prisma.$transaction(async () => prisma.$transaction([prisma.user.count()])),
+      "a batch transaction",
+    ).rejects.toBeInstanceOf(RootQueryInTransactionError);
     // Started inside, it ran once the callback had ended, and was let through.
     expect(await background).toBeGreaterThanOrEqual(0);
     expect(await prisma.$transaction(async (tx) => tx.user.count())).toBeGreaterThanOrEqual(0);
+  });
+
+  // Prisma gathers the statements asked for in one turn of the event loop (a transaction's, and
+  // everyone's findUnique) and sends them from one callback, which the first of them scheduled. A
+  // transaction's statement first, then another request's findUnique: the request's statement was
+  // sent as if from inside the callback, and refused (an INTERNAL_SERVER_ERROR, files.test.ts).
+  // The other way round, a findUnique inside the callback went out as the other request's.
+  // Microtasks (not timers) order them: a hundred awaits still end before that callback runs.
+  const afterMicrotasks = async () => {
+    for (let i = 0; i < 100; i++) await null;
+  };
+  /** A transaction whose callback waits at a gate, open once the callback is there. */
+  const atGate = () => {
+    let open!: () => void;
+    let waiting!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const ready = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    return {
+      gate,
+      ready,
+      open,
+      wait: () => {
+        waiting();
+        return gate;
+      },
+    };
+  };
+
+  it("lets another caller's statement through that is sent in the turn of a transaction's own", async () => {
+    const owner = await createOwner(exec, "Bystander");
+    const prisma = app.db.prisma;
+    const g = atGate();
+    const transaction = prisma.$transaction(async (tx) => {
+      await g.wait();
+      return tx.user.count();
+    });
+    await g.ready;
+    const outside = g.gate
+      .then(afterMicrotasks)
+      .then(() => prisma.user.findUnique({ where: { id: owner.userId }, select: { id: true } }));
+    g.open();
+    expect(await outside).toEqual({ id: owner.userId });
+    expect(await transaction).toBeGreaterThan(0);
+  });
+
+  it("refuses a findUnique inside the callback that joins another caller's in the same turn", async () => {
+    const { RootQueryInTransactionError } = await import("../../server/db/transaction-guard.ts");
+    const owner = await createOwner(exec, "Joined");
+    const prisma = app.db.prisma;
+    const read = () => prisma.user.findUnique({ where: { id: owner.userId }, select: { id: true } });
+    const g = atGate();
+    const transaction = prisma
+      .$transaction(async () => {
+        await g.wait();
+        await afterMicrotasks();
+        return read();
+      })
+      .catch((e: unknown) => e);
+    await g.ready;
+    const outside = g.gate.then(read);
+    g.open();
+    // Before, it went out as the outside caller's: on PGlite it then waited for the transaction
+    // that waited for it (5 s, Prisma's timeout); on PostgreSQL it took a second connection.
+    expect(await transaction).toBeInstanceOf(RootQueryInTransactionError);
+    expect(await outside).toEqual({ id: owner.userId });
+  });
+
+  it("refuses a shared or joined read asked for inside the callback; a caller outside gets its own", async () => {
+    const { RootQueryInTransactionError } = await import("../../server/db/transaction-guard.ts");
+    const { sharedReads } = await import("../../server/shared-reads.ts");
+    const { joinedReads } = await import("../../server/live/joined-reads.ts");
+    await createOwner(exec, "Counted");
+    const prisma = app.db.prisma;
+    const count = () => prisma.user.count();
+    const shared = sharedReads<string, number>();
+    const asks: [string, (key: string) => Promise<number>][] = [
+      ["shared", (key) => shared(key, count)],
+      ["joined", joinedReads(count)],
+    ];
+    for (const [name, ask] of asks) {
+      let askedInside!: () => void;
+      const outside = new Promise<void>((resolve) => {
+        askedInside = resolve;
+      }).then(() => ask("users"));
+      const inside = await prisma
+        .$transaction(async () => {
+          const mine = ask("users");
+          // The outside caller asks right after, while this read is under way.
+          askedInside();
+          return await mine;
+        })
+        .catch((e: unknown) => e);
+      expect(inside, name).toBeInstanceOf(RootQueryInTransactionError);
+      // Before, it shared the read begun inside, and with it the refusal.
+      expect(await outside, name).toBeGreaterThan(0);
+    }
   });
 });
 
