@@ -11,6 +11,7 @@ import {
 } from "graphql";
 import { handleStreamOrSingleExecutionResult, isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
 import type { Logger } from "../logger.ts";
+import { withCode } from "./guards.ts";
 
 export interface RequestIdContext {
   requestId: string;
@@ -62,7 +63,10 @@ function logErrors(
   // The app's context replaces yoga's fetch Request with its own RequestInfo.
   const request = context.request && "ip" in context.request ? (context.request as RequestLike) : undefined;
   for (const error of result.errors) {
-    const code = error.extensions?.code;
+    // The code the client is shown (errorCodesPlugin gives it to errors raised before execution,
+    // such as a variable of the wrong type, whichever plugin's hook runs first): without it, every
+    // client's bad input was logged as an unexpected error, among the server's real faults.
+    const code = withCode(error).extensions?.code;
     const path = error.path?.join(".");
     if (typeof code === "string" && SECURITY_CODES.has(code)) {
       const v = context.viewer;

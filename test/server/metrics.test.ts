@@ -88,6 +88,21 @@ describe("metrics and request ids", () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
   });
 
+  it("logs a client's bad input as the client's, not as an unexpected error", async () => {
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `mutation NewKey($s: [ApiScope!]!) { createApiKey(name: "k", scopes: $s) { secret } }`,
+        variables: { s: ["NOT_A_SCOPE"] },
+      }),
+    });
+    const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]?.extensions.code).toBe("BAD_USER_INPUT");
+    const requestId = res.headers.get("x-request-id");
+    expect(logs.filter((l) => l.reqId === requestId && l.msg === "unexpected error")).toEqual([]);
+  });
+
   it("reports live events, subscribers, the job queue and the database pool", async () => {
     const me = await createOwner(exec);
     await seedContent(exec, me);
