@@ -52,6 +52,12 @@ export interface FanOut<E> {
    * listener is registered before this returns. Returns the function that stops it.
    */
   listen(id: string, listener: FanOutListener<E>): () => void;
+  /**
+   * The id's current group of listeners (null when it has none) and how many events it has taken
+   * from the pub/sub so far. A value read from the database after this was asked is still current
+   * while both stay the same: whatever was committed since would have been published, and taken.
+   */
+  taken(id: string): { group: object; count: number } | null;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -119,6 +125,10 @@ export function createFanOut<T extends IdTopic>(pubsub: PubSub, topic: T): FanOu
   }
 
   return {
+    taken(id) {
+      const group = groups.get(id);
+      return group ? { group, count: group.base + group.log.length } : null;
+    },
     listen(id, listener) {
       let group = groups.get(id);
       if (!group) {
