@@ -40,9 +40,10 @@ export function templatePath(dir: string = TEMPLATE_DIR, migrationsDir: string =
 }
 
 /**
- * The path of a dumped, migrated PGlite data directory (as openDatabase leaves one) and the job queue's schema in place, made in `dir` unless the current one is there
- * already. pg-boss creating its schema on a first start took about 130 MB and half a second more
- * than its start on an existing one.
+ * The path of a dumped, migrated PGlite data directory (as openDatabase leaves one) with the job
+ * queue's schema in place, made in `dir` unless the current one is there already. pg-boss creating
+ * its schema on a first start took about 130 MB and half a second more than its start on an
+ * existing one.
  */
 export async function makePgliteTemplate(
   dir: string = TEMPLATE_DIR,

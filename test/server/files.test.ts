@@ -20,6 +20,7 @@ import {
   type TestUser,
 } from "../kit.ts";
 import { fakeExe, fakePng, multipartBody, sha256, upload } from "../support/files.ts";
+import { afterMicrotasks, atGate } from "../support/transaction-gate.ts";
 
 let app: App;
 let exec: Execute;
@@ -309,30 +310,20 @@ describe(`files (${dbKind}, local storage)`, () => {
     const f = await uploaded(owner, fakePng(500), "busy.png");
     // The stranger's viewer is kept, so nothing but the File's findUnique is asked for on the way.
     await ok(exec, `{ me { id } }`, {}, stranger.token);
-    let open!: () => void;
-    let atGate!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const waiting = new Promise<void>((resolve) => {
-      atGate = resolve;
-    });
+    const g = atGate();
     const transaction = app.db.prisma.$transaction(async (tx) => {
-      atGate();
-      await gate;
+      await g.wait();
       return tx.file.count();
     });
-    await waiting;
+    await g.ready;
     // The transaction's statement is asked for first; the request's findUnique follows in the same
     // turn (microtasks, not a timer), and Prisma sends both from one callback. That callback ran in
     // the transaction's context, so the guard took the stranger's read for the transaction's own
     // root statement: INTERNAL_SERVER_ERROR, once in a CI run.
-    const asked = gate
-      .then(async () => {
-        for (let i = 0; i < 100; i++) await null;
-      })
+    const asked = g.gate
+      .then(afterMicrotasks)
       .then(() => exec(`query($id: ID!) { node(id: $id) { ... on File { name } } }`, { id: f.id }, stranger.token));
-    open();
+    g.open();
     const one = await asked;
     expect(one.data?.node ?? null).toBeNull();
     expect(codeOf(one)).toBe("NOT_FOUND");

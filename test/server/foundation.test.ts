@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../server/app.ts";
 import { diffMigrationsToSchema } from "../../server/db/engine.ts";
 import { createOwner, createTestApp, dbKind, type Execute, executor, ok } from "../kit.ts";
+import { afterMicrotasks, atGate } from "../support/transaction-gate.ts";
 
 let app: App;
 let exec: Execute;
@@ -239,30 +240,7 @@ describe(`a statement on the app's own connection inside a transaction (${dbKind
   // transaction's statement first, then another request's findUnique: the request's statement was
   // sent as if from inside the callback, and refused (an INTERNAL_SERVER_ERROR, files.test.ts).
   // The other way round, a findUnique inside the callback went out as the other request's.
-  // Microtasks (not timers) order them: a hundred awaits still end before that callback runs.
-  const afterMicrotasks = async () => {
-    for (let i = 0; i < 100; i++) await null;
-  };
-  /** A transaction whose callback waits at a gate, open once the callback is there. */
-  const atGate = () => {
-    let open!: () => void;
-    let waiting!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const ready = new Promise<void>((resolve) => {
-      waiting = resolve;
-    });
-    return {
-      gate,
-      ready,
-      open,
-      wait: () => {
-        waiting();
-        return gate;
-      },
-    };
-  };
+  // Microtasks (not timers) order them (test/support/transaction-gate.ts).
 
   it("lets another caller's statement through that is sent in the turn of a transaction's own", async () => {
     const owner = await createOwner(exec, "Bystander");
