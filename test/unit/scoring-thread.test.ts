@@ -49,9 +49,25 @@ describe("the offline scorer's thread", () => {
     const abort = new AbortController();
     const batch = thread.scorer.scoreBatch("twitter", items, abort.signal);
     abort.abort(new Error("cancelled"));
-    await expect(batch).rejects.toThrow();
+    await expect(batch).rejects.toThrow("cancelled");
     const next = await thread.scorer.scoreBatch("twitter", items, new AbortController().signal);
     expect(next.flags.map((f) => f.id)).toContain("a");
+    expect(errors).toEqual([]);
+  });
+
+  it("scores another run's batch asked for while an aborted batch's answer is on its way", async () => {
+    // This thread stops (without turning) long enough for the scorer's to finish the batch and post
+    // its answer; the abort and the next batch come before that answer is read. When an abort ended
+    // the scorer's thread, its answer handed it the next batch, which failed as the thread ended.
+    for (let round = 0; round < 3; round++) {
+      const abort = new AbortController();
+      const batch = thread.scorer.scoreBatch("twitter", items, abort.signal);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      abort.abort(new Error("cancelled"));
+      const next = thread.scorer.scoreBatch("twitter", items, new AbortController().signal);
+      await expect(batch).rejects.toThrow("cancelled");
+      expect((await next).flags.map((f) => f.id)).toContain("a");
+    }
     expect(errors).toEqual([]);
   });
 });

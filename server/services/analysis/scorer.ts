@@ -129,8 +129,24 @@ export function createScoringThread(opts: { idleMs: number; onError(err: unknown
       ...lexicon,
       async scoreBatch(source, items, signal) {
         signal.throwIfAborted();
-        // An abort ends the thread and its batch; the next batch starts another.
-        return await pool.run({ source, items } satisfies ScoringTask, { signal });
+        // An abort stops the wait, not the thread, which finishes the batch (at most a second) and
+        // takes the next. Handing the signal to the pool ended the thread instead, and a batch
+        // queued meanwhile by another run could be given to the ending thread (by its answer to the
+        // aborted batch, already on its way) and fail with it.
+        const answer = pool.run({ source, items } satisfies ScoringTask);
+        let stop = () => {};
+        const aborted = new Promise<never>((_, reject) => {
+          stop = () => reject(signal.reason);
+        });
+        signal.addEventListener("abort", stop, { once: true });
+        try {
+          return await Promise.race([answer, aborted]);
+        } finally {
+          signal.removeEventListener("abort", stop);
+          // Nobody waits for an abandoned batch's answer, nor for its failure: ended by close(), or
+          // a thread that died, which the next batch meets and reports.
+          if (signal.aborted) answer.catch(() => {});
+        }
       },
     },
     close: () => pool.destroy(),

@@ -4,7 +4,7 @@
 import { type BatchScore, createLexiconScorer, type ScoringTask } from "./scorer.ts";
 
 const scorer = createLexiconScorer();
-// A batch is cancelled from the other side: the pool ends this thread (see createScoringThread).
+// A cancelled batch is abandoned on the other side, and finished here (see createScoringThread).
 const notAborted = new AbortController().signal;
 
 export default function score(task: ScoringTask): Promise<BatchScore> {
