@@ -70,4 +70,15 @@ describe("the offline scorer's thread", () => {
     }
     expect(errors).toEqual([]);
   });
+
+  it("closes with an abandoned batch still on its thread, and reports nothing", async () => {
+    const other = createScoringThread({ idleMs: 60_000, onError: (err) => errors.push(err) });
+    const abort = new AbortController();
+    // A new thread's first batch compiles the rules first: it is still running when closed.
+    const batch = other.scorer.scoreBatch("twitter", items, abort.signal);
+    abort.abort(new Error("cancelled"));
+    await expect(batch).rejects.toThrow("cancelled");
+    await other.close();
+    expect(errors).toEqual([]);
+  });
 });

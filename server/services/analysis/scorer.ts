@@ -140,12 +140,11 @@ export function createScoringThread(opts: { idleMs: number; onError(err: unknown
         });
         signal.addEventListener("abort", stop, { once: true });
         try {
+          // An abandoned batch's later failure (close(), or a thread that died, which the next
+          // batch meets) is the race's to swallow: nobody waits for it.
           return await Promise.race([answer, aborted]);
         } finally {
           signal.removeEventListener("abort", stop);
-          // Nobody waits for an abandoned batch's answer, nor for its failure: ended by close(), or
-          // a thread that died, which the next batch meets and reports.
-          if (signal.aborted) answer.catch(() => {});
         }
       },
     },
