@@ -52,7 +52,8 @@ export const UserRef = builder.prismaNode("User", {
         // The viewer's session or key references its tenant (a foreign key), so the id is all a
         // selection of `members` alone needs.
         if (idOnly) return { id: ctx.viewer.tenantId } as never;
-        return ctx.prisma.tenant.findUnique({ ...query, where: { id: ctx.viewer.tenantId } });
+        // findFirst, as the `me` field reads its row: one per request, nothing to batch with.
+        return ctx.prisma.tenant.findFirst({ ...query, where: { id: ctx.viewer.tenantId } });
       },
     }),
     myAgents: t.relatedConnection("userAgents", {
@@ -235,7 +236,10 @@ builder.queryField("me", (t) =>
       // The viewer was resolved with a role in effect, which findCredential only finds for a user
       // who exists and is not deleted: nothing to read when only the id is asked for.
       if (idOnly) return { id: ctx.viewer.userId } as never;
-      return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+      // findFirst, not findUnique: Prisma batches findUniques sent in one tick, and keys each one
+      // for that by walking its whole selection, sorted, level by level (everything `me` reaches).
+      // One viewer's row per request has nothing to batch with.
+      return ctx.prisma.user.findFirst({ ...query, where: { id: ctx.viewer.userId } });
     },
   }),
 );
