@@ -9,6 +9,10 @@
 // one holds); run with node --cpu-prof to see where the server's time goes (clients are not profiled).
 // NEIGHBOUR=1 starts a process that spins on one core from the first connection to the last event:
 // the server then shares the machine with a CPU-bound neighbour, as it would in production.
+// SENT=1 also times publish→sent: when the server hands each event's message to a subscriber's
+// socket (it is written when that turn ends). The rest of publish→receive is the client processes
+// reading, which share the machine's cores with the server. A regular expression per message on the
+// server's thread is the measurement's own cost, so its CPU figures are then a little higher.
 // The server runs in this process, so the npm script gives node the flags `npm start` gives it
 // (--liftoff-only, --max-semi-space-size=16): without them V8's young generation grew to 64 MB
 // halves, and a scavenge of it stopped the server for 50-160 ms in the middle of the runs.
@@ -80,6 +84,8 @@ if (process.argv[2] === "--neighbour") {
           webSocketImpl: WebSocket,
           connectionParams: { authorization: `Bearer ${s.token}` },
           retryAttempts: 0,
+          // The run in the operation's id: the server side (SENT=1) tells the event from its message.
+          generateID: () => `${s.runId}|${i}`,
         });
         clients.push(client);
         const rec = results[i] as ClientReport["subs"][number];
@@ -152,6 +158,23 @@ if (process.argv[2] === "--neighbour") {
     statuses.set(`${runId}:${event.seq}`, event.status);
   });
 
+  // SENT=1: publish→sent of every next message the server hands a socket while runs go.
+  const sent: number[] = [];
+  let sentOn = false;
+  if (process.env.SENT === "1") {
+    const runOf = new Map(runs.map((r) => [r.runId, dbId(r.runId)]));
+    const message = /^\{"id":"([^"|]+)\|\d+","type":"next".*?"seq":(\d+)/;
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+      if (sentOn && typeof data === "string") {
+        const m = message.exec(data);
+        const pub = m ? published.get(`${runOf.get(m[1] as string)}:${m[2]}`) : undefined;
+        if (pub !== undefined) sent.push(now() - pub);
+      }
+      return (send as (...a: unknown[]) => void).call(this, data, ...rest);
+    } as typeof send;
+  }
+
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
@@ -205,11 +228,13 @@ if (process.argv[2] === "--neighbour") {
   const cpuStart = process.cpuUsage();
   // Unlike CPU time, not moved by the machine's load: compares two trees on a noisy machine.
   const allocatedSince = heapAllocation();
+  sentOn = true;
   await app.services.analysis.startWorker();
   // Every subscription has ended once every client is done: what follows is the harness's.
   await clients.done;
   const cpu = process.cpuUsage(cpuStart);
   const allocated = allocatedSince();
+  sentOn = false;
   gcObserver.disconnect();
   clearInterval(ticker);
   loop.disable();
@@ -292,6 +317,13 @@ if (process.argv[2] === "--neighbour") {
   console.log(
     `  publish→receive latency: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms`,
   );
+  if (process.env.SENT === "1") {
+    sent.sort((a, b) => a - b);
+    const at = (p: number) => (sent[Math.min(sent.length - 1, Math.floor((p / 100) * sent.length))] ?? NaN).toFixed(1);
+    console.log(
+      `  publish→sent on the server (the rest is the clients' reading): p50 ${at(50)} ms, p99 ${at(99)} ms, max ${at(100)} ms, ${sent.length} messages`,
+    );
+  }
   console.log(
     `  server event-loop delay while runs went: p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`,
   );
