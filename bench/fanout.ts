@@ -13,12 +13,17 @@
 // socket (it is written when that turn ends). The rest of publish→receive is the client processes
 // reading, which share the machine's cores with the server. A regular expression per message on the
 // server's thread is the measurement's own cost, so its CPU figures are then a little higher.
+// FLOOR=1 then replays this run's publishes through bench:fanout-floor's bare WebSocket server
+// (RAW=1: no GraphQL, no database) with the same subscribers and client processes, and prints both
+// p99s: the least a Node WebSocket server pays for these bursts on this machine, beside Userplane's.
 // The server runs in this process, so the npm script gives node the flags `npm start` gives it
 // (--liftoff-only, --max-semi-space-size=16): without them V8's young generation grew to 64 MB
 // halves, and a scavenge of it stopped the server for 50-160 ms in the middle of the runs.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
-import { fork } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, fork } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
@@ -244,13 +249,17 @@ if (process.argv[2] === "--neighbour") {
   const reports = await clients.reports;
 
   // PUBLISH_LOG=<file>: when each run published each event, for bench:fanout-floor to replay.
-  if (process.env.PUBLISH_LOG) {
+  const floor = process.env.FLOOR === "1";
+  const publishLog =
+    process.env.PUBLISH_LOG ||
+    (floor ? path.join(mkdtempSync(path.join(tmpdir(), "fanout-")), "publishes.json") : undefined);
+  if (publishLog) {
     const runIndex = new Map(runs.map((r, i) => [dbId(r.runId), i]));
     const timeline = [...published].map(([key, at]) => {
       const [runId, seq] = key.split(":") as [string, string];
       return { run: runIndex.get(runId), seq: Number(seq), ms: at - workStart, status: statuses.get(key) };
     });
-    writeFileSync(process.env.PUBLISH_LOG, JSON.stringify(timeline.filter((e) => e.ms >= 0)));
+    writeFileSync(publishLog, JSON.stringify(timeline.filter((e) => e.ms >= 0)));
   }
   const finalSeq = new Map<string, number>();
   for (const r of runs) {
@@ -362,5 +371,33 @@ if (process.argv[2] === "--neighbour") {
     }
   clients.kill();
   await app.stop();
+  if (floor && publishLog) {
+    // After this server has stopped, so the floor has the machine as this run had it: with the
+    // neighbour too, when this run had one.
+    const floorNeighbour = neighbour ? fork(self, ["--neighbour"], { stdio: "inherit" }) : null;
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./fanout-floor.ts", import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          RAW: "1",
+          TIMELINE: publishLog,
+          SUBSCRIBERS: String(SUBSCRIBERS),
+          CLIENT_PROCS: String(CLIENT_PROCS),
+        },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    floorNeighbour?.kill();
+    if (!process.env.PUBLISH_LOG) rmSync(path.dirname(publishLog), { recursive: true, force: true });
+    process.stdout.write(out);
+    const floorP99 = Number(/publish→receive latency: p50 [\d.]+ ms, p99 ([\d.]+) ms/.exec(out)?.[1]);
+    console.log(
+      `p99 beside the floor for the same publishes: Userplane ${pct(99).toFixed(1)} ms, bare WebSocket server ${floorP99.toFixed(1)} ms (${(pct(99) / floorP99).toFixed(1)}×)`,
+    );
+  }
   process.exit(0);
 }
