@@ -1,3 +1,4 @@
+import { initContextCache } from "@pothos/core";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
@@ -23,3 +24,12 @@ export interface Context {
 export type SignedInContext = Context & { viewer: SignedInViewer };
 /** The context of a field for interactive sessions only. */
 export type SessionContext = Context & { viewer: Extract<SignedInViewer, { kind: "session" }> };
+
+/**
+ * Drops what Pothos cached for the operation on this context (scope results, loaded rows), so the
+ * next execution on it authorizes and loads afresh: a stream's next event, a live query's re-run, a
+ * viewer whose rights changed. The caches hang off symbols of their own (http/graphql.ts).
+ */
+export function forgetRequestCaches(ctx: object): void {
+  Object.assign(ctx, initContextCache());
+}

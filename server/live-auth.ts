@@ -7,10 +7,9 @@
 // any other takes the old viewer's place. Each event is then authorized by the ordinary type rules
 // against the current viewer, with a fresh request cache, and a stream whose event is refused ends
 // after telling the client why.
-import { initContextCache } from "@pothos/core";
 import { type ExecutionResult, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "./context.ts";
+import { type Context, forgetRequestCaches } from "./context.ts";
 import { isLiveOperation, type Rerun } from "./live/queries.ts";
 import type { PubSub } from "./pubsub.ts";
 import { isSignedIn, type Viewer } from "./viewer.ts";
@@ -128,7 +127,7 @@ class GuardedStream implements AsyncIterableIterator<ExecutionResult> {
             return resolve(r);
           }
           // The next event is authorized afresh: no scope result or loaded row carries over.
-          Object.assign(this.ctx, initContextCache());
+          forgetRequestCaches(this.ctx);
           if (refused(r.value)) this.finish();
           resolve(r);
         },
@@ -184,7 +183,7 @@ export function liveAuthorizationPlugin(watches: ViewerWatches, rerun: Rerun): P
       // rights, nothing to run again.
       const same = JSON.stringify(viewer) === JSON.stringify(ctx.viewer);
       ctx.viewer = viewer;
-      Object.assign(ctx, initContextCache());
+      forgetRequestCaches(ctx);
       if (isSignedIn(viewer)) return same ? undefined : onStillSignedIn();
       stream?.end(
         new GraphQLError("Your access has ended; sign in again.", { extensions: { code: "UNAUTHENTICATED" } }),

@@ -15,10 +15,9 @@ import {
   isLiveQueryOperationDefinitionNode,
 } from "@n1ru4l/graphql-live-query";
 import { InMemoryLiveQueryStore } from "@n1ru4l/in-memory-live-query-store";
-import { initContextCache } from "@pothos/core";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../context.ts";
+import { type Context, forgetRequestCaches } from "../context.ts";
 import { parseGlobalId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import type { PubSub } from "../pubsub.ts";
@@ -150,7 +149,7 @@ export function createLiveQueries(opts: {
         };
         collect.addResourceIdentifier(own);
         running.set(ctx, { own, add: (keys) => collect.addResourceIdentifier(keys) });
-        Object.assign(ctx, initContextCache());
+        forgetRequestCaches(ctx);
         opts.onExecute?.(ctx);
         const ended = () => {
           invalidatedDuring.delete(missed);

@@ -11,7 +11,7 @@
 // execution each. A result with errors (a refusal, a masked error) is never reused: each subscriber
 // executes its own, as before, so ending a refused stream and masking stay per subscriber.
 
-import { initContextCache, isThenable } from "@pothos/core";
+import { isThenable } from "@pothos/core";
 import {
   createSourceEventStream,
   type DocumentNode,
@@ -23,7 +23,7 @@ import {
   print,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Context } from "../context.ts";
+import { type Context, forgetRequestCaches } from "../context.ts";
 import type { AccessLogWriter } from "../services/access-log.ts";
 import { oncePerObject } from "./once-per-object.ts";
 
@@ -76,7 +76,7 @@ function executeEvent(
     // The next event is authorized afresh: no scope result or loaded row of this one carries over
     // (live-auth.ts does it too, for the results it sees; a result sent at once it does not).
     // After, not before: the cache this execution filled (2 KB) is not kept while the stream waits.
-    Object.assign(ctx, initContextCache());
+    forgetRequestCaches(ctx);
   };
   try {
     const result = execute({ ...args, rootValue: event });
@@ -297,7 +297,7 @@ export function sharedSubscriptionResultsPlugin(): Plugin {
         // What the root field's subscribe authorized is not kept while the stream waits: each event
         // is authorized afresh. Kept, it was 1.4 KB per subscription (bench:fanout's heap snapshots)
         // for every subscriber whose events all reuse another's result and so never reset it.
-        Object.assign(args.contextValue as object, initContextCache());
+        forgetRequestCaches(args.contextValue as object);
         return new SharedResults(stream[Symbol.asyncIterator](), args as ExecutionArgs);
       });
     },
