@@ -7,15 +7,16 @@
 // bench:fanout's figures are read against it.
 // TIMELINE=<file> replays the publishes bench:fanout recorded with PUBLISH_LOG=<file>, the fairest
 // comparison: the same events of the same runs at the same moments.
+// RESULT_FILE=<file> also writes the figures there as JSON.
 //   npm run bench:fanout-floor    RAW=0 TIMELINE= SUBSCRIBERS=10000 RUNS=10 STEPS=9 EVENTS_PER_STEP=3 STEP_DELAY_MS=3000 CLIENT_PROCS=4
 import { EventEmitter, on } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildSchema } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { forkFanoutClients, loadAverage, now } from "./support.ts";
+import { forkFanoutClients, loadAverage, now, percentile } from "./support.ts";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 10_000);
 /** A PUBLISH_LOG written by bench:fanout: its runs' events replayed at the same times. */
@@ -160,7 +161,7 @@ for (const report of reports)
     for (const s of seqsOf.get(sub.runId) ?? []) if (!seen.has(s)) lost++;
   }
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+const pct = (p: number) => percentile(latencies, p);
 const clientCpuUs = reports.reduce((s, r) => s + r.cpuUs, 0);
 const cpuUs = cpu.user + cpu.system;
 console.log(
@@ -174,5 +175,17 @@ console.log(
 console.log(
   `  server CPU ${(cpuUs / 1e6).toFixed(1)} s (${(cpuUs / Math.max(1, delivered)).toFixed(0)} µs per delivery); client processes' CPU ${(clientCpuUs / 1e6).toFixed(1)} s (${(clientCpuUs / Math.max(1, delivered)).toFixed(0)} µs per delivery)`,
 );
+// RESULT_FILE: the same figures as data, for a bench that runs this one (bench:fanout FLOOR=1).
+if (process.env.RESULT_FILE)
+  writeFileSync(
+    process.env.RESULT_FILE,
+    JSON.stringify({
+      delivered,
+      lost,
+      p50: pct(0.5),
+      p99: pct(0.99),
+      max: pct(1),
+    }),
+  );
 clients.kill();
 process.exit(0);

@@ -21,7 +21,7 @@
 // halves, and a scavenge of it stopped the server for 50-160 ms in the middle of the runs.
 //   npm run bench:fanout        SUBSCRIBERS=5000 RUNS=10 ITEMS=8 STEP_DELAY_MS=1000 CLIENT_PROCS=4 NEIGHBOUR=0
 import { execFileSync, fork } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
@@ -36,6 +36,7 @@ import {
   heapAllocation,
   loadAverage,
   now,
+  percentile,
   type Run,
   startRuns,
   tapPublishes,
@@ -310,7 +311,7 @@ if (process.argv[2] === "--neighbour") {
     return `${ms.toFixed(0)} ms (seq ${key.split(":")[1]}, published at ${((pub - workStart) / 1000).toFixed(1)} s, ${near} events within 100 ms)`;
   });
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p: number) => percentile(latencies, p / 100);
   const eventsPerRun = [...finalSeq.values()].reduce((s, v) => s + v + 1, 0) / RUNS;
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
   console.log(
@@ -328,7 +329,7 @@ if (process.argv[2] === "--neighbour") {
   );
   if (process.env.SENT === "1") {
     sent.sort((a, b) => a - b);
-    const at = (p: number) => (sent[Math.min(sent.length - 1, Math.floor((p / 100) * sent.length))] ?? NaN).toFixed(1);
+    const at = (p: number) => percentile(sent, p / 100).toFixed(1);
     console.log(
       `  publish→sent on the server (the rest is the clients' reading): p50 ${at(50)} ms, p99 ${at(99)} ms, max ${at(100)} ms, ${sent.length} messages`,
     );
@@ -366,7 +367,7 @@ if (process.argv[2] === "--neighbour") {
   if (process.env.BY_SEQ === "1")
     for (const [seq, ms] of [...bySeq].sort((a, b) => a[0] - b[0])) {
       ms.sort((a, b) => a - b);
-      const at = (p: number) => (ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? NaN).toFixed(0);
+      const at = (p: number) => percentile(ms, p).toFixed(0);
       console.log(`  seq ${seq}: ${ms.length} deliveries, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
     }
   clients.kill();
@@ -374,6 +375,7 @@ if (process.argv[2] === "--neighbour") {
   if (floor && publishLog) {
     // After this server has stopped, so the floor has the machine as this run had it: with the
     // neighbour too, when this run had one.
+    const floorResult = path.join(path.dirname(publishLog), "floor.json");
     const floorNeighbour = neighbour ? fork(self, ["--neighbour"], { stdio: "inherit" }) : null;
     const out = execFileSync(
       process.execPath,
@@ -383,6 +385,7 @@ if (process.argv[2] === "--neighbour") {
           ...process.env,
           RAW: "1",
           TIMELINE: publishLog,
+          RESULT_FILE: floorResult,
           SUBSCRIBERS: String(SUBSCRIBERS),
           CLIENT_PROCS: String(CLIENT_PROCS),
         },
@@ -392,9 +395,10 @@ if (process.argv[2] === "--neighbour") {
       },
     );
     floorNeighbour?.kill();
-    if (!process.env.PUBLISH_LOG) rmSync(path.dirname(publishLog), { recursive: true, force: true });
     process.stdout.write(out);
-    const floorP99 = Number(/publish→receive latency: p50 [\d.]+ ms, p99 ([\d.]+) ms/.exec(out)?.[1]);
+    const floorP99 = (JSON.parse(readFileSync(floorResult, "utf8")) as { p99: number }).p99;
+    if (process.env.PUBLISH_LOG) rmSync(floorResult, { force: true });
+    else rmSync(path.dirname(publishLog), { recursive: true, force: true });
     console.log(
       `p99 beside the floor for the same publishes: Userplane ${pct(99).toFixed(1)} ms, bare WebSocket server ${floorP99.toFixed(1)} ms (${(pct(99) / floorP99).toFixed(1)}×)`,
     );

@@ -137,6 +137,10 @@ export const loadAverage = (digits = 2) => {
     .join(" ")}${steal}`;
 };
 
+/** The value at `fraction` (0-1) of `sorted` (ascending), NaN when it is empty. */
+export const percentile = (sorted: readonly number[], fraction: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
+
 /** A promise and its resolve function (Promise.withResolvers, which the TS lib target lacks). */
 export function deferred<T>(): [Promise<T>, (value: T) => void] {
   let resolve: (value: T) => void = () => {};
